@@ -1,0 +1,308 @@
+"""calnet-desk-cli: the register from the command line.
+
+A public interface: commands, flags, JSON shapes and exit codes are kept stable.
+Exit codes: 0 ok; 1 a problem found, not found, locked, no register, bad data; 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from . import __version__
+from .paths import resolve_data_dir
+from .records import AGENCY_CLASSES, KINDS, Kind, Record, UnknownKind, kind_named
+from .store import Register, StoreError
+from .store.lock import RegisterLocked
+from .store.register import NeedsUpgrade
+from .values import display, to_json
+
+OK, PROBLEM, USAGE = 0, 1, 2
+
+
+class CliError(Exception):
+    """Ends the command with exit code 1 and this message on stderr."""
+
+
+def _kind(text: str) -> Kind:
+    try:
+        return kind_named(text)
+    except UnknownKind as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    data_dir_help = ("the register folder (default: $CALNET_DESK_HOME, else the user data "
+                     "folder)")
+    parser = _Parser(prog="calnet-desk-cli",
+                     description="CALNET Desk: the agency's register of CALNET orders, "
+                                 "exemptions, delegations and ATOs.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--data-dir", metavar="DIR", help=data_dir_help)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=_Parser)
+    # --data-dir is accepted after the subcommand too; the flag before it wins.
+    common = _Parser(add_help=False)
+    common.add_argument("--data-dir", metavar="DIR", dest="data_dir_after",
+                        default=None, help=data_dir_help)
+    kinds = ", ".join(KINDS)
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_text, description=help_text, parents=[common])
+
+    p = add("init", "create a register in the data folder")
+    p.add_argument("--agency", required=True, metavar="NAME")
+    p.add_argument("--agency-class", required=True, choices=AGENCY_CLASSES)
+    p.add_argument("--billing-code", metavar="CODE")
+
+    p = add("import", "import a CSV or XLSX file of one record kind (all rows or none)")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--kind", required=True, type=_kind, help=kinds)
+    p.add_argument("--dry-run", action="store_true", help="check only; write nothing")
+
+    p = add("export", "export one record kind as CSV or XLSX")
+    p.add_argument("--kind", required=True, type=_kind, help=kinds)
+    p.add_argument("--format", required=True, choices=("csv", "xlsx"))
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="FILE")
+
+    p = add("list", "list the records of one kind")
+    p.add_argument("kind", type=_kind, metavar="KIND", help=kinds)
+    p.add_argument("--json", action="store_true")
+
+    p = add("show", "show one record")
+    p.add_argument("kind", type=_kind, metavar="KIND", help=kinds)
+    p.add_argument("key", metavar="KEY")
+    p.add_argument("--json", action="store_true")
+
+    p = add("history", "show the changes of one record")
+    p.add_argument("kind", type=_kind, metavar="KIND", help=kinds)
+    p.add_argument("key", metavar="KEY")
+    p.add_argument("--json", action="store_true")
+
+    p = add("delete", "delete one record (the history keeps it)")
+    p.add_argument("kind", type=_kind, metavar="KIND", help=kinds)
+    p.add_argument("key", metavar="KEY")
+    p.add_argument("--reason", metavar="TEXT")
+
+    p = add("verify", "check the database, the history chain, and every record against "
+                      "its history")
+    p.add_argument("--json", action="store_true")
+
+    p = add("demo", "create a demo register (sample agency and records) in the data folder")
+    return parser
+
+
+# --- opening the register ---------------------------------------------------------------
+
+
+def _open(root: Path, *, write: bool) -> Register:
+    if not write:
+        try:
+            return Register.open(root, write=False)
+        except NeedsUpgrade:
+            Register.open(root, write=True).close()  # upgrades it, after a backup
+            return Register.open(root, write=False)
+    return Register.open(root, write=True)
+
+
+# --- output helpers ----------------------------------------------------------------------
+
+
+def record_json(kind: Kind, record: Record) -> dict[str, Any]:
+    return {f.name: to_json(f, record.get(f.name)) for f in kind.fields}
+
+
+def _print_json(obj: Any, out: TextIO) -> None:
+    json.dump(obj, out, indent=2, ensure_ascii=False)
+    out.write("\n")
+
+
+def _table(rows: list[list[str]], out: TextIO) -> None:
+    if not rows:
+        return
+    widths = [min(max(len(r[i]) for r in rows), 40) for i in range(len(rows[0]))]
+    for r in rows:
+        cells = [(c if len(c) <= 40 else c[:39] + "…").ljust(w) for c, w in zip(r, widths,
+                                                                               strict=True)]
+        out.write("  ".join(cells).rstrip() + "\n")
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    reg = Register.create(root, agency=args.agency, agency_class=args.agency_class,
+                          billing_code=args.billing_code)
+    reg.close()
+    out.write(f"Created the register of {args.agency} in {root}\n")
+    return OK
+
+
+def cmd_import(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .exchange.importer import import_file
+
+    kind: Kind = args.kind
+    name = str(args.file)
+
+    def progress(done: int, total: int) -> None:
+        err.write(f"import: {done} of {total} rows written\n")
+        err.flush()
+
+    with _open(root, write=True) as reg:
+        result = import_file(reg, args.file, kind, dry_run=args.dry_run, name=name,
+                             progress=progress)
+    for line in result.errors:
+        err.write(line + "\n")
+    if result.errors:
+        err.write(f"{name}: {len(result.errors)} problem(s); nothing was imported\n")
+        return PROBLEM
+    if args.dry_run:
+        out.write(f"{name}: {result.rows} {kind.name} rows are good; nothing was written "
+                  "(dry run)\n")
+    else:
+        out.write(f"{name}: {result.inserted} added, {result.updated} updated, "
+                  f"{result.unchanged} unchanged {kind.name}\n")
+    return OK
+
+
+def cmd_export(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .exchange.exporter import export_kind
+
+    with _open(root, write=False) as reg:
+        n = export_kind(reg, args.kind, args.format, args.output)
+    out.write(f"Exported {n} {args.kind.name} to {args.output}\n")
+    return OK
+
+
+def cmd_list(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    kind: Kind = args.kind
+    with _open(root, write=False) as reg:
+        records = reg.records(kind)
+    if args.json:
+        _print_json([record_json(kind, r) for r in records], out)
+        return OK
+    shown = kind.fields[:6]
+    rows = [[f.label for f in shown]]
+    rows += [[display(f, r[f.name]) for f in shown] for r in records]
+    _table(rows, out)
+    out.write(f"{len(records)} {kind.name}\n")
+    return OK
+
+
+def cmd_show(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    kind: Kind = args.kind
+    with _open(root, write=False) as reg:
+        record = reg.get(kind, args.key)
+    if record is None:
+        raise CliError(f"no {kind.singular} {args.key} in the register")
+    if args.json:
+        _print_json(record_json(kind, record), out)
+        return OK
+    width = max(len(f.label) for f in kind.fields)
+    for f in kind.fields:
+        out.write(f"{f.label.ljust(width)}  {display(f, record[f.name])}\n")
+    return OK
+
+
+def cmd_history(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    kind: Kind = args.kind
+    with _open(root, write=False) as reg:
+        entries = reg.history(kind.name, args.key)
+    if not entries:
+        raise CliError(f"no history for {kind.singular} {args.key}")
+    if args.json:
+        _print_json(entries, out)
+        return OK
+    for e in entries:
+        reason = f" ({e['reason']})" if e["reason"] else ""
+        out.write(f"{e['at']}  {e['user']}  {e['action']}{reason}\n")
+        for name, (old, new) in e["changes"].items():
+            f = kind.by_name.get(name)
+            before = display(f, old) if f else str(old)
+            after = display(f, new) if f else str(new)
+            out.write(f"    {name}: {before or '(empty)'} -> {after or '(empty)'}\n")
+    return OK
+
+
+def cmd_delete(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    kind: Kind = args.kind
+    with _open(root, write=True) as reg, reg.transaction(args.reason) as tx:
+        tx.delete(kind, args.key)
+    out.write(f"Deleted {kind.singular} {args.key}; its history is kept\n")
+    return OK
+
+
+def cmd_verify(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .store.verify import verify
+
+    with _open(root, write=False) as reg:
+        findings, counts = verify(reg)
+    if args.json:
+        _print_json({"ok": not findings, "findings": [f.as_dict() for f in findings],
+                     "counts": counts}, out)
+    elif findings:
+        for f in findings:
+            out.write(f"{f.check}: {f.message}\n")
+        out.write(f"{len(findings)} problem(s) found\n")
+    else:
+        out.write(f"OK: database sound, {counts['history_entries']} history entries chained, "
+                  "every record matches its history\n")
+    return PROBLEM if findings else OK
+
+
+def cmd_demo(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .demo import DEMO_AGENCY, create_demo
+    from .paths import RegisterPaths
+
+    if RegisterPaths(root).exists():
+        with _open(root, write=False) as reg:
+            if reg.agency().get("name") != DEMO_AGENCY:
+                raise CliError(f"a register already exists in {root} and it is not the demo; "
+                               "nothing was changed. Choose another --data-dir.")
+        out.write(f"The demo register in {root} is already there.\n")
+        return OK
+    create_demo(root).close()
+    out.write(f"Created a demo register in {root}. Try:\n"
+              f"  calnet-desk-cli --data-dir \"{root}\" list orders\n")
+    return OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Path, TextIO, TextIO], int]] = {
+    "init": cmd_init, "import": cmd_import, "export": cmd_export, "list": cmd_list,
+    "show": cmd_show, "history": cmd_history, "delete": cmd_delete, "verify": cmd_verify,
+    "demo": cmd_demo,
+}
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
+         err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+    root = resolve_data_dir(args.data_dir or args.data_dir_after)
+    try:
+        return COMMANDS[args.command](args, root, out, err)
+    except (CliError, StoreError, RegisterLocked) as e:
+        err.write(f"calnet-desk-cli: {e}\n")
+        return PROBLEM
+    except KeyboardInterrupt:
+        err.write("calnet-desk-cli: interrupted; nothing was written\n")
+        return PROBLEM
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,28 @@
+"""Export: one record kind as CSV (UTF-8 with BOM) or XLSX, in the canonical layout that
+import reads back unchanged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..records import Kind
+from ..store import Register
+from ..values import to_cell_native, to_cell_text
+from .sheets import write_csv, write_xlsx
+
+_XLSX_FORMATS = {"money": "#,##0.00", "date": "yyyy-mm-dd", "integer": "0"}
+
+
+def export_kind(reg: Register, kind: Kind, fmt: str, out: Path) -> int:
+    records = reg.records(kind)
+    fields = kind.fields
+    if fmt == "csv":
+        write_csv(out, kind.columns,
+                  ([to_cell_text(f, r[f.name]) for f in fields] for r in records))
+    elif fmt == "xlsx":
+        write_xlsx(out, kind.name, kind.columns,
+                   ([to_cell_native(f, r[f.name]) for f in fields] for r in records),
+                   [_XLSX_FORMATS.get(f.type) for f in fields])
+    else:
+        raise ValueError(f"unknown export format {fmt!r}")
+    return len(records)

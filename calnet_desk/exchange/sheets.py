@@ -1,0 +1,127 @@
+"""Reading and writing spreadsheet files (CSV and XLSX) as plain rows of cells."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+Row = Sequence[object]
+
+
+class SheetError(Exception):
+    """The file as a whole cannot be read; the message names it."""
+
+
+def sheet_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return "xlsx"
+    if suffix in (".csv", ".txt"):
+        return "csv"
+    raise SheetError(f"{path}: unknown file type {suffix or '(none)'}; use .csv or .xlsx")
+
+
+def _decode(data: bytes, name: str) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")  # what Excel's "CSV" (not "CSV UTF-8") writes
+    except UnicodeDecodeError as e:
+        raise SheetError(f"{name}: neither UTF-8 nor Windows-1252 text (byte {e.start})") from e
+
+
+@contextmanager
+def read_rows(path: Path, name: str | None = None) -> Iterator[Iterator[tuple[int, Row]]]:
+    """Rows of the file (CSV, or an XLSX's first sheet) numbered as a spreadsheet shows
+    them: the header is row 1."""
+    label = name or str(path)
+    fmt = sheet_format(path)
+    try:
+        if fmt == "csv":
+            text = _decode(path.read_bytes(), label)
+            yield enumerate(csv.reader(io.StringIO(text, newline="")), start=1)
+            return
+        import openpyxl  # loaded when first used: start-up stays fast
+
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as e:  # zipfile.BadZipFile, KeyError, InvalidFileException, …
+            raise SheetError(f"{label}: not a readable .xlsx workbook ({e})") from e
+        try:
+            ws = wb.worksheets[0]
+            yield enumerate(ws.iter_rows(values_only=True), start=1)
+        finally:
+            wb.close()  # read-only workbooks keep the file open (Windows could not move it)
+    except OSError as e:
+        raise SheetError(f"{label}: cannot read ({e.strerror or e})") from e
+    except csv.Error as e:
+        raise SheetError(f"{label}: not a well-formed CSV file ({e})") from e
+
+
+@contextmanager
+def atomic_output(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` that replaces it only when the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """UTF-8 with a byte-order mark, so Excel reads it right."""
+    with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def write_xlsx(path: Path, title: str, header: Sequence[str], rows: Iterable[Sequence[object]],
+               number_formats: Sequence[str | None],
+               on_workbook: Callable[[Any], None] | None = None) -> None:
+    """A one-sheet workbook; text cells are forced to text (never formulas)."""
+    import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet(title=title[:31])
+
+    def text_cell(value: str) -> Any:
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        cell.number_format = "@"
+        return cell
+
+    ws.append([text_cell(h) for h in header])
+    for row in rows:
+        out = []
+        for value, fmt in zip(row, number_formats, strict=True):
+            if isinstance(value, str):
+                out.append(text_cell(value))
+            elif value is None:
+                out.append(None)
+            else:
+                cell = WriteOnlyCell(ws, value=value)
+                if fmt:
+                    cell.number_format = fmt
+                out.append(cell)
+        ws.append(out)
+    if on_workbook:
+        on_workbook(wb)
+    with atomic_output(path) as tmp:
+        wb.save(tmp)

@@ -1,0 +1,289 @@
+"""Every record kind's fields, declared once.
+
+Forms, import, export, the CLI's JSON and the history all read these declarations; no
+other module lists a kind's columns. A field's ``citation`` names the policy text that
+makes the agency keep it (see ../shared/DOMAIN.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+FieldType = Literal["text", "date", "money", "integer", "yesno", "choice", "list"]
+
+# A stored value: text, ISO date text, cents (int), integer, bool, or a list of text.
+Value = str | int | bool | list[str] | None
+Record = dict[str, Value]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    type: FieldType = "text"
+    required: bool = False
+    help: str = ""
+    citation: str = ""
+    choices: tuple[str, ...] = ()
+    references: str | None = None  # kind whose key this field holds
+    default: Value = None
+    personal: bool = False  # a person's name, e-mail or phone (redacted in public copies)
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # plural, as on the command line: "orders"
+    singular: str  # "order"
+    label: str
+    table: str
+    fields: tuple[Field, ...]
+    citation: str = ""
+    by_name: Mapping[str, Field] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
+
+    @property
+    def key(self) -> Field:
+        return self.fields[0]
+
+    @property
+    def columns(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+
+YESNO_HELP = "yes or no (also true/false, y/n, 1/0)"
+LIST_HELP = "several values separated by ';'"
+
+ORDER_TYPES = ("new", "change", "move", "disconnect")
+ORDER_STATUSES = ("draft", "submitted", "approved", "in-progress", "completed", "cancelled")
+CATALOG_STATUSES = ("required", "discretionary")
+DECISIONS = ("pending", "approved", "denied")
+EXEMPTION_REASONS = ("feature-gap", "ipr")
+DELEGATION_TYPES = ("general", "contract")
+ROLES = ("catr", "atr")
+GENERATIONS = ("calnet-2", "calnet-3", "nextgen")
+AGENCY_CLASSES = ("non-exempt-state", "exempt-state", "non-state")
+
+ORDERS = Kind(
+    "orders",
+    "order",
+    "Orders (STD. 20)",
+    "orders",
+    (
+        Field("request_number", "Request number", required=True,
+              help="The agency's own request number on the STD. 20; unique per agency.",
+              citation="STMM 400.1"),
+        Field("request_date", "Request date", "date", required=True, citation="STMM 400.1"),
+        Field("order_type", "Order type", "choice", required=True, choices=ORDER_TYPES,
+              citation="STMM 400.1"),
+        Field("contractor", "Contractor", required=True, help="The CALNET contractor."),
+        Field("contract_number", "Contract number", references=None,
+              help="The CALNET contract the service is ordered under."),
+        Field("category", "Category", help="Contract category or subcategory."),
+        Field("description", "Description", help="Catalog product ids and descriptions."),
+        Field("quantity", "Quantity", "integer"),
+        Field("street", "Street address", help="Service address.", citation="STMM 501.0"),
+        Field("city", "City"),
+        Field("zip", "ZIP"),
+        Field("one_time_cost", "One-time cost", "money"),
+        Field("monthly_cost", "Monthly cost", "money"),
+        Field("catalog_status", "Catalog status", "choice", choices=CATALOG_STATUSES,
+              help="Required (mandatory) or Discretionary, as of the date beside it.",
+              citation="STMM 400.1"),
+        Field("catalog_status_as_of", "Catalog status as of", "date", citation="STMM 400.1"),
+        Field("delegation_required", "Delegation required", "yesno",
+              help="The catalog's Delegation (Yes/No) column.", citation="STMM 3-502.0"),
+        Field("status", "Status", "choice", choices=ORDER_STATUSES, default="draft"),
+        Field("delegation_id", "Delegation", references="delegations",
+              help="The delegation this order was placed under.", citation="STMM 3-502.0"),
+        Field("exemption_id", "Exemption", references="exemptions",
+              help="The exemption this order was placed under.", citation="STMM 501.0"),
+        Field("circuit_id", "Circuit id / phone number"),
+        Field("billing_account", "Billing account"),
+        Field("placed_by", "Placed by (ATR)", personal=True),
+        Field("completed_on", "Completed on", "date"),
+    ),
+    citation="STMM 400.1",
+)
+
+EXEMPTIONS = Kind(
+    "exemptions",
+    "exemption",
+    "Exemptions",
+    "exemptions",
+    (
+        Field("exemption_id", "Exemption id", required=True, citation="STMM 501.0"),
+        Field("project", "Project or acquisition", required=True,
+              help="An exemption applies to one specific project or acquisition.",
+              citation="STMM 501.0"),
+        Field("services", "Services", "list", help=LIST_HELP, citation="STMM 501.0"),
+        Field("service_locations", "Quantities, types and street addresses",
+              help="Quantity, type and location of each service, street address included.",
+              citation="STMM 501.0"),
+        Field("reason", "Reason", "choice", choices=EXEMPTION_REASONS,
+              help="feature-gap: CALNET lacks features, functionality or availability; "
+                   "ipr: an Individual Price Reduction.", citation="STMM 501.0"),
+        Field("calnet_gap", "Why CALNET cannot meet the need", citation="STMM 501.0"),
+        Field("consequences", "Consequences if not granted", citation="STMM 501.0"),
+        Field("provider", "Provider", citation="STMM 501.0"),
+        Field("provider_documents", "Provider documents", citation="STMM 501.0"),
+        Field("contract_length_months", "Contract length (months)", "integer",
+              citation="STMM 501.0"),
+        Field("contract_terms", "Contract terms", citation="STMM 501.0"),
+        Field("early_termination", "Early termination commitments", citation="STMM 501.0"),
+        Field("extensions", "Extension commitments", citation="STMM 501.0"),
+        Field("total_cost", "Total cost", "money", citation="STMM 501.0"),
+        Field("cost_by_item", "Cost by contract item", citation="STMM 501.0"),
+        Field("sla_rights_remedies", "Service levels, rights and remedies",
+              citation="STMM 501.0"),
+        Field("ipr_documentation", "IPR documentation", citation="STMM 501.0"),
+        Field("fsr_reference", "FSR / project approval reference", citation="STMM 501.0"),
+        Field("signer", "Signer (AIO/CIO)", personal=True, citation="STMM 501.0"),
+        Field("signer_title", "Signer title", citation="STMM 501.0"),
+        Field("submitted_on", "Submitted on", "date"),
+        Field("decision", "Decision", "choice", choices=DECISIONS, default="pending"),
+        Field("decided_on", "Decided on", "date"),
+        Field("term_end", "Term end", "date",
+              help="Exemptions are granted for a limited term.", citation="SAM 4605"),
+        Field("general_delegation_id", "General delegation", references="delegations",
+              help="The General Delegation paired with the exemption.", citation="SAM 4605"),
+    ),
+    citation="STMM 501.0",
+)
+
+DELEGATIONS = Kind(
+    "delegations",
+    "delegation",
+    "Delegations",
+    "delegations",
+    (
+        Field("delegation_id", "Delegation id", required=True, citation="STMM 3-502.0"),
+        Field("type", "Type", "choice", required=True, choices=DELEGATION_TYPES,
+              help="general: things CALNET does not provide; contract: catalog items "
+                   "marked Delegation = Yes.", citation="STMM 3-502.0"),
+        Field("project", "Project", required=True, citation="STMM 3-502.0"),
+        Field("scope", "Scope", citation="STMM 3-502.0"),
+        Field("purpose", "Purpose", citation="STMM 3-502.0"),
+        Field("activities", "Activities", "list",
+              help="planning; design and development; oversight; installation; "
+                   "operation and maintenance", citation="STMM 3-502.0"),
+        Field("locations", "Locations", citation="STMM 3-502.0"),
+        Field("products_equipment", "Products and equipment", citation="STMM 3-502.0"),
+        Field("staff_qualifications", "Staff qualifications and experience",
+              citation="STMM 3-502.0"),
+        Field("justification", "Justification", citation="STMM 3-502.0"),
+        Field("consequences_if_denied", "Consequences if denied", citation="STMM 3-502.0"),
+        Field("signer", "Signer (CIO)", personal=True, citation="STMM 3-502.0"),
+        Field("signer_title", "Signer title", citation="STMM 3-502.0"),
+        Field("submitted_on", "Submitted on", "date"),
+        Field("decision", "Decision", "choice", choices=DECISIONS, default="pending"),
+        Field("decided_on", "Decided on", "date"),
+        Field("timeframe_end", "Timeframe end", "date", citation="STMM 3-502.0"),
+    ),
+    citation="STMM 3-502.0",
+)
+
+ATOS = Kind(
+    "atos",
+    "ato",
+    "ATOs",
+    "atos",
+    (
+        Field("ato_id", "ATO id", required=True, citation="STMM 400.1"),
+        Field("contractor", "Contractor", required=True),
+        Field("contract_number", "Contract number"),
+        Field("services", "Services listed", "list", required=True, help=LIST_HELP,
+              citation="STMM 400.1"),
+        Field("approved_on", "Approved on", "date",
+              help="The exclusive term starts when the State approves the ATO.",
+              citation="STMM 400.1"),
+        Field("term_months", "Exclusive term (months)", "integer",
+              help="Blank takes the rule set's default.", citation="STMM 400.1"),
+        Field("notice_given_on", "Notice given on", "date", citation="STMM 400.1"),
+    ),
+    citation="STMM 400.1",
+)
+
+OUTSIDE_CONTRACTS = Kind(
+    "outside-contracts",
+    "outside-contract",
+    "Outside contracts",
+    "outside_contracts",
+    (
+        Field("contract_id", "Contract id", required=True),
+        Field("provider", "Provider", required=True),
+        Field("services", "Services", "list", required=True, help=LIST_HELP),
+        Field("end_date", "End date", "date", citation="STMM 501.0"),
+        Field("renewal_date", "Renewal date", "date",
+              help="Extending or re-bidding needs an approved exemption first.",
+              citation="STMM 501.0"),
+        Field("exemption_id", "Exemption", references="exemptions", citation="STMM 501.0"),
+        Field("calnet_offers", "CALNET offers these services", "yesno", default=True,
+              citation="STMM 501.0"),
+    ),
+    citation="STMM 501.0",
+)
+
+PEOPLE = Kind(
+    "people",
+    "person",
+    "People",
+    "people",
+    (
+        Field("person_id", "Person id", required=True),
+        Field("name", "Name", required=True, personal=True),
+        Field("role", "Role", "choice", required=True, choices=ROLES,
+              help="catr: designated on CDT-965; atr: places orders."),
+        Field("cdt965_date", "CDT-965 date", "date"),
+        Field("active", "Active", "yesno", default=True),
+        Field("email", "E-mail", personal=True),
+        Field("phone", "Phone", personal=True),
+    ),
+)
+
+CONTRACTS = Kind(
+    "contracts",
+    "contract",
+    "CALNET contracts",
+    "contracts",
+    (
+        Field("contract_number", "Contract number", required=True),
+        Field("generation", "Generation", "choice", required=True, choices=GENERATIONS,
+              citation="STMM intro"),
+        Field("contractor", "Contractor", required=True),
+        Field("categories", "Categories", "list", help=LIST_HELP),
+        Field("award_date", "Award date", "date"),
+        Field("end_date", "End date", "date"),
+    ),
+    citation="STMM intro",
+)
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (ORDERS, EXEMPTIONS, DELEGATIONS, ATOS, OUTSIDE_CONTRACTS, PEOPLE, CONTRACTS)
+}
+_BY_SINGULAR = {k.singular: k for k in KINDS.values()}
+
+AGENCY_FIELDS: tuple[Field, ...] = (
+    Field("name", "Agency name", required=True),
+    Field("agency_class", "Agency class", "choice", required=True, choices=AGENCY_CLASSES,
+          citation="STMM 400.1"),
+    Field("billing_code", "Billing code"),
+)
+
+
+class UnknownKind(ValueError):
+    pass
+
+
+def kind_named(name: str) -> Kind:
+    """The kind for a plural or singular name ("orders", "order", "outside_contracts")."""
+    n = name.strip().lower().replace("_", "-")
+    if n in KINDS:
+        return KINDS[n]
+    if n in _BY_SINGULAR:
+        return _BY_SINGULAR[n]
+    raise UnknownKind(f"unknown record kind {name!r}; use one of: {', '.join(KINDS)}")

@@ -1,0 +1,437 @@
+"""The register: one SQLite file in a folder, one writer, every change in the history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from ..paths import RegisterPaths
+from ..records import AGENCY_FIELDS, KINDS, Field, Kind, Record, Value
+from ..values import from_db, to_db
+from . import schema
+from .history import Clock, HistoryWriter, diff, read_entries, utc_now
+from .lock import FileLocker, WriterLock, os_user
+
+AGENCY_KIND = "agency"
+AGENCY_KEY = "agency"
+BATCH = 1000
+
+
+class StoreError(Exception):
+    """A problem a person must act on; the message says what happened and what to do."""
+
+
+class NoRegister(StoreError):
+    def __init__(self, root: Path) -> None:
+        super().__init__(
+            f"no register in {root}. Create one with: calnet-desk-cli --data-dir \"{root}\" "
+            "init --agency NAME --agency-class non-exempt-state|exempt-state|non-state"
+        )
+
+
+class RegisterExists(StoreError):
+    pass
+
+
+class TooNew(StoreError):
+    pass
+
+
+class NeedsUpgrade(StoreError):
+    pass
+
+
+class NotARegister(StoreError):
+    pass
+
+
+class RecordError(StoreError):
+    """A record the store refuses (missing required field, unknown reference, …)."""
+
+
+Progress = Callable[[int, int], None]
+
+
+def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
+    if readonly:
+        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True,
+                               isolation_level=None)
+    else:
+        conn = sqlite3.connect(str(path), isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 5000")
+    if not readonly:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+class Register:
+    """An open register. ``Register.open(root, write=True)`` holds the writer lock."""
+
+    def __init__(self, paths: RegisterPaths, conn: sqlite3.Connection, *, writable: bool,
+                 lock: WriterLock | None, clock: Clock, user: str) -> None:
+        self.paths = paths
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn, execute_plugins=False)
+        self.writable = writable
+        self.lock = lock
+        self.clock = clock
+        self.user = user
+        self._writing = False
+        conn.create_function(schema.WRITER_FUNCTION, 0, lambda: 1 if self._writing else 0,
+                             deterministic=False)
+
+    # --- opening -------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, root: Path, *, agency: str, agency_class: str,
+               billing_code: str | None = None, clock: Clock = utc_now,
+               locker: FileLocker | None = None) -> Register:
+        paths = RegisterPaths(root)
+        if paths.exists():
+            raise RegisterExists(f"a register already exists in {root}; nothing was changed")
+        root.mkdir(parents=True, exist_ok=True)
+        lock = WriterLock(paths.lock, paths.lock_info, locker)
+        lock.acquire()
+        try:
+            if paths.exists():
+                raise RegisterExists(f"a register already exists in {root}; nothing was changed")
+            tmp = paths.database.with_name(paths.database.name + ".new")
+            tmp.unlink(missing_ok=True)
+            conn = _connect(tmp, readonly=False)
+            conn.execute(f"PRAGMA application_id = {schema.APPLICATION_ID}")
+            reg = cls(paths, conn, writable=True, lock=None, clock=clock, user=os_user())
+            reg._migrate()
+            with reg.transaction("register created") as tx:
+                tx.set_agency({"name": agency, "agency_class": agency_class,
+                               "billing_code": billing_code})
+            conn.close()
+            for suffix in ("-wal", "-shm"):
+                Path(str(tmp) + suffix).unlink(missing_ok=True)
+            tmp.replace(paths.database)  # the register appears whole or not at all
+        except BaseException:
+            lock.release()
+            raise
+        lock.release()
+        return cls.open(root, write=True, clock=clock, locker=locker)
+
+    @classmethod
+    def open(cls, root: Path, *, write: bool = False, clock: Clock = utc_now,
+             locker: FileLocker | None = None) -> Register:
+        paths = RegisterPaths(root)
+        if not paths.exists():
+            raise NoRegister(root)
+        lock = None
+        if write:
+            lock = WriterLock(paths.lock, paths.lock_info, locker)
+            lock.acquire()
+        try:
+            conn = _connect(paths.database, readonly=not write)
+            reg = cls(paths, conn, writable=write, lock=lock, clock=clock, user=os_user())
+            reg._check_identity()
+            reg._check_schema()
+        except BaseException:
+            if lock:
+                lock.release()
+            raise
+        return reg
+
+    def close(self) -> None:
+        self.conn.close()
+        if self.lock:
+            self.lock.release()
+            self.lock = None
+
+    def __enter__(self) -> Register:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_identity(self) -> None:
+        try:
+            app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
+        except sqlite3.DatabaseError as e:
+            raise NotARegister(f"{self.paths.database} is not a readable database ({e})") from e
+        if app_id != schema.APPLICATION_ID:
+            raise NotARegister(f"{self.paths.database} is not a CALNET Desk register")
+
+    def applied_migrations(self) -> list[str]:
+        return [m.name for m in schema.migrations.applied(self.db)]
+
+    def _check_schema(self) -> None:
+        known = {m.name for m in schema.migrations._migrations}
+        unknown = [n for n in self.applied_migrations() if n not in known]
+        if unknown and self.writable:
+            raise TooNew(
+                f"{self.paths.database} was written by a newer CALNET Desk (schema changes "
+                f"{', '.join(unknown)} are unknown to this version); it was not changed. "
+                "Install the newer version, or open the register read-only."
+            )
+        pending = schema.migrations.pending(self.db)
+        if pending and not unknown:
+            if not self.writable:
+                raise NeedsUpgrade(
+                    f"{self.paths.database} needs an upgrade to this version's schema; open "
+                    "it for writing once (any command that changes it) and it is upgraded, "
+                    "after a backup."
+                )
+            self.backup_to(self.paths.backups / (
+                "pre-migration-" + self.clock().strftime("%Y%m%dT%H%M%SZ") + ".sqlite3"))
+            self._migrate()
+
+    def _migrate(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._writing = True
+        try:
+            schema.migrations.apply(self.db)
+            schema.install_triggers(self.db)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._writing = False
+
+    def backup_to(self, dest: Path) -> Path:
+        """A consistent copy through SQLite's backup API (never a file copy)."""
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + ".partial")
+        tmp.unlink(missing_ok=True)
+        target = sqlite3.connect(str(tmp))
+        try:
+            self.conn.backup(target)
+        finally:
+            target.close()
+        if dest.exists():
+            raise StoreError(f"{dest} exists already; backups are never overwritten")
+        tmp.replace(dest)
+        return dest
+
+    # --- reading -------------------------------------------------------------------
+
+    def agency(self) -> dict[str, Value]:
+        row = self.conn.execute(
+            "SELECT name, agency_class, billing_code FROM agency WHERE id = 1").fetchone()
+        if row is None:
+            return {f.name: None for f in AGENCY_FIELDS}
+        return dict(zip([f.name for f in AGENCY_FIELDS], row, strict=True))
+
+    def _rows(self, kind: Kind, where: str = "", params: tuple[Any, ...] = ()
+              ) -> Iterator[Record]:
+        cols = ", ".join(kind.columns)
+        fields = kind.fields
+        sql = f"SELECT {cols} FROM {kind.table} {where} ORDER BY {kind.key.name}"
+        for row in self.conn.execute(sql, params):
+            yield {f.name: from_db(f, v) for f, v in zip(fields, row, strict=True)}
+
+    def records(self, kind: Kind) -> list[Record]:
+        return list(self._rows(kind))
+
+    def get(self, kind: Kind, key: str) -> Record | None:
+        return next(self._rows(kind, f"WHERE {kind.key.name} = ?", (key,)), None)
+
+    def count(self, kind: Kind) -> int:
+        return int(self.conn.execute(f"SELECT count(*) FROM {kind.table}").fetchone()[0])
+
+    def keys(self, kind: Kind) -> set[str]:
+        return {r[0] for r in self.conn.execute(f"SELECT {kind.key.name} FROM {kind.table}")}
+
+    def history(self, kind: str | None = None, key: str | None = None
+                ) -> list[dict[str, Any]]:
+        if kind is None:
+            return list(read_entries(self.conn))
+        if key is None:
+            return list(read_entries(self.conn, "WHERE kind = ?", (kind,)))
+        return list(read_entries(self.conn, "WHERE kind = ? AND key = ?", (kind, key)))
+
+    def referrers(self, kind: Kind, key: str) -> list[tuple[Kind, str]]:
+        """The records whose reference fields name this one."""
+        found: list[tuple[Kind, str]] = []
+        for other in KINDS.values():
+            for f in other.fields:
+                if f.references == kind.name:
+                    for (k,) in self.conn.execute(
+                            f"SELECT {other.key.name} FROM {other.table} WHERE {f.name} = ? "
+                            f"ORDER BY {other.key.name}", (key,)):
+                        found.append((other, k))
+        return found
+
+    # --- writing -------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self, reason: str | None = None) -> Iterator[Changes]:
+        """One ``BEGIN IMMEDIATE`` transaction; every change in it lands in the history."""
+        if not self.writable:
+            raise StoreError("the register is open read-only")
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._writing = True
+        try:
+            changes = Changes(self, reason)
+            yield changes
+            changes.history.flush()
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._writing = False
+
+
+class Changes:
+    """The writes of one transaction. Obtain it from :meth:`Register.transaction`."""
+
+    def __init__(self, register: Register, reason: str | None) -> None:
+        self.register = register
+        self.conn = register.conn
+        self.reason = reason
+        self.history = HistoryWriter(register.conn, register.user, register.clock)
+
+    def set_agency(self, values: dict[str, Value]) -> None:
+        old = self.register.agency() if self._agency_exists() else None
+        new: Record = dict(old or {})
+        new.update({k: v for k, v in values.items() if k in {f.name for f in AGENCY_FIELDS}})
+        for f in AGENCY_FIELDS:
+            if f.required and new.get(f.name) in (None, ""):
+                raise RecordError(f"agency: {f.label} is required")
+            if f.choices and new.get(f.name) not in f.choices:
+                raise RecordError(f"agency: {f.label} must be one of {'|'.join(f.choices)}")
+        changes = diff({k: v for k, v in (old or {}).items() if v is not None},
+                       {k: v for k, v in new.items() if v is not None})
+        if not changes:
+            return
+        self.conn.execute(
+            "INSERT INTO agency (id, name, agency_class, billing_code) VALUES (1, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET name = excluded.name, "
+            "agency_class = excluded.agency_class, billing_code = excluded.billing_code",
+            (new.get("name"), new.get("agency_class"), new.get("billing_code")))
+        self.history.append(AGENCY_KIND, AGENCY_KEY, "update" if old else "insert", changes,
+                            self.reason)
+
+    def _agency_exists(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM agency WHERE id = 1").fetchone() is not None
+
+    def put(self, kind: Kind, record: Record) -> str:
+        """Insert or update one record; returns insert, update or unchanged."""
+        counts = self.put_many(kind, [record])
+        return next(action for action, n in counts.items() if n)
+
+    def put_many(self, kind: Kind, records: Iterable[Record],
+                 progress: Progress | None = None, total: int = 0) -> dict[str, int]:
+        """Upsert records by key. Fields absent from a record keep their stored value;
+        a field present as None is emptied. Unchanged records write nothing."""
+        key_name = kind.key.name
+        fields = kind.fields
+        cols = kind.columns
+        sql = (f"INSERT INTO {kind.table} ({', '.join(cols)}) VALUES "
+               f"({', '.join('?' * len(cols))}) ON CONFLICT({key_name}) DO UPDATE SET "
+               + ", ".join(f"{c} = excluded.{c}" for c in cols[1:]))
+        records = list(records)
+        existing: dict[Value, Record] = {}
+        if len(records) <= 64:  # an edit: fetch just these; an import: read the kind once
+            for r in records:
+                k = r.get(key_name)
+                old_row = self.register.get(kind, k) if isinstance(k, str) else None
+                if old_row is not None:
+                    existing[old_row[key_name]] = old_row
+        else:
+            existing = {r[key_name]: r for r in self.register._rows(kind)}
+        total = total or len(records)
+        counts = {"insert": 0, "update": 0, "unchanged": 0}
+        batch: list[tuple[object, ...]] = []
+        done = 0
+        for record in records:
+            key = record.get(key_name)
+            if not isinstance(key, str) or not key:
+                raise RecordError(f"{kind.name}: a record without {kind.key.label}")
+            old = existing.get(key)
+            if old is None:
+                new = {f.name: f.default for f in fields}
+            else:
+                new = dict(old)
+            new.update(record)
+            self._check(kind, new)
+            changes = diff(_nonempty(old), _nonempty(new))
+            done += 1
+            if not changes:
+                counts["unchanged"] += 1
+            else:
+                action = "update" if old else "insert"
+                counts[action] += 1
+                batch.append(tuple(to_db(f, new.get(f.name)) for f in fields))
+                self.history.append(kind.name, key, action, changes, self.reason)
+                existing[key] = new
+            if len(batch) >= BATCH:
+                self._write_batch(kind, sql, batch)
+            if progress and done % BATCH == 0:
+                progress(done, total)
+        self._write_batch(kind, sql, batch)
+        if progress:
+            progress(done, total)
+        return counts
+
+    def _write_batch(self, kind: Kind, sql: str, batch: list[tuple[object, ...]]) -> None:
+        if not batch:
+            return
+        try:
+            self.conn.executemany(sql, batch)
+        except sqlite3.IntegrityError as e:
+            raise RecordError(f"{kind.name}: {e}; nothing was written") from e
+        batch.clear()
+        self.history.flush()
+
+    def _check(self, kind: Kind, record: Record) -> None:
+        key = record.get(kind.key.name)
+        for f in kind.fields:
+            v = record.get(f.name)
+            if v is None:
+                if f.required:
+                    raise RecordError(f"{kind.singular} {key}: {f.label} is required")
+                continue
+            if f.choices and v not in f.choices:
+                raise RecordError(
+                    f"{kind.singular} {key}: {f.label} must be one of {'|'.join(f.choices)}")
+            if f.references and not self._exists(KINDS[f.references], str(v)):
+                raise RecordError(
+                    f"{kind.singular} {key}: {f.label} {v} is not in the register")
+
+    def _exists(self, kind: Kind, key: str) -> bool:
+        return self.conn.execute(
+            f"SELECT 1 FROM {kind.table} WHERE {kind.key.name} = ?", (key,)).fetchone() is not None
+
+    def delete(self, kind: Kind, key: str) -> None:
+        old = self.register.get(kind, key)
+        if old is None:
+            raise RecordError(f"no {kind.singular} {key} in the register")
+        referrers = self.register.referrers(kind, key)
+        if referrers:
+            names = ", ".join(f"{k.singular} {r}" for k, r in referrers[:10])
+            more = f" and {len(referrers) - 10} more" if len(referrers) > 10 else ""
+            raise RecordError(
+                f"{kind.singular} {key} is referred to by {names}{more}; change those first. "
+                "Nothing was deleted.")
+        self.conn.execute(f"DELETE FROM {kind.table} WHERE {kind.key.name} = ?", (key,))
+        self.history.append(kind.name, key, "delete", diff(_nonempty(old), None), self.reason)
+
+
+def _nonempty(record: Record | None) -> Record | None:
+    if record is None:
+        return None
+    return {k: v for k, v in record.items() if v is not None}
+
+
+def field_of(kind: Kind, name: str) -> Field:
+    return kind.by_name[name]
+
+
+def today_local() -> dt.date:
+    return dt.date.today()

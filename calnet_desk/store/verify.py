@@ -1,0 +1,93 @@
+"""`verify`: the database is sound, the history chain holds, and the history explains
+every current row exactly."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ..records import KINDS
+from .history import GENESIS, entry_hash, read_entries
+from .register import AGENCY_KIND, Register
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str  # integrity | foreign-keys | chain | replay
+    message: str
+    kind: str | None = None
+    key: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def verify(reg: Register) -> tuple[list[Finding], dict[str, int]]:
+    findings: list[Finding] = []
+    conn = reg.conn
+    for (msg,) in conn.execute("PRAGMA integrity_check"):
+        if msg != "ok":
+            findings.append(Finding("integrity", str(msg)))
+    for table, rowid, parent, _fk in conn.execute("PRAGMA foreign_key_check"):
+        findings.append(Finding("foreign-keys",
+                                f"row {rowid} of {table} refers to a missing {parent} record"))
+
+    # The chain, and the state the history says each record should have.
+    state: dict[tuple[str, str], dict[str, Any]] = {}
+    expected_id, prev, entries = 1, GENESIS, 0
+    for entry in read_entries(conn):
+        entries += 1
+        if entry["id"] != expected_id:
+            findings.append(Finding("chain", f"entry {expected_id} is missing "
+                                    f"(next is {entry['id']})", entry["kind"], entry["key"]))
+        if entry["prev"] != prev:
+            findings.append(Finding("chain", f"entry {entry['id']} does not follow the entry "
+                                    "before it", entry["kind"], entry["key"]))
+        if entry_hash(entry) != entry["hash"]:
+            findings.append(Finding("chain", f"entry {entry['id']} was altered (its hash does "
+                                    "not match its content)", entry["kind"], entry["key"]))
+        expected_id, prev = entry["id"] + 1, entry["hash"]
+        ident = (entry["kind"], entry["key"])
+        if entry["action"] == "delete":
+            state.pop(ident, None)
+            continue
+        rec = state.setdefault(ident, {})
+        for name, (_old, new) in entry["changes"].items():
+            if new is None:
+                rec.pop(name, None)
+            else:
+                rec[name] = new
+
+    # Replay: every current row must be exactly what its history says, and vice versa.
+    current: dict[tuple[str, str], dict[str, Any]] = {}
+    agency = {k: v for k, v in reg.agency().items() if v is not None}
+    if agency:
+        current[(AGENCY_KIND, "agency")] = agency
+    counts = {"history_entries": entries}
+    for kind in KINDS.values():
+        n = 0
+        for rec in reg.records(kind):
+            n += 1
+            current[(kind.name, str(rec[kind.key.name]))] = {
+                k: v for k, v in rec.items() if v is not None}
+        counts[kind.name] = n
+    for ident in sorted(current.keys() | state.keys()):
+        kind_name, key = ident
+        have, want = current.get(ident), state.get(ident)
+        if want is None:
+            findings.append(Finding("replay", f"{kind_name} {key} exists but its history does "
+                                    "not explain it (changed outside CALNET Desk)",
+                                    kind_name, key))
+        elif have is None:
+            findings.append(Finding("replay", f"{kind_name} {key} is in the history but "
+                                    "missing from the register (deleted outside CALNET Desk)",
+                                    kind_name, key))
+        elif have != want or any(type(have[f]) is not type(want[f]) for f in have):
+            fields = sorted(f for f in have.keys() | want.keys()
+                            if have.get(f) != want.get(f)
+                            or type(have.get(f)) is not type(want.get(f)))
+            findings.append(Finding("replay", f"{kind_name} {key} differs from its history in "
+                                    f"{', '.join(fields)} (changed outside CALNET Desk)",
+                                    kind_name, key))
+
+    return findings, counts

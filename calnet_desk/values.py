@@ -1,0 +1,343 @@
+"""Turning cells into record values and back, one function per field type.
+
+Parsing is the hot path of an import (every cell of a 50,000-row sheet goes through here),
+so each type has one small function, picked once per column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .records import Field, Value
+
+# --- formula-injection escaping (OWASP CSV injection) --------------------------------
+# A cell starting with one of these is run as a formula by Excel or LibreOffice. One
+# function escapes for every writer (CSV and XLSX); a leading apostrophe is escaped too,
+# so that unescape(escape(x)) == x for every text.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_ESCAPE_NEEDED = (*FORMULA_TRIGGERS, "'")
+
+
+def escape_cell(text: str) -> str:
+    """Prefix an apostrophe to text a spreadsheet would treat as a formula."""
+    if text.startswith(_ESCAPE_NEEDED):
+        return "'" + text
+    return text
+
+
+def unescape_cell(text: str) -> str:
+    """Reverse :func:`escape_cell`."""
+    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r\n'":
+        return text[1:]
+    return text
+
+
+class BadValue(ValueError):
+    """A cell that cannot become a value of its field; the message says why."""
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?")
+_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_YES = frozenset({"yes", "y", "true", "t", "1"})
+_NO = frozenset({"no", "n", "false", "f", "0"})
+
+
+def _cell_text(raw: object) -> str:
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, bool):
+        return "yes" if raw else "no"
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    if isinstance(raw, dt.datetime):
+        return raw.date().isoformat() if raw.time() == dt.time() else raw.isoformat(" ")
+    if isinstance(raw, dt.date):
+        return raw.isoformat()
+    return str(raw)
+
+
+def clean_text(raw: object) -> str | None:
+    """Text as stored: stripped, line ends as \\n, no control characters; '' is None."""
+    text = _cell_text(raw).strip()
+    if not text:
+        return None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _CONTROL.search(text):
+        raise BadValue("contains a control character")
+    return text
+
+
+def parse_text(raw: object) -> Value:
+    if raw is None:
+        return None
+    text = _cell_text(raw).strip()
+    if not text:
+        return None
+    if text[0] == "'":
+        text = unescape_cell(text).strip()
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _CONTROL.search(text):
+        raise BadValue("contains a control character")
+    return text or None
+
+
+def parse_date(raw: object) -> Value:
+    if raw is None:
+        return None
+    if isinstance(raw, dt.datetime):
+        if raw.time() != dt.time():
+            raise BadValue(f"{raw.isoformat(' ')} has a time of day; give a date")
+        return raw.date().isoformat()
+    if isinstance(raw, dt.date):
+        return raw.isoformat()
+    text = _cell_text(raw).strip()
+    if not text:
+        return None
+    m = _ISO_DATE.fullmatch(text)
+    if m:
+        y, mo, d = int(m[1]), int(m[2]), int(m[3])
+    else:
+        m = _US_DATE.fullmatch(text)
+        if not m:
+            raise BadValue(f"{text!r} is not a date (use YYYY-MM-DD or MM/DD/YYYY)")
+        mo, d, y = int(m[1]), int(m[2]), int(m[3])
+    try:
+        return dt.date(y, mo, d).isoformat()
+    except ValueError:
+        raise BadValue(f"{text!r} is not a real date") from None
+
+
+_MONEY_CHARS = re.compile(r"-?\$?-?[0-9,]*\.?[0-9]*")
+
+
+def parse_money(raw: object) -> Value:
+    """Dollars to integer cents, exactly; '$1,234.50', '-12', '(12.00)' all accepted."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        raise BadValue(f"{raw!r} is not an amount")
+    if isinstance(raw, int):
+        return raw * 100
+    if isinstance(raw, float):
+        amount = Decimal(repr(raw))
+        if not amount.is_finite() or amount * 100 != (amount * 100).to_integral_value():
+            raise BadValue(f"{raw!r} is not an amount in whole cents")
+        return int(amount * 100)
+    text = _cell_text(raw).strip()
+    if not text:
+        return None
+    negative = False
+    if text.startswith("(") and text.endswith(")"):
+        negative, text = True, text[1:-1].strip()
+    compact = text.replace(" ", "")
+    if not _MONEY_CHARS.fullmatch(compact):
+        raise BadValue(f"{text!r} is not an amount in dollars")
+    if compact.count("-") > 1:
+        raise BadValue(f"{text!r} is not an amount in dollars")
+    if "-" in compact:
+        negative = not negative
+    digits = compact.replace("-", "").replace("$", "").replace(",", "")
+    try:
+        amount = Decimal(digits)
+    except InvalidOperation:
+        raise BadValue(f"{text!r} is not an amount in dollars") from None
+    if not amount.is_finite():
+        raise BadValue(f"{text!r} is not an amount in dollars")
+    cents = amount * 100
+    if cents != cents.to_integral_value():
+        raise BadValue(f"{text!r} has fractions of a cent")
+    value = int(cents)
+    return -value if negative else value
+
+
+def parse_integer(raw: object) -> Value:
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        raise BadValue(f"{raw!r} is not a whole number")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float):
+        if raw.is_integer():
+            return int(raw)
+        raise BadValue(f"{raw!r} is not a whole number")
+    text = _cell_text(raw).strip().replace(",", "")
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise BadValue(f"{text!r} is not a whole number") from None
+
+
+def parse_yesno(raw: object) -> Value:
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        return raw
+    text = _cell_text(raw).strip().lower()
+    if not text:
+        return None
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise BadValue(f"{text!r} is not yes or no")
+
+
+def make_choice_parser(choices: tuple[str, ...]) -> Callable[[object], Value]:
+    allowed = frozenset(choices)
+    listing = "|".join(choices)
+
+    def parse_choice(raw: object) -> Value:
+        if raw is None:
+            return None
+        text = _cell_text(raw).strip().lower()
+        if not text:
+            return None
+        if text in allowed:
+            return text
+        norm = "-".join(text.replace("_", " ").replace("-", " ").split())
+        if norm in allowed:
+            return norm
+        raise BadValue(f"{text!r} is not one of {listing}")
+
+    return parse_choice
+
+
+def parse_list(raw: object) -> Value:
+    if raw is None:
+        return None
+    text = parse_text(raw)
+    if text is None:
+        return None
+    assert isinstance(text, str)
+    items = [item.strip() for item in text.split(";")]
+    items = [i for i in items if i]
+    return items or None
+
+
+_PARSERS: dict[str, Callable[[object], Value]] = {
+    "text": parse_text,
+    "date": parse_date,
+    "money": parse_money,
+    "integer": parse_integer,
+    "yesno": parse_yesno,
+    "list": parse_list,
+}
+
+
+def parser_for(f: Field) -> Callable[[object], Value]:
+    if f.type == "choice":
+        return make_choice_parser(f.choices)
+    return _PARSERS[f.type]
+
+
+# --- storage ------------------------------------------------------------------------
+
+
+def to_db(f: Field, value: Value) -> object:
+    """A record value as its SQLite column holds it."""
+    if value is None:
+        return None
+    if f.type == "list":
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if f.type == "yesno":
+        return 1 if value else 0
+    return value
+
+
+def from_db(f: Field, stored: object) -> Value:
+    if stored is None:
+        return None
+    if f.type == "list":
+        items = json.loads(str(stored))
+        assert isinstance(items, list)
+        return [str(i) for i in items]
+    if f.type == "yesno":
+        return bool(stored)
+    assert isinstance(stored, str | int)
+    return stored
+
+
+# --- presentation ------------------------------------------------------------------
+
+
+def cents_to_text(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    whole, frac = divmod(abs(cents), 100)
+    return f"{sign}{whole}.{frac:02d}"
+
+
+def to_json(f: Field, value: Value) -> Any:
+    """The CLI's JSON: money as numbers, yes/no as booleans, lists as arrays."""
+    if value is None:
+        return None
+    if f.type == "money":
+        assert isinstance(value, int)
+        return value / 100 if value % 100 else value // 100
+    return value
+
+
+def to_cell_text(f: Field, value: Value) -> str:
+    """A value as a text cell (CSV), escaped against formula injection where it is text."""
+    if value is None:
+        return ""
+    if f.type == "money":
+        assert isinstance(value, int)
+        return cents_to_text(value)
+    if f.type == "yesno":
+        return "yes" if value else "no"
+    if f.type == "integer":
+        return str(value)
+    if f.type == "list":
+        assert isinstance(value, list)
+        return escape_cell("; ".join(value))
+    assert isinstance(value, str)
+    if f.type == "text":
+        return escape_cell(value)
+    return value
+
+
+def to_cell_native(f: Field, value: Value) -> object:
+    """A value as an XLSX cell: numbers and dates native, text escaped."""
+    if value is None:
+        return None
+    if f.type == "money":
+        assert isinstance(value, int)
+        return Decimal(value) / 100
+    if f.type == "integer":
+        return value
+    if f.type == "date":
+        assert isinstance(value, str)
+        return dt.date.fromisoformat(value)
+    return to_cell_text(f, value)
+
+
+def display(f: Field, value: Value) -> str:
+    """A value as a person reads it (CLI tables): MM/DD/YYYY dates, $ amounts."""
+    if value is None:
+        return ""
+    if f.type == "date":
+        assert isinstance(value, str)
+        d = dt.date.fromisoformat(value)
+        return f"{d.month:02d}/{d.day:02d}/{d.year}"
+    if f.type == "money":
+        assert isinstance(value, int)
+        sign = "-" if value < 0 else ""
+        whole, frac = divmod(abs(value), 100)
+        return f"{sign}${whole:,}.{frac:02d}"
+    if f.type == "list":
+        assert isinstance(value, list)
+        return "; ".join(value)
+    if f.type == "yesno":
+        return "yes" if value else "no"
+    return str(value)

@@ -1,0 +1,2 @@
+"""The PySide6 desktop layer (filled by the desktop issues). Imports calnet_desk, never
+the other way round."""
