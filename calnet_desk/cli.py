@@ -35,6 +35,29 @@ def _kind(text: str) -> Kind:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _record_ref(text: str) -> tuple[Kind, str]:
+    kind_text, sep, key = text.partition(":")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{text!r} is not KIND:KEY (e.g. orders:HO-1)")
+    return _kind(kind_text), key
+
+
+def _search_kind(text: str) -> str:
+    if text.strip().lower() in ("documents", "document"):
+        return "documents"
+    return _kind(text).name
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return n
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
@@ -96,6 +119,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("verify", "check the database, the history chain, and every record against "
                       "its history")
+    p.add_argument("--json", action="store_true")
+
+    p = add("attach", "store a document and link it to a record")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--to", required=True, type=_record_ref, metavar="KIND:KEY",
+                   help="e.g. orders:HO-1 (order:HO-1 works too)")
+    p.add_argument("--reason", metavar="TEXT")
+
+    p = add("detach", "unlink a document from a record (the stored file is kept)")
+    p.add_argument("sha256", metavar="SHA256")
+    p.add_argument("--from", dest="from_", required=True, type=_record_ref,
+                   metavar="KIND:KEY")
+    p.add_argument("--reason", metavar="TEXT")
+
+    p = add("documents", "list the documents linked to a record")
+    p.add_argument("kind", type=_kind, metavar="KIND", help=kinds)
+    p.add_argument("key", metavar="KEY")
+    p.add_argument("--json", action="store_true")
+
+    p = add("open", "write a read-only copy of a document under its original name")
+    p.add_argument("sha256", metavar="SHA256")
+    p.add_argument("--to", required=True, type=Path, metavar="DIR")
+
+    p = add("search", "full-text search over every record and document name")
+    p.add_argument("text", metavar="TEXT")
+    p.add_argument("--kind", type=_search_kind, help=kinds + ", documents")
+    p.add_argument("--limit", type=_positive, default=50, metavar="N")
     p.add_argument("--json", action="store_true")
 
     p = add("demo", "create a demo register (sample agency and records) in the data folder")
@@ -260,6 +310,79 @@ def cmd_verify(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -
     return PROBLEM if findings else OK
 
 
+def cmd_attach(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .store import documents as docs
+
+    kind, key = args.to
+    src: Path = args.file
+    if not src.is_file():
+        raise CliError(f"{src}: no such file; nothing was attached")
+    with _open(root, write=True) as reg:
+        if reg.get(kind, key) is None:
+            raise CliError(f"no {kind.singular} {key} in the register; nothing was attached")
+        sha, size = docs.store_file(reg.paths, src)
+        with reg.transaction(args.reason) as tx:
+            doc = docs.add_document(tx, sha, src.name, size)
+            linked = docs.link(tx, sha, kind, key)
+    verb = "Attached" if linked else "Already attached:"
+    out.write(f"{verb} {doc.name} ({size:,} bytes, SHA-256 {sha}) to {kind.singular} {key}\n")
+    return OK
+
+
+def cmd_detach(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .store import documents as docs
+
+    kind, key = args.from_
+    with _open(root, write=True) as reg:
+        doc = docs.resolve_sha(reg, args.sha256)
+        with reg.transaction(args.reason) as tx:
+            docs.unlink(tx, doc.sha256, kind.name, key)
+    out.write(f"Detached {doc.name} from {kind.singular} {key}; the stored file is kept\n")
+    return OK
+
+
+def cmd_documents(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .store import documents as docs
+
+    kind: Kind = args.kind
+    with _open(root, write=False) as reg:
+        if reg.get(kind, args.key) is None:
+            raise CliError(f"no {kind.singular} {args.key} in the register")
+        found = docs.documents_of(reg, kind, args.key)
+    if args.json:
+        _print_json([d.as_dict() for d in found], out)
+        return OK
+    rows = [["Name", "Size", "Type", "Added (UTC)", "SHA-256"]]
+    rows += [[d.name, f"{d.size:,}", d.media_type, d.added_at, d.sha256] for d in found]
+    _table(rows, out)
+    out.write(f"{len(found)} document(s)\n")
+    return OK
+
+
+def cmd_open(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .store import documents as docs
+
+    with _open(root, write=False) as reg:
+        doc = docs.resolve_sha(reg, args.sha256)
+        target = docs.export_copy(reg, doc, args.to)
+    out.write(f"{target}\n")
+    return OK
+
+
+def cmd_search(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .store.search import search
+
+    with _open(root, write=False) as reg:
+        hits = search(reg.conn, args.text, args.kind, args.limit)
+    if args.json:
+        _print_json([h.as_dict() for h in hits], out)
+        return OK
+    rows = [["Kind", "Key", "Match"]] + [[h.kind, h.key, h.snippet] for h in hits]
+    _table(rows, out)
+    out.write(f"{len(hits)} match(es)\n")
+    return OK
+
+
 def cmd_demo(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
     from .demo import DEMO_AGENCY, create_demo
     from .paths import RegisterPaths
@@ -280,7 +403,8 @@ def cmd_demo(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Path, TextIO, TextIO], int]] = {
     "init": cmd_init, "import": cmd_import, "export": cmd_export, "list": cmd_list,
     "show": cmd_show, "history": cmd_history, "delete": cmd_delete, "verify": cmd_verify,
-    "demo": cmd_demo,
+    "demo": cmd_demo, "attach": cmd_attach, "detach": cmd_detach,
+    "documents": cmd_documents, "open": cmd_open, "search": cmd_search,
 }
 
 

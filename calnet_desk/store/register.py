@@ -14,7 +14,7 @@ import sqlite_utils
 from ..paths import RegisterPaths
 from ..records import AGENCY_FIELDS, KINDS, Field, Kind, Record, Value
 from ..values import from_db, to_db
-from . import schema
+from . import schema, search
 from .history import Clock, HistoryWriter, diff, read_entries, utc_now
 from .lock import FileLocker, WriterLock, os_user
 
@@ -49,6 +49,16 @@ class NeedsUpgrade(StoreError):
 
 class NotARegister(StoreError):
     pass
+
+
+class NoFts5(StoreError):
+    pass
+
+
+def require_fts5() -> None:
+    """Checked at every open: search and its triggers need SQLite's FTS5."""
+    if not search.fts5_available():
+        raise NoFts5(search.NO_FTS5_MESSAGE)
 
 
 class RecordError(StoreError):
@@ -95,6 +105,7 @@ class Register:
                billing_code: str | None = None, clock: Clock = utc_now,
                locker: FileLocker | None = None) -> Register:
         paths = RegisterPaths(root)
+        require_fts5()
         if paths.exists():
             raise RegisterExists(f"a register already exists in {root}; nothing was changed")
         root.mkdir(parents=True, exist_ok=True)
@@ -128,6 +139,7 @@ class Register:
         paths = RegisterPaths(root)
         if not paths.exists():
             raise NoRegister(root)
+        require_fts5()
         lock = None
         if write:
             lock = WriterLock(paths.lock, paths.lock_info, locker)
@@ -419,6 +431,11 @@ class Changes:
             raise RecordError(
                 f"{kind.singular} {key} is referred to by {names}{more}; change those first. "
                 "Nothing was deleted.")
+        from .documents import unlink  # documents builds on this module
+
+        for (sha,) in self.conn.execute("SELECT sha256 FROM document_links WHERE kind = ? AND "
+                                        "key = ? ORDER BY sha256", (kind.name, key)).fetchall():
+            unlink(self, sha, kind.name, key)  # the document itself stays in the register
         self.conn.execute(f"DELETE FROM {kind.table} WHERE {kind.key.name} = ?", (key,))
         self.history.append(kind.name, key, "delete", diff(_nonempty(old), None), self.reason)
 

@@ -156,45 +156,124 @@ CREATE INDEX outside_contracts_exemption ON outside_contracts (exemption_id);
 """
 
 
+SCHEMA_0002 = """
+CREATE TABLE documents (
+    sha256 TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    media_type TEXT NOT NULL,
+    added_at TEXT NOT NULL
+) STRICT;
+CREATE TABLE document_links (
+    sha256 TEXT NOT NULL REFERENCES documents(sha256),
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (sha256, kind, key)
+) STRICT;
+CREATE INDEX document_links_record ON document_links (kind, key);
+CREATE VIRTUAL TABLE search_index USING fts5(
+    kind UNINDEXED, key UNINDEXED, body, tokenize = 'unicode61 remove_diacritics 2'
+);
+"""
+
+# Each searchable table's rows sit in search_index at rowid = table rowid * 16 + code.
+# (VACUUM could renumber rowids; the register never runs it, and rebuild_search_index()
+# puts the index right after anything that might.)
+SEARCH_CODES = {"orders": 1, "exemptions": 2, "delegations": 3, "atos": 4,
+                "outside_contracts": 5, "people": 6, "contracts": 7, "documents": 8}
+SEARCHABLE_TYPES = ("text", "choice", "list", "date")
+
+
 def record_tables() -> list[str]:
-    return ["agency", *(k.table for k in KINDS.values())]
+    """Tables whose rows change only through the store (and so through the history)."""
+    return ["agency", *(k.table for k in KINDS.values()), "documents", "document_links"]
+
+
+def _search_source(table: str) -> tuple[str, str, list[str]]:
+    """(kind name, key column, searchable columns) of a searchable table."""
+    if table == "documents":
+        return "documents", "sha256", ["name", "media_type"]
+    kind = next(k for k in KINDS.values() if k.table == table)
+    return kind.name, kind.key.name, [f.name for f in kind.fields
+                                      if f.type in SEARCHABLE_TYPES]
+
+
+def _body(prefix: str, columns: list[str]) -> str:
+    return " || ' ' || ".join(f"coalesce({prefix}.{c}, '')" for c in columns)
+
+
+def trigger_definitions(existing: set[str]) -> dict[str, str]:
+    """Every trigger by name, for the tables that exist so far."""
+    defs: dict[str, str] = {}
+    if "history" in existing:
+        for op in ("update", "delete"):
+            defs[f"history_append_only_{op}"] = (
+                f"CREATE TRIGGER history_append_only_{op} BEFORE {op.upper()} ON history "
+                "BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END")
+    # The guards make a change outside CALNET Desk fail (the function they call exists
+    # only on CALNET Desk's write connection): such a change would bypass the history.
+    for table in record_tables():
+        if table not in existing:
+            continue
+        for op in ("insert", "update", "delete"):
+            defs[f"{table}_guard_{op}"] = (
+                f"CREATE TRIGGER {table}_guard_{op} BEFORE {op.upper()} ON {table} "
+                f"WHEN {WRITER_FUNCTION}() IS NOT 1 BEGIN SELECT RAISE(ABORT, "
+                "'records change only through CALNET Desk, which keeps their history'); END")
+    if "search_index" in existing:
+        for table, code in SEARCH_CODES.items():
+            if table not in existing:
+                continue
+            kind, key, cols = _search_source(table)
+            insert = (f"INSERT INTO search_index (rowid, kind, key, body) VALUES "
+                      f"(new.rowid * 16 + {code}, '{kind}', new.{key}, {_body('new', cols)});")
+            delete = f"DELETE FROM search_index WHERE rowid = old.rowid * 16 + {code};"
+            defs[f"{table}_search_insert"] = (
+                f"CREATE TRIGGER {table}_search_insert AFTER INSERT ON {table} "
+                f"BEGIN {insert} END")
+            defs[f"{table}_search_update"] = (
+                f"CREATE TRIGGER {table}_search_update AFTER UPDATE ON {table} "
+                f"BEGIN {delete} {insert} END")
+            defs[f"{table}_search_delete"] = (
+                f"CREATE TRIGGER {table}_search_delete AFTER DELETE ON {table} "
+                f"BEGIN {delete} END")
+    return defs
 
 
 def expected_triggers() -> set[str]:
-    names = {"history_append_only_update", "history_append_only_delete"}
-    for table in record_tables():
-        names |= {f"{table}_guard_{op}" for op in ("insert", "update", "delete")}
-    return names
+    """The trigger list of a register at the current schema."""
+    everything = {"history", "search_index", *record_tables()}
+    return set(trigger_definitions(everything))
+
+
+def _existing_tables(db: Any) -> set[str]:
+    return {r[0] for r in db.conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
 def install_triggers(db: Any) -> None:
-    """(Re-)create every trigger. Runs after each migration; idempotent.
-
-    The guard triggers make a record change outside CALNET Desk fail (the function they
-    call exists only on CALNET Desk's write connection), because such a change would
-    bypass the history. The history itself is append-only.
-    """
-    conn = db.conn
-    conn.execute(
-        "CREATE TRIGGER IF NOT EXISTS history_append_only_update BEFORE UPDATE ON history "
-        "BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END"
-    )
-    conn.execute(
-        "CREATE TRIGGER IF NOT EXISTS history_append_only_delete BEFORE DELETE ON history "
-        "BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END"
-    )
-    for table in record_tables():
-        for op in ("insert", "update", "delete"):
-            conn.execute(
-                f"CREATE TRIGGER IF NOT EXISTS {table}_guard_{op} BEFORE {op.upper()} "
-                f"ON {table} WHEN {WRITER_FUNCTION}() IS NOT 1 BEGIN SELECT RAISE(ABORT, "
-                "'records change only through CALNET Desk, which keeps their history'); END"
-            )
+    """(Re-)create every trigger, in their current definition. Runs after each migration
+    (a ``table.transform()`` drops a table's triggers) and at the end of migrating."""
+    drop_triggers(db)
+    for sql in trigger_definitions(_existing_tables(db)).values():
+        db.conn.execute(sql)
 
 
 def drop_triggers(db: Any) -> None:
-    for name in expected_triggers():
+    for (name,) in db.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
         db.conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def rebuild_search_index(db: Any) -> None:
+    """Refill the search index from the tables (after a restore or anything that may have
+    renumbered rowids)."""
+    db.conn.execute("DELETE FROM search_index")
+    for table, code in SEARCH_CODES.items():
+        kind, key, cols = _search_source(table)
+        db.conn.execute(
+            f"INSERT INTO search_index (rowid, kind, key, body) SELECT rowid * 16 + {code}, "
+            f"'{kind}', {key}, {_body(table, cols)} FROM {table}")
 
 
 @migrations(name="0001_initial")
@@ -202,4 +281,13 @@ def m0001_initial(db: Any) -> None:
     for statement in SCHEMA_0001.split(";"):
         if statement.strip():
             db.conn.execute(statement)
+    install_triggers(db)
+
+
+@migrations(name="0002_documents_and_search")
+def m0002_documents_and_search(db: Any) -> None:
+    for statement in SCHEMA_0002.split(";"):
+        if statement.strip():
+            db.conn.execute(statement)
+    rebuild_search_index(db)
     install_triggers(db)

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..records import KINDS
+from .documents import DOCUMENTS_KIND, LINKS_KIND, document_path, hash_file, link_key
 from .history import GENESIS, entry_hash, read_entries
 from .register import AGENCY_KIND, Register
 
@@ -22,7 +23,7 @@ class Finding:
         return asdict(self)
 
 
-def verify(reg: Register) -> tuple[list[Finding], dict[str, int]]:
+def verify(reg: Register, rehash: bool = True) -> tuple[list[Finding], dict[str, int]]:
     findings: list[Finding] = []
     conn = reg.conn
     for (msg,) in conn.execute("PRAGMA integrity_check"):
@@ -71,6 +72,18 @@ def verify(reg: Register) -> tuple[list[Finding], dict[str, int]]:
             current[(kind.name, str(rec[kind.key.name]))] = {
                 k: v for k, v in rec.items() if v is not None}
         counts[kind.name] = n
+    docs = list(reg.conn.execute("SELECT sha256, name, size, media_type, added_at FROM "
+                                 "documents ORDER BY sha256"))
+    for sha, name, size, media_type, added_at in docs:
+        current[(DOCUMENTS_KIND, sha)] = {"sha256": sha, "name": name, "size": size,
+                                          "media_type": media_type, "added_at": added_at}
+    links = list(reg.conn.execute("SELECT sha256, kind, key FROM document_links"))
+    for sha, kind_name, key in links:
+        current[(LINKS_KIND, link_key(kind_name, key, sha))] = {
+            "sha256": sha, "kind": kind_name, "key": key}
+    counts["documents"] = len(docs)
+    if rehash:
+        findings.extend(_check_document_files(reg, docs, links))
     for ident in sorted(current.keys() | state.keys()):
         kind_name, key = ident
         have, want = current.get(ident), state.get(ident)
@@ -91,3 +104,25 @@ def verify(reg: Register) -> tuple[list[Finding], dict[str, int]]:
                                     kind_name, key))
 
     return findings, counts
+
+
+def _check_document_files(reg: Register, docs: list[tuple[Any, ...]],
+                          links: list[tuple[Any, ...]]) -> list[Finding]:
+    """Re-hash every stored document; name a changed or missing one and its records."""
+    linked: dict[str, list[str]] = {}
+    for sha, kind_name, key in links:
+        linked.setdefault(sha, []).append(f"{kind_name} {key}")
+    findings = []
+    for sha, name, _size, _type, _at in docs:
+        path = document_path(reg.paths, sha)
+        where = ", ".join(sorted(linked.get(sha, []))) or "no record"
+        if not path.is_file():
+            findings.append(Finding("documents", f"document {name} ({sha[:12]}…) of {where} "
+                                    "is missing from the document store", DOCUMENTS_KIND, sha))
+            continue
+        actual, _ = hash_file(path)
+        if actual != sha:
+            findings.append(Finding("documents", f"document {name} ({sha[:12]}…) of {where} "
+                                    "has changed since it was stored (its SHA-256 differs)",
+                                    DOCUMENTS_KIND, sha))
+    return findings

@@ -1,0 +1,213 @@
+"""Documents: signed forms, approval letters, quotes. Stored content-addressed in the
+register folder (documents/ab/abcdef…), hashed while streaming so a scan of hundreds of
+MB is never read into memory whole, and linked to any number of records. Adding,
+linking and unlinking go through the history (kinds "documents" and "document-links")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import mimetypes
+import os
+import re
+import shutil
+import stat
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..paths import RegisterPaths
+from ..records import Kind
+from .register import Changes, RecordError, Register
+
+CHUNK = 1 << 20
+DOCUMENTS_KIND = "documents"
+LINKS_KIND = "document-links"
+_SHA = re.compile(r"[0-9a-f]{6,64}")
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Document:
+    sha256: str
+    name: str
+    size: int
+    media_type: str
+    added_at: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sha256": self.sha256, "name": self.name, "size": self.size,
+                "media_type": self.media_type, "added_at": self.added_at}
+
+
+def document_path(paths: RegisterPaths, sha256: str) -> Path:
+    return paths.documents / sha256[:2] / sha256
+
+
+def hash_file(path: Path, progress: Progress | None = None) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    total = path.stat().st_size
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            if progress:
+                progress(size, total)
+    return digest.hexdigest(), size
+
+
+def store_file(paths: RegisterPaths, src: Path, progress: Progress | None = None
+               ) -> tuple[str, int]:
+    """Copy src into the document store, hashing as it streams; returns (sha256, size).
+    The stored file is made read-only; storing the same content twice keeps one copy."""
+    paths.documents.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    total = src.stat().st_size
+    fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=paths.documents)
+    tmp = Path(tmp_name)
+    try:
+        with open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
+            while chunk := fin.read(CHUNK):
+                digest.update(chunk)
+                fout.write(chunk)
+                size += len(chunk)
+                if progress:
+                    progress(size, total)
+            fout.flush()
+            os.fsync(fout.fileno())
+        sha = digest.hexdigest()
+        final = document_path(paths, sha)
+        if final.exists():
+            tmp.unlink()
+        else:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(tmp, stat.S_IREAD | stat.S_IRGRP | stat.S_IROTH)
+            os.replace(tmp, final)
+        return sha, size
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _row(r: tuple[Any, ...]) -> Document:
+    return Document(r[0], r[1], r[2], r[3], r[4])
+
+
+def get_document(reg: Register, sha256: str) -> Document | None:
+    row = reg.conn.execute("SELECT sha256, name, size, media_type, added_at FROM documents "
+                           "WHERE sha256 = ?", (sha256,)).fetchone()
+    return _row(row) if row else None
+
+
+def resolve_sha(reg: Register, text: str) -> Document:
+    """A document by its SHA-256 or a unique prefix of it (at least 6 hex digits)."""
+    sha = text.strip().lower()
+    if not _SHA.fullmatch(sha):
+        raise RecordError(f"{text!r} is not a SHA-256 (64 hex digits, or at least the "
+                          "first 6)")
+    rows = reg.conn.execute("SELECT sha256, name, size, media_type, added_at FROM documents "
+                            "WHERE sha256 >= ? AND sha256 < ? ORDER BY sha256 LIMIT 2",
+                            (sha, sha + "g")).fetchall()
+    if not rows:
+        raise RecordError(f"no document {sha} in the register")
+    if len(rows) > 1:
+        raise RecordError(f"{sha} names more than one document; give more digits")
+    return _row(rows[0])
+
+
+def documents_of(reg: Register, kind: Kind, key: str) -> list[Document]:
+    rows = reg.conn.execute(
+        "SELECT d.sha256, d.name, d.size, d.media_type, d.added_at FROM document_links l "
+        "JOIN documents d ON d.sha256 = l.sha256 WHERE l.kind = ? AND l.key = ? "
+        "ORDER BY d.name, d.sha256", (kind.name, key)).fetchall()
+    return [_row(r) for r in rows]
+
+
+def links_of(reg: Register, sha256: str) -> list[tuple[str, str]]:
+    return [(k, key) for k, key in reg.conn.execute(
+        "SELECT kind, key FROM document_links WHERE sha256 = ? ORDER BY kind, key",
+        (sha256,))]
+
+
+def link_key(kind: str, key: str, sha256: str) -> str:
+    return f"{kind}:{key}:{sha256}"
+
+
+def add_document(tx: Changes, sha256: str, name: str, size: int) -> Document:
+    """Register stored content (see store_file) under its original name, once."""
+    existing = get_document(tx.register, sha256)
+    if existing:
+        return existing
+    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    added_at = tx.register.clock().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    doc = Document(sha256, name, size, media_type, added_at)
+    tx.conn.execute("INSERT INTO documents (sha256, name, size, media_type, added_at) "
+                    "VALUES (?, ?, ?, ?, ?)", (sha256, name, size, media_type, added_at))
+    tx.history.append(DOCUMENTS_KIND, sha256, "insert",
+                      {k: [None, v] for k, v in sorted(doc.as_dict().items())}, tx.reason)
+    return doc
+
+
+def link(tx: Changes, sha256: str, kind: Kind, key: str) -> bool:
+    """Link a document to a record; False when it was linked already."""
+    if tx.register.get(kind, key) is None:
+        raise RecordError(f"no {kind.singular} {key} in the register")
+    if tx.conn.execute("SELECT 1 FROM document_links WHERE sha256 = ? AND kind = ? AND "
+                       "key = ?", (sha256, kind.name, key)).fetchone():
+        return False
+    tx.conn.execute("INSERT INTO document_links (sha256, kind, key) VALUES (?, ?, ?)",
+                    (sha256, kind.name, key))
+    tx.history.append(LINKS_KIND, link_key(kind.name, key, sha256), "insert",
+                      {"key": [None, key], "kind": [None, kind.name],
+                       "sha256": [None, sha256]}, tx.reason)
+    return True
+
+
+def unlink(tx: Changes, sha256: str, kind_name: str, key: str) -> None:
+    """Remove a link; the stored file stays (other records and backups may need it)."""
+    cur = tx.conn.execute("DELETE FROM document_links WHERE sha256 = ? AND kind = ? AND "
+                          "key = ?", (sha256, kind_name, key))
+    if cur.rowcount == 0:
+        raise RecordError(f"document {sha256[:12]}… is not linked to {kind_name} {key}")
+    tx.history.append(LINKS_KIND, link_key(kind_name, key, sha256), "delete",
+                      {"key": [key, None], "kind": [kind_name, None],
+                       "sha256": [sha256, None]}, tx.reason)
+
+
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                     *(f"LPT{i}" for i in range(1, 10))}
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f%]')
+
+
+def safe_file_name(name: str) -> str:
+    """A name every file system (Windows included) accepts."""
+    cleaned = _UNSAFE.sub("_", name).strip().rstrip(". ") or "document"
+    stem, dot, ext = cleaned.partition(".")
+    if stem.upper() in _WINDOWS_RESERVED:
+        cleaned = f"{stem}_{dot}{ext}"
+    return cleaned[:180]
+
+
+def export_copy(reg: Register, doc: Document, dest_dir: Path) -> Path:
+    """A read-only copy under the original name (a number added if the name is taken):
+    how a document is handed to the system viewer without risking the stored one."""
+    src = document_path(reg.paths, doc.sha256)
+    if not src.is_file():
+        raise RecordError(f"the stored file of {doc.name} ({doc.sha256[:12]}…) is missing; "
+                          "run verify, then restore it from a backup")
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    name = safe_file_name(doc.name)
+    stem, suffix = Path(name).stem, Path(name).suffix
+    target = dest_dir / name
+    n = 2
+    while target.exists():
+        target = dest_dir / f"{stem} ({n}){suffix}"
+        n += 1
+    shutil.copyfile(src, target)
+    os.chmod(target, stat.S_IREAD | stat.S_IRGRP | stat.S_IROTH)
+    return target
