@@ -18,7 +18,7 @@ from .paths import resolve_data_dir
 from .records import AGENCY_CLASSES, KINDS, Kind, Record, UnknownKind, kind_named
 from .store import Register, StoreError
 from .store.lock import RegisterLocked
-from .store.register import NeedsUpgrade
+from .store.register import NeedsUpgrade, NoRegister
 from .values import display, to_json
 
 OK, PROBLEM, USAGE = 0, 1, 2
@@ -148,6 +148,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_positive, default=50, metavar="N")
     p.add_argument("--json", action="store_true")
 
+    p = add("backup", "back the register and its documents up now")
+    p.add_argument("--to", type=Path, metavar="DIR",
+                   help="another folder, e.g. a second disk or a share (default: the "
+                        "register's backups folder)")
+
+    p = add("backups", "list the register's backups, newest first")
+    p.add_argument("--json", action="store_true")
+
+    p = add("restore", "put a backup in place (the current database is kept aside)")
+    p.add_argument("backup", nargs="?", metavar="BACKUP",
+                   help="a name from `backups` or a backup folder (default: the newest "
+                        "good backup)")
+
     p = add("demo", "create a demo register (sample agency and records) in the data folder")
     return parser
 
@@ -155,14 +168,18 @@ def build_parser() -> argparse.ArgumentParser:
 # --- opening the register ---------------------------------------------------------------
 
 
-def _open(root: Path, *, write: bool) -> Register:
-    if not write:
+def _open(root: Path, err: TextIO, *, write: bool) -> Register:
+    if write:
+        reg = Register.open(root, write=True)
+    else:
         try:
-            return Register.open(root, write=False)
+            reg = Register.open(root, write=False)
         except NeedsUpgrade:
             Register.open(root, write=True).close()  # upgrades it, after a backup
-            return Register.open(root, write=False)
-    return Register.open(root, write=True)
+            reg = Register.open(root, write=False)
+    for warning in reg.warnings:
+        err.write(f"calnet-desk-cli: warning: {warning}\n")
+    return reg
 
 
 # --- output helpers ----------------------------------------------------------------------
@@ -208,7 +225,7 @@ def cmd_import(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -
         err.write(f"import: {done} of {total} rows written\n")
         err.flush()
 
-    with _open(root, write=True) as reg:
+    with _open(root, err, write=True) as reg:
         result = import_file(reg, args.file, kind, dry_run=args.dry_run, name=name,
                              progress=progress)
     for line in result.errors:
@@ -228,7 +245,7 @@ def cmd_import(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -
 def cmd_export(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
     from .exchange.exporter import export_kind
 
-    with _open(root, write=False) as reg:
+    with _open(root, err, write=False) as reg:
         n = export_kind(reg, args.kind, args.format, args.output)
     out.write(f"Exported {n} {args.kind.name} to {args.output}\n")
     return OK
@@ -236,7 +253,7 @@ def cmd_export(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -
 
 def cmd_list(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
     kind: Kind = args.kind
-    with _open(root, write=False) as reg:
+    with _open(root, err, write=False) as reg:
         records = reg.records(kind)
     if args.json:
         _print_json([record_json(kind, r) for r in records], out)
@@ -251,7 +268,7 @@ def cmd_list(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> 
 
 def cmd_show(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
     kind: Kind = args.kind
-    with _open(root, write=False) as reg:
+    with _open(root, err, write=False) as reg:
         record = reg.get(kind, args.key)
     if record is None:
         raise CliError(f"no {kind.singular} {args.key} in the register")
@@ -266,7 +283,7 @@ def cmd_show(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> 
 
 def cmd_history(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
     kind: Kind = args.kind
-    with _open(root, write=False) as reg:
+    with _open(root, err, write=False) as reg:
         entries = reg.history(kind.name, args.key)
     if not entries:
         raise CliError(f"no history for {kind.singular} {args.key}")
@@ -286,7 +303,7 @@ def cmd_history(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) 
 
 def cmd_delete(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
     kind: Kind = args.kind
-    with _open(root, write=True) as reg, reg.transaction(args.reason) as tx:
+    with _open(root, err, write=True) as reg, reg.transaction(args.reason) as tx:
         tx.delete(kind, args.key)
     out.write(f"Deleted {kind.singular} {args.key}; its history is kept\n")
     return OK
@@ -295,7 +312,7 @@ def cmd_delete(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -
 def cmd_verify(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
     from .store.verify import verify
 
-    with _open(root, write=False) as reg:
+    with _open(root, err, write=False) as reg:
         findings, counts = verify(reg)
     if args.json:
         _print_json({"ok": not findings, "findings": [f.as_dict() for f in findings],
@@ -317,7 +334,7 @@ def cmd_attach(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -
     src: Path = args.file
     if not src.is_file():
         raise CliError(f"{src}: no such file; nothing was attached")
-    with _open(root, write=True) as reg:
+    with _open(root, err, write=True) as reg:
         if reg.get(kind, key) is None:
             raise CliError(f"no {kind.singular} {key} in the register; nothing was attached")
         sha, size = docs.store_file(reg.paths, src)
@@ -333,7 +350,7 @@ def cmd_detach(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -
     from .store import documents as docs
 
     kind, key = args.from_
-    with _open(root, write=True) as reg:
+    with _open(root, err, write=True) as reg:
         doc = docs.resolve_sha(reg, args.sha256)
         with reg.transaction(args.reason) as tx:
             docs.unlink(tx, doc.sha256, kind.name, key)
@@ -345,7 +362,7 @@ def cmd_documents(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO
     from .store import documents as docs
 
     kind: Kind = args.kind
-    with _open(root, write=False) as reg:
+    with _open(root, err, write=False) as reg:
         if reg.get(kind, args.key) is None:
             raise CliError(f"no {kind.singular} {args.key} in the register")
         found = docs.documents_of(reg, kind, args.key)
@@ -362,7 +379,7 @@ def cmd_documents(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO
 def cmd_open(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
     from .store import documents as docs
 
-    with _open(root, write=False) as reg:
+    with _open(root, err, write=False) as reg:
         doc = docs.resolve_sha(reg, args.sha256)
         target = docs.export_copy(reg, doc, args.to)
     out.write(f"{target}\n")
@@ -372,7 +389,7 @@ def cmd_open(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> 
 def cmd_search(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
     from .store.search import search
 
-    with _open(root, write=False) as reg:
+    with _open(root, err, write=False) as reg:
         hits = search(reg.conn, args.text, args.kind, args.limit)
     if args.json:
         _print_json([h.as_dict() for h in hits], out)
@@ -383,12 +400,58 @@ def cmd_search(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -
     return OK
 
 
+def cmd_backup(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .store.backups import make_backup
+
+    with _open(root, err, write=False) as reg:
+        made = make_backup(reg, "manual", args.to)
+    out.write(f"Backed up to {made.path}\n")
+    return OK
+
+
+def cmd_backups(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .paths import RegisterPaths
+    from .store.backups import list_backups
+
+    paths = RegisterPaths(root)
+    if not paths.exists() and not paths.backups.is_dir():
+        raise StoreError(str(NoRegister(root)))
+    found = [b.as_dict() for b in list_backups(paths.backups)]
+    if args.json:
+        _print_json(found, out)
+        return OK
+    rows = [["Name", "Reason", "Created (UTC)", "Size", "History entries", "Documents"]]
+    rows += [[b["name"], b["reason"], b["created"], f"{b['size']:,}",
+              str(b["history_entries"]), str(b["documents"])] for b in found]
+    _table(rows, out)
+    out.write(f"{len(found)} backup(s) in {paths.backups}\n")
+    return OK
+
+
+def cmd_restore(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .paths import RegisterPaths
+    from .store.backups import find_backup, restore
+
+    paths = RegisterPaths(root)
+    backup = find_backup(paths, args.backup)
+    aside = restore(paths, backup)
+    kept = f"; the database it replaced is kept in {aside}" if aside else ""
+    out.write(f"Restored {backup.name}{kept}\n")
+    with _open(root, err, write=True) as reg:  # upgrades an older backup's schema
+        from .store.verify import verify
+
+        findings, _ = verify(reg)
+    for f in findings:
+        err.write(f"calnet-desk-cli: after restore: {f.check}: {f.message}\n")
+    return PROBLEM if findings else OK
+
+
 def cmd_demo(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
     from .demo import DEMO_AGENCY, create_demo
     from .paths import RegisterPaths
 
     if RegisterPaths(root).exists():
-        with _open(root, write=False) as reg:
+        with _open(root, err, write=False) as reg:
             if reg.agency().get("name") != DEMO_AGENCY:
                 raise CliError(f"a register already exists in {root} and it is not the demo; "
                                "nothing was changed. Choose another --data-dir.")
@@ -405,7 +468,22 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path, TextIO, TextIO], int]] =
     "show": cmd_show, "history": cmd_history, "delete": cmd_delete, "verify": cmd_verify,
     "demo": cmd_demo, "attach": cmd_attach, "detach": cmd_detach,
     "documents": cmd_documents, "open": cmd_open, "search": cmd_search,
+    "backup": cmd_backup, "backups": cmd_backups, "restore": cmd_restore,
 }
+
+# Commands after which the once-a-day backup is taken (the work is done, output given).
+DAILY_BACKUP_AFTER = {"import", "export", "list", "show", "history", "delete", "verify",
+                      "attach", "detach", "documents", "open", "search"}
+
+
+def _daily_backup(root: Path, err: TextIO) -> None:
+    from .store.backups import daily_backup
+
+    try:
+        with Register.open(root, write=False) as reg:
+            daily_backup(reg)
+    except (StoreError, RegisterLocked, OSError) as e:
+        err.write(f"calnet-desk-cli: warning: the daily backup was not made ({e})\n")
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
@@ -419,7 +497,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
         return int(e.code or 0)
     root = resolve_data_dir(args.data_dir or args.data_dir_after)
     try:
-        return COMMANDS[args.command](args, root, out, err)
+        code = COMMANDS[args.command](args, root, out, err)
+        if code == OK and args.command in DAILY_BACKUP_AFTER:
+            _daily_backup(root, err)
+        return code
     except (CliError, StoreError, RegisterLocked) as e:
         err.write(f"calnet-desk-cli: {e}\n")
         return PROBLEM

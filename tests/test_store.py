@@ -121,7 +121,7 @@ def test_a_data_migration_backs_up_first_and_writes_its_history(
         assert reg.applied_migrations()[-1] == "9999_uppercase_contractors"
         assert reg.get(ORDERS, "HO-1001")["contractor"] == "AT&T"
         assert verify(reg)[0] == []
-    backups = list((root / "backups").glob("pre-migration-*.sqlite3"))
+    backups = list((root / "backups").glob("*-pre-migration/register.sqlite3"))
     assert len(backups) == 1
     old = sqlite3.connect(backups[0])
     assert old.execute("SELECT contractor FROM orders WHERE request_number='HO-1002'"

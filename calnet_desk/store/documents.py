@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import mimetypes
 import os
 import re
@@ -16,7 +17,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..paths import RegisterPaths
 from ..records import Kind
@@ -64,14 +65,24 @@ def store_file(paths: RegisterPaths, src: Path, progress: Progress | None = None
                ) -> tuple[str, int]:
     """Copy src into the document store, hashing as it streams; returns (sha256, size).
     The stored file is made read-only; storing the same content twice keeps one copy."""
+    return _store(paths, lambda: open(src, "rb"), src.stat().st_size, progress)
+
+
+def store_bytes(paths: RegisterPaths, content: bytes) -> tuple[str, int]:
+    """Store content made in memory (a generated form) exactly as store_file stores a
+    file; returns (sha256, size)."""
+    return _store(paths, lambda: io.BytesIO(content), len(content), None)
+
+
+def _store(paths: RegisterPaths, source: Callable[[], BinaryIO], total: int,
+           progress: Progress | None) -> tuple[str, int]:
     paths.documents.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
-    total = src.stat().st_size
     fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=paths.documents)
     tmp = Path(tmp_name)
     try:
-        with open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
+        with source() as fin, os.fdopen(fd, "wb") as fout:
             while chunk := fin.read(CHUNK):
                 digest.update(chunk)
                 fout.write(chunk)

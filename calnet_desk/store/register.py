@@ -16,7 +16,8 @@ from ..records import AGENCY_FIELDS, KINDS, Field, Kind, Record, Value
 from ..values import from_db, to_db
 from . import schema, search
 from .history import Clock, HistoryWriter, diff, read_entries, utc_now
-from .lock import FileLocker, WriterLock, os_user
+from .location import Location, classify
+from .lock import FileLocker, RegisterLocked, WriterLock, os_user
 
 AGENCY_KIND = "agency"
 AGENCY_KEY = "agency"
@@ -68,18 +69,65 @@ class RecordError(StoreError):
 Progress = Callable[[int, int], None]
 
 
-def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
+class Corrupt(StoreError):
+    pass
+
+
+Locator = Callable[[Path], Location]
+
+
+def _connect(path: Path, *, readonly: bool, wal: bool = True) -> sqlite3.Connection:
     if readonly:
         conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True,
                                isolation_level=None)
     else:
         conn = sqlite3.connect(str(path), isolation_level=None)
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA busy_timeout = 5000")
-    if not readonly:
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA busy_timeout = 5000")
+        if not readonly:
+            # WAL needs shared memory a network share does not give: rollback journal there.
+            conn.execute(f"PRAGMA journal_mode = {'WAL' if wal else 'DELETE'}")
+            conn.execute("PRAGMA synchronous = FULL")
+    except BaseException:
+        conn.close()
+        raise
     return conn
+
+
+def _quick_check(conn: sqlite3.Connection) -> str | None:
+    result = [str(r[0]) for r in conn.execute("PRAGMA quick_check")]
+    return None if result == ["ok"] else "; ".join(result[:5])
+
+
+def _corrupt(paths: RegisterPaths, problem: str, lock: WriterLock | None,
+             locker: FileLocker | None, clock: Clock) -> Corrupt:
+    """Move a damaged database aside (never delete it) and say what to do next."""
+    from .backups import move_corrupt_aside, newest_good_backup
+
+    held = lock
+    if held is None:
+        held = WriterLock(paths.lock, paths.lock_info, locker)
+        try:
+            held.acquire()
+        except RegisterLocked:
+            held = None
+    aside = None
+    try:
+        if held is not None:
+            aside = move_corrupt_aside(paths, clock)
+    finally:
+        if held is not None and held is not lock:
+            held.release()
+    good = newest_good_backup(paths.backups)
+    kept = (f"It was moved, with its -wal and -shm files, to {aside} (nothing was deleted)."
+            if aside else "It was left in place: another program has the register open.")
+    advice = (f"Restore the newest good backup ({good.name}) with: calnet-desk-cli "
+              f"--data-dir \"{paths.root}\" restore" if good else
+              "No good backup was found in the register's backups folder; if you keep "
+              "backups elsewhere, restore one with: calnet-desk-cli restore PATH")
+    return Corrupt(f"the register database {paths.database} is damaged ({problem}). "
+                   f"{kept} {advice}")
 
 
 class Register:
@@ -95,6 +143,8 @@ class Register:
         self.clock = clock
         self.user = user
         self._writing = False
+        self.location = Location("local")
+        self.warnings: list[str] = []
         conn.create_function(schema.WRITER_FUNCTION, 0, lambda: 1 if self._writing else 0,
                              deterministic=False)
 
@@ -103,7 +153,7 @@ class Register:
     @classmethod
     def create(cls, root: Path, *, agency: str, agency_class: str,
                billing_code: str | None = None, clock: Clock = utc_now,
-               locker: FileLocker | None = None) -> Register:
+               locker: FileLocker | None = None, locator: Locator | None = None) -> Register:
         paths = RegisterPaths(root)
         require_fts5()
         if paths.exists():
@@ -116,7 +166,7 @@ class Register:
                 raise RegisterExists(f"a register already exists in {root}; nothing was changed")
             tmp = paths.database.with_name(paths.database.name + ".new")
             tmp.unlink(missing_ok=True)
-            conn = _connect(tmp, readonly=False)
+            conn = _connect(tmp, readonly=False, wal=not (locator or classify)(root).shared)
             conn.execute(f"PRAGMA application_id = {schema.APPLICATION_ID}")
             reg = cls(paths, conn, writable=True, lock=None, clock=clock, user=os_user())
             reg._migrate()
@@ -131,22 +181,37 @@ class Register:
             lock.release()
             raise
         lock.release()
-        return cls.open(root, write=True, clock=clock, locker=locker)
+        return cls.open(root, write=True, clock=clock, locker=locker, locator=locator)
 
     @classmethod
     def open(cls, root: Path, *, write: bool = False, clock: Clock = utc_now,
-             locker: FileLocker | None = None) -> Register:
+             locker: FileLocker | None = None, locator: Locator | None = None) -> Register:
+        """Open a register: lock (for writing), check (quick_check; a corrupt database is
+        moved aside), refuse a newer schema, back up and migrate an older one."""
         paths = RegisterPaths(root)
         if not paths.exists():
             raise NoRegister(root)
         require_fts5()
+        location = (locator or classify)(root)
         lock = None
         if write:
             lock = WriterLock(paths.lock, paths.lock_info, locker)
             lock.acquire()
         try:
-            conn = _connect(paths.database, readonly=not write)
+            try:
+                conn = _connect(paths.database, readonly=not write, wal=not location.shared)
+                problem = _quick_check(conn)
+            except sqlite3.DatabaseError as e:
+                conn, problem = None, str(e)
+            if problem is not None:
+                if conn is not None:
+                    conn.close()
+                raise _corrupt(paths, problem, lock, locker, clock)
+            assert conn is not None
             reg = cls(paths, conn, writable=write, lock=lock, clock=clock, user=os_user())
+            reg.location = location
+            if location.shared:
+                reg.warnings.append(location.warning(root))
             reg._check_identity()
             reg._check_schema()
         except BaseException:
@@ -195,8 +260,9 @@ class Register:
                     "it for writing once (any command that changes it) and it is upgraded, "
                     "after a backup."
                 )
-            self.backup_to(self.paths.backups / (
-                "pre-migration-" + self.clock().strftime("%Y%m%dT%H%M%SZ") + ".sqlite3"))
+            from .backups import make_backup
+
+            make_backup(self, "pre-migration")
             self._migrate()
 
     def _migrate(self) -> None:
@@ -212,21 +278,6 @@ class Register:
             raise
         finally:
             self._writing = False
-
-    def backup_to(self, dest: Path) -> Path:
-        """A consistent copy through SQLite's backup API (never a file copy)."""
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(dest.name + ".partial")
-        tmp.unlink(missing_ok=True)
-        target = sqlite3.connect(str(tmp))
-        try:
-            self.conn.backup(target)
-        finally:
-            target.close()
-        if dest.exists():
-            raise StoreError(f"{dest} exists already; backups are never overwritten")
-        tmp.replace(dest)
-        return dest
 
     # --- reading -------------------------------------------------------------------
 

@@ -1,0 +1,318 @@
+"""Backups, thinning, restore and recovery.
+
+A backup folder holds ``<UTC stamp>-<reason>/register.sqlite3`` (made with SQLite's backup
+API, never a file copy) and ``manifest.json``; the documents it references are kept once,
+content-addressed, in ``documents/`` beside the backup folders. Automatic backups are
+thinned to 7 daily, 4 weekly and 12 monthly (rule set: retention, below).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..paths import RegisterPaths
+from .history import GENESIS, Clock, entry_hash, read_entries, utc_now
+from .lock import WriterLock
+from .register import Register, StoreError
+
+# Retention: design choice (DOMAIN.md "Nothing is lost"), not policy: a week of dailies, a
+# month of weeklies, a year of monthlies.
+KEEP_DAILY, KEEP_WEEKLY, KEEP_MONTHLY = 7, 4, 12
+THINNED_REASONS = ("daily", "manual")
+_NAME = re.compile(r"(\d{8}T\d{6}Z)-([a-z-]+?)(?:-(\d+))?")
+
+
+class BackupError(StoreError):
+    pass
+
+
+@dataclass(frozen=True)
+class Backup:
+    path: Path
+    created: dt.datetime
+    reason: str
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def database(self) -> Path:
+        return self.path / "register.sqlite3"
+
+    @property
+    def documents(self) -> Path:
+        return self.path.parent / "documents"
+
+    def manifest(self) -> dict[str, Any]:
+        try:
+            data = json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def as_dict(self) -> dict[str, Any]:
+        m = self.manifest()
+        size = self.database.stat().st_size if self.database.exists() else 0
+        return {"name": self.name, "path": str(self.path), "reason": self.reason,
+                "created": self.created.strftime("%Y-%m-%dT%H:%M:%SZ"), "size": size,
+                "history_entries": m.get("history_entries"),
+                "documents": len(m.get("documents", []))}
+
+
+def _document_shas(conn: sqlite3.Connection) -> list[str]:
+    """The documents a database references (none before schema 0002)."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'documents'").fetchone():
+        return []
+    return [r[0] for r in conn.execute("SELECT sha256 FROM documents ORDER BY sha256")]
+
+
+def list_backups(folder: Path) -> list[Backup]:
+    """Complete backups in a folder, newest first (partial ones start with a dot)."""
+    found = []
+    if not folder.is_dir():
+        return []
+    for child in folder.iterdir():
+        m = _NAME.fullmatch(child.name)
+        if m and (child / "register.sqlite3").is_file():
+            created = dt.datetime.strptime(m[1], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
+            found.append(Backup(child, created, m[2]))
+    return sorted(found, key=lambda b: (b.created, b.name), reverse=True)
+
+
+def _copy_verified(src: Path, dest: Path, sha256: str) -> None:
+    """Copy a document, checking its hash on the way; replace only when it matches."""
+    import hashlib
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".partial")
+    digest = hashlib.sha256()
+    with open(src, "rb") as fin, open(tmp, "wb") as fout:
+        while chunk := fin.read(1 << 20):
+            digest.update(chunk)
+            fout.write(chunk)
+    if digest.hexdigest() != sha256:
+        tmp.unlink()
+        raise BackupError(f"document {sha256[:12]}… in {src.parent} does not match its hash; "
+                          "run verify")
+    os.replace(tmp, dest)
+
+
+def make_backup(reg: Register, reason: str, folder: Path | None = None,
+                clock: Clock | None = None) -> Backup:
+    """Back the register up (database and the documents it references)."""
+    now = (clock or reg.clock)().astimezone(dt.UTC)
+    root = folder or reg.paths.backups
+    root.mkdir(parents=True, exist_ok=True)
+    base = f"{now.strftime('%Y%m%dT%H%M%SZ')}-{reason}"
+    name, n = base, 2
+    while (root / name).exists():  # never overwrite a backup
+        name, n = f"{base}-{n}", n + 1
+    partial = root / f".{name}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir()
+    try:
+        target = sqlite3.connect(str(partial / "register.sqlite3"))
+        try:
+            reg.conn.backup(target)
+            target.execute("PRAGMA journal_mode = DELETE")
+            shas = _document_shas(target)
+            head = target.execute("SELECT id, hash FROM history ORDER BY id DESC LIMIT 1"
+                                  ).fetchone()
+        finally:
+            target.close()
+        from .documents import document_path
+
+        for sha in shas:
+            dest = root / "documents" / sha[:2] / sha
+            if not dest.exists():
+                src = document_path(reg.paths, sha)
+                if src.is_file():
+                    _copy_verified(src, dest, sha)
+        manifest = {"created": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "reason": reason,
+                    "agency": reg.agency().get("name"), "app_version": __version__,
+                    "history_entries": head[0] if head else 0,
+                    "history_head": head[1] if head else GENESIS, "documents": shas}
+        (partial / "manifest.json").write_text(json.dumps(manifest, indent=2),
+                                               encoding="utf-8")
+        os.replace(partial, root / name)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return Backup(root / name, now.replace(microsecond=0), reason)
+
+
+def thin(folder: Path) -> list[Backup]:
+    """Remove automatic backups beyond 7 daily, 4 weekly and 12 monthly; return them."""
+    candidates = [b for b in list_backups(folder) if b.reason in THINNED_REASONS]
+    keep: set[Path] = set()
+    for period, count in ((lambda d: d.date(), KEEP_DAILY),
+                          (lambda d: d.isocalendar()[:2], KEEP_WEEKLY),
+                          (lambda d: (d.year, d.month), KEEP_MONTHLY)):
+        seen: list[object] = []
+        for b in candidates:  # newest first: the newest of each period is kept
+            key = period(b.created)
+            if key not in seen:
+                seen.append(key)
+                if len(seen) <= count:
+                    keep.add(b.path)
+    removed = [b for b in candidates if b.path not in keep]
+    for b in removed:
+        shutil.rmtree(b.path)
+    if removed:
+        _prune_documents(folder)
+    return removed
+
+
+def _prune_documents(folder: Path) -> None:
+    """Drop backed-up documents that no remaining backup references."""
+    docs = folder / "documents"
+    if not docs.is_dir():
+        return
+    wanted: set[str] = set()
+    for b in list_backups(folder):
+        wanted.update(b.manifest().get("documents", []))
+    for f in docs.glob("*/*"):
+        if f.is_file() and f.name not in wanted and not f.name.endswith(".partial"):
+            f.unlink()
+
+
+def daily_backup(reg: Register, clock: Clock | None = None) -> Backup | None:
+    """Once a day (UTC), after the register is in use: a backup, then thinning."""
+    now = (clock or reg.clock)().astimezone(dt.UTC)
+    folder = reg.paths.backups
+    if any(b.created.date() == now.date() for b in list_backups(folder)):
+        return None
+    made = make_backup(reg, "daily", clock=clock)
+    thin(folder)
+    return made
+
+
+# --- checking a backup --------------------------------------------------------------------
+
+
+def check_backup(backup: Backup) -> list[str]:
+    """Problems that make a backup unfit to restore: integrity, identity, chain, documents."""
+    from .schema import APPLICATION_ID
+
+    problems: list[str] = []
+    try:
+        conn = sqlite3.connect(backup.database.resolve().as_uri() + "?mode=ro", uri=True)
+    except sqlite3.Error as e:
+        return [f"cannot open: {e}"]
+    try:
+        result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+        if result != ["ok"]:
+            return [f"integrity check: {'; '.join(map(str, result[:5]))}"]
+        if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            return ["not a CALNET Desk register"]
+        prev, expected = GENESIS, 1
+        for entry in read_entries(conn):
+            if entry["id"] != expected or entry["prev"] != prev or \
+                    entry_hash(entry) != entry["hash"]:
+                problems.append(f"history chain broken at entry {entry['id']}")
+                break
+            prev, expected = entry["hash"], expected + 1
+        for sha in _document_shas(conn):
+            if not (backup.documents / sha[:2] / sha).is_file():
+                problems.append(f"document {sha[:12]}… is missing from the backup")
+    except sqlite3.DatabaseError as e:
+        problems.append(f"unreadable: {e}")
+    finally:
+        conn.close()
+    return problems
+
+
+def newest_good_backup(folder: Path) -> Backup | None:
+    for b in list_backups(folder):
+        if not check_backup(b):
+            return b
+    return None
+
+
+def find_backup(paths: RegisterPaths, name: str | None) -> Backup:
+    """A backup by name (in the register's backups folder) or by path; default newest good."""
+    if name is None:
+        found = newest_good_backup(paths.backups)
+        if found is None:
+            raise BackupError(f"no good backup in {paths.backups}; nothing was changed")
+        return found
+    candidate = Path(name)
+    if not candidate.is_dir():
+        candidate = paths.backups / name
+    for b in list_backups(candidate.parent):
+        if b.path.resolve() == candidate.resolve():
+            return b
+    raise BackupError(f"no backup {name} (see `backups` for the list); nothing was changed")
+
+
+# --- restore and recovery ------------------------------------------------------------------
+
+
+def _move_aside(paths: RegisterPaths, label: str, clock: Clock) -> Path | None:
+    """Move the database and its -wal/-shm into a dated folder beside it; never delete."""
+    files = [paths.database, *(Path(str(paths.database) + s) for s in ("-wal", "-shm"))]
+    present = [f for f in files if f.exists()]
+    if not present:
+        return None
+    stamp = clock().astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = paths.root / f"{label}-{stamp}"
+    n = 2
+    while aside.exists():
+        aside, n = paths.root / f"{label}-{stamp}-{n}", n + 1
+    aside.mkdir(parents=True)
+    for f in present:
+        os.replace(f, aside / f.name)
+    return aside
+
+
+def restore(paths: RegisterPaths, backup: Backup, clock: Clock = utc_now,
+            progress: Callable[[str], None] | None = None) -> Path | None:
+    """Put a checked backup in place. The current database is kept aside (returned), the
+    backup itself is only read, documents missing from the register come back too."""
+    problems = check_backup(backup)
+    if problems:
+        raise BackupError(f"backup {backup.name} failed its check ({'; '.join(problems)}); "
+                          "nothing was changed. Choose another with `restore NAME`.")
+    lock = WriterLock(paths.lock, paths.lock_info)
+    lock.acquire()
+    try:
+        tmp = paths.root / ".restoring.sqlite3"
+        tmp.unlink(missing_ok=True)
+        src = sqlite3.connect(backup.database.resolve().as_uri() + "?mode=ro", uri=True)
+        dst = sqlite3.connect(str(tmp))
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+            src.close()
+        conn = sqlite3.connect(str(tmp))
+        try:
+            shas = _document_shas(conn)
+        finally:
+            conn.close()
+        for sha in shas:
+            dest = paths.documents / sha[:2] / sha
+            if not dest.is_file():
+                _copy_verified(backup.documents / sha[:2] / sha, dest, sha)
+        aside = _move_aside(paths, "replaced", clock)
+        os.replace(tmp, paths.database)
+        if progress:
+            progress(f"restored {backup.name}")
+        return aside
+    finally:
+        lock.release()
+
+
+def move_corrupt_aside(paths: RegisterPaths, clock: Clock = utc_now) -> Path | None:
+    return _move_aside(paths, "corrupt", clock)
