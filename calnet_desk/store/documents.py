@@ -22,10 +22,9 @@ from typing import Any, BinaryIO
 from ..paths import RegisterPaths
 from ..records import Kind
 from .register import Changes, RecordError, Register
+from .tracked import DOCUMENT_LINKS, DOCUMENTS, delete_row, put_row
 
 CHUNK = 1 << 20
-DOCUMENTS_KIND = "documents"
-LINKS_KIND = "document-links"
 _SHA = re.compile(r"[0-9a-f]{6,64}")
 
 Progress = Callable[[int, int], None]
@@ -145,10 +144,6 @@ def links_of(reg: Register, sha256: str) -> list[tuple[str, str]]:
         (sha256,))]
 
 
-def link_key(kind: str, key: str, sha256: str) -> str:
-    return f"{kind}:{key}:{sha256}"
-
-
 def add_document(tx: Changes, sha256: str, name: str, size: int) -> Document:
     """Register stored content (see store_file) under its original name, once."""
     existing = get_document(tx.register, sha256)
@@ -157,10 +152,7 @@ def add_document(tx: Changes, sha256: str, name: str, size: int) -> Document:
     media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     added_at = tx.register.clock().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     doc = Document(sha256, name, size, media_type, added_at)
-    tx.conn.execute("INSERT INTO documents (sha256, name, size, media_type, added_at) "
-                    "VALUES (?, ?, ?, ?, ?)", (sha256, name, size, media_type, added_at))
-    tx.history.append(DOCUMENTS_KIND, sha256, "insert",
-                      {k: [None, v] for k, v in sorted(doc.as_dict().items())}, tx.reason)
+    put_row(tx, DOCUMENTS, doc.as_dict())
     return doc
 
 
@@ -168,26 +160,14 @@ def link(tx: Changes, sha256: str, kind: Kind, key: str) -> bool:
     """Link a document to a record; False when it was linked already."""
     if tx.register.get(kind, key) is None:
         raise RecordError(f"no {kind.singular} {key} in the register")
-    if tx.conn.execute("SELECT 1 FROM document_links WHERE sha256 = ? AND kind = ? AND "
-                       "key = ?", (sha256, kind.name, key)).fetchone():
-        return False
-    tx.conn.execute("INSERT INTO document_links (sha256, kind, key) VALUES (?, ?, ?)",
-                    (sha256, kind.name, key))
-    tx.history.append(LINKS_KIND, link_key(kind.name, key, sha256), "insert",
-                      {"key": [None, key], "kind": [None, kind.name],
-                       "sha256": [None, sha256]}, tx.reason)
-    return True
+    row = {"sha256": sha256, "kind": kind.name, "key": key}
+    return put_row(tx, DOCUMENT_LINKS, row) == "insert"
 
 
 def unlink(tx: Changes, sha256: str, kind_name: str, key: str) -> None:
     """Remove a link; the stored file stays (other records and backups may need it)."""
-    cur = tx.conn.execute("DELETE FROM document_links WHERE sha256 = ? AND kind = ? AND "
-                          "key = ?", (sha256, kind_name, key))
-    if cur.rowcount == 0:
-        raise RecordError(f"document {sha256[:12]}… is not linked to {kind_name} {key}")
-    tx.history.append(LINKS_KIND, link_key(kind_name, key, sha256), "delete",
-                      {"key": [key, None], "kind": [kind_name, None],
-                       "sha256": [sha256, None]}, tx.reason)
+    delete_row(tx, DOCUMENT_LINKS, {"sha256": sha256, "kind": kind_name, "key": key},
+               missing=f"document {sha256[:12]}… is not linked to {kind_name} {key}")
 
 
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),

@@ -186,7 +186,8 @@ SEARCHABLE_TYPES = ("text", "choice", "list", "date")
 
 def record_tables() -> list[str]:
     """Tables whose rows change only through the store (and so through the history)."""
-    return ["agency", *(k.table for k in KINDS.values()), "documents", "document_links"]
+    return ["agency", *(k.table for k in KINDS.values()), "documents", "document_links",
+            "deadline_marks", "reminder_ladders"]
 
 
 def _search_source(table: str) -> tuple[str, str, list[str]]:
@@ -290,4 +291,31 @@ def m0002_documents_and_search(db: Any) -> None:
         if statement.strip():
             db.conn.execute(statement)
     rebuild_search_index(db)
+    install_triggers(db)
+
+
+SCHEMA_0003 = """
+CREATE TABLE deadline_marks (
+    record_kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    deadline_kind TEXT NOT NULL,
+    mark TEXT NOT NULL CHECK (mark IN ('acknowledged', 'snoozed')),
+    deadline_date TEXT NOT NULL,
+    until TEXT,
+    PRIMARY KEY (record_kind, key, deadline_kind)
+) STRICT;
+CREATE TABLE reminder_ladders (
+    record_kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    ladder TEXT NOT NULL,
+    PRIMARY KEY (record_kind, key)
+) STRICT;
+"""
+
+
+@migrations(name="0003_deadline_marks_and_ladders")
+def m0003_deadline_marks_and_ladders(db: Any) -> None:
+    for statement in SCHEMA_0003.split(";"):
+        if statement.strip():
+            db.conn.execute(statement)
     install_triggers(db)

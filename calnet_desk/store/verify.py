@@ -7,9 +7,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..records import KINDS
-from .documents import DOCUMENTS_KIND, LINKS_KIND, document_path, hash_file, link_key
+from .documents import document_path, hash_file
 from .history import GENESIS, entry_hash, read_entries
 from .register import AGENCY_KIND, Register
+from .tracked import DOCUMENTS, TRACKED, current_state
 
 
 @dataclass(frozen=True)
@@ -72,16 +73,13 @@ def verify(reg: Register, rehash: bool = True) -> tuple[list[Finding], dict[str,
             current[(kind.name, str(rec[kind.key.name]))] = {
                 k: v for k, v in rec.items() if v is not None}
         counts[kind.name] = n
-    docs = list(reg.conn.execute("SELECT sha256, name, size, media_type, added_at FROM "
-                                 "documents ORDER BY sha256"))
-    for sha, name, size, media_type, added_at in docs:
-        current[(DOCUMENTS_KIND, sha)] = {"sha256": sha, "name": name, "size": size,
-                                          "media_type": media_type, "added_at": added_at}
+    for spec in TRACKED:
+        rows = current_state(reg.conn, spec)
+        counts[spec.history_kind] = len(rows)
+        for key, row in rows.items():
+            current[(spec.history_kind, key)] = row
+    docs = list(reg.conn.execute("SELECT sha256, name FROM documents ORDER BY sha256"))
     links = list(reg.conn.execute("SELECT sha256, kind, key FROM document_links"))
-    for sha, kind_name, key in links:
-        current[(LINKS_KIND, link_key(kind_name, key, sha))] = {
-            "sha256": sha, "kind": kind_name, "key": key}
-    counts["documents"] = len(docs)
     if rehash:
         findings.extend(_check_document_files(reg, docs, links))
     for ident in sorted(current.keys() | state.keys()):
@@ -113,16 +111,17 @@ def _check_document_files(reg: Register, docs: list[tuple[Any, ...]],
     for sha, kind_name, key in links:
         linked.setdefault(sha, []).append(f"{kind_name} {key}")
     findings = []
-    for sha, name, _size, _type, _at in docs:
+    for sha, name in docs:
         path = document_path(reg.paths, sha)
         where = ", ".join(sorted(linked.get(sha, []))) or "no record"
         if not path.is_file():
             findings.append(Finding("documents", f"document {name} ({sha[:12]}…) of {where} "
-                                    "is missing from the document store", DOCUMENTS_KIND, sha))
+                                    "is missing from the document store",
+                                    DOCUMENTS.history_kind, sha))
             continue
         actual, _ = hash_file(path)
         if actual != sha:
             findings.append(Finding("documents", f"document {name} ({sha[:12]}…) of {where} "
                                     "has changed since it was stored (its SHA-256 differs)",
-                                    DOCUMENTS_KIND, sha))
+                                    DOCUMENTS.history_kind, sha))
     return findings
