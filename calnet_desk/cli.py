@@ -7,7 +7,9 @@ Exit codes: 0 ok; 1 a problem found, not found, locked, no register, bad data; 2
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import Any, NoReturn, TextIO
 
 from . import __version__
 from .paths import resolve_data_dir
+from .policy.rules import RulesError
 from .records import AGENCY_CLASSES, KINDS, Kind, Record, UnknownKind, kind_named
 from .store import Register, StoreError
 from .store.lock import RegisterLocked
@@ -46,6 +49,13 @@ def _search_kind(text: str) -> str:
     if text.strip().lower() in ("documents", "document"):
         return "documents"
     return _kind(text).name
+
+
+def _iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
 def _positive(text: str) -> int:
@@ -148,6 +158,52 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_positive, default=50, metavar="N")
     p.add_argument("--json", action="store_true")
 
+    p = add("rules", "show every rule with its citation")
+    p.add_argument("--generation", choices=("calnet-2", "calnet-3", "nextgen"),
+                   help="the rule set of one contract generation (default: the common one)")
+    p.add_argument("--json", action="store_true")
+
+    p = add("check-purchase", "what the rules require for a planned purchase, and why")
+    p.add_argument("--agency-class", choices=AGENCY_CLASSES,
+                   help="default: the register's (with this flag no register is needed)")
+    p.add_argument("--offering", choices=("calnet", "not-on-calnet", "contact-center-agents",
+                                          "public-safety"),
+                   help="contact-center technology (routing, IVR, analytics, the platform) is "
+                        "calnet; human agents or staff augmentation are contact-center-agents")
+    p.add_argument("--catalog-status", choices=("required", "discretionary"))
+    p.add_argument("--delegation-flag", choices=("yes", "no"))
+    p.add_argument("--buy-outside", action="store_true",
+                   help="buy a CALNET-offered service elsewhere, or extend or re-bid an "
+                        "outside contract for it")
+    p.add_argument("--ato-term-active", choices=("yes", "no"), help="non-state agencies only")
+    p.add_argument("--json", action="store_true")
+
+    p = add("deadlines", "every deadline with the rule it comes from")
+    p.add_argument("--today", type=_iso_date, metavar="YYYY-MM-DD", help="default: today")
+    p.add_argument("--within", type=int, metavar="DAYS",
+                   help="only those due within DAYS (overdue included)")
+    p.add_argument("--json", action="store_true")
+
+    p = add("ack", "acknowledge a deadline (until its date changes)")
+    p.add_argument("kind", type=_kind, metavar="KIND", help=kinds)
+    p.add_argument("key", metavar="KEY")
+    p.add_argument("deadline_kind", metavar="DEADLINE_KIND")
+    p.add_argument("--reason", metavar="TEXT")
+
+    p = add("snooze", "snooze a deadline until a date (until its date changes)")
+    p.add_argument("kind", type=_kind, metavar="KIND", help=kinds)
+    p.add_argument("key", metavar="KEY")
+    p.add_argument("deadline_kind", metavar="DEADLINE_KIND")
+    p.add_argument("--until", required=True, type=_iso_date, metavar="YYYY-MM-DD")
+    p.add_argument("--reason", metavar="TEXT")
+
+    p = add("set-ladder", "set one record's reminder ladder (days before, e.g. 120,60,14)")
+    p.add_argument("kind", type=_kind, metavar="KIND", help=kinds)
+    p.add_argument("key", metavar="KEY")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("ladder", nargs="?", metavar="DAYS")
+    g.add_argument("--clear", action="store_true", help="back to the kind's ladder")
+
     p = add("backup", "back the register and its documents up now")
     p.add_argument("--to", type=Path, metavar="DIR",
                    help="another folder, e.g. a second disk or a share (default: the "
@@ -161,7 +217,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a name from `backups` or a backup folder (default: the newest "
                         "good backup)")
 
-    p = add("demo", "create a demo register (sample agency and records) in the data folder")
+    p = add("demo", "fill a new or empty register with a generated demo agency (orders, "
+                    "exemptions, delegations, ATOs, documents…); the same seed gives the same "
+                    "data")
+    p.add_argument("--orders", type=_positive, default=250, metavar="N",
+                   help="how many orders (default 250)")
+    p.add_argument("--seed", type=int, default=2026, metavar="S",
+                   help="the random seed (default 2026)")
     return parser
 
 
@@ -400,6 +462,128 @@ def cmd_search(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -
     return OK
 
 
+def _rules_for(root: Path, generation: str | None = None) -> Any:
+    from .paths import RegisterPaths
+    from .policy.rules import load_rules
+
+    paths = RegisterPaths(root)
+    return load_rules(generation, root if paths.exists() else None)
+
+
+def cmd_rules(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    rules = _rules_for(root, args.generation)
+    if args.json:
+        _print_json({"name": rules.name, "generation": rules.generation,
+                     "sources": list(rules.sources),
+                     "rules": [r.as_dict() for r in rules.rules.values()],
+                     "deadlines": [{"kind": k, **v} for k, v in rules.deadlines.items()],
+                     "procurement": rules.procurement, "aliases": rules.aliases}, out)
+        return OK
+    out.write(f"{rules.name} ({', '.join(rules.sources)})\n\n")
+    for r in rules.rules.values():
+        unit = f" {r.unit}" if r.unit else ""
+        value = ", ".join(map(str, r.value)) if isinstance(r.value, list) else r.value
+        out.write(f"{r.id}: {value}{unit}  [{', '.join(r.citations)}]\n    {r.text}\n")
+    out.write("\nDeadlines\n")
+    for kind, d in rules.deadlines.items():
+        out.write(f"{kind}  [{d.get('citation', '')}]\n    {d.get('text', '')}\n")
+    out.write("\nProcurement check (first match wins)\n")
+    for case in rules.procurement:
+        when = "; ".join(f"{k}={'|'.join(v)}" for k, v in case.get("when", {}).items())
+        out.write(f"{case['case']}: {when} -> {', '.join(case['requirements'])}  "
+                  f"[{', '.join(case['citations'])}]\n")
+    out.write("\nContractor aliases\n")
+    for alias, name in sorted(rules.aliases.items()):
+        out.write(f"{alias} -> {name}\n")
+    return OK
+
+
+def cmd_check_purchase(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .policy.procurement import Purchase, UsageError, check_purchase
+
+    agency_class = args.agency_class
+    if agency_class is None:
+        with _open(root, err, write=False) as reg:
+            agency_class = str(reg.agency()["agency_class"])
+    if args.offering is None:
+        err.write("calnet-desk-cli check-purchase: error: --offering is required\n")
+        return USAGE
+    purchase = Purchase(agency_class, args.offering, args.catalog_status,
+                        args.delegation_flag, args.buy_outside, args.ato_term_active)
+    try:
+        result = check_purchase(_rules_for(root), purchase)
+    except UsageError as e:
+        err.write(f"calnet-desk-cli check-purchase: error: {e}\n")
+        return USAGE
+    if args.json:
+        _print_json(result, out)
+        return OK
+    out.write(f"Requirements: {', '.join(result['requirements'])}\n")
+    out.write(f"Why: {result['explanation']}\n")
+    out.write(f"Sources: {', '.join(result['citations'])}\n")
+    if result["documents"]:
+        out.write("The file must hold:\n")
+        for d in result["documents"]:
+            out.write(f"  - {d}\n")
+    return OK
+
+
+def cmd_deadlines(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .deadlines import deadlines
+
+    today = args.today or dt.date.today()
+    with _open(root, err, write=False) as reg:
+        found = deadlines(reg, today, args.within)
+    if args.json:
+        _print_json([d.as_dict() for d in found], out)
+        return OK
+    from .deadlines import us_date
+
+    rows = [["Date", "Days", "Status", "Deadline", "Record", "Source"]]
+    rows += [[us_date(d.date), str(d.days_left), d.status, d.kind,
+              f"{d.record_kind} {d.key}", d.citation] for d in found]
+    _table(rows, out)
+    out.write(f"{len(found)} deadline(s) as of {us_date(today)}\n")
+    return OK
+
+
+def cmd_ack(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .deadlines import mark_deadline, us_date
+
+    with _open(root, err, write=True) as reg:
+        raw = mark_deadline(reg, args.kind.name, args.key, args.deadline_kind, "acknowledged",
+                            reason=args.reason)
+    out.write(f"Acknowledged {raw.kind} of {args.kind.singular} {args.key} "
+              f"({us_date(raw.date)}); it comes back if that date changes\n")
+    return OK
+
+
+def cmd_snooze(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .deadlines import mark_deadline, us_date
+
+    with _open(root, err, write=True) as reg:
+        raw = mark_deadline(reg, args.kind.name, args.key, args.deadline_kind, "snoozed",
+                            until=args.until, reason=args.reason)
+    out.write(f"Snoozed {raw.kind} of {args.kind.singular} {args.key} until "
+              f"{us_date(args.until)}\n")
+    return OK
+
+
+def cmd_set_ladder(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .deadlines import parse_ladder, set_ladder
+
+    try:
+        ladder = None if args.clear else parse_ladder(args.ladder)
+    except ValueError as e:
+        err.write(f"calnet-desk-cli set-ladder: error: {e}\n")
+        return USAGE
+    with _open(root, err, write=True) as reg:
+        set_ladder(reg, args.kind.name, args.key, ladder)
+    shown = "the kind's ladder" if ladder is None else ", ".join(map(str, ladder)) + " days"
+    out.write(f"{args.kind.singular} {args.key} now reminds at {shown}\n")
+    return OK
+
+
 def cmd_backup(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
     from .store.backups import make_backup
 
@@ -447,19 +631,27 @@ def cmd_restore(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) 
 
 
 def cmd_demo(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
-    from .demo import DEMO_AGENCY, create_demo
+    from . import demo
     from .paths import RegisterPaths
+
+    def report(message: str) -> None:
+        err.write(f"demo: {message}\n")
+        err.flush()
 
     if RegisterPaths(root).exists():
         with _open(root, err, write=False) as reg:
-            if reg.agency().get("name") != DEMO_AGENCY:
-                raise CliError(f"a register already exists in {root} and it is not the demo; "
-                               "nothing was changed. Choose another --data-dir.")
-        out.write(f"The demo register in {root} is already there.\n")
-        return OK
-    create_demo(root).close()
-    out.write(f"Created a demo register in {root}. Try:\n"
-              f"  calnet-desk-cli --data-dir \"{root}\" list orders\n")
+            demo.check_empty(reg)  # refused before anything is opened for writing
+        reg = _open(root, err, write=True)
+    else:
+        reg = Register.create(root, agency=demo.DEMO_AGENCY, agency_class=demo.DEMO_CLASS,
+                              billing_code=demo.DEMO_BILLING_CODE)
+    with reg:
+        counts = demo.fill_demo(reg, orders=args.orders, seed=args.seed,
+                                report=report if args.orders >= 10_000 else None)
+        agency = reg.agency().get("name")
+    made = ", ".join(f"{n:,} {kind}" for kind, n in counts.items())
+    out.write(f"Filled the register of {agency} in {root} with demo data (seed {args.seed}): "
+              f"{made}. Try:\n  calnet-desk-cli --data-dir \"{root}\" list orders\n")
     return OK
 
 
@@ -469,6 +661,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path, TextIO, TextIO], int]] =
     "demo": cmd_demo, "attach": cmd_attach, "detach": cmd_detach,
     "documents": cmd_documents, "open": cmd_open, "search": cmd_search,
     "backup": cmd_backup, "backups": cmd_backups, "restore": cmd_restore,
+    "rules": cmd_rules, "check-purchase": cmd_check_purchase, "deadlines": cmd_deadlines,
+    "ack": cmd_ack, "snooze": cmd_snooze, "set-ladder": cmd_set_ladder,
 }
 
 # Commands after which the once-a-day backup is taken (the work is done, output given).
@@ -501,11 +695,17 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
         if code == OK and args.command in DAILY_BACKUP_AFTER:
             _daily_backup(root, err)
         return code
-    except (CliError, StoreError, RegisterLocked) as e:
+    except (CliError, StoreError, RegisterLocked, RulesError) as e:
         err.write(f"calnet-desk-cli: {e}\n")
         return PROBLEM
     except KeyboardInterrupt:
         err.write("calnet-desk-cli: interrupted; nothing was written\n")
+        return PROBLEM
+    except BrokenPipeError:  # output piped into `head` and the like
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - quiet the exit-time flush
+        except OSError:
+            pass
         return PROBLEM
 
 

@@ -1,0 +1,284 @@
+"""Deadlines, computed from the data every time they are asked for.
+
+Nothing is remembered as "reminded already": a deadline's status comes from today's date,
+the reminder ladder (rule set, per record kind, overridable per record) and any
+acknowledgement or snooze, which is tied to the date it saw and lapses if the date moves.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .policy.rules import GENERATIONS, RuleSet, load_rules
+from .records import KINDS
+from .store import RecordError, Register
+from .store.tracked import DEADLINE_MARKS, REMINDER_LADDERS, current_state, delete_row, put_row
+
+DEADLINE_KINDS = ("ato-exclusive-term-end", "ato-notice-effective", "exemption-term-end",
+                  "delegation-timeframe-end", "outside-contract-end",
+                  "outside-contract-renewal", "contract-end")
+DEADLINE_RECORD_KIND = {"ato-exclusive-term-end": "atos", "ato-notice-effective": "atos",
+                        "exemption-term-end": "exemptions",
+                        "delegation-timeframe-end": "delegations",
+                        "outside-contract-end": "outside-contracts",
+                        "outside-contract-renewal": "outside-contracts",
+                        "contract-end": "contracts"}
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """Calendar months later; a day the target month lacks becomes its last day
+    (29 Feb 2024 + 24 months = 28 Feb 2026; 31 Jan + 1 month = 28/29 Feb)."""
+    index = day.year * 12 + (day.month - 1) + months
+    year, month0 = divmod(index, 12)
+    last = calendar.monthrange(year, month0 + 1)[1]
+    return dt.date(year, month0 + 1, min(day.day, last))
+
+
+def ato_anniversary(approved_on: dt.date, term_months: int) -> dt.date:
+    """The first day outside the exclusive term (STMM 400.1)."""
+    return add_months(approved_on, term_months)
+
+
+def notice_effective(notice_given_on: dt.date, anniversary: dt.date, notice_days: int
+                     ) -> dt.date:
+    """Notice takes effect notice_days after it is given, never before the anniversary."""
+    return max(notice_given_on + dt.timedelta(days=notice_days), anniversary)
+
+
+def us_date(d: dt.date) -> str:
+    return f"{d.month:02d}/{d.day:02d}/{d.year}"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    kind: str
+    record_kind: str
+    key: str
+    date: dt.date
+    days_left: int
+    status: str
+    citation: str
+    explanation: str
+    ladder: tuple[int, ...] = field(default=(), compare=False)
+
+    @property
+    def sort_key(self) -> tuple[dt.date, str, str, str]:
+        return (self.date, self.kind, self.record_kind, self.key)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "record_kind": self.record_kind, "key": self.key,
+                "date": self.date.isoformat(), "days_left": self.days_left,
+                "status": self.status, "citation": self.citation,
+                "explanation": self.explanation}
+
+
+@dataclass(frozen=True)
+class RawDeadline:
+    """A deadline before today, ladders and marks are applied."""
+
+    kind: str
+    record_kind: str
+    key: str
+    date: dt.date
+    citation: str
+    explanation: str
+
+
+class RuleBook:
+    """Rule sets by contract generation, loaded once per computation."""
+
+    def __init__(self, reg: Register | None) -> None:
+        self.root = reg.paths.root if reg else None
+        self._sets: dict[str | None, RuleSet] = {}
+        self.generation_of: dict[str, str] = {}
+        if reg is not None:
+            for c in reg.records(KINDS["contracts"]):
+                if isinstance(c["generation"], str):
+                    self.generation_of[str(c["contract_number"])] = c["generation"]
+
+    def for_generation(self, generation: str | None) -> RuleSet:
+        if generation not in GENERATIONS:
+            generation = None
+        if generation not in self._sets:
+            self._sets[generation] = load_rules(generation, self.root)
+        return self._sets[generation]
+
+    def for_contract(self, contract_number: object) -> RuleSet:
+        return self.for_generation(self.generation_of.get(str(contract_number)))
+
+    @property
+    def common(self) -> RuleSet:
+        return self.for_generation(None)
+
+
+def _date(value: object) -> dt.date | None:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else None
+
+
+def ato_term(ato: dict[str, Any], book: RuleBook) -> tuple[int, str]:
+    """(term months, where it comes from): the ATO's own, else the rule set's default."""
+    rules = book.for_contract(ato.get("contract_number"))
+    if isinstance(ato.get("term_months"), int):
+        return int(ato["term_months"]), "set on the ATO"
+    return (int(rules.value("ato-exclusive-term-months")),
+            f"the default of {rules.name}, {rules.citation('ato-exclusive-term-months')}")
+
+
+def raw_deadlines(reg: Register, book: RuleBook | None = None) -> Iterator[RawDeadline]:
+    book = book or RuleBook(reg)
+    common = book.common
+
+    def cite(kind: str, rules: RuleSet | None = None) -> str:
+        return (rules or common).deadlines.get(kind, {}).get("citation", "")
+
+    for ato in reg.records(KINDS["atos"]):
+        key = str(ato["ato_id"])
+        approved = _date(ato["approved_on"])
+        notice = _date(ato["notice_given_on"])
+        rules = book.for_contract(ato.get("contract_number"))
+        term, term_source = ato_term(ato, book)
+        notice_days = int(rules.value("ato-notice-days"))
+        anniversary = ato_anniversary(approved, term) if approved else None
+        if approved and anniversary and term > 0:
+            yield RawDeadline(
+                "ato-exclusive-term-end", "atos", key, anniversary - dt.timedelta(days=1),
+                cite("ato-exclusive-term-end", rules),
+                f"ATO {key} was approved {us_date(approved)} with a {term}-month exclusive "
+                f"term ({term_source}); the anniversary is {us_date(anniversary)}, so "
+                f"{us_date(anniversary - dt.timedelta(days=1))} is the last day the listed "
+                "services must be bought from CALNET.")
+        if notice:
+            floor = anniversary if anniversary and term > 0 else notice
+            effective = notice_effective(notice, floor, notice_days)
+            why = (f"never before the anniversary {us_date(floor)}"
+                   if effective > notice + dt.timedelta(days=notice_days) else
+                   f"{notice_days} calendar days after it was given")
+            yield RawDeadline(
+                "ato-notice-effective", "atos", key, effective,
+                cite("ato-notice-effective", rules),
+                f"Notice on ATO {key} was given {us_date(notice)}; it takes effect "
+                f"{us_date(effective)} ({why}, {rules.citation('ato-notice-days')}).")
+    for ex in reg.records(KINDS["exemptions"]):
+        end = _date(ex["term_end"])
+        if ex["decision"] == "approved" and end:
+            yield RawDeadline("exemption-term-end", "exemptions", str(ex["exemption_id"]), end,
+                              cite("exemption-term-end"),
+                              f"Exemption {ex['exemption_id']} ({ex['project']}) is granted "
+                              f"until {us_date(end)}; after that, purchases under it need a "
+                              "new exemption.")
+    for dg in reg.records(KINDS["delegations"]):
+        end = _date(dg["timeframe_end"])
+        if dg["decision"] == "approved" and end:
+            yield RawDeadline("delegation-timeframe-end", "delegations",
+                              str(dg["delegation_id"]), end, cite("delegation-timeframe-end"),
+                              f"Delegation {dg['delegation_id']} ({dg['project']}) covers work "
+                              f"until {us_date(end)}.")
+    for oc in reg.records(KINDS["outside-contracts"]):
+        key = str(oc["contract_id"])
+        end = _date(oc["end_date"])
+        renewal = _date(oc["renewal_date"])
+        if end:
+            yield RawDeadline("outside-contract-end", "outside-contracts", key, end,
+                              cite("outside-contract-end"),
+                              f"Outside contract {key} with {oc['provider']} ends "
+                              f"{us_date(end)}" + ("; CALNET offers these services, so "
+                                                   "migrate as soon as feasible."
+                                                   if oc["calnet_offers"] else "."))
+        if renewal:
+            yield RawDeadline("outside-contract-renewal", "outside-contracts", key, renewal,
+                              cite("outside-contract-renewal"),
+                              f"Outside contract {key} with {oc['provider']} renews "
+                              f"{us_date(renewal)}" + ("; extending or re-bidding it needs "
+                                                       "an approved exemption first."
+                                                       if oc["calnet_offers"] else "."))
+    for c in reg.records(KINDS["contracts"]):
+        end = _date(c["end_date"])
+        if end:
+            yield RawDeadline("contract-end", "contracts", str(c["contract_number"]), end,
+                              cite("contract-end"),
+                              f"CALNET contract {c['contract_number']} ({c['contractor']}) "
+                              f"ends {us_date(end)}.")
+
+
+def parse_ladder(text: str) -> tuple[int, ...]:
+    """'90,60,30,7' -> (90, 60, 30, 7): whole days, largest first, no repeats."""
+    try:
+        days = sorted({int(p) for p in text.replace(";", ",").split(",") if p.strip()},
+                      reverse=True)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a list of days such as 90,60,30,7") from None
+    if not days or days[-1] < 0:
+        raise ValueError(f"{text!r} is not a list of days such as 90,60,30,7")
+    return tuple(days)
+
+
+def deadlines(reg: Register, today: dt.date, within: int | None = None,
+              book: RuleBook | None = None) -> list[Deadline]:
+    book = book or RuleBook(reg)
+    overrides = {k: parse_ladder(v["ladder"])
+                 for k, v in current_state(reg.conn, REMINDER_LADDERS).items()}
+    marks = current_state(reg.conn, DEADLINE_MARKS)
+    out = []
+    for raw in raw_deadlines(reg, book):
+        ladder = overrides.get(f"{raw.record_kind}:{raw.key}") or tuple(
+            book.common.ladder(raw.record_kind))
+        days_left = (raw.date - today).days
+        if days_left < 0:
+            status = "overdue"
+        elif ladder and days_left <= ladder[0]:
+            status = "due-soon"
+        else:
+            status = "upcoming"
+        mark = marks.get(f"{raw.record_kind}:{raw.key}:{raw.kind}")
+        if mark and mark["deadline_date"] == raw.date.isoformat():
+            if mark["mark"] == "acknowledged":
+                status = "acknowledged"
+            elif mark["mark"] == "snoozed" and today < dt.date.fromisoformat(mark["until"]):
+                status = "snoozed"
+        if within is not None and days_left > within:
+            continue
+        out.append(Deadline(raw.kind, raw.record_kind, raw.key, raw.date, days_left, status,
+                            raw.citation, raw.explanation, ladder))
+    return sorted(out, key=lambda d: d.sort_key)
+
+
+def find_deadline(reg: Register, record_kind: str, key: str, deadline_kind: str,
+                  book: RuleBook | None = None) -> RawDeadline:
+    for raw in raw_deadlines(reg, book):
+        if (raw.record_kind, raw.key, raw.kind) == (record_kind, key, deadline_kind):
+            return raw
+    raise RecordError(f"{record_kind} {key} has no {deadline_kind} deadline now")
+
+
+def mark_deadline(reg: Register, record_kind: str, key: str, deadline_kind: str, mark: str,
+                  until: dt.date | None = None, reason: str | None = None) -> RawDeadline:
+    """Acknowledge or snooze a deadline, tied to the date it has now (through the history)."""
+    if deadline_kind not in DEADLINE_KINDS:
+        raise RecordError(f"unknown deadline kind {deadline_kind!r}; use one of: "
+                          f"{', '.join(DEADLINE_KINDS)}")
+    raw = find_deadline(reg, record_kind, key, deadline_kind)
+    with reg.transaction(reason) as tx:
+        put_row(tx, DEADLINE_MARKS, {
+            "record_kind": record_kind, "key": key, "deadline_kind": deadline_kind,
+            "mark": mark, "deadline_date": raw.date.isoformat(),
+            "until": until.isoformat() if until else None})
+    return raw
+
+
+def set_ladder(reg: Register, record_kind: str, key: str, ladder: tuple[int, ...] | None,
+               reason: str | None = None) -> None:
+    """Override the reminder ladder of one record (None: back to its kind's ladder)."""
+    kind = KINDS[record_kind]
+    if reg.get(kind, key) is None:
+        raise RecordError(f"no {kind.singular} {key} in the register")
+    with reg.transaction(reason) as tx:
+        keys = {"record_kind": record_kind, "key": key}
+        if ladder is None:
+            delete_row(tx, REMINDER_LADDERS, keys,
+                       missing=f"{kind.singular} {key} has no ladder of its own")
+        else:
+            put_row(tx, REMINDER_LADDERS, {**keys, "ladder": ",".join(map(str, ladder))})

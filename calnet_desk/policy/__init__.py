@@ -1,0 +1,1 @@
+"""Rules as cited data, the procurement check, deadlines' rules and findings."""

@@ -1,0 +1,82 @@
+"""The procurement check: for an agency class and a planned purchase, what the rules
+require, which rule says so, and what the file must hold. The decision table itself is
+data (``procurement`` in the rule set); first matching case wins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..records import AGENCY_CLASSES
+from .rules import RuleSet
+
+OFFERINGS = ("calnet", "not-on-calnet", "contact-center-agents", "public-safety")
+
+
+class UsageError(ValueError):
+    """Contradictory or missing answers (exit 2); the message says which."""
+
+
+@dataclass(frozen=True)
+class Purchase:
+    agency_class: str
+    offering: str
+    catalog_status: str | None = None
+    delegation_flag: str | None = None  # yes|no; None = not given (no)
+    buy_outside: bool = False
+    ato_term_active: str | None = None  # yes|no; non-state only; None = not given (no)
+
+    def validate(self) -> None:
+        if self.agency_class not in AGENCY_CLASSES:
+            raise UsageError(f"--agency-class must be one of {'|'.join(AGENCY_CLASSES)}")
+        if self.offering not in OFFERINGS:
+            raise UsageError(f"--offering must be one of {'|'.join(OFFERINGS)}")
+        if self.offering == "not-on-calnet":
+            given = [flag for flag, on in (
+                ("--catalog-status", self.catalog_status is not None),
+                ("--delegation-flag", self.delegation_flag is not None),
+                ("--buy-outside", self.buy_outside)) if on]
+            if given:
+                raise UsageError(f"{', '.join(given)} contradicts --offering not-on-calnet: "
+                                 "a service CALNET does not offer has no catalog entry and "
+                                 "cannot be bought 'outside' CALNET")
+        if self.ato_term_active is not None and self.agency_class != "non-state":
+            raise UsageError("--ato-term-active applies to non-state agencies only (this one "
+                             f"is {self.agency_class})")
+        if (self.agency_class == "non-exempt-state" and self.offering == "calnet"
+                and self.catalog_status is None):
+            raise UsageError("--catalog-status required|discretionary is needed for a "
+                             "non-exempt state agency buying a CALNET-offered service: the "
+                             "catalog's Required/Discretionary column decides")
+
+    def answers(self) -> dict[str, str]:
+        return {"agency_class": self.agency_class, "offering": self.offering,
+                "catalog_status": self.catalog_status or "",
+                "delegation_flag": self.delegation_flag or "no",
+                "buy_outside": "yes" if self.buy_outside else "no",
+                "ato_term_active": self.ato_term_active or "no"}
+
+
+def _matches(when: dict[str, Any], answers: dict[str, str]) -> bool:
+    return all(answers.get(k, "") in allowed for k, allowed in when.items())
+
+
+def check_purchase(rules: RuleSet, purchase: Purchase) -> dict[str, Any]:
+    purchase.validate()
+    answers = purchase.answers()
+    for case in rules.procurement:
+        if not _matches(case.get("when", {}), answers):
+            continue
+        requirements = list(case["requirements"])
+        citations = list(case["citations"])
+        explanation = [case["explanation"]]
+        documents = list(case.get("documents", []))
+        for extra in case.get("extra", []):
+            if _matches(extra.get("when", {}), answers):
+                requirements += [r for r in extra["requirements"] if r not in requirements]
+                citations += [c for c in extra.get("citations", []) if c not in citations]
+                explanation.append(extra["explanation"])
+                documents += [d for d in extra.get("documents", []) if d not in documents]
+        return {"requirements": requirements, "citations": citations,
+                "explanation": " ".join(explanation), "documents": documents}
+    raise UsageError("no rule in the rule set covers this purchase; check the answers")

@@ -1,0 +1,143 @@
+"""Rule sets: every policy number and decision as data, each naming its source.
+
+The package ships ``data/rules/common.toml`` and one file per contract generation with only
+what differs; a person's overrides live in ``rules.toml`` in the register folder (the
+program folder is read-only). Merging: common, then the generation, then the overrides.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+GENERATIONS = ("calnet-2", "calnet-3", "nextgen")
+OVERRIDE_FILE = "rules.toml"
+
+
+class RulesError(Exception):
+    """A rule-set file that cannot be used; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    value: Any
+    citation: str
+    text: str
+    unit: str = ""
+    also: tuple[str, ...] = ()
+    source: str = "common.toml"
+    by_kind: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def citations(self) -> list[str]:
+        return [self.citation, *self.also]
+
+    def as_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"id": self.id, "value": self.value, "unit": self.unit,
+                             "citation": self.citation, "also": list(self.also),
+                             "text": self.text, "source": self.source}
+        if self.by_kind:
+            d["by_kind"] = self.by_kind
+        return d
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    name: str
+    generation: str | None
+    rules: dict[str, Rule]
+    deadlines: dict[str, dict[str, str]]
+    procurement: list[dict[str, Any]]
+    aliases: dict[str, str]
+    sources: tuple[str, ...]
+
+    def value(self, rule_id: str) -> Any:
+        return self.rules[rule_id].value
+
+    def citation(self, rule_id: str) -> str:
+        return self.rules[rule_id].citation
+
+    def ladder(self, record_kind: str) -> list[int]:
+        rule = self.rules["reminder-ladder-days"]
+        return [int(d) for d in rule.by_kind.get(record_kind, rule.value)]
+
+    def canonical_contractor(self, name: str) -> str:
+        """Contractor aliases (CenturyLink -> Lumen, Sprint -> T-Mobile), case-insensitive."""
+        folded = {k.casefold(): v for k, v in self.aliases.items()}
+        return folded.get(name.strip().casefold(), name.strip())
+
+    def contractor_names(self, name: str) -> list[str]:
+        """Every name the contractor goes by (for search and matching)."""
+        canonical = self.canonical_contractor(name)
+        others = sorted(k for k, v in self.aliases.items() if v == canonical)
+        return [canonical, *others]
+
+
+def _read(text: str, label: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise RulesError(f"{label}: not valid TOML ({e})") from e
+
+
+def _merge(base: dict[str, Any], layer: dict[str, Any], label: str) -> None:
+    for rule_id, entry in layer.get("rules", {}).items():
+        if not isinstance(entry, dict):
+            raise RulesError(f"{label}: rules.{rule_id} must be a table")
+        target = base.setdefault("rules", {}).setdefault(rule_id, {})
+        if "citation" not in entry and "citation" not in target:
+            raise RulesError(f"{label}: rules.{rule_id} needs a citation (the STMM chapter, "
+                             "TL or SAM section it comes from)")
+        target.update(entry)
+        target["_source"] = label
+    for key in ("deadlines",):
+        for k, v in layer.get(key, {}).items():
+            base.setdefault(key, {}).setdefault(k, {}).update(v)
+    if "procurement" in layer:
+        base["procurement"] = layer["procurement"]
+    base.setdefault("aliases", {}).update(layer.get("aliases", {}))
+    for k in ("name", "generation"):
+        if k in layer:
+            base[k] = layer[k]
+
+
+def _packaged(name: str) -> str:
+    return (resources.files("calnet_desk") / "data" / "rules" / name).read_text("utf-8")
+
+
+def load_rules(generation: str | None = None, register_root: Path | None = None) -> RuleSet:
+    merged = copy.deepcopy(_read(_packaged("common.toml"), "common.toml"))
+    for entry in merged.get("rules", {}).values():
+        entry["_source"] = "common.toml"
+    sources = ["common.toml"]
+    if generation:
+        if generation not in GENERATIONS:
+            raise RulesError(f"no rule set for contract generation {generation!r}")
+        label = f"{generation}.toml"
+        _merge(merged, _read(_packaged(label), label), label)
+        sources.append(label)
+    if register_root is not None:
+        override = register_root / OVERRIDE_FILE
+        if override.is_file():
+            label = str(override)
+            _merge(merged, _read(override.read_text("utf-8"), label), label)
+            sources.append(label)
+    rules: dict[str, Rule] = {}
+    for rule_id, e in merged.get("rules", {}).items():
+        if "value" not in e:
+            raise RulesError(f"{e.get('_source')}: rules.{rule_id} has no value")
+        rules[rule_id] = Rule(rule_id, e["value"], str(e["citation"]), str(e.get("text", "")),
+                              str(e.get("unit", "")), tuple(e.get("also", ())),
+                              str(e["_source"]), dict(e.get("by-kind", {})))
+    for rule_id in ("ato-exclusive-term-months", "ato-notice-days", "reminder-ladder-days",
+                    "ipr-max-percent-of-calnet"):
+        if rule_id not in rules:
+            raise RulesError(f"the rule set has no {rule_id}")
+    return RuleSet(str(merged.get("name", "CALNET rules")), merged.get("generation"), rules,
+                   merged.get("deadlines", {}), list(merged.get("procurement", [])),
+                   dict(merged.get("aliases", {})), tuple(sources))
