@@ -266,11 +266,18 @@ class Register:
             self._migrate()
 
     def _migrate(self) -> None:
+        with self._immediate():  # sqlite-utils' atomic() inside becomes a savepoint
+            schema.migrations.apply(self.db)
+            schema.install_triggers(self.db)
+
+    @contextmanager
+    def _immediate(self) -> Iterator[None]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error; the guard triggers
+        let writes through only inside it."""
         self.conn.execute("BEGIN IMMEDIATE")
         self._writing = True
         try:
-            schema.migrations.apply(self.db)
-            schema.install_triggers(self.db)
+            yield
             self.conn.execute("COMMIT")
         except BaseException:
             if self.conn.in_transaction:
@@ -335,19 +342,10 @@ class Register:
         """One ``BEGIN IMMEDIATE`` transaction; every change in it lands in the history."""
         if not self.writable:
             raise StoreError("the register is open read-only")
-        self.conn.execute("BEGIN IMMEDIATE")
-        self._writing = True
-        try:
+        with self._immediate():
             changes = Changes(self, reason)
             yield changes
             changes.history.flush()
-            self.conn.execute("COMMIT")
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise
-        finally:
-            self._writing = False
 
 
 class Changes:
