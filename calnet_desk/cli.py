@@ -184,6 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only those due within DAYS (overdue included)")
     p.add_argument("--json", action="store_true")
 
+    p = add("export-ics", "write every deadline to an iCalendar (.ics) file: all-day events "
+                          "with one reminder, updated in place when imported again")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--today", type=_iso_date, metavar="YYYY-MM-DD",
+                   help="the export date stamped in the file (default: today)")
+
     p = add("ack", "acknowledge a deadline (until its date changes)")
     p.add_argument("kind", type=_kind, metavar="KIND", help=kinds)
     p.add_argument("key", metavar="KEY")
@@ -216,6 +222,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("backup", nargs="?", metavar="BACKUP",
                    help="a name from `backups` or a backup folder (default: the newest "
                         "good backup)")
+
+    p = add("request-check", "is an exemption or delegation request complete? (the elements "
+                             "STMM 501.0 / 3-502.0 ask for, from the rule set)")
+    p.add_argument("kind", type=_request_kind, metavar="KIND",
+                   help="exemptions or delegations (singular accepted)")
+    p.add_argument("key", metavar="KEY")
+    p.add_argument("--json", action="store_true")
+
+    p = add("findings", "what is wrong in the register (expired exemptions, missing "
+                        "delegations, CATR/ATR problems, incomplete requests…), with the rule")
+    p.add_argument("--today", type=_iso_date, metavar="YYYY-MM-DD", help="default: today")
+    p.add_argument("--json", action="store_true")
 
     p = add("demo", "fill a new or empty register with a generated demo agency (orders, "
                     "exemptions, delegations, ATOs, documents…); the same seed gives the same "
@@ -547,6 +565,22 @@ def cmd_deadlines(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO
     return OK
 
 
+def cmd_export_ics(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .calendar_export import export_ics
+
+    target: Path = args.file
+    today = args.today or dt.date.today()
+    with _open(root, err, write=False) as reg:
+        if not target.parent.is_dir():
+            raise CliError(f"{target.parent} is not a folder; nothing was written")
+        try:
+            n = export_ics(reg, target, today)
+        except OSError as e:
+            raise CliError(f"{target}: {e.strerror or e}; nothing was written") from e
+    out.write(f"Wrote {n} event(s) to {target}\n")
+    return OK
+
+
 def cmd_ack(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
     from .deadlines import mark_deadline, us_date
 
@@ -630,6 +664,67 @@ def cmd_restore(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) 
     return PROBLEM if findings else OK
 
 
+def _request_kind(text: str) -> Kind:
+    from .policy.requests import UsageError, request_kind
+
+    try:
+        return request_kind(text)
+    except UsageError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def cmd_request_check(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .deadlines import RuleBook
+    from .policy.requests import check_request, elements
+
+    kind: Kind = args.kind
+    with _open(root, err, write=False) as reg:
+        record = reg.get(kind, args.key)
+        if record is None:
+            raise CliError(f"no {kind.singular} {args.key} in the register")
+        rules = RuleBook(reg).common
+        result = check_request(record, kind, args.key, rules)
+        needed = [e for e in elements(rules, kind) if e.applies(record)]
+    code = OK if result["complete"] else PROBLEM
+    if args.json:
+        _print_json(result, out)
+        return code
+    source = rules.requests.get(kind.name, {}).get("citation", "")
+    title = f"{kind.singular.capitalize()} request {args.key} ({record.get('project')})"
+    if result["complete"]:
+        out.write(f"{title}: complete, all {len(needed)} elements given [{source}]\n")
+        return code
+    missing = {m["element"] for m in result["missing"]}
+    out.write(f"{title}: incomplete, {len(missing)} of {len(needed)} elements missing:\n")
+    for e in needed:
+        if e.code in missing:
+            out.write(f"  {e.code}: {e.label}  [{e.citation}]\n")
+            out.write(f"      {'; '.join(e.problems(record))}\n")
+    return code
+
+
+def cmd_findings(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .deadlines import us_date
+    from .policy.findings import SEVERITIES, findings
+
+    today = args.today or dt.date.today()
+    with _open(root, err, write=False) as reg:
+        found = findings(reg, today)
+    code = PROBLEM if found else OK
+    if args.json:
+        _print_json([f.as_dict() for f in found], out)
+        return code
+    for f in found:
+        out.write(f"{f.severity:<7}  {f.code}  {f.kind} {f.key}  [{f.citation}]\n"
+                  f"         {f.message}\n")
+    if not found:
+        out.write(f"No findings as of {us_date(today)}\n")
+        return code
+    counts = ", ".join(f"{sum(f.severity == s for f in found)} {s}" for s in SEVERITIES)
+    out.write(f"{len(found)} finding(s) as of {us_date(today)}: {counts}\n")
+    return code
+
+
 def cmd_demo(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
     from . import demo
     from .paths import RegisterPaths
@@ -663,6 +758,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path, TextIO, TextIO], int]] =
     "backup": cmd_backup, "backups": cmd_backups, "restore": cmd_restore,
     "rules": cmd_rules, "check-purchase": cmd_check_purchase, "deadlines": cmd_deadlines,
     "ack": cmd_ack, "snooze": cmd_snooze, "set-ladder": cmd_set_ladder,
+    "request-check": cmd_request_check, "findings": cmd_findings,
+    "export-ics": cmd_export_ics,
 }
 
 # Commands after which the once-a-day backup is taken (the work is done, output given).

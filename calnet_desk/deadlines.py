@@ -128,14 +128,28 @@ def ato_term(ato: dict[str, Any], book: RuleBook) -> tuple[int, str]:
             f"the default of {rules.name}, {rules.citation('ato-exclusive-term-months')}")
 
 
+# The record kinds that have deadlines, in the order raw_deadlines reports them.
+DEADLINE_RECORD_KINDS = ("atos", "exemptions", "delegations", "outside-contracts", "contracts")
+
+
 def raw_deadlines(reg: Register, book: RuleBook | None = None) -> Iterator[RawDeadline]:
     book = book or RuleBook(reg)
+    for record_kind in DEADLINE_RECORD_KINDS:
+        for record in reg.records(KINDS[record_kind]):
+            yield from record_deadlines(record_kind, record, book)
+
+
+def record_deadlines(record_kind: str, record: dict[str, Any], book: RuleBook
+                     ) -> Iterator[RawDeadline]:
+    """The deadlines of one record (a dict with every field of its kind, stored values),
+    e.g. a record as it stands now or as it stood after some history entry."""
     common = book.common
 
     def cite(kind: str, rules: RuleSet | None = None) -> str:
         return (rules or common).deadlines.get(kind, {}).get("citation", "")
 
-    for ato in reg.records(KINDS["atos"]):
+    if record_kind == "atos":
+        ato = record
         key = str(ato["ato_id"])
         approved = _date(ato["approved_on"])
         notice = _date(ato["notice_given_on"])
@@ -162,7 +176,8 @@ def raw_deadlines(reg: Register, book: RuleBook | None = None) -> Iterator[RawDe
                 cite("ato-notice-effective", rules),
                 f"Notice on ATO {key} was given {us_date(notice)}; it takes effect "
                 f"{us_date(effective)} ({why}, {rules.citation('ato-notice-days')}).")
-    for ex in reg.records(KINDS["exemptions"]):
+    elif record_kind == "exemptions":
+        ex = record
         end = _date(ex["term_end"])
         if ex["decision"] == "approved" and end:
             yield RawDeadline("exemption-term-end", "exemptions", str(ex["exemption_id"]), end,
@@ -170,14 +185,16 @@ def raw_deadlines(reg: Register, book: RuleBook | None = None) -> Iterator[RawDe
                               f"Exemption {ex['exemption_id']} ({ex['project']}) is granted "
                               f"until {us_date(end)}; after that, purchases under it need a "
                               "new exemption.")
-    for dg in reg.records(KINDS["delegations"]):
+    elif record_kind == "delegations":
+        dg = record
         end = _date(dg["timeframe_end"])
         if dg["decision"] == "approved" and end:
             yield RawDeadline("delegation-timeframe-end", "delegations",
                               str(dg["delegation_id"]), end, cite("delegation-timeframe-end"),
                               f"Delegation {dg['delegation_id']} ({dg['project']}) covers work "
                               f"until {us_date(end)}.")
-    for oc in reg.records(KINDS["outside-contracts"]):
+    elif record_kind == "outside-contracts":
+        oc = record
         key = str(oc["contract_id"])
         end = _date(oc["end_date"])
         renewal = _date(oc["renewal_date"])
@@ -195,7 +212,8 @@ def raw_deadlines(reg: Register, book: RuleBook | None = None) -> Iterator[RawDe
                               f"{us_date(renewal)}" + ("; extending or re-bidding it needs "
                                                        "an approved exemption first."
                                                        if oc["calnet_offers"] else "."))
-    for c in reg.records(KINDS["contracts"]):
+    elif record_kind == "contracts":
+        c = record
         end = _date(c["end_date"])
         if end:
             yield RawDeadline("contract-end", "contracts", str(c["contract_number"]), end,

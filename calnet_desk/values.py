@@ -75,9 +75,16 @@ def clean_text(raw: object) -> str | None:
 
 
 def parse_text(raw: object) -> Value:
-    if raw is None:
+    if type(raw) is str:
+        text = raw.strip()
+        # The common case, decided at C speed: printable text has no control character
+        # and no CR, and text not starting with ' has nothing to unescape.
+        if text.isprintable() and not text.startswith("'"):
+            return text or None
+    elif raw is None:
         return None
-    text = _cell_text(raw).strip()
+    else:
+        text = _cell_text(raw).strip()
     if not text:
         return None
     if text[0] == "'":
@@ -116,6 +123,13 @@ def parse_date(raw: object) -> Value:
 
 
 _MONEY_CHARS = re.compile(r"-?\$?-?[0-9,]*\.?[0-9]*")
+_INT64_MAX = 2**63 - 1  # what an SQLite INTEGER holds
+
+
+def _fits(number: int, raw: object) -> int:
+    if -_INT64_MAX - 1 <= number <= _INT64_MAX:
+        return number
+    raise BadValue(f"{raw!r} is too large")
 
 
 def parse_money(raw: object) -> Value:
@@ -125,12 +139,16 @@ def parse_money(raw: object) -> Value:
     if isinstance(raw, bool):
         raise BadValue(f"{raw!r} is not an amount")
     if isinstance(raw, int):
-        return raw * 100
+        return _fits(raw * 100, raw)
     if isinstance(raw, float):
-        amount = Decimal(repr(raw))
+        digits = repr(raw)  # the shortest text that reads back as this float
+        whole, dot, frac = digits.partition(".")
+        if dot and len(frac) <= 2 and frac.isdigit():  # "1234.5", "-0.25": whole cents
+            return _fits(int(whole + frac.ljust(2, "0")), raw)
+        amount = Decimal(digits)
         if not amount.is_finite() or amount * 100 != (amount * 100).to_integral_value():
             raise BadValue(f"{raw!r} is not an amount in whole cents")
-        return int(amount * 100)
+        return _fits(int(amount * 100), raw)
     text = _cell_text(raw).strip()
     if not text:
         return None
@@ -143,7 +161,9 @@ def parse_money(raw: object) -> Value:
     if compact.count("-") > 1:
         raise BadValue(f"{text!r} is not an amount in dollars")
     if "-" in compact:
-        negative = not negative
+        if negative:  # "(-12)": a minus inside accounting brackets is no amount
+            raise BadValue(f"{text!r} is not an amount in dollars")
+        negative = True
     digits = compact.replace("-", "").replace("$", "").replace(",", "")
     try:
         amount = Decimal(digits)
@@ -154,7 +174,7 @@ def parse_money(raw: object) -> Value:
     cents = amount * 100
     if cents != cents.to_integral_value():
         raise BadValue(f"{text!r} has fractions of a cent")
-    value = int(cents)
+    value = _fits(int(cents), text)
     return -value if negative else value
 
 
@@ -164,18 +184,19 @@ def parse_integer(raw: object) -> Value:
     if isinstance(raw, bool):
         raise BadValue(f"{raw!r} is not a whole number")
     if isinstance(raw, int):
-        return raw
+        return _fits(raw, raw)
     if isinstance(raw, float):
         if raw.is_integer():
-            return int(raw)
+            return _fits(int(raw), raw)
         raise BadValue(f"{raw!r} is not a whole number")
     text = _cell_text(raw).strip().replace(",", "")
     if not text:
         return None
     try:
-        return int(text)
+        number = int(text)
     except ValueError:
         raise BadValue(f"{text!r} is not a whole number") from None
+    return _fits(number, text)
 
 
 def parse_yesno(raw: object) -> Value:
@@ -183,7 +204,7 @@ def parse_yesno(raw: object) -> Value:
         return None
     if isinstance(raw, bool):
         return raw
-    text = _cell_text(raw).strip().lower()
+    text = (raw if type(raw) is str else _cell_text(raw)).strip().lower()
     if not text:
         return None
     if text in _YES:
@@ -200,7 +221,7 @@ def make_choice_parser(choices: tuple[str, ...]) -> Callable[[object], Value]:
     def parse_choice(raw: object) -> Value:
         if raw is None:
             return None
-        text = _cell_text(raw).strip().lower()
+        text = (raw if type(raw) is str else _cell_text(raw)).strip().lower()
         if not text:
             return None
         if text in allowed:
@@ -307,6 +328,11 @@ def to_cell_text(f: Field, value: Value) -> str:
     return value
 
 
+# Excel's 1900 date system starts here; openpyxl writes earlier dates as serials Excel
+# cannot show (negative) or reads back as a time of day (1899-12-30 and -31 are serial 0).
+EXCEL_FIRST_DAY = "1900-01-01"
+
+
 def to_cell_native(f: Field, value: Value) -> object:
     """A value as an XLSX cell: numbers and dates native, text escaped."""
     if value is None:
@@ -318,6 +344,8 @@ def to_cell_native(f: Field, value: Value) -> object:
         return value
     if f.type == "date":
         assert isinstance(value, str)
+        if value < EXCEL_FIRST_DAY:  # Excel has no serial for it: keep it as ISO text
+            return value
         return dt.date.fromisoformat(value)
     return to_cell_text(f, value)
 

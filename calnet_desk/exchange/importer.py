@@ -74,7 +74,7 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None
     """Parse and check the whole file: (good records, error lines, data rows)."""
     label = name or str(path)
     records: list[Record] = []
-    rownums: list[int] = []
+    checked: list[tuple[int, Record]] = []  # every data row, good or not, for references
     problems: list[tuple[int, int, str]] = []  # (row, column index, "COLUMN: reason")
     rows_seen = 0
     with read_rows(path, label) as rows:
@@ -83,16 +83,18 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None
             return [], [f"{label}: the file is empty (no header row)"], 0
         header = list(first[1])
         mapped, header_errors, blank = match_header(kind, header)
-        if header_errors:
-            return [], [f"{label}:{e}" for e in header_errors], 0
+        # A bad header does not stop the cell checks: every error is reported at once.
         columns = [(i, f.name, parser_for(f), f.required, str(header[i]).strip())
                    for i, f in mapped]
         key_name = kind.key.name
-        key_index, key_col = next((c[0], c[4]) for c in columns if c[1] == key_name)
+        key_index, key_col = next(((c[0], c[4]) for c in columns if c[1] == key_name),
+                                  (0, key_name))  # no key column: no duplicate check
         seen_keys: dict[str, int] = {}
         width = len(header)
         for rownum, row in rows:
-            if not any(c is not None and c != "" for c in row):
+            lead = row[0] if row else None
+            if (lead is None or lead == "") and not any(c is not None and c != ""
+                                                        for c in row):
                 continue  # a blank line between blocks is not an error
             rows_seen += 1
             record: dict[str, Value] = {}
@@ -100,12 +102,15 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None
             ncells = len(row)
             for i, fname, parse, required, col in columns:
                 raw = row[i] if i < ncells else None
-                try:
-                    value = parse(raw)
-                except BadValue as e:
-                    problems.append((rownum, i, f"{col}: {e}"))
-                    bad = True
-                    continue
+                if raw is None:  # every parser reads an empty cell as blank
+                    value = None
+                else:
+                    try:
+                        value = parse(raw)
+                    except BadValue as e:
+                        problems.append((rownum, i, f"{col}: {e}"))
+                        bad = True
+                        continue
                 if value is None and required:
                     problems.append((rownum, i, f"{col}: required, but blank"))
                     bad = True
@@ -127,23 +132,24 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None
                     bad = True
                 else:
                     seen_keys[key] = rownum
+            checked.append((rownum, record))
             if not bad:
                 records.append(record)
-                rownums.append(rownum)
-    # References must name records already in the register.
+    # References must name records already in the register (in rows with other errors too).
     for i, f in mapped:
         if not f.references:
             continue
         target = KINDS[f.references]
         known = reg.keys(target)
         col = str(header[i]).strip()
-        for rownum, rec in zip(rownums, records, strict=True):
+        for rownum, rec in checked:
             v = rec.get(f.name)
             if isinstance(v, str) and v not in known:
                 problems.append((rownum, i, f"{col}: {target.singular} {v} is not in the "
                                  "register"))
     problems.sort(key=lambda p: (p[0], p[1]))
-    return records, [f"{label}:{r}:{msg}" for r, _, msg in problems], rows_seen
+    return records, ([f"{label}:{e}" for e in header_errors]
+                     + [f"{label}:{r}:{msg}" for r, _, msg in problems]), rows_seen
 
 
 def import_file(reg: Register, path: Path, kind: Kind, *, dry_run: bool = False,

@@ -29,7 +29,11 @@ def sheet_format(path: Path) -> str:
 
 def _decode(data: bytes, name: str) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
+        try:
+            return data[3:].decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise SheetError(f"{name}: starts with a UTF-8 byte-order mark but is not UTF-8 "
+                             f"text (byte {e.start + 3})") from e
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -38,6 +42,20 @@ def _decode(data: bytes, name: str) -> str:
         return data.decode("cp1252")  # what Excel's "CSV" (not "CSV UTF-8") writes
     except UnicodeDecodeError as e:
         raise SheetError(f"{name}: neither UTF-8 nor Windows-1252 text (byte {e.start})") from e
+
+
+def _unreadable(label: str, e: Exception) -> SheetError:
+    # openpyxl's messages can run over several lines; an error is reported on one
+    return SheetError(f"{label}: not a readable .xlsx workbook ({' '.join(str(e).split())})")
+
+
+def _guarded(rows: Iterable[Row], label: str) -> Iterator[Row]:
+    """A worksheet found damaged half-way through (bad XML, a cell openpyxl cannot read)
+    ends in a SheetError rather than a traceback."""
+    try:
+        yield from rows
+    except Exception as e:
+        raise _unreadable(label, e) from e
 
 
 @contextmanager
@@ -56,10 +74,13 @@ def read_rows(path: Path, name: str | None = None) -> Iterator[Iterator[tuple[in
         try:
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as e:  # zipfile.BadZipFile, KeyError, InvalidFileException, …
-            raise SheetError(f"{label}: not a readable .xlsx workbook ({e})") from e
+            raise _unreadable(label, e) from e
         try:
+            if not wb.worksheets:
+                raise SheetError(f"{label}: the workbook has no worksheet")
             ws = wb.worksheets[0]
-            yield enumerate(ws.iter_rows(values_only=True), start=1)
+            ws.reset_dimensions()  # some writers record a wrong used range ("A1"): read all
+            yield enumerate(_guarded(ws.iter_rows(values_only=True), label), start=1)
         finally:
             wb.close()  # read-only workbooks keep the file open (Windows could not move it)
     except OSError as e:

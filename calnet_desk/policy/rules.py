@@ -55,6 +55,10 @@ class RuleSet:
     procurement: list[dict[str, Any]]
     aliases: dict[str, str]
     sources: tuple[str, ...]
+    # What a complete request holds, per kind ([requests.KIND], see policy/requests.py) and
+    # each finding's severity, citation and message ([findings.CODE], policy/findings.py).
+    requests: dict[str, dict[str, Any]] = field(default_factory=dict)
+    findings: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def value(self, rule_id: str) -> Any:
         return self.rules[rule_id].value
@@ -95,15 +99,37 @@ def _merge(base: dict[str, Any], layer: dict[str, Any], label: str) -> None:
                              "TL or SAM section it comes from)")
         target.update(entry)
         target["_source"] = label
-    for key in ("deadlines",):
+    for key in ("deadlines", "findings"):
         for k, v in layer.get(key, {}).items():
+            if not isinstance(v, dict):
+                raise RulesError(f"{label}: {key}.{k} must be a table")
             base.setdefault(key, {}).setdefault(k, {}).update(v)
+    _merge_requests(base, layer, label)
     if "procurement" in layer:
         base["procurement"] = layer["procurement"]
     base.setdefault("aliases", {}).update(layer.get("aliases", {}))
     for k in ("name", "generation"):
         if k in layer:
             base[k] = layer[k]
+
+
+def _merge_requests(base: dict[str, Any], layer: dict[str, Any], label: str) -> None:
+    """[requests.KIND]: plain keys replace; elements merge by code (a layer may change one
+    element's citation or fields, or add an element)."""
+    for kind, entry in layer.get("requests", {}).items():
+        if not isinstance(entry, dict):
+            raise RulesError(f"{label}: requests.{kind} must be a table")
+        target = base.setdefault("requests", {}).setdefault(kind, {})
+        target.update({k: v for k, v in entry.items() if k != "elements"})
+        elements: list[dict[str, Any]] = target.setdefault("elements", [])
+        for element in entry.get("elements", []):
+            if not isinstance(element, dict) or not element.get("code"):
+                raise RulesError(f"{label}: every [[requests.{kind}.elements]] needs a code")
+            same = next((e for e in elements if e.get("code") == element["code"]), None)
+            if same is None:
+                elements.append(dict(element))
+            else:
+                same.update(element)
 
 
 def _packaged(name: str) -> str:
@@ -140,4 +166,5 @@ def load_rules(generation: str | None = None, register_root: Path | None = None)
             raise RulesError(f"the rule set has no {rule_id}")
     return RuleSet(str(merged.get("name", "CALNET rules")), merged.get("generation"), rules,
                    merged.get("deadlines", {}), list(merged.get("procurement", [])),
-                   dict(merged.get("aliases", {})), tuple(sources))
+                   dict(merged.get("aliases", {})), tuple(sources),
+                   dict(merged.get("requests", {})), dict(merged.get("findings", {})))

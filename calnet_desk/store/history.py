@@ -32,8 +32,34 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False), made once
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_json_text = json.encoder.encode_basestring  # how that encoder writes a str
+
+
 def canonical_json(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(obj)
+
+
+def _canonical_value(value: Any) -> str:
+    if type(value) is str:
+        return _json_text(value)
+    if value is None:
+        return "null"
+    if type(value) is int:
+        return int.__repr__(value)  # as the encoder writes an int
+    return _CANONICAL.encode(value)
+
+
+def canonical_entry(entry_id: int, at: str, user: str, kind: str, key: str, action: str,
+                    changes_json: str, reason: str | None, prev: str) -> str:
+    """``canonical_json`` of the entry, built from its parts (the keys in sorted order)
+    with ``changes`` already in canonical form: the same text, without encoding the
+    changes twice."""
+    c = _canonical_value
+    return (f'{{"action":{c(action)},"at":{c(at)},"changes":{changes_json},'
+            f'"id":{c(entry_id)},"key":{c(key)},"kind":{c(kind)},"prev":{c(prev)},'
+            f'"reason":{c(reason)},"user":{c(user)}}}')
 
 
 def entry_hash(entry: dict[str, Any]) -> str:
@@ -65,15 +91,26 @@ class HistoryWriter:
         self.next_id = (row[0] + 1) if row else 1
         self.prev = row[1] if row else GENESIS
         self.pending: list[tuple[Any, ...]] = []
+        self._second: float | None = None  # the clock's last whole second (POSIX) …
+        self._at = ""  # … as "at" text
+
+    def _now(self) -> str:
+        now = self.clock().replace(microsecond=0)
+        second = now.timestamp()
+        if second != self._second:
+            self._at = now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            self._second = second
+        return self._at
 
     def append(self, kind: str, key: str, action: str, changes: dict[str, list[Any]],
                reason: str | None) -> None:
-        at = self.clock().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        entry = {"id": self.next_id, "at": at, "user": self.user, "kind": kind, "key": key,
-                 "action": action, "changes": changes, "reason": reason, "prev": self.prev}
-        digest = entry_hash(entry)
+        at = self._now()
+        changes_json = canonical_json(changes)
+        text = canonical_entry(self.next_id, at, self.user, kind, key, action, changes_json,
+                               reason, self.prev)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         self.pending.append((self.next_id, at, self.user, kind, key, action,
-                             canonical_json(changes), reason, self.prev, digest))
+                             changes_json, reason, self.prev, digest))
         self.prev = digest
         self.next_id += 1
 

@@ -21,7 +21,11 @@ from .lock import FileLocker, RegisterLocked, WriterLock, os_user
 
 AGENCY_KIND = "agency"
 AGENCY_KEY = "agency"
-BATCH = 1000
+BATCH = 1000  # records per write (and per progress report) in put_many
+# Rows per INSERT statement: one statement per row would make the search triggers' FTS5
+# table flush its pending index data at every row (its savepoint), many times slower.
+ROWS_PER_STATEMENT = 1000
+_CONVERTED = ("list", "yesno")  # the field types whose stored form differs (values.to_db)
 
 
 class StoreError(Exception):
@@ -297,11 +301,17 @@ class Register:
 
     def _rows(self, kind: Kind, where: str = "", params: tuple[Any, ...] = ()
               ) -> Iterator[Record]:
-        cols = ", ".join(kind.columns)
-        fields = kind.fields
-        sql = f"SELECT {cols} FROM {kind.table} {where} ORDER BY {kind.key.name}"
+        names = kind.columns
+        sql = f"SELECT {', '.join(names)} FROM {kind.table} {where} ORDER BY {kind.key.name}"
+        # from_db returns the other types as stored (STRICT tables: text or integer)
+        converted = [(f.name, f) for f in kind.fields if f.type in _CONVERTED]
         for row in self.conn.execute(sql, params):
-            yield {f.name: from_db(f, v) for f, v in zip(fields, row, strict=True)}
+            record: Record = dict(zip(names, row, strict=True))
+            for name, f in converted:
+                stored = record[name]
+                if stored is not None:
+                    record[name] = from_db(f, stored)
+            yield record
 
     def records(self, kind: Kind) -> list[Record]:
         return list(self._rows(kind))
@@ -392,10 +402,7 @@ class Changes:
         a field present as None is emptied. Unchanged records write nothing."""
         key_name = kind.key.name
         fields = kind.fields
-        cols = kind.columns
-        sql = (f"INSERT INTO {kind.table} ({', '.join(cols)}) VALUES "
-               f"({', '.join('?' * len(cols))}) ON CONFLICT({key_name}) DO UPDATE SET "
-               + ", ".join(f"{c} = excluded.{c}" for c in cols[1:]))
+        names = kind.columns
         records = list(records)
         existing: dict[Value, Record] = {}
         if len(records) <= 64:  # an edit: fetch just these; an import: read the kind once
@@ -408,62 +415,71 @@ class Changes:
             existing = {r[key_name]: r for r in self.register._rows(kind)}
         total = total or len(records)
         counts = {"insert": 0, "update": 0, "unchanged": 0}
-        batch: list[tuple[object, ...]] = []
+        defaults = {f.name: f.default for f in fields}
+        in_order = sorted(names)  # the order of a diff's fields
+        converted = [(i, f) for i, f in enumerate(fields) if f.type in _CONVERTED]
+        check = _Checks(self, kind)
+        batch: list[list[object]] = []
         done = 0
         for record in records:
             key = record.get(key_name)
             if not isinstance(key, str) or not key:
                 raise RecordError(f"{kind.name}: a record without {kind.key.label}")
             old = existing.get(key)
-            if old is None:
-                new = {f.name: f.default for f in fields}
-            else:
-                new = dict(old)
+            new = dict(defaults if old is None else old)
             new.update(record)
-            self._check(kind, new)
-            changes = diff(_nonempty(old), _nonempty(new))
+            check(new)
+            # diff(_nonempty(old), _nonempty(new)), knowing that new has every key of old
+            changes: dict[str, list[Any]] = {}
+            for name in in_order if len(new) == len(in_order) else sorted(new):
+                a, b = (None if old is None else old.get(name)), new[name]
+                if a != b or type(a) is not type(b):
+                    changes[name] = [a, b]
             done += 1
             if not changes:
                 counts["unchanged"] += 1
             else:
                 action = "update" if old else "insert"
                 counts[action] += 1
-                batch.append(tuple(to_db(f, new.get(f.name)) for f in fields))
+                row: list[object] = [new.get(name) for name in names]
+                for i, f in converted:
+                    if row[i] is not None:
+                        row[i] = to_db(f, new[f.name])
+                batch.append(row)
                 self.history.append(kind.name, key, action, changes, self.reason)
                 existing[key] = new
             if len(batch) >= BATCH:
-                self._write_batch(kind, sql, batch)
+                self._write_batch(kind, batch)
             if progress and done % BATCH == 0:
                 progress(done, total)
-        self._write_batch(kind, sql, batch)
+        self._write_batch(kind, batch)
         if progress:
             progress(done, total)
         return counts
 
-    def _write_batch(self, kind: Kind, sql: str, batch: list[tuple[object, ...]]) -> None:
+    def _write_batch(self, kind: Kind, batch: list[list[object]]) -> None:
+        """Upsert the rows (several per statement), then write their history entries."""
         if not batch:
             return
+        cols = kind.columns
+        limit = self.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        per = max(1, min(ROWS_PER_STATEMENT, limit // len(cols)))
+        one = f"({', '.join('?' * len(cols))})"
+        head = f"INSERT INTO {kind.table} ({', '.join(cols)}) VALUES "
+        tail = (f" ON CONFLICT({kind.key.name}) DO UPDATE SET "
+                + ", ".join(f"{c} = excluded.{c}" for c in cols[1:]))
         try:
-            self.conn.executemany(sql, batch)
+            for start in range(0, len(batch), per):
+                rows = batch[start:start + per]
+                self.conn.execute(head + ", ".join([one] * len(rows)) + tail,
+                                  [value for row in rows for value in row])
         except sqlite3.IntegrityError as e:
             raise RecordError(f"{kind.name}: {e}; nothing was written") from e
         batch.clear()
         self.history.flush()
 
     def _check(self, kind: Kind, record: Record) -> None:
-        key = record.get(kind.key.name)
-        for f in kind.fields:
-            v = record.get(f.name)
-            if v is None:
-                if f.required:
-                    raise RecordError(f"{kind.singular} {key}: {f.label} is required")
-                continue
-            if f.choices and v not in f.choices:
-                raise RecordError(
-                    f"{kind.singular} {key}: {f.label} must be one of {'|'.join(f.choices)}")
-            if f.references and not self._exists(KINDS[f.references], str(v)):
-                raise RecordError(
-                    f"{kind.singular} {key}: {f.label} {v} is not in the register")
+        _Checks(self, kind)(record)
 
     def _exists(self, kind: Kind, key: str) -> bool:
         return self.conn.execute(
@@ -487,6 +503,41 @@ class Changes:
             unlink(self, sha, kind.name, key)  # the document itself stays in the register
         self.conn.execute(f"DELETE FROM {kind.table} WHERE {kind.key.name} = ?", (key,))
         self.history.append(kind.name, key, "delete", diff(_nonempty(old), None), self.reason)
+
+
+class _Checks:
+    """The checks of records of one kind before they are written (required fields,
+    choices, references), with the constrained fields picked once and every reference
+    found in the register remembered: within one put_many nothing is deleted."""
+
+    def __init__(self, changes: Changes, kind: Kind) -> None:
+        self.exists = changes._exists
+        self.kind = kind
+        self.rules = [(f, KINDS[f.references] if f.references else None)
+                      for f in kind.fields if f.required or f.choices or f.references]
+        self.found: set[tuple[str, str]] = set()
+
+    def __call__(self, record: Record) -> None:
+        kind = self.kind
+        for f, target in self.rules:
+            v = record.get(f.name)
+            if v is None:
+                if f.required:
+                    key = record.get(kind.key.name)
+                    raise RecordError(f"{kind.singular} {key}: {f.label} is required")
+                continue
+            if f.choices and v not in f.choices:
+                key = record.get(kind.key.name)
+                raise RecordError(
+                    f"{kind.singular} {key}: {f.label} must be one of {'|'.join(f.choices)}")
+            if target is not None:
+                ref = (target.name, str(v))
+                if ref not in self.found:
+                    if not self.exists(target, ref[1]):
+                        key = record.get(kind.key.name)
+                        raise RecordError(
+                            f"{kind.singular} {key}: {f.label} {v} is not in the register")
+                    self.found.add(ref)
 
 
 def _nonempty(record: Record | None) -> Record | None:

@@ -1,0 +1,214 @@
+"""Every deadline as an iCalendar file (RFC 5545), for Outlook, Google Calendar and the like.
+
+* One all-day event per deadline (DTSTART the date, DTEND the next day, both DATE values),
+  SUMMARY "ATO exclusive term ends: atos ATO-2024-01", DESCRIPTION the explanation and its
+  source, CATEGORIES "CALNET Desk", TRANSP TRANSPARENT (a deadline does not make anyone busy).
+* One VALARM (DISPLAY) at the first step of the deadline's reminder ladder (the record's own
+  ladder, else its kind's): Outlook honours only one alarm per event.
+* UID ``{deadline kind}.{record kind}.{key}@calnet-desk`` (the key percent-encoded), the same
+  in every export, so importing a newer file updates the events instead of duplicating them.
+* SEQUENCE counts how often the deadline's date has moved, derived from the history: each
+  record's entries are replayed in order, the deadline dates recomputed after each one
+  (:func:`calnet_desk.deadlines.record_deadlines`), and every change of a date counts one
+  (the first date is SEQUENCE 0; a deadline that disappears and comes back on the same date
+  does not count). Nothing is stored, so nothing can drift out of step. The replay uses the
+  rule sets as they are now (today's contract generations and rule overrides): a move that
+  comes from a changed rule set rather than from a record is not counted.
+* DTSTAMP is the export date (``--today``) at 00:00 UTC and LAST-MODIFIED the time of the
+  record's last change in the history (or of its reminder ladder), so the same register and
+  the same ``--today`` give a byte-identical file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from .deadlines import DEADLINE_RECORD_KINDS, Deadline, RuleBook, deadlines, record_deadlines
+from .records import KINDS
+from .store import Register
+from .store.history import read_entries
+from .store.tracked import REMINDER_LADDERS
+
+PRODID = "-//CALNET Desk//EN"
+CATEGORY = "CALNET Desk"
+UID_DOMAIN = "calnet-desk"
+
+EVENT_LABELS = {
+    "ato-exclusive-term-end": "ATO exclusive term ends",
+    "ato-notice-effective": "ATO notice takes effect",
+    "exemption-term-end": "Exemption term ends",
+    "delegation-timeframe-end": "Delegation timeframe ends",
+    "outside-contract-end": "Outside contract ends",
+    "outside-contract-renewal": "Outside contract renews",
+    "contract-end": "CALNET contract ends",
+}
+
+
+def event_uid(deadline_kind: str, record_kind: str, key: str) -> str:
+    """Stable per (record kind, key, deadline kind); the key percent-encoded (UTF-8), so any
+    key gives a distinct, plain-ASCII UID."""
+    return f"{deadline_kind}.{record_kind}.{quote(key, safe='')}@{UID_DOMAIN}"
+
+
+def event_summary(d: Deadline) -> str:
+    return f"{EVENT_LABELS.get(d.kind, d.kind)}: {d.record_kind} {d.key}"
+
+
+@dataclass
+class Revision:
+    """What the history says about one deadline: its last date and how often it moved."""
+
+    date: dt.date
+    sequence: int = 0
+
+
+@dataclass
+class _Replay:
+    record: dict[str, Any] | None = None
+    last_at: str = ""
+    deadlines: dict[str, Revision] = field(default_factory=dict)
+
+
+def deadline_revisions(reg: Register, book: RuleBook
+                       ) -> tuple[dict[tuple[str, str, str], Revision], dict[tuple[str, str], str]]:
+    """Replay the history of every record that can have deadlines, in one pass per kind.
+
+    Returns the revisions by (record kind, key, deadline kind) and the time of each record's
+    last change by (record kind, key). Cost: one indexed scan of each kind's history entries,
+    one deadline computation per entry."""
+    revisions: dict[tuple[str, str, str], Revision] = {}
+    changed_at: dict[tuple[str, str], str] = {}
+    for record_kind in DEADLINE_RECORD_KINDS:
+        kind = KINDS[record_kind]
+        blank: dict[str, Any] = {f.name: None for f in kind.fields}
+        replays: dict[str, _Replay] = {}
+        for entry in read_entries(reg.conn, "WHERE kind = ?", (record_kind,)):
+            key = entry["key"]
+            replay = replays.setdefault(key, _Replay())
+            replay.last_at = entry["at"]
+            if entry["action"] == "delete":
+                replay.record = None
+                continue
+            base = replay.record if entry["action"] == "update" and replay.record else blank
+            record = dict(base)
+            for name, (_old, new) in entry["changes"].items():
+                record[name] = new
+            record[kind.key.name] = key
+            replay.record = record
+            for raw in record_deadlines(record_kind, record, book):
+                rev = replay.deadlines.get(raw.kind)
+                if rev is None:
+                    replay.deadlines[raw.kind] = Revision(raw.date)
+                elif rev.date != raw.date:
+                    rev.date = raw.date
+                    rev.sequence += 1
+        for key, replay in replays.items():
+            changed_at[(record_kind, key)] = replay.last_at
+            for deadline_kind, rev in replay.deadlines.items():
+                revisions[(record_kind, key, deadline_kind)] = rev
+    # A record's own reminder ladder changes its alarm: that counts as a change of the record.
+    for (ladder_key, at) in reg.conn.execute(
+            "SELECT key, max(at) FROM history WHERE kind = ? GROUP BY key",
+            (REMINDER_LADDERS.history_kind,)):
+        record_kind, _, key = str(ladder_key).partition(":")
+        ref = (record_kind, key)
+        if ref in changed_at and str(at) > changed_at[ref]:
+            changed_at[ref] = str(at)
+    return revisions, changed_at
+
+
+def _utc(at: str) -> dt.datetime:
+    return dt.datetime.strptime(at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+
+
+def calendar_bytes(reg: Register, today: dt.date, book: RuleBook | None = None
+                   ) -> tuple[bytes, int]:
+    """The .ics file of every deadline, and how many events it holds."""
+    from icalendar import Alarm, Calendar, Event
+
+    book = book or RuleBook(reg)
+    found = deadlines(reg, today, book=book)
+    revisions, changed_at = deadline_revisions(reg, book)
+    stamp = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)
+
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    agency = reg.agency().get("name")
+    cal.add("x-wr-calname", f"CALNET Desk: {agency}" if agency else "CALNET Desk")
+    for d in found:
+        summary = event_summary(d)
+        event = Event()
+        event.add("uid", event_uid(d.kind, d.record_kind, d.key))
+        event.add("dtstamp", stamp)
+        at = changed_at.get((d.record_kind, d.key))
+        if at:
+            event.add("last-modified", _utc(at))
+        event.add("sequence", _sequence(revisions.get((d.record_kind, d.key, d.kind)), d.date))
+        event.add("summary", summary)
+        event.add("dtstart", d.date)
+        event.add("dtend", d.date + dt.timedelta(days=1))
+        event.add("transp", "TRANSPARENT")
+        event.add("description", _description(d))
+        event.add("categories", [CATEGORY])
+        if d.ladder:
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", summary)
+            alarm.add("trigger", dt.timedelta(days=-d.ladder[0]))
+            event.add_component(alarm)
+        cal.add_component(event)
+    return cal.to_ical(), len(found)
+
+
+def _sequence(rev: Revision | None, date: dt.date) -> int:
+    if rev is None:
+        return 0
+    # The replay ends on today's date unless the record predates its history; a date that
+    # moved without an entry still counts once.
+    return rev.sequence + (rev.date != date)
+
+
+def _description(d: Deadline) -> str:
+    lines = [d.explanation]
+    if d.citation:
+        lines.append(f"Source: {d.citation}")
+    if d.ladder:
+        lines.append("Reminders: " + ", ".join(map(str, d.ladder)) + " days before "
+                     "(this event carries the first)")
+    return "\n\n".join(lines)
+
+
+def write_atomically(target: Path, chunks: Iterable[bytes]) -> None:
+    """Write a temporary file beside the target, then put it in place with os.replace:
+    a reader sees the old file or the new one, never half of one."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                    dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            for chunk in chunks:
+                f.write(chunk)
+            f.flush()
+            os.fsync(f.fileno())
+        mode = target.stat().st_mode & 0o777 if target.is_file() else 0o644
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def export_ics(reg: Register, target: Path, today: dt.date) -> int:
+    """Write every deadline of the register to ``target``; returns how many events."""
+    data, count = calendar_bytes(reg, today)
+    write_atomically(target, [data])
+    return count
