@@ -40,6 +40,9 @@ class Kind:
     table: str
     fields: tuple[Field, ...]
     citation: str = ""
+    status_field: str | None = None  # what the register pages filter by status
+    date_field: str | None = None  # ... and by date range
+    title_field: str | None = None  # a few words naming the record beside its key
     by_name: Mapping[str, Field] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -107,6 +110,9 @@ ORDERS = Kind(
         Field("completed_on", "Completed on", "date"),
     ),
     citation="STMM 400.1",
+    status_field="status",
+    date_field="request_date",
+    title_field="description",
 )
 
 EXEMPTIONS = Kind(
@@ -152,6 +158,9 @@ EXEMPTIONS = Kind(
               help="The General Delegation paired with the exemption.", citation="SAM 4605"),
     ),
     citation="STMM 501.0",
+    status_field="decision",
+    date_field="submitted_on",
+    title_field="project",
 )
 
 DELEGATIONS = Kind(
@@ -184,6 +193,9 @@ DELEGATIONS = Kind(
         Field("timeframe_end", "Timeframe end", "date", citation="STMM 3-502.0"),
     ),
     citation="STMM 3-502.0",
+    status_field="decision",
+    date_field="submitted_on",
+    title_field="project",
 )
 
 ATOS = Kind(
@@ -205,6 +217,8 @@ ATOS = Kind(
         Field("notice_given_on", "Notice given on", "date", citation="STMM 400.1"),
     ),
     citation="STMM 400.1",
+    date_field="approved_on",
+    title_field="contractor",
 )
 
 OUTSIDE_CONTRACTS = Kind(
@@ -225,6 +239,8 @@ OUTSIDE_CONTRACTS = Kind(
               citation="STMM 501.0"),
     ),
     citation="STMM 501.0",
+    date_field="end_date",
+    title_field="provider",
 )
 
 PEOPLE = Kind(
@@ -242,6 +258,9 @@ PEOPLE = Kind(
         Field("email", "E-mail", personal=True),
         Field("phone", "Phone", personal=True),
     ),
+    status_field="role",
+    date_field="cdt965_date",
+    title_field="name",
 )
 
 CONTRACTS = Kind(
@@ -259,6 +278,8 @@ CONTRACTS = Kind(
         Field("end_date", "End date", "date"),
     ),
     citation="STMM intro",
+    date_field="end_date",
+    title_field="contractor",
 )
 
 KINDS: dict[str, Kind] = {

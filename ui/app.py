@@ -1,0 +1,157 @@
+"""`calnet-desk`: the desktop app. One main() in a fixed order: error hook, paths, open and
+migrate the register, then the QApplication and the main window."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from calnet_desk.paths import resolve_data_dir
+
+log = logging.getLogger("calnet_desk.ui")
+
+
+def log_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_log_dir("CALNET Desk", appauthor=False))
+
+
+def setup_logging() -> Path | None:
+    folder = log_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(folder / "calnet-desk.log",
+                                                       encoding="utf-8")
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return folder
+
+
+def install_excepthook(log_folder: Path | None) -> None:
+    """Unexpected errors: logged, and shown in a dialog with copyable details."""
+
+    def hook(exc_type: type[BaseException], exc: BaseException,
+             tb: TracebackType | None) -> None:
+        details = "".join(traceback.format_exception(exc_type, exc, tb))
+        log.error("unexpected error\n%s", details)
+        from PySide6.QtWidgets import QApplication
+
+        if QApplication.instance() is None:
+            sys.stderr.write(details)
+            return
+        from .dialogs import show_error
+
+        hint = f"The log is in {log_folder}." if log_folder else ""
+        show_error(None, "CALNET Desk — unexpected error",
+                   f"Something went wrong: {exc}. Your register was not changed by the "
+                   "failed step.", details, hint)
+
+    sys.excepthook = hook
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="calnet-desk", description="CALNET Desk")
+    p.add_argument("--data-dir", metavar="DIR", help="the register folder")
+    p.add_argument("--smoke-test", action="store_true",
+                   help="open the register, show the window until the first page is "
+                        "populated, exit 0 (1 with the reason on stderr)")
+    p.add_argument("--read-only", action="store_true", help="open without taking the lock")
+    return p.parse_args(argv)
+
+
+def prepare(root: Path) -> None:
+    """Open for writing once: takes the lock briefly, checks, backs up and migrates."""
+    from calnet_desk.store import Register
+
+    Register.open(root, write=True).close()
+
+
+def smoke_test(root: Path) -> int:
+    """Open the register in the data dir, show the window, wait for the first page."""
+    from calnet_desk.paths import RegisterPaths
+
+    if not RegisterPaths(root).exists():
+        sys.stderr.write(f"calnet-desk: no register in {root}\n")
+        return 1
+    try:
+        from calnet_desk.store import Register
+
+        Register.open(root, write=False).close()
+    except Exception as e:
+        sys.stderr.write(f"calnet-desk: {e}\n")
+        return 1
+    from PySide6.QtCore import QTimer
+
+    from .main_window import MainWindow
+    from .session import Session
+    from .settings import Settings
+
+    app = make_app()
+    try:
+        session = Session(root, read_only=True)
+        window = MainWindow(session, Settings(root / ".smoke-settings.ini"))
+    except Exception as e:
+        sys.stderr.write(f"calnet-desk: {e}\n")
+        return 1
+    outcome: list[int] = []
+
+    def done() -> None:
+        outcome.append(0)
+        app.quit()
+
+    def failed(message: str, details: str) -> None:
+        sys.stderr.write(f"calnet-desk: {message}\n")
+        outcome.append(1)
+        app.quit()
+
+    window.dashboard.populated.connect(done)
+    window.show()
+    session.refresh_overview(failed)
+    QTimer.singleShot(120_000, lambda: failed("timed out waiting for the first page", ""))
+    app.exec()
+    window.close()
+    (root / ".smoke-settings.ini").unlink(missing_ok=True)
+    return outcome[0] if outcome else 1
+
+
+def make_app() -> object:
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("CALNET Desk")
+    app.setOrganizationName("CALNET Desk")
+    app.setStyle("Fusion")  # follows the system's light or dark palette
+    from PySide6.QtCore import QLocale
+
+    from .formatting import app_locale
+
+    QLocale.setDefault(app_locale())
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    folder = setup_logging()
+    install_excepthook(folder)
+    root = resolve_data_dir(args.data_dir)
+    if args.smoke_test:
+        return smoke_test(root)
+    from .controller import Controller
+
+    make_app()
+    controller = Controller(root, read_only=args.read_only)
+    return controller.run()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

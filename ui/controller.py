@@ -1,0 +1,184 @@
+"""Opening registers for the window: first run, the store's refusals as dialogs with a way
+out (restore, open read-only, choose another register), switching registers, the demo."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
+
+from calnet_desk.paths import RegisterPaths
+from calnet_desk.store import StoreError, TooNew
+from calnet_desk.store.lock import RegisterLocked
+from calnet_desk.store.register import Corrupt
+
+from .main_window import MainWindow
+from .session import Session
+from .settings import Settings
+
+QUIT, READ_ONLY, OTHER, RESTORE = "Quit", "Open read-only", "Choose another register…", \
+    "Restore the newest good backup"
+
+
+def choose(parent: QWidget | None, title: str, text: str, options: Sequence[str]) -> str:
+    """Ask with one button per way out; returns the option's text (Quit when closed)."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.NoButton,
+                      parent)
+    buttons = {box.addButton(o, QMessageBox.ButtonRole.AcceptRole if o != QUIT
+                             else QMessageBox.ButtonRole.RejectRole): o for o in options}
+    box.exec()
+    return buttons.get(box.clickedButton(), QUIT)
+
+
+def demo_folder() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("CALNET Desk Demo", appauthor=False))
+
+
+class Controller(QObject):
+    def __init__(self, root: Path, read_only: bool = False, settings: Settings | None = None,
+                 ask: Callable[[QWidget | None, str, str, Sequence[str]], str] = choose) -> None:
+        super().__init__()
+        self.root = root
+        self.read_only = read_only
+        self.settings = settings or Settings()
+        self.ask = ask
+        self.window: MainWindow | None = None
+        self.session: Session | None = None
+
+    def run(self) -> int:
+        if not self.open(self.root):
+            return 1
+        app = QApplication.instance()
+        assert app is not None
+        return int(app.exec())  # type: ignore[attr-defined]
+
+    # --- opening ---------------------------------------------------------------------------
+
+    def open(self, root: Path) -> bool:
+        """Open a register in the window; False when the person gave up (quit)."""
+        while True:
+            paths = RegisterPaths(root)
+            if not paths.exists():
+                from .wizard import FirstRunWizard
+
+                wizard = FirstRunWizard(root, self.window)
+                if not wizard.exec():
+                    return self.window is not None
+                try:
+                    wizard.create_register()
+                except StoreError as e:
+                    QMessageBox.warning(self.window, "Not created", str(e))
+                    continue
+            read_only = self.read_only
+            if not read_only:
+                outcome = self._prepare(root)
+                if outcome == QUIT:
+                    return self.window is not None
+                if outcome == OTHER:
+                    other = self._pick_folder()
+                    if other is None:
+                        return self.window is not None
+                    root = other
+                    continue
+                read_only = outcome == READ_ONLY
+            self._show(root, read_only)
+            return True
+
+    def _prepare(self, root: Path) -> str:
+        from .app import prepare
+
+        while True:
+            try:
+                prepare(root)
+                return "ok"
+            except RegisterLocked as e:
+                return self.ask(self.window, "The register is in use", str(e),
+                                [READ_ONLY, OTHER, QUIT])
+            except TooNew as e:
+                return self.ask(self.window, "A newer CALNET Desk wrote this register", str(e),
+                                [READ_ONLY, QUIT])
+            except Corrupt as e:
+                choice = self.ask(self.window, "The register is damaged", str(e),
+                                  [RESTORE, OTHER, QUIT])
+                if choice != RESTORE:
+                    return choice
+                if not self._restore(root):
+                    return QUIT
+            except StoreError as e:
+                return self.ask(self.window, "Cannot open the register", str(e), [OTHER, QUIT])
+
+    def _restore(self, root: Path) -> bool:
+        from calnet_desk.store.backups import find_backup, restore
+
+        try:
+            backup = find_backup(RegisterPaths(root), None)
+            restore(RegisterPaths(root), backup)
+        except StoreError as e:
+            QMessageBox.warning(self.window, "Not restored", str(e))
+            return False
+        QMessageBox.information(self.window, "Restored",
+                                f"Backup {backup.name} is in place; the damaged database was "
+                                "kept aside in the register folder.")
+        return True
+
+    def _pick_folder(self) -> Path | None:
+        folder = QFileDialog.getExistingDirectory(self.window, "Choose a register folder")
+        return Path(folder) if folder else None
+
+    def _show(self, root: Path, read_only: bool) -> None:
+        old = self.window
+        session = Session(root, read_only=read_only)
+        window = MainWindow(session, self.settings)
+        window.switch_register.connect(self.switch)
+        window.new_register.connect(self.new_register)
+        window.open_demo.connect(self.open_demo)
+        self.session, self.window = session, window
+        if old is not None:
+            old.close()
+        window.show()
+        for warning in session.reader.warnings:
+            QMessageBox.warning(window, "Register on a shared folder", warning)
+        session.refresh_overview()
+        self.settings.add_recent(root)
+        self.root = root
+        QTimer.singleShot(0, self._daily_backup)  # after the window is usable, not before
+
+    def _daily_backup(self) -> None:
+        session = self.session
+        if session is None or session.writer is None or session.read_only:
+            return
+        from calnet_desk.store.backups import daily_backup
+
+        session.writer.submit(lambda reg, progress, cancelled: daily_backup(reg),
+                              lambda _: None, lambda message, details: None)
+
+    # --- switching ---------------------------------------------------------------------------
+
+    def switch(self, root: object) -> None:
+        self.open(Path(str(root)))
+
+    def new_register(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.window, "Choose an empty folder for the "
+                                                  "new register")
+        if not folder:
+            return
+        if RegisterPaths(Path(folder)).exists():
+            QMessageBox.information(self.window, "A register is there already",
+                                    "That folder holds a register already; it is opened.")
+        self.open(Path(folder))
+
+    def open_demo(self) -> None:
+        folder = demo_folder()
+        if not RegisterPaths(folder).exists():
+            from calnet_desk.demo import create_demo
+
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                create_demo(folder).close()
+            finally:
+                QApplication.restoreOverrideCursor()
+        self.open(folder)

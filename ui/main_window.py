@@ -1,0 +1,339 @@
+"""The main window: navigation with counts, the pages, menus, the status bar."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QProgressDialog,
+    QSplitter,
+    QStackedWidget,
+    QWidget,
+)
+
+from calnet_desk.browse import counts
+from calnet_desk.records import KINDS
+from calnet_desk.store import Register
+from calnet_desk.store import documents as docs
+
+from .dialogs import ask_reason, show_error
+from .formatting import readable
+from .pages import DashboardPage, DocumentsPage, RecordPage
+from .session import Session
+from .settings import Settings
+
+PAGE_KINDS = ("orders", "exemptions", "delegations", "atos", "outside-contracts",
+              "contracts", "people")
+
+
+class MainWindow(QMainWindow):
+    switch_register = Signal(object)  # Path: the app reopens on another register
+    new_register = Signal()
+    open_demo = Signal()
+
+    def __init__(self, session: Session, settings: Settings,
+                 open_file: Callable[[Path], None] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.settings = settings
+        self.open_file = open_file or _open_with_viewer
+        self._temp = tempfile.TemporaryDirectory(prefix="calnet-desk-view-")
+        agency = session.agency()
+        self.setWindowTitle(f"CALNET Desk — {agency.get('name') or 'register'}")
+        self.setObjectName("main-window")
+
+        self.nav = QListWidget(self)
+        self.nav.setAccessibleName("Pages")
+        self.stack = QStackedWidget(self)
+        self.dashboard = DashboardPage(session, self)
+        self.pages: dict[str, RecordPage] = {}
+        self._add_page("Dashboard", self.dashboard, None)
+        for name in PAGE_KINDS:
+            page = RecordPage(session, KINDS[name], self)
+            page.follow.connect(self.open_record)
+            page.open_document.connect(self.open_document)
+            page.delete_requested.connect(self.delete_record)
+            self.pages[name] = page
+            self._add_page(KINDS[name].label, page, name)
+        self.documents = DocumentsPage(session, self)
+        self.documents.open_document.connect(self.open_document)
+        self._add_page("Documents", self.documents, "documents")
+        self.dashboard.follow.connect(self.open_record)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.setMinimumWidth(self.fontMetrics().averageCharWidth() * 24)
+
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(self.nav)
+        split.addWidget(self.stack)
+        split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
+        central = QWidget(self)
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(split)
+        self.setCentralWidget(central)
+
+        self._build_menus()
+        where = f"{session.root}"
+        self.mode = QLabel("Read-only" if session.read_only else "", self)
+        self.statusBar().addWidget(QLabel(f"{agency.get('name')} · "
+                                          f"{readable(str(agency.get('agency_class')))} · "
+                                          f"{where}", self), 1)
+        self.statusBar().addPermanentWidget(self.mode)
+        session.writer_ready.connect(self._writer_ready)
+        session.changed.connect(self._record_changed)
+        self.update_counts()
+        self.nav.setCurrentRow(0)
+        self.resize(self.fontMetrics().averageCharWidth() * 180,
+                    self.fontMetrics().height() * 45)
+
+    # --- building ----------------------------------------------------------------------------
+
+    def _add_page(self, label: str, page: QWidget, name: str | None) -> None:
+        item = QListWidgetItem(label, self.nav)
+        item.setData(Qt.ItemDataRole.UserRole, name)
+        self.stack.addWidget(page)
+
+    def _action(self, text: str, slot: Callable[[], Any], shortcut: Any = None,
+                menu: Any = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        if menu is not None:
+            menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action("&New register…", self.new_register.emit, QKeySequence.StandardKey.New,
+                     file_menu)
+        self._action("&Open register…", self._open_register, QKeySequence.StandardKey.Open,
+                     file_menu)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self._action("Open &demo register", self.open_demo.emit, None, file_menu)
+        file_menu.addSeparator()
+        self.backup_action = self._action("&Back up now", self.backup_now, None, file_menu)
+        self._action("E&xport this view as CSV…", self.export_view, None, file_menu)
+        file_menu.addSeparator()
+        self._action("E&xit", self.close, QKeySequence.StandardKey.Quit, file_menu)
+
+        edit = bar.addMenu("&Edit")
+        self._action("&Find", self.focus_search, QKeySequence.StandardKey.Find, edit)
+        self.delete_action = self._action("&Delete record…", self.delete_selected,
+                                          QKeySequence.StandardKey.Delete, edit)
+
+        go = bar.addMenu("&Go")
+        for row in range(self.nav.count()):
+            label = self.nav.item(row).text()
+            shortcut = f"Ctrl+{row + 1}" if row < 9 else None
+            self._action(f"&{label}" if row >= 9 else f"&{row + 1} {label}",
+                         lambda r=row: self.nav.setCurrentRow(r), shortcut, go)
+        go.addSeparator()
+        self._action("Re&fresh", self.refresh, QKeySequence.StandardKey.Refresh, go)
+
+        help_menu = bar.addMenu("&Help")
+        self._action("&About CALNET Desk", self._about, None, help_menu)
+
+    # --- navigation --------------------------------------------------------------------------
+
+    def current_page(self) -> QWidget:
+        return self.stack.currentWidget()
+
+    def show_page(self, name: str) -> None:
+        for row in range(self.nav.count()):
+            if self.nav.item(row).data(Qt.ItemDataRole.UserRole) == name:
+                self.nav.setCurrentRow(row)
+                return
+
+    def open_record(self, kind: str, key: str) -> None:
+        page = self.pages.get(kind)
+        if page is None:
+            return
+        self.show_page(kind)
+        if not page.select_key(key):
+            self.statusBar().showMessage(f"{KINDS[kind].singular.capitalize()} {key} is not "
+                                         "in the register", 5000)
+            return
+        page.table.setFocus()
+
+    def focus_search(self) -> None:
+        page = self.current_page()
+        if isinstance(page, RecordPage):
+            page.search.setFocus()
+            page.search.selectAll()
+        else:
+            self.show_page("orders")
+            self.pages["orders"].search.setFocus()
+
+    def update_counts(self) -> None:
+        n = counts(self.session.reader.conn, [KINDS[k] for k in PAGE_KINDS])
+        n["documents"] = int(self.session.reader.conn.execute(
+            "SELECT count(*) FROM documents").fetchone()[0])
+        for row in range(self.nav.count()):
+            item = self.nav.item(row)
+            name = item.data(Qt.ItemDataRole.UserRole)
+            base = item.text().split(" · ")[0]
+            item.setText(f"{base} · {n[name]:,}" if name else base)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, item.text())
+
+    def refresh(self) -> None:
+        for page in self.pages.values():
+            page.apply_filters()
+        self.documents.reload()
+        self.update_counts()
+        self.session.refresh_overview()
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def _writer_ready(self, error: str) -> None:
+        if error:
+            self.mode.setText("Read-only")
+            QMessageBox.information(self, "Opened read-only",
+                                    f"Changes are not possible right now: {error}")
+        for page in self.pages.values():
+            page.show_selected()
+
+    def _record_changed(self, kind: str, key: str) -> None:
+        page = self.pages.get(kind)
+        if page is not None:
+            page.record_changed(key)
+        self.update_counts()
+        self.session.refresh_overview()
+
+    def delete_selected(self) -> None:
+        page = self.current_page()
+        if isinstance(page, RecordPage):
+            key = page.selected_key()
+            if key:
+                self.delete_record(page.kind.name, key)
+
+    def delete_record(self, kind_name: str, key: str) -> None:
+        kind = KINDS[kind_name]
+        if self.session.read_only or self.session.writer is None:
+            QMessageBox.information(self, "Read-only", "This register is open read-only.")
+            return
+        referrers = self.session.reader.referrers(kind, key)
+        if referrers:
+            names = ", ".join(f"{k.singular} {r}" for k, r in referrers[:5])
+            QMessageBox.information(
+                self, f"Cannot delete {kind.singular} {key}",
+                f"{kind.singular.capitalize()} {key} is referred to by {names}"
+                f"{' and more' if len(referrers) > 5 else ''}. Change those records first.")
+            return
+        reason = ask_reason(self, f"Delete {kind.singular} {key}",
+                            f"Delete {kind.singular} {key}? The history keeps every value it "
+                            "had. Why is it deleted?")
+        if reason is None:
+            return
+
+        def job(reg: Register, progress: Any, cancelled: Any) -> None:
+            with reg.transaction(reason or None) as tx:
+                tx.delete(kind, key)
+
+        self.session.writer.submit(
+            job, lambda _: self.session.changed.emit(kind_name, key),
+            lambda message, details: show_error(self, "Not deleted", message, details))
+
+    def backup_now(self) -> None:
+        from calnet_desk.store.backups import make_backup
+
+        if self.session.writer is None:
+            return
+        progress = QProgressDialog("Backing up the register and its documents…", "Cancel",
+                                   0, 0, self)
+        progress.setWindowTitle("Back up")
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(300)
+
+        def job(reg: Register, report: Any, cancelled: Any) -> str:
+            return str(make_backup(reg, "manual").path)
+
+        def done(path: object) -> None:
+            progress.close()
+            self.statusBar().showMessage(f"Backed up to {path}", 10000)
+
+        def failed(message: str, details: str) -> None:
+            progress.close()
+            show_error(self, "Backup failed", message, details)
+
+        self.session.writer.submit(job, done, failed)
+
+    def export_view(self) -> None:
+        page = self.current_page()
+        if not isinstance(page, RecordPage):
+            QMessageBox.information(self, "Export", "Open a register page (Orders, "
+                                    "Exemptions, …) to export what it shows.")
+            return
+        name, _ = QFileDialog.getSaveFileName(self, "Export this view",
+                                              f"{page.kind.name}.csv", "CSV (*.csv)")
+        if not name:
+            return
+        from calnet_desk.browse import read_rows
+        from calnet_desk.exchange.sheets import write_csv
+        from calnet_desk.values import to_cell_text
+
+        kind = page.kind
+        keys = page.model.keys
+        rows = read_rows(self.session.reader.conn, kind, keys)
+        write_csv(Path(name), kind.columns,
+                  ([to_cell_text(f, rows[k][f.name]) for f in kind.fields] for k in keys))
+        self.statusBar().showMessage(f"Exported {len(keys):,} {kind.label.lower()} to {name}",
+                                     10000)
+
+    def open_document(self, sha: str) -> None:
+        doc = docs.get_document(self.session.reader, sha)
+        if doc is None:
+            return
+        try:
+            copy = docs.export_copy(self.session.reader, doc, Path(self._temp.name))
+            self.open_file(copy)
+        except Exception as e:
+            show_error(self, "Cannot open the document", str(e))
+
+    def _open_register(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a register folder",
+                                                  str(self.session.root.parent))
+        if folder:
+            self.switch_register.emit(Path(folder))
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.recent_registers():
+            action = self.recent_menu.addAction(str(path))
+            action.triggered.connect(lambda checked=False, p=path: self.switch_register.emit(p))
+        if not self.recent_menu.actions():
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    def _about(self) -> None:
+        from calnet_desk import __version__
+
+        QMessageBox.about(self, "About CALNET Desk",
+                          f"CALNET Desk {__version__}\nThe agency's CALNET file: orders, "
+                          "exemptions, delegations and ATOs, with every rule cited.")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.session.close()
+        self._temp.cleanup()
+        super().closeEvent(event)
+
+
+def _open_with_viewer(path: Path) -> None:
+    from calnet_desk.system import open_with_viewer
+
+    open_with_viewer(path)

@@ -1,0 +1,189 @@
+"""Table models over the register, fed plain rows by calnet_desk.browse.
+
+A view is the ordered key list of the current filter; rows are read a block at a time
+when shown, and the model grows with fetchMore, so 100,000 orders stay smooth.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from calnet_desk.browse import ViewQuery, read_rows, view_keys
+from calnet_desk.records import Kind, Record
+
+from .formatting import show
+
+KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+BLOCK = 256
+FIRST_FETCH = 512
+Index = QModelIndex | QPersistentModelIndex
+
+
+class RecordTableModel(QAbstractTableModel):
+    def __init__(self, conn: sqlite3.Connection, kind: Kind, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.conn = conn
+        self.kind = kind
+        self.fields = kind.fields
+        self.query = ViewQuery(kind)
+        self.keys: list[str] = []
+        self.loaded = 0
+        self._blocks: dict[int, dict[str, Record]] = {}
+        self.reload()
+
+    # --- the view --------------------------------------------------------------------
+
+    def set_query(self, query: ViewQuery) -> None:
+        self.query = query
+        self.reload()
+
+    def reload(self) -> None:
+        self.beginResetModel()
+        self.keys = view_keys(self.conn, self.query)
+        self.loaded = min(len(self.keys), FIRST_FETCH)
+        self._blocks.clear()
+        self.endResetModel()
+
+    def total(self) -> int:
+        return len(self.keys)
+
+    def record_at(self, row: int) -> Record | None:
+        if not 0 <= row < self.loaded:
+            return None
+        block = row // BLOCK
+        if block not in self._blocks:
+            keys = self.keys[block * BLOCK:(block + 1) * BLOCK]
+            self._blocks[block] = read_rows(self.conn, self.kind, keys)
+        return self._blocks[block].get(self.keys[row])
+
+    def row_of(self, key: str) -> int:
+        try:
+            row = self.keys.index(key)
+        except ValueError:
+            return -1
+        while row >= self.loaded and self.canFetchMore(QModelIndex()):
+            self.fetchMore(QModelIndex())
+        return row
+
+    def refresh_key(self, key: str) -> None:
+        """One record changed or went away: update that row only, no full reload."""
+        row = self.row_of(key)
+        if row < 0:
+            return
+        block = row // BLOCK
+        self._blocks.pop(block, None)
+        exists = self.conn.execute(
+            f"SELECT 1 FROM {self.kind.table} WHERE {self.kind.key.name} = ?", (key,)
+        ).fetchone()
+        if exists:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.fields) - 1))
+            return
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self.keys[row]
+        self.loaded -= 1
+        self._blocks = {}
+        self.endRemoveRows()
+
+    # --- Qt's model interface ------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self.loaded
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.fields)
+
+    def canFetchMore(self, parent: Index) -> bool:
+        return not parent.isValid() and self.loaded < len(self.keys)
+
+    def fetchMore(self, parent: Index) -> None:
+        if parent.isValid():
+            return
+        more = min(BLOCK * 4, len(self.keys) - self.loaded)
+        if more <= 0:
+            return
+        self.beginInsertRows(QModelIndex(), self.loaded, self.loaded + more - 1)
+        self.loaded += more
+        self.endInsertRows()
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        rec = self.record_at(index.row())
+        if rec is None:
+            return None
+        f = self.fields[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return show(f, rec.get(f.name))
+        if role == KEY_ROLE:
+            return self.keys[index.row()]
+        if role == Qt.ItemDataRole.TextAlignmentRole and f.type in ("money", "integer"):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and f.type == "text":
+            value = rec.get(f.name)
+            return value if isinstance(value, str) and len(value) > 40 else None
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.fields):
+            return None
+        f = self.fields[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f.label
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return " ".join(p for p in (f.help, f"[{f.citation}]" if f.citation else "") if p)
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(self.fields):
+            return
+        q = self.query
+        self.set_query(ViewQuery(q.kind, self.fields[column].name,
+                                 order == Qt.SortOrder.DescendingOrder, q.statuses,
+                                 q.date_from, q.date_to, q.text, q.keys_in))
+
+
+class RowsModel(QAbstractTableModel):
+    """A small read-only table of plain rows (dashboard lists, documents)."""
+
+    def __init__(self, headers: list[str], parent: Any = None) -> None:
+        super().__init__(parent)
+        self.headers = headers
+        self.rows: list[list[str]] = []
+        self.payload: list[Any] = []
+        self.tooltips: list[str] = []
+
+    def set_rows(self, rows: list[list[str]], payload: list[Any],
+                 tooltips: list[str] | None = None) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.payload = payload
+        self.tooltips = tooltips or [""] * len(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.headers)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.rows[index.row()][index.column()]
+        if role == KEY_ROLE:
+            return self.payload[index.row()]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.tooltips[index.row()] or None
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+                and 0 <= section < len(self.headers)):
+            return self.headers[section]
+        return None

@@ -1,0 +1,378 @@
+"""The workspace pages: the dashboard, one page per record kind, and the documents."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from PySide6.QtCore import QDate, QItemSelection, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from calnet_desk.browse import ViewQuery, status_values
+from calnet_desk.records import Kind
+
+from .formatting import date_format, readable, show_date
+from .models import KEY_ROLE, RecordTableModel, RowsModel
+from .record_view import RecordView
+from .session import Overview, Session
+
+
+def fit_columns(view: QTableView, max_chars: int) -> None:
+    """Columns as wide as what the visible rows need, within reason (font metrics, never
+    pixels, so it holds at 150 % and 200 %)."""
+    view.resizeColumnsToContents()
+    cap = view.fontMetrics().averageCharWidth() * max_chars
+    for c in range(view.model().columnCount()):
+        view.setColumnWidth(c, min(view.columnWidth(c), cap))
+
+
+def _table(name: str, parent: QWidget) -> QTableView:
+    view = QTableView(parent)
+    view.setAccessibleName(name)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.verticalHeader().setVisible(False)
+    view.horizontalHeader().setHighlightSections(False)
+    view.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside it
+    return view
+
+
+class RecordPage(QWidget):
+    """A register page: filters, the table, and the record view beside it."""
+
+    follow = Signal(str, str)
+    open_document = Signal(str)
+    delete_requested = Signal(str, str)
+    populated = Signal()
+
+    def __init__(self, session: Session, kind: Kind, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.kind = kind
+        self.setObjectName(f"page-{kind.name}")
+        self.model = RecordTableModel(session.reader.conn, kind, self)
+
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText(f"Search {kind.label.lower()}…")
+        self.search.setAccessibleName(f"Search {kind.label}")
+        self.search.setClearButtonEnabled(True)
+        self.status = QComboBox(self)
+        self.status.setAccessibleName("Filter by status")
+        self.status.addItem("All", None)
+        for value in status_values(session.reader.conn, kind):
+            self.status.addItem(readable(value), value)
+        self.status.setVisible(bool(kind.status_field))
+        date_label = kind.by_name[kind.date_field].label if kind.date_field else ""
+        self.use_from = QCheckBox(f"{date_label} &from", self)
+        self.use_from.setAccessibleName(f"Filter {date_label} from a date")
+        self.date_from = QDateEdit(self)
+        self.date_from.setAccessibleName(f"{date_label} from")
+        self.use_to = QCheckBox("&to", self)
+        self.use_to.setAccessibleName(f"Filter {date_label} up to a date")
+        self.date_to = QDateEdit(self)
+        self.date_to.setAccessibleName(f"{date_label} to")
+        today = QDate.currentDate()
+        self.date_from.setDate(today.addYears(-1))
+        self.date_to.setDate(today)
+        for w in (self.date_from, self.date_to):
+            w.setDisplayFormat(date_format())
+            w.setCalendarPopup(True)
+            w.setEnabled(False)
+        for w in (self.use_from, self.date_from, self.use_to, self.date_to):
+            w.setVisible(bool(kind.date_field))
+        self.count = QLabel(self)
+        self.delete_button = QPushButton("&Delete…", self)
+        self.delete_button.setAccessibleName(f"Delete the selected {kind.singular}")
+        self.delete_button.setEnabled(False)
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.search, 3)
+        bar.addWidget(self.status)
+        bar.addWidget(self.use_from)
+        bar.addWidget(self.date_from)
+        bar.addWidget(self.use_to)
+        bar.addWidget(self.date_to)
+        bar.addWidget(self.count, 1)
+        bar.addWidget(self.delete_button)
+
+        self.table = _table(kind.label, self)
+        self.table.setModel(self.model)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setDefaultSectionSize(self.fontMetrics().averageCharWidth() * 16)
+        self.view = RecordView(self)
+        self.view.follow.connect(self.follow)
+        self.view.open_document.connect(self.open_document)
+
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(self.table)
+        split.addWidget(self.view)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(split, 1)
+
+        self._apply_timer = QTimer(self)
+        self._apply_timer.setSingleShot(True)
+        self._apply_timer.setInterval(0)  # coalesce bursts of keystrokes, add no delay
+        self._apply_timer.timeout.connect(self.apply_filters)
+        self.search.textChanged.connect(self._apply_timer.start)
+        self.status.currentIndexChanged.connect(self._apply_timer.start)
+        for w in (self.use_from, self.use_to):
+            w.toggled.connect(self._dates_toggled)
+        self.date_from.dateChanged.connect(self._apply_timer.start)
+        self.date_to.dateChanged.connect(self._apply_timer.start)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.model.modelReset.connect(self._update_count)
+        self._fitted = False
+        self.model.modelReset.connect(self._fit_once)
+        self.model.rowsRemoved.connect(self._update_count)
+        self.delete_button.clicked.connect(self._delete_clicked)
+        self.session.overview_ready.connect(self._overview_ready)
+        self._update_count()
+        self._fit_once()
+
+    # --- filters ---------------------------------------------------------------------------
+
+    def _dates_toggled(self) -> None:
+        self.date_from.setEnabled(self.use_from.isChecked())
+        self.date_to.setEnabled(self.use_to.isChecked())
+        self._apply_timer.start()
+
+    def current_query(self) -> ViewQuery:
+        q = self.model.query
+        status = self.status.currentData()
+        return ViewQuery(
+            self.kind, q.sort_field, q.descending, (status,) if status else (),
+            self.date_from.date().toPython() if self.use_from.isChecked() else None,
+            self.date_to.date().toPython() if self.use_to.isChecked() else None,
+            self.search.text())
+
+    def apply_filters(self) -> None:
+        key = self.selected_key()
+        self.model.set_query(self.current_query())
+        if key:
+            self.select_key(key, scroll=False)
+        self.populated.emit()
+
+    def _fit_once(self) -> None:
+        if not self._fitted and self.model.rowCount() > 0:
+            fit_columns(self.table, 28)
+            self._fitted = True
+
+    def _update_count(self) -> None:
+        total = self.model.total()
+        noun = self.kind.label.lower() if total != 1 else self.kind.singular
+        self.count.setText(f"{total:,} {noun}")
+
+    # --- selection and the record view -----------------------------------------------------
+
+    def selected_key(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        key = rows[0].data(KEY_ROLE)
+        return str(key) if key is not None else None
+
+    def select_key(self, key: str, scroll: bool = True) -> bool:
+        row = self.model.row_of(key)
+        if row < 0:
+            # not in the current filter: clear the filters so the record can be shown
+            self.search.clear()
+            self.status.setCurrentIndex(0)
+            self.use_from.setChecked(False)
+            self.use_to.setChecked(False)
+            self.apply_filters()
+            row = self.model.row_of(key)
+            if row < 0:
+                return False
+        index = self.model.index(row, 0)
+        self.table.selectRow(row)
+        if scroll:
+            self.table.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+        self.table.setCurrentIndex(index)
+        return True
+
+    def _selection_changed(self, selected: QItemSelection, deselected: QItemSelection) -> None:
+        self.show_selected()
+
+    def show_selected(self) -> None:
+        key = self.selected_key()
+        self.delete_button.setEnabled(bool(key) and not self.session.read_only)
+        if not key:
+            self.view.clear_record()
+            return
+        overview = self.session.overview
+        deadlines, findings = (overview.for_record(self.kind.name, key) if overview
+                               else ([], []))
+        self.view.show_record(self.session.reader, self.kind, key, deadlines, findings)
+
+    def _overview_ready(self, overview: Overview) -> None:
+        if self.view.key:
+            self.show_selected()
+
+    def _delete_clicked(self) -> None:
+        key = self.selected_key()
+        if key:
+            self.delete_requested.emit(self.kind.name, key)
+
+    def record_changed(self, key: str) -> None:
+        """After a write: update that row (or drop it) without reloading the page."""
+        if key:
+            self.model.refresh_key(key)
+        else:
+            self.apply_filters()
+        self.show_selected()
+
+
+class DashboardPage(QWidget):
+    """Overdue and due-soon deadlines with their explanations, and the findings."""
+
+    follow = Signal(str, str)
+    populated = Signal()
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.setObjectName("page-dashboard")
+        self.summary = QLabel("Checking deadlines and findings…", self)
+        self.summary.setWordWrap(True)
+        self.summary.setAccessibleName("Summary")
+        self.deadline_model = RowsModel(["Date", "Days", "Status", "Deadline", "Record",
+                                         "Source", "Why"], self)
+        self.finding_model = RowsModel(["Severity", "Finding", "Record", "Source",
+                                        "What to do"], self)
+        self.deadlines = _table("Deadlines due soon or overdue", self)
+        self.deadlines.setModel(self.deadline_model)
+        self.findings = _table("Findings", self)
+        self.findings.setModel(self.finding_model)
+        for view in (self.deadlines, self.findings):
+            view.activated.connect(self._activated)
+            view.doubleClicked.connect(self._activated)
+            view.horizontalHeader().setStretchLastSection(True)
+        d_label = QLabel("&Deadlines (overdue and due soon)", self)
+        d_label.setBuddy(self.deadlines)
+        f_label = QLabel("&Findings", self)
+        f_label.setBuddy(self.findings)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(d_label)
+        layout.addWidget(self.deadlines, 3)
+        layout.addWidget(f_label)
+        layout.addWidget(self.findings, 2)
+        session.overview_ready.connect(self.show_overview)
+        self.ready = False
+
+    def show_overview(self, overview: Overview) -> None:
+        due = [d for d in overview.deadlines if d.status in ("overdue", "due-soon")]
+        self.deadline_model.set_rows(
+            [[show_date(d.date.isoformat()), str(d.days_left), readable(d.status),
+              readable(d.kind), f"{KIND_LABELS.get(d.record_kind, d.record_kind)} {d.key}",
+              d.citation, d.explanation] for d in due],
+            [(d.record_kind, d.key) for d in due], [d.explanation for d in due])
+        self.finding_model.set_rows(
+            [[readable(f.severity), readable(f.code),
+              f"{KIND_LABELS.get(f.kind, f.kind)} {f.key}", f.citation, f.message]
+             for f in overview.findings],
+            [(f.kind, f.key) for f in overview.findings],
+            [f.message for f in overview.findings])
+        overdue = sum(1 for d in due if d.status == "overdue")
+        as_of = show_date(overview.today.isoformat())
+        self.summary.setText(
+            f"As of {as_of}: {overdue} overdue, {len(due) - overdue} due soon, "
+            f"{len(overview.findings)} finding(s). Press Enter on a row to open its record.")
+        for view in (self.deadlines, self.findings):
+            fit_columns(view, 40)
+        self.ready = True
+        self.populated.emit()
+
+    def _activated(self, index: QModelIndex) -> None:
+        target = index.data(KEY_ROLE)
+        if target and target[0] in KIND_LABELS:
+            self.follow.emit(*target)
+
+
+KIND_LABELS = {"orders": "Order", "exemptions": "Exemption", "delegations": "Delegation",
+               "atos": "ATO", "outside-contracts": "Outside contract", "people": "Person",
+               "contracts": "Contract"}
+
+
+class DocumentsPage(QWidget):
+    """Every document in the register with the records it is linked to."""
+
+    open_document = Signal(str)
+    follow = Signal(str, str)
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.setObjectName("page-documents")
+        self.model = RowsModel(["Name", "Size", "Type", "Added", "Linked to", "SHA-256"], self)
+        self.table = _table("Documents", self)
+        self.table.setModel(self.model)
+        self.table.activated.connect(self._activated)
+        self.table.doubleClicked.connect(self._activated)
+        self.open_button = QPushButton("&Open a read-only copy", self)
+        self.open_button.setAccessibleName("Open the selected document")
+        self.open_button.clicked.connect(self._open_selected)
+        self.count = QLabel(self)
+        bar = QHBoxLayout()
+        bar.addWidget(self.count, 1)
+        bar.addWidget(self.open_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        self.reload()
+
+    def reload(self) -> None:
+        conn = self.session.reader.conn
+        links: dict[str, list[str]] = {}
+        for sha, kind, key in conn.execute(
+                "SELECT sha256, kind, key FROM document_links ORDER BY kind, key"):
+            links.setdefault(sha, []).append(f"{KIND_LABELS.get(kind, kind)} {key}")
+        rows, payload = [], []
+        for sha, name, size, media_type, added in conn.execute(
+                "SELECT sha256, name, size, media_type, added_at FROM documents "
+                "ORDER BY added_at DESC, name"):
+            linked = links.get(sha, [])
+            rows.append([name, f"{size:,}", media_type,
+                         show_date(added[:10]) if added else "",
+                         ", ".join(linked[:3]) + (" …" if len(linked) > 3 else ""), sha])
+            payload.append(sha)
+        self.model.set_rows(rows, payload)
+        self.count.setText(f"{len(rows):,} document(s)")
+        self.table.resizeColumnsToContents()
+
+    def _activated(self, index: QModelIndex) -> None:
+        sha = index.data(KEY_ROLE)
+        if sha:
+            self.open_document.emit(str(sha))
+
+    def _open_selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            self._activated(rows[0])
+
+
+def as_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
