@@ -143,7 +143,7 @@ class MainWindow(QMainWindow):
             label = self.nav.item(row).text()
             shortcut = f"Ctrl+{row + 1}" if row < 9 else None
             self._action(f"&{label}" if row >= 9 else f"&{row + 1} {label}",
-                         lambda r=row: self.nav.setCurrentRow(r), shortcut, go)
+                         lambda checked=False, r=row: self.nav.setCurrentRow(r), shortcut, go)
         go.addSeparator()
         self._action("Re&fresh", self.refresh, QKeySequence.StandardKey.Refresh, go)
 

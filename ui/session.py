@@ -76,6 +76,7 @@ class Session(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
         self._relays: set[_Relay] = set()
+        self.closed = False
         if not read_only:
             self.writer = Writer(root, self)
             self.writer.opened.connect(self._writer_opened)
@@ -96,11 +97,12 @@ class Session(QObject):
 
         def finish(result: object) -> None:
             self._relays.discard(relay)
-            on_done(result)
+            if not self.closed:  # a result that arrives after the window closed is dropped
+                on_done(result)
 
         def fail(message: str, details: str) -> None:
             self._relays.discard(relay)
-            if on_error:
+            if on_error and not self.closed:
                 on_error(message, details)
 
         relay.done.connect(finish)
@@ -117,6 +119,9 @@ class Session(QObject):
         self.overview_ready.emit(overview)
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         self.pool.waitForDone()
         if self.writer:
             self.writer.shutdown()

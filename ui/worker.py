@@ -113,16 +113,19 @@ class Writer(QObject):
 
     @Slot(int, object)
     def _on_done(self, job_id: int, result: object) -> None:
-        on_done, _ = self._callbacks.pop(job_id)
-        on_done(result)
+        callbacks = self._callbacks.pop(job_id, None)
+        if callbacks:  # none after shutdown: the window that asked is gone
+            callbacks[0](result)
 
     @Slot(int, str, str)
     def _on_failed(self, job_id: int, message: str, details: str) -> None:
-        _, on_error = self._callbacks.pop(job_id)
-        on_error(message, details)
+        callbacks = self._callbacks.pop(job_id, None)
+        if callbacks:
+            callbacks[1](message, details)
 
     def shutdown(self) -> None:
         """Close the write connection on its own thread, then stop the thread."""
         self._close.emit()
         self.thread.quit()
         self.thread.wait()
+        self._callbacks.clear()
