@@ -59,7 +59,8 @@ def main() -> int:
         window.resize(1600, 900)
         window.show()
         loop = QEventLoop()
-        window.dashboard.populated.connect(loop.quit)
+        window.dashboard.populated.connect(
+            lambda: loop.quit() if window.dashboard.findings_ready else None)
         session.refresh_overview()
         loop.exec()
         suffix = ("-dark" if args.dark else "") + (f"-{args.scale}x" if args.scale != "1" else "")

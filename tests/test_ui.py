@@ -74,9 +74,9 @@ def window(qtbot: Any, tmp_path: Path, demo_root: Path) -> Iterator[MainWindow]:
     qtbot.addWidget(win)
     with qtbot.waitSignal(session.writer_ready, timeout=10000):
         pass
-    with qtbot.waitSignal(win.dashboard.populated, timeout=30000):
-        win.show()
-        session.refresh_overview()
+    win.show()
+    session.refresh_overview()
+    qtbot.waitUntil(lambda: win.dashboard.findings_ready, timeout=30000)
     yield win
     win.close()
 
@@ -230,6 +230,9 @@ def test_delete_with_a_reason_goes_through_the_writer(
 def test_cancelling_the_reason_deletes_nothing(qtbot: Any, window: MainWindow,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     page = window.pages["orders"]
+    assert not page.model.ready  # pages read their rows when first shown
+    window.show_page("orders")
+    assert page.model.ready
     window.open_record("orders", page.model.keys[0])
     monkeypatch.setattr(main_window_mod, "ask_reason", lambda *a: None)
     with qtbot.assertNotEmitted(window.session.changed, wait=50):
@@ -327,6 +330,7 @@ def test_a_corrupt_register_offers_the_restore(qtbot: Any, tmp_path: Path,
     try:
         assert ctl.open(root)
         assert ctl.window is not None
+        ctl.window.show_page("orders")
         assert ctl.window.pages["orders"].model.total() == 10
     finally:
         if ctl.window:

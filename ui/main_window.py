@@ -194,8 +194,10 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         for page in self.pages.values():
-            page.apply_filters()
-        self.documents.reload()
+            if page.model.ready:
+                page.apply_filters()
+        if self.documents.loaded:
+            self.documents.reload()
         self.update_counts()
         self.session.refresh_overview()
 

@@ -23,7 +23,8 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 class RecordTableModel(QAbstractTableModel):
-    def __init__(self, conn: sqlite3.Connection, kind: Kind, parent: Any = None) -> None:
+    def __init__(self, conn: sqlite3.Connection, kind: Kind, parent: Any = None,
+                 load: bool = True) -> None:
         super().__init__(parent)
         self.conn = conn
         self.kind = kind
@@ -32,7 +33,9 @@ class RecordTableModel(QAbstractTableModel):
         self.keys: list[str] = []
         self.loaded = 0
         self._blocks: dict[int, dict[str, Record]] = {}
-        self.reload()
+        self.ready = False
+        if load:
+            self.reload()
 
     # --- the view --------------------------------------------------------------------
 
@@ -41,6 +44,7 @@ class RecordTableModel(QAbstractTableModel):
         self.reload()
 
     def reload(self) -> None:
+        self.ready = True
         self.beginResetModel()
         self.keys = view_keys(self.conn, self.query)
         self.loaded = min(len(self.keys), FIRST_FETCH)
@@ -141,9 +145,14 @@ class RecordTableModel(QAbstractTableModel):
         if not 0 <= column < len(self.fields):
             return
         q = self.query
-        self.set_query(ViewQuery(q.kind, self.fields[column].name,
-                                 order == Qt.SortOrder.DescendingOrder, q.statuses,
-                                 q.date_from, q.date_to, q.text, q.keys_in))
+        wanted = ViewQuery(q.kind, self.fields[column].name,
+                           order == Qt.SortOrder.DescendingOrder, q.statuses,
+                           q.date_from, q.date_to, q.text, q.keys_in)
+        if wanted == q and self.ready:
+            return
+        self.query = wanted
+        if self.ready:  # a page not shown yet sorts when it first loads
+            self.reload()
 
 
 class RowsModel(QAbstractTableModel):

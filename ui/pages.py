@@ -34,6 +34,7 @@ from .session import Overview, Session
 def fit_columns(view: QTableView, max_chars: int) -> None:
     """Columns as wide as what the visible rows need, within reason (font metrics, never
     pixels, so it holds at 150 % and 200 %)."""
+    view.horizontalHeader().setResizeContentsPrecision(64)  # sample rows, not all of them
     view.resizeColumnsToContents()
     cap = view.fontMetrics().averageCharWidth() * max_chars
     for c in range(view.model().columnCount()):
@@ -66,7 +67,7 @@ class RecordPage(QWidget):
         self.session = session
         self.kind = kind
         self.setObjectName(f"page-{kind.name}")
-        self.model = RecordTableModel(session.reader.conn, kind, self)
+        self.model = RecordTableModel(session.reader.conn, kind, self, load=False)
 
         self.search = QLineEdit(self)
         self.search.setPlaceholderText(f"Search {kind.label.lower()}…")
@@ -149,8 +150,15 @@ class RecordPage(QWidget):
         self.model.rowsRemoved.connect(self._update_count)
         self.delete_button.clicked.connect(self._delete_clicked)
         self.session.overview_ready.connect(self._overview_ready)
-        self._update_count()
-        self._fit_once()
+
+    def showEvent(self, event: Any) -> None:
+        self.ensure_loaded()  # a page reads its rows when first shown, not at start-up
+        super().showEvent(event)
+
+    def ensure_loaded(self) -> None:
+        if not self.model.ready:
+            self.apply_filters()
+            self._fit_once()
 
     # --- filters ---------------------------------------------------------------------------
 
@@ -169,6 +177,11 @@ class RecordPage(QWidget):
             self.search.text())
 
     def apply_filters(self) -> None:
+        if not self.model.ready:
+            self.model.query = self.current_query()
+            self.model.reload()
+            self.populated.emit()
+            return
         key = self.selected_key()
         self.model.set_query(self.current_query())
         if key:
@@ -195,6 +208,7 @@ class RecordPage(QWidget):
         return str(key) if key is not None else None
 
     def select_key(self, key: str, scroll: bool = True) -> bool:
+        self.ensure_loaded()
         row = self.model.row_of(key)
         if row < 0:
             # not in the current filter: clear the filters so the record can be shown
@@ -238,6 +252,8 @@ class RecordPage(QWidget):
 
     def record_changed(self, key: str) -> None:
         """After a write: update that row (or drop it) without reloading the page."""
+        if not self.model.ready:
+            return
         if key:
             self.model.refresh_key(key)
         else:
@@ -282,6 +298,7 @@ class DashboardPage(QWidget):
         layout.addWidget(self.findings, 2)
         session.overview_ready.connect(self.show_overview)
         self.ready = False
+        self.findings_ready = False
 
     def show_overview(self, overview: Overview) -> None:
         due = [d for d in overview.deadlines if d.status in ("overdue", "due-soon")]
@@ -290,21 +307,26 @@ class DashboardPage(QWidget):
               readable(d.kind), f"{KIND_LABELS.get(d.record_kind, d.record_kind)} {d.key}",
               d.citation, d.explanation] for d in due],
             [(d.record_kind, d.key) for d in due], [d.explanation for d in due])
+        found = overview.findings or []
         self.finding_model.set_rows(
             [[readable(f.severity), readable(f.code),
               f"{KIND_LABELS.get(f.kind, f.kind)} {f.key}", f.citation, f.message]
-             for f in overview.findings],
-            [(f.kind, f.key) for f in overview.findings],
-            [f.message for f in overview.findings])
+             for f in found],
+            [(f.kind, f.key) for f in found], [f.message for f in found])
         overdue = sum(1 for d in due if d.status == "overdue")
         as_of = show_date(overview.today.isoformat())
+        checked = (f"{len(found)} finding(s)" if overview.findings is not None
+                   else "checking findings…")
         self.summary.setText(
-            f"As of {as_of}: {overdue} overdue, {len(due) - overdue} due soon, "
-            f"{len(overview.findings)} finding(s). Press Enter on a row to open its record.")
+            f"As of {as_of}: {overdue} overdue, {len(due) - overdue} due soon, {checked}. "
+            "Press Enter on a row to open its record.")
         for view in (self.deadlines, self.findings):
             fit_columns(view, 40)
+        first = not self.ready
         self.ready = True
-        self.populated.emit()
+        self.findings_ready = overview.findings is not None
+        if first or self.findings_ready:
+            self.populated.emit()
 
     def _activated(self, index: QModelIndex) -> None:
         target = index.data(KEY_ROLE)
@@ -342,9 +364,15 @@ class DocumentsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
-        self.reload()
+        self.loaded = False
+
+    def showEvent(self, event: Any) -> None:
+        if not self.loaded:
+            self.reload()
+        super().showEvent(event)
 
     def reload(self) -> None:
+        self.loaded = True
         conn = self.session.reader.conn
         links: dict[str, list[str]] = {}
         for sha, kind, key in conn.execute(

@@ -5,6 +5,7 @@ connections) for the slow computations — deadlines and findings over 100,000 o
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,43 +20,56 @@ from .worker import Writer
 
 
 class _Relay(QObject):
-    done = Signal(object)
-    failed = Signal(str, str)
+    """Carries background results to the GUI thread; one per session, outliving its tasks."""
+
+    done = Signal(int, object)
+    failed = Signal(int, str, str)
 
 
 class _ReadTask(QRunnable):
-    def __init__(self, root: Path, fn: Callable[[Register], Any], relay: _Relay) -> None:
+    def __init__(self, root: Path, fn: Callable[[Register], Any], relay: _Relay,
+                 task_id: int) -> None:
         super().__init__()
-        self.root, self.fn, self.relay = root, fn, relay
+        self.root, self.fn, self.relay, self.task_id = root, fn, relay, task_id
 
     def run(self) -> None:
         try:
             with Register.open(self.root, write=False) as reg:
                 result = self.fn(reg)
         except Exception as e:
-            self.relay.failed.emit(str(e), traceback.format_exc())
+            self.relay.failed.emit(self.task_id, str(e), traceback.format_exc())
         else:
-            self.relay.done.emit(result)
+            self.relay.done.emit(self.task_id, result)
 
 
 @dataclass
 class Overview:
-    """Deadlines and findings as of a date, computed together in the background."""
+    """Deadlines and findings as of a date, computed in the background: the deadlines
+    first (quick), the findings after them (a pass over every record)."""
 
     today: dt.date
     deadlines: list[Any] = field(default_factory=list)
-    findings: list[Any] = field(default_factory=list)
+    findings: list[Any] | None = None  # None while they are being checked
 
     def for_record(self, kind: str, key: str) -> tuple[list[Any], list[Any]]:
         return ([d for d in self.deadlines if d.record_kind == kind and d.key == key],
-                [f for f in self.findings if f.kind == kind and f.key == key])
+                [f for f in self.findings or [] if f.kind == kind and f.key == key])
+
+
+def compute_deadlines(reg: Register, today: dt.date) -> list[Any]:
+    from calnet_desk.deadlines import deadlines
+
+    return deadlines(reg, today)
+
+
+def compute_findings(reg: Register, today: dt.date) -> list[Any]:
+    from calnet_desk.policy.findings import findings
+
+    return findings(reg, today)
 
 
 def compute_overview(reg: Register, today: dt.date) -> Overview:
-    from calnet_desk.deadlines import deadlines
-    from calnet_desk.policy.findings import findings
-
-    return Overview(today, deadlines(reg, today), findings(reg, today))
+    return Overview(today, compute_deadlines(reg, today), compute_findings(reg, today))
 
 
 class Session(QObject):
@@ -75,7 +89,12 @@ class Session(QObject):
         self.overview: Overview | None = None
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
-        self._relays: set[_Relay] = set()
+        self._relay = _Relay(self)
+        self._relay.done.connect(self._task_done)
+        self._relay.failed.connect(self._task_failed)
+        self._tasks: dict[int, tuple[Callable[[Any], None],
+                                     Callable[[str, str], None] | None]] = {}
+        self._task_ids = itertools.count(1)
         self.closed = False
         if not read_only:
             self.writer = Writer(root, self)
@@ -92,31 +111,39 @@ class Session(QObject):
 
     def read_async(self, fn: Callable[[Register], Any], on_done: Callable[[Any], None],
                    on_error: Callable[[str, str], None] | None = None) -> None:
-        relay = _Relay()
-        self._relays.add(relay)
+        task_id = next(self._task_ids)
+        self._tasks[task_id] = (on_done, on_error)
+        self.pool.start(_ReadTask(self.root, fn, self._relay, task_id))
 
-        def finish(result: object) -> None:
-            self._relays.discard(relay)
-            if not self.closed:  # a result that arrives after the window closed is dropped
-                on_done(result)
+    @Slot(int, object)
+    def _task_done(self, task_id: int, result: object) -> None:
+        on_done, _ = self._tasks.pop(task_id, (None, None))
+        if on_done and not self.closed:  # a result after the window closed is dropped
+            on_done(result)
 
-        def fail(message: str, details: str) -> None:
-            self._relays.discard(relay)
-            if on_error and not self.closed:
-                on_error(message, details)
+    @Slot(int, str, str)
+    def _task_failed(self, task_id: int, message: str, details: str) -> None:
+        _, on_error = self._tasks.pop(task_id, (None, None))
+        if on_error and not self.closed:
+            on_error(message, details)
 
-        relay.done.connect(finish)
-        relay.failed.connect(fail)
-        self.pool.start(_ReadTask(self.root, fn, relay))
-
-    def refresh_overview(self, on_error: Callable[[str, str], None] | None = None) -> None:
+    def refresh_overview(self, on_error: Callable[[str, str], None] | None = None,
+                         with_findings: bool = True) -> None:
         today = self.today()
-        self.read_async(lambda reg: compute_overview(reg, today), self._overview_done,
-                        on_error)
 
-    def _overview_done(self, overview: Overview) -> None:
-        self.overview = overview
-        self.overview_ready.emit(overview)
+        def deadlines_done(found: list[Any]) -> None:
+            self.overview = Overview(today, found, None)
+            self.overview_ready.emit(self.overview)
+            if with_findings:
+                self.read_async(lambda reg: compute_findings(reg, today), findings_done,
+                                on_error)
+
+        def findings_done(found: list[Any]) -> None:
+            if self.overview is not None and self.overview.today == today:
+                self.overview = Overview(today, self.overview.deadlines, found)
+                self.overview_ready.emit(self.overview)
+
+        self.read_async(lambda reg: compute_deadlines(reg, today), deadlines_done, on_error)
 
     def close(self) -> None:
         if self.closed:

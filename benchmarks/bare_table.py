@@ -1,0 +1,22 @@
+"""The baseline of the start-up benchmark: a bare PySide6 script that opens the register's
+SQLite file, reads the first 100 orders into a QTableWidget and shows it, then exits."""
+
+import sqlite3
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QTableWidget, QTableWidgetItem
+
+app = QApplication(sys.argv[:1])
+conn = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+cur = conn.execute("SELECT * FROM orders ORDER BY request_number LIMIT 100")
+names = [d[0] for d in cur.description]
+rows = cur.fetchall()
+table = QTableWidget(len(rows), len(names))
+table.setHorizontalHeaderLabels(names)
+for r, row in enumerate(rows):
+    for c, value in enumerate(row):
+        table.setItem(r, c, QTableWidgetItem("" if value is None else str(value)))
+table.show()
+QTimer.singleShot(0, app.quit)
+app.exec()
