@@ -34,7 +34,8 @@ class _ReadTask(QRunnable):
 
     def run(self) -> None:
         try:
-            with Register.open(self.root, write=False) as reg:
+            # the session's own connection ran quick_check at open already
+            with Register.open(self.root, write=False, check=False) as reg:
                 result = self.fn(reg)
         except Exception as e:
             self.relay.failed.emit(self.task_id, str(e), traceback.format_exc())
