@@ -230,6 +230,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("key", metavar="KEY")
     p.add_argument("--json", action="store_true")
 
+    p = add("request-packet", "lay an exemption or delegation request out as a PDF letter "
+                              "for the AIO/CIO's signature, every element in order and the "
+                              "missing ones marked")
+    p.add_argument("kind", type=_request_kind, metavar="KIND",
+                   help="exemptions or delegations (singular accepted)")
+    p.add_argument("key", metavar="KEY")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="FILE.pdf")
+
+    p = add("ipr", "Individual Price Reduction: is the alternative about 20 percent below CALNET, "
+                   "with comparable service? (STMM 501.0; advisory)")
+    p.add_argument("--calnet-cost", required=True, type=_dollars, metavar="DOLLARS",
+                   help="the CALNET total over the term")
+    p.add_argument("--alternative-cost", required=True, type=_dollars, metavar="DOLLARS",
+                   help="the alternative's total over the same term")
+    p.add_argument("--months", type=_positive, metavar="N", help="the term both totals cover")
+    p.add_argument("--checklist", default="", metavar="ITEMS",
+                   help="comparability shown, comma-separated: sla, network-support, "
+                        "diversity, survivability, recoverability, scalability (the rule "
+                        "set's ipr-checklist)")
+    p.add_argument("--attest-network", action="store_true",
+                   help="a separate contract would not unduly interfere with the statewide "
+                        "network")
+    p.add_argument("--save-to", metavar="KEY",
+                   help="keep the calculation with exemption KEY (reason ipr); the request "
+                        "packet shows it")
+    p.add_argument("--reason", metavar="TEXT", help="why (kept in the history; --save-to)")
+    p.add_argument("--json", action="store_true")
+
     p = add("findings", "what is wrong in the register (expired exemptions, missing "
                         "delegations, CATR/ATR problems, incomplete requests…), with the rule")
     p.add_argument("--today", type=_iso_date, metavar="YYYY-MM-DD", help="default: today")
@@ -703,6 +731,72 @@ def cmd_request_check(args: argparse.Namespace, root: Path, out: TextIO, err: Te
     return code
 
 
+def cmd_request_packet(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO
+                       ) -> int:
+    from .exchange.packet import write_packet
+
+    kind: Kind = args.kind
+    target: Path = args.output
+    if target.is_dir():
+        raise CliError(f"{target} is a folder; give a file name, e.g. "
+                       f"{target / (args.key + '.pdf')}")
+    if not target.parent.is_dir():
+        raise CliError(f"{target.parent} is not a folder; nothing was written")
+    with _open(root, err, write=False) as reg:
+        try:
+            result = write_packet(reg, kind, args.key, target)
+        except OSError as e:
+            raise CliError(f"{target}: {e.strerror or e}; nothing was written") from e
+    missing = (f"{len(result.missing)} element(s) marked MISSING: {', '.join(result.missing)}"
+               if result.missing else "every element given")
+    out.write(f"Wrote {target} ({result.pages} page(s), {result.size:,} bytes); {missing}\n")
+    return OK
+
+
+def _dollars(text: str) -> int:
+    from .policy.ipr import IprUsageError, parse_dollars
+
+    try:
+        return parse_dollars(text)
+    except IprUsageError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def cmd_ipr(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .policy.ipr import IprUsageError, calculate, make_input, money_text, save_calculation
+
+    rules = _rules_for(root)
+    try:
+        ipr = make_input(rules, args.calnet_cost, args.alternative_cost, args.months,
+                         args.checklist.split(","), args.attest_network)
+    except IprUsageError as e:
+        err.write(f"calnet-desk-cli ipr: error: {e}\n")
+        return USAGE
+    result = calculate(rules, ipr)
+    saved = ""
+    if args.save_to is not None:
+        with _open(root, err, write=True) as reg:
+            action = save_calculation(reg, args.save_to, ipr, args.reason)
+        saved = (f"The calculation saved with exemption {args.save_to} was already this one"
+                 if action == "unchanged" else
+                 f"Saved the calculation with exemption {args.save_to}; its request packet "
+                 "shows it")
+    if args.json:
+        _print_json(result, out)
+        if saved:
+            err.write(saved + "\n")
+        return OK
+    saving = args.calnet_cost - args.alternative_cost
+    out.write(f"Saving: {money_text(saving)} ({result['saving_percent']:.2f} % of the CALNET "
+              f"cost); alternative / CALNET {result['ratio']:.4f}\n")
+    out.write(f"Checklist complete: {'yes' if result['checklist_complete'] else 'no'}\n")
+    out.write(f"Meets the IPR guide (advisory): {'yes' if result['meets_guide'] else 'no'}  "
+              f"[{result['citation']}]\n{result['explanation']}\n")
+    if saved:
+        out.write(saved + "\n")
+    return OK
+
+
 def cmd_findings(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
     from .deadlines import us_date
     from .policy.findings import SEVERITIES, findings
@@ -759,6 +853,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path, TextIO, TextIO], int]] =
     "rules": cmd_rules, "check-purchase": cmd_check_purchase, "deadlines": cmd_deadlines,
     "ack": cmd_ack, "snooze": cmd_snooze, "set-ladder": cmd_set_ladder,
     "request-check": cmd_request_check, "findings": cmd_findings,
+    "request-packet": cmd_request_packet, "ipr": cmd_ipr,
     "export-ics": cmd_export_ics,
 }
 

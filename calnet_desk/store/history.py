@@ -41,13 +41,17 @@ def canonical_json(obj: Any) -> str:
     return _CANONICAL.encode(obj)
 
 
-def _canonical_value(value: Any) -> str:
-    if type(value) is str:
+def canonical_value(value: Any) -> str:
+    """``canonical_json(value)``, with a short way for the common scalars."""
+    kind = type(value)
+    if kind is str:
         return _json_text(value)
     if value is None:
         return "null"
-    if type(value) is int:
+    if kind is int:
         return int.__repr__(value)  # as the encoder writes an int
+    if kind is bool:
+        return "true" if value else "false"
     return _CANONICAL.encode(value)
 
 
@@ -56,7 +60,7 @@ def canonical_entry(entry_id: int, at: str, user: str, kind: str, key: str, acti
     """``canonical_json`` of the entry, built from its parts (the keys in sorted order)
     with ``changes`` already in canonical form: the same text, without encoding the
     changes twice."""
-    c = _canonical_value
+    c = canonical_value
     return (f'{{"action":{c(action)},"at":{c(at)},"changes":{changes_json},'
             f'"id":{c(entry_id)},"key":{c(key)},"kind":{c(kind)},"prev":{c(prev)},'
             f'"reason":{c(reason)},"user":{c(user)}}}')
@@ -104,8 +108,12 @@ class HistoryWriter:
 
     def append(self, kind: str, key: str, action: str, changes: dict[str, list[Any]],
                reason: str | None) -> None:
+        self.append_json(kind, key, action, canonical_json(changes), reason)
+
+    def append_json(self, kind: str, key: str, action: str, changes_json: str,
+                    reason: str | None) -> None:
+        """:meth:`append` with the changes given as their ``canonical_json`` text."""
         at = self._now()
-        changes_json = canonical_json(changes)
         text = canonical_entry(self.next_id, at, self.user, kind, key, action, changes_json,
                                reason, self.prev)
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -115,11 +123,19 @@ class HistoryWriter:
         self.next_id += 1
 
     def flush(self) -> None:
-        if self.pending:
-            self.conn.executemany(
-                "INSERT INTO history (id, at, user, kind, key, action, changes, reason, prev,"
-                " hash) VALUES (?,?,?,?,?,?,?,?,?,?)", self.pending)
-            self.pending.clear()
+        """Write the pending entries, many rows per INSERT (fewer round trips than one
+        statement per row)."""
+        if not self.pending:
+            return
+        limit = self.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        per = max(1, min(1000, limit // 10))
+        head = ("INSERT INTO history (id, at, user, kind, key, action, changes, reason, prev, "
+                "hash) VALUES ")
+        for start in range(0, len(self.pending), per):
+            rows = self.pending[start:start + per]
+            self.conn.execute(head + ", ".join(["(?,?,?,?,?,?,?,?,?,?)"] * len(rows)),
+                              [value for row in rows for value in row])
+        self.pending.clear()
 
 
 def read_entries(conn: sqlite3.Connection, where: str = "",

@@ -15,7 +15,15 @@ from ..paths import RegisterPaths
 from ..records import AGENCY_FIELDS, KINDS, Field, Kind, Record, Value
 from ..values import from_db, to_db
 from . import schema, search
-from .history import Clock, HistoryWriter, diff, read_entries, utc_now
+from .history import (
+    Clock,
+    HistoryWriter,
+    canonical_json,
+    canonical_value,
+    diff,
+    read_entries,
+    utc_now,
+)
 from .location import Location, classify
 from .lock import FileLocker, RegisterLocked, WriterLock, os_user
 
@@ -189,7 +197,8 @@ class Register:
 
     @classmethod
     def open(cls, root: Path, *, write: bool = False, clock: Clock = utc_now,
-             locker: FileLocker | None = None, locator: Locator | None = None) -> Register:
+             locker: FileLocker | None = None, locator: Locator | None = None,
+             check: bool = True) -> Register:
         """Open a register: lock (for writing), check (quick_check; a corrupt database is
         moved aside), refuse a newer schema, back up and migrate an older one."""
         paths = RegisterPaths(root)
@@ -204,7 +213,8 @@ class Register:
         try:
             try:
                 conn = _connect(paths.database, readonly=not write, wal=not location.shared)
-                problem = _quick_check(conn)
+                # check=False: a second connection of a process that checked already
+                problem = _quick_check(conn) if check else None
             except sqlite3.DatabaseError as e:
                 conn, problem = None, str(e)
             if problem is not None:
@@ -416,7 +426,9 @@ class Changes:
         total = total or len(records)
         counts = {"insert": 0, "update": 0, "unchanged": 0}
         defaults = {f.name: f.default for f in fields}
-        in_order = sorted(names)  # the order of a diff's fields
+        # The fields in a diff's (sorted) order, with their column positions and their
+        # names as JSON text: the changes are written straight as their canonical JSON.
+        in_order = sorted((f.name, i, canonical_value(f.name)) for i, f in enumerate(fields))
         converted = [(i, f) for i, f in enumerate(fields) if f.type in _CONVERTED]
         check = _Checks(self, kind)
         batch: list[list[object]] = []
@@ -429,24 +441,39 @@ class Changes:
             new = dict(defaults if old is None else old)
             new.update(record)
             check(new)
-            # diff(_nonempty(old), _nonempty(new)), knowing that new has every key of old
-            changes: dict[str, list[Any]] = {}
-            for name in in_order if len(new) == len(in_order) else sorted(new):
-                a, b = (None if old is None else old.get(name)), new[name]
-                if a != b or type(a) is not type(b):
-                    changes[name] = [a, b]
+            # canonical_json(diff(_nonempty(old), _nonempty(new))), knowing that new has
+            # every key of old, and the row to write, in one pass over the fields
+            changed: list[str] = []  # '"field":[old,new]' in field order
+            row: list[object] = [None] * len(names)
+            if len(new) != len(in_order):  # keys beyond the fields: in the diff, not stored
+                changes = diff(_nonempty(old), _nonempty(new))
+                if changes:
+                    changed.append(canonical_json(changes)[1:-1])
+                row = [new.get(name) for name in names]
+            elif old is None:
+                for name, i, json_name in in_order:
+                    b = row[i] = new[name]
+                    if b is not None:
+                        changed.append(f"{json_name}:[null,{canonical_value(b)}]")
+            else:
+                for name, i, json_name in in_order:
+                    a, b = old.get(name), new[name]
+                    row[i] = b
+                    if a != b or type(a) is not type(b):
+                        changed.append(
+                            f"{json_name}:[{canonical_value(a)},{canonical_value(b)}]")
             done += 1
-            if not changes:
+            if not changed:
                 counts["unchanged"] += 1
             else:
                 action = "update" if old else "insert"
                 counts[action] += 1
-                row: list[object] = [new.get(name) for name in names]
                 for i, f in converted:
                     if row[i] is not None:
                         row[i] = to_db(f, new[f.name])
                 batch.append(row)
-                self.history.append(kind.name, key, action, changes, self.reason)
+                self.history.append_json(kind.name, key, action, "{" + ",".join(changed) + "}",
+                                         self.reason)
                 existing[key] = new
             if len(batch) >= BATCH:
                 self._write_batch(kind, batch)
@@ -501,6 +528,9 @@ class Changes:
         for (sha,) in self.conn.execute("SELECT sha256 FROM document_links WHERE kind = ? AND "
                                         "key = ? ORDER BY sha256", (kind.name, key)).fetchall():
             unlink(self, sha, kind.name, key)  # the document itself stays in the register
+        from .tracked import delete_owned_rows
+
+        delete_owned_rows(self, kind.name, key)  # e.g. an exemption's IPR calculation
         self.conn.execute(f"DELETE FROM {kind.table} WHERE {kind.key.name} = ?", (key,))
         self.history.append(kind.name, key, "delete", diff(_nonempty(old), None), self.reason)
 

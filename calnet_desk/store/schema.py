@@ -187,7 +187,7 @@ SEARCHABLE_TYPES = ("text", "choice", "list", "date")
 def record_tables() -> list[str]:
     """Tables whose rows change only through the store (and so through the history)."""
     return ["agency", *(k.table for k in KINDS.values()), "documents", "document_links",
-            "deadline_marks", "reminder_ladders"]
+            "deadline_marks", "reminder_ladders", "ipr_calculations"]
 
 
 def _search_source(table: str) -> tuple[str, str, list[str]]:
@@ -316,6 +316,29 @@ CREATE TABLE reminder_ladders (
 @migrations(name="0003_deadline_marks_and_ladders")
 def m0003_deadline_marks_and_ladders(db: Any) -> None:
     for statement in SCHEMA_0003.split(";"):
+        if statement.strip():
+            db.conn.execute(statement)
+    install_triggers(db)
+
+
+# An exemption's saved Individual Price Reduction calculation (STMM 501.0): the inputs only
+# (money in integer cents, the checklist as comma-separated codes); the saving and whether
+# it meets the guide are computed from them, with the rule set in force, when asked.
+SCHEMA_0004 = """
+CREATE TABLE ipr_calculations (
+    exemption_id TEXT PRIMARY KEY NOT NULL REFERENCES exemptions(exemption_id),
+    calnet_cost INTEGER NOT NULL CHECK (calnet_cost > 0),
+    alternative_cost INTEGER NOT NULL CHECK (alternative_cost > 0),
+    months INTEGER CHECK (months > 0),
+    checklist TEXT,
+    network_attested INTEGER NOT NULL CHECK (network_attested IN (0, 1))
+) STRICT;
+"""
+
+
+@migrations(name="0004_ipr_calculations")
+def m0004_ipr_calculations(db: Any) -> None:
+    for statement in SCHEMA_0004.split(";"):
         if statement.strip():
             db.conn.execute(statement)
     install_triggers(db)

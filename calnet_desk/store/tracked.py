@@ -21,6 +21,9 @@ class TrackedTable:
     key_columns: tuple[str, ...]
     columns: tuple[str, ...]  # every column, key columns included
     since: str  # the migration that created it
+    # (record kind, column holding its key) when each row belongs to one record: deleting
+    # the record deletes its rows first, each with its history entry.
+    owner: tuple[str, str] | None = None
 
     def key_of(self, row: dict[str, Any]) -> str:
         return ":".join(str(row[c]) for c in self.key_columns)
@@ -38,7 +41,11 @@ DEADLINE_MARKS = TrackedTable("deadline-marks", "deadline_marks",
 REMINDER_LADDERS = TrackedTable("reminder-ladders", "reminder_ladders", ("record_kind", "key"),
                                 ("record_kind", "key", "ladder"),
                                 "0003_deadline_marks_and_ladders")
-TRACKED = (DOCUMENTS, DOCUMENT_LINKS, DEADLINE_MARKS, REMINDER_LADDERS)
+IPR_CALCULATIONS = TrackedTable("ipr-calculations", "ipr_calculations", ("exemption_id",),
+                                ("exemption_id", "calnet_cost", "alternative_cost", "months",
+                                 "checklist", "network_attested"), "0004_ipr_calculations",
+                                owner=("exemptions", "exemption_id"))
+TRACKED = (DOCUMENTS, DOCUMENT_LINKS, DEADLINE_MARKS, REMINDER_LADDERS, IPR_CALCULATIONS)
 
 
 def _where(spec: TrackedTable) -> str:
@@ -82,6 +89,17 @@ def delete_row(tx: Changes, spec: TrackedTable, keys: dict[str, Any],
                     [keys[c] for c in spec.key_columns])
     tx.history.append(spec.history_kind, spec.key_of(old), "delete",
                       diff({k: v for k, v in old.items() if v is not None}, None), tx.reason)
+
+
+def delete_owned_rows(tx: Changes, kind_name: str, key: str) -> None:
+    """Delete the rows that belong to one record (see TrackedTable.owner), with history."""
+    for spec in TRACKED:
+        if spec.owner is None or spec.owner[0] != kind_name:
+            continue
+        rows = tx.conn.execute(f"SELECT {', '.join(spec.key_columns)} FROM {spec.table} "
+                               f"WHERE {spec.owner[1]} = ?", (key,)).fetchall()
+        for r in rows:
+            delete_row(tx, spec, dict(zip(spec.key_columns, r, strict=True)))
 
 
 def current_state(conn: Any, spec: TrackedTable) -> dict[str, dict[str, Any]]:

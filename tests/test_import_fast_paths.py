@@ -1,0 +1,161 @@
+"""The import's fast paths (benchmarks/import_xlsx.py) give exactly what the plain
+definitions give: cell parsing, the canonical JSON of a history entry, and put_many's
+field-level changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from calnet_desk.records import DELEGATIONS, EXEMPTIONS, ORDERS, Record
+from calnet_desk.store import Register
+from calnet_desk.store.history import (
+    canonical_entry,
+    canonical_json,
+    canonical_value,
+    diff,
+    entry_hash,
+)
+from calnet_desk.store.verify import verify
+from calnet_desk.values import BadValue, parse_money, parse_text, unescape_cell
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def plain_parse_text(raw: str) -> str | None:
+    """parse_text of a str cell as first written (no fast path)."""
+    text = raw.strip()
+    if not text:
+        return None
+    if text[0] == "'":
+        text = unescape_cell(text).strip()
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _CONTROL.search(text):
+        raise BadValue("contains a control character")
+    return text or None
+
+
+def outcome(parse: Any, raw: object) -> object:
+    try:
+        return parse(raw)
+    except BadValue as e:
+        return ("bad", str(e))
+
+
+TRICKY = st.sampled_from(["'", "=", " ", "\t", "\r", "\n", "\r\n", "\x00", "\x1f", "\x7f",
+                          "\xa0", "\u2028", "\u200b", "é", ";", "-", "\ud7ff"])
+
+
+@given(st.lists(st.one_of(TRICKY, TRICKY, st.text(max_size=3)), max_size=5).map("".join))
+@example("'=1")
+@example("'' x")
+@example(" '-2 ")
+@example("a\rb")
+@example("\xa0x\u2028")
+@example("'")
+def test_parse_text_fast_path_matches_the_plain_rules(raw: str) -> None:
+    assert outcome(parse_text, raw) == outcome(plain_parse_text, raw)
+
+
+def plain_money_of_float(raw: float) -> object:
+    amount = Decimal(repr(raw))
+    if not amount.is_finite() or amount * 100 != (amount * 100).to_integral_value():
+        return ("bad", f"{raw!r} is not an amount in whole cents")
+    cents = int(amount * 100)
+    if not -(2**63) <= cents <= 2**63 - 1:
+        return ("bad", f"{raw!r} is too large")
+    return cents
+
+
+@given(st.one_of(st.floats(), st.integers(-10**12, 10**12).map(lambda c: c / 100),
+                 st.sampled_from([0.0, -0.0, 0.5, -0.25, 12.0, 1e16, 1.5e-05, 9.2e16,
+                                  92233720368547758.07, 1234.565])))
+def test_parse_money_float_fast_path_matches_decimal_arithmetic(raw: float) -> None:
+    assert outcome(parse_money, raw) == plain_money_of_float(raw)
+
+
+VALUES = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.text(),
+                   st.lists(st.text(), max_size=3))
+
+
+@given(VALUES)
+def test_canonical_value_is_canonical_json(value: Any) -> None:
+    assert canonical_value(value) == canonical_json(value)
+
+
+@given(st.integers(1, 2**53), st.text(), st.text(), st.text(), st.text(),
+       st.dictionaries(st.text(), st.tuples(VALUES, VALUES).map(list), max_size=4),
+       st.one_of(st.none(), st.text()), st.text())
+def test_canonical_entry_is_canonical_json_of_the_entry(
+        entry_id: int, user: str, kind: str, key: str, action: str,
+        changes: dict[str, list[Any]], reason: str | None, prev: str) -> None:
+    at = "2026-11-21T18:30:00Z"
+    entry = {"id": entry_id, "at": at, "user": user, "kind": kind, "key": key,
+             "action": action, "changes": changes, "reason": reason, "prev": prev}
+    assert canonical_entry(entry_id, at, user, kind, key, action, canonical_json(changes),
+                           reason, prev) == canonical_json(entry)
+
+
+def _nonempty(record: Record | None) -> Record | None:
+    return None if record is None else {k: v for k, v in record.items() if v is not None}
+
+
+def test_put_many_history_is_the_plain_diff_and_chain(reg: Register) -> None:
+    with reg.transaction() as tx:
+        tx.put(DELEGATIONS, {"delegation_id": "D1", "type": "contract", "project": "P"})
+        tx.put(EXEMPTIONS, {"exemption_id": "E1", "project": "P"})
+    first = [{"request_number": f"R{n:03d}", "request_date": "2026-03-07",
+              "order_type": "new", "contractor": "AT&T", "description": f"Line \"{n}\" é",
+              "quantity": n, "monthly_cost": n * 150, "delegation_required": n % 2 == 0,
+              "delegation_id": "D1" if n % 3 else None, "exemption_id": "E1" if n % 5 else None}
+             for n in range(100)]  # > 64: the import path
+    second = [dict(r, quantity=r["quantity"] + (n % 2), status="approved" if n % 4 else None,
+                   delegation_required=None if n % 7 == 0 else r["delegation_required"],
+                   city="Fresno" if n % 3 == 0 else None)
+              for n, r in enumerate(first)]
+    second.append({"request_number": "R999", "request_date": "2026-03-08",
+                   "order_type": "move", "contractor": "Lumen", "extra": "not a field"})
+    expected: list[dict[str, list[Any]]] = []
+    before: dict[str, Record] = {}
+    for batch in (first, second):
+        for rec in batch:
+            key = str(rec["request_number"])
+            old = before.get(key)
+            new = dict(old or {f.name: f.default for f in ORDERS.fields})
+            new.update(rec)
+            change = diff(_nonempty(old), _nonempty(new))
+            if change:
+                expected.append(change)
+            before[key] = new
+        with reg.transaction("test") as tx:
+            tx.put_many(ORDERS, batch)
+    entries = reg.history(ORDERS.name)
+    assert [e["changes"] for e in entries] == expected
+    for e in reg.history():
+        assert e["hash"] == entry_hash(e)
+    findings, _ = verify(reg)
+    assert [f for f in findings if f.key != "R999"] == []  # its "extra" is history only
+    stored = {r["request_number"]: r for r in reg.records(ORDERS)}
+    for key, rec in before.items():
+        assert {k: v for k, v in rec.items() if k != "extra"} == stored[key]
+
+
+def test_history_at_follows_the_clock_second_by_second(reg: Register) -> None:
+    times = iter([dt.datetime(2026, 11, 21, 18, 30, 0, 900_000, tzinfo=dt.UTC),
+                  dt.datetime(2026, 11, 21, 18, 30, 0, 999_999, tzinfo=dt.UTC),
+                  dt.datetime(2026, 11, 21, 18, 30, 1, tzinfo=dt.UTC),
+                  dt.datetime(2026, 11, 21, 10, 30, 1,
+                              tzinfo=dt.timezone(dt.timedelta(hours=-8)))])
+    reg.clock = lambda: next(times)
+    with reg.transaction() as tx:
+        for n in range(4):
+            tx.put(DELEGATIONS, {"delegation_id": f"D{n}", "type": "general", "project": "P"})
+    ats = [e["at"] for e in reg.history(DELEGATIONS.name)]
+    assert ats == ["2026-11-21T18:30:00Z", "2026-11-21T18:30:00Z", "2026-11-21T18:30:01Z",
+                   "2026-11-21T18:30:01Z"]

@@ -1,0 +1,311 @@
+"""Request packets: the PDF letter for an exemption or delegation request, read back with
+pypdf (its text, metadata and pages), byte for byte the same for the same data, and
+rendered by pdftoppm. Completeness itself is tested in test_requests.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from calnet_desk.exchange.packet import cost_items, long_date
+from calnet_desk.policy.ipr import make_input, save_calculation
+from calnet_desk.policy.rules import load_rules
+from calnet_desk.records import KINDS, Record
+from calnet_desk.store import Register
+from calnet_desk.store import documents as docs
+
+EXEMPTIONS, DELEGATIONS, PEOPLE = KINDS["exemptions"], KINDS["delegations"], KINDS["people"]
+AGENCY = "Department of Testing — Región Norte"
+MISSING = "MISSING — required by STMM 501.0"
+ALL = ["sla", "network-support", "diversity", "survivability", "recoverability",
+       "scalability"]
+
+
+def exemption(**extra: Any) -> Record:
+    record: Record = {
+        "exemption_id": "EX-IPR", "project": "Ethernet transport to the Eureka office",
+        "services": ["Ethernet private line 1 Gbps"],
+        "service_locations": "2 x 1 Gbps, 409 K Street, Eureka, CA 95501",
+        "reason": "ipr", "calnet_gap": "An Individual Price Reduction: 20 % below CALNET.",
+        "consequences": "The agency pays 20 % more.", "provider": "Coastline Fiber Inc.",
+        "provider_documents": "Quote Q-2291 and master agreement",
+        "contract_length_months": 36, "contract_terms": "Monthly service, net 30",
+        "early_termination": "Two months' charges", "extensions": "Two one-year options",
+        "total_cost": 8_000_000, "cost_by_item": "Installation $4,800; service "
+                                                 "$2,088.89/month x 36 months",
+        "sla_rights_remedies": "99.9 % availability; credits of 10 % per hour down",
+        "ipr_documentation": "IPR worksheet with the comparability checklist",
+        "signer": "María Núñez-Patel", "signer_title": "Chief Information Officer",
+        "submitted_on": "2026-03-03", "decision": "pending"}
+    record.update(extra)
+    return record
+
+
+@pytest.fixture
+def register(tmp_path: Path, clock: Any) -> Path:
+    """Two exemptions (one complete with a saved IPR and two documents, one missing
+    elements), a general delegation, and an active CATR; history at a fixed time."""
+    root = tmp_path / "reg"
+    with Register.create(root, agency=AGENCY, agency_class="non-exempt-state",
+                         billing_code="TST-0042", clock=clock) as reg:
+        with reg.transaction() as tx:
+            tx.put(PEOPLE, {"person_id": "P-1", "name": "María Núñez", "role": "catr",
+                            "active": True, "email": "maria.nunez@example.ca.gov",
+                            "phone": "916-555-0100"})
+            tx.put(PEOPLE, {"person_id": "P-0", "name": "Former Catr", "role": "catr",
+                            "active": False})
+            tx.put(EXEMPTIONS, exemption())
+            tx.put(EXEMPTIONS, exemption(
+                exemption_id="EX-GAP", reason="feature-gap", ipr_documentation=None,
+                service_locations="The Sacramento headquarters", consequences=None,
+                signer_title=None, project="Satellite link for the Alturas field office"))
+            tx.put(DELEGATIONS, {
+                "delegation_id": "GD-1", "type": "general", "project": "PBX replacement",
+                "scope": "Headquarters PBX", "purpose": "End of support",
+                "activities": ["installation", "operation and maintenance"],
+                "locations": "1416 9th Street, Sacramento", "timeframe_end": "2027-06-30",
+                "products_equipment": "Hybrid IP PBX, 600 handsets",
+                "staff_qualifications": "Two certified engineers, ten years each",
+                "justification": "CALNET offers no premise PBX",
+                "consequences_if_denied": "Outage risk", "signer": "R. Patel",
+                "signer_title": "CIO", "decision": "pending"})
+        for name, content in (("Quote Q-2291.pdf", b"%PDF-1.4 quote " * 100),
+                              ("IPR worksheet.xlsx", b"PK worksheet")):
+            sha, size = docs.store_bytes(reg.paths, content)
+            with reg.transaction() as tx:
+                docs.add_document(tx, sha, name, size)
+                docs.link(tx, sha, EXEMPTIONS, "EX-IPR")
+        save_calculation(reg, "EX-IPR", make_input(load_rules(), 10_000_000, 8_000_000, 36,
+                                                   ALL, True))
+    return root
+
+
+def packet(run_cli: Any, register: Path, kind: str, key: str, name: str = "p.pdf"
+           ) -> tuple[Path, Any]:
+    target = register.parent / name
+    r = run_cli("--data-dir", str(register), "request-packet", kind, key, "-o", str(target))
+    assert r.code == 0, r
+    return target, r
+
+
+def text_of(path: Path) -> str:
+    """The packet's text, whitespace collapsed (lines wrap where the layout says)."""
+    reader = PdfReader(path)
+    return " ".join(" ".join(page.extract_text() or "" for page in reader.pages).split())
+
+
+# --- content ------------------------------------------------------------------------------
+
+
+def test_a_complete_exemption_packet(run_cli: Any, register: Path) -> None:
+    path, r = packet(run_cli, register, "exemptions", "EX-IPR")
+    assert "every element given" in r.out
+    text = text_of(path)
+    # Letterhead (the inactive CATR left out), date, addressee per the rule set, subject.
+    for expected in (AGENCY, "Billing code TST-0042",
+                     "CATR: María Núñez · maria.nunez@example.ca.gov · 916-555-0100",
+                     "March 3, 2026", "CALNET Program Statewide Telecommunications and Network "
+                     "Division California Department of Technology",
+                     "Subject: Request for exemption from CALNET — EX-IPR, Ethernet transport "
+                     "to the Eureka office", "Dear CALNET Program:",
+                     "Complete: all 14 elements STMM 501.0 asks for are given."):
+        assert expected in text, expected
+    assert "Former Catr" not in text and "MISSING" not in text
+    # Every element, in the rule set's order, with the record's data.
+    labels = [e["label"] for e in load_rules().requests["exemptions"]["elements"]]
+    positions = [text.find(f"{n}. {label}") for n, label in enumerate(labels, start=1)]
+    assert -1 not in positions, list(zip(labels, positions, strict=True))
+    assert positions == sorted(positions)
+    for value in ("2 x 1 Gbps, 409 K Street, Eureka, CA 95501", "Coastline Fiber Inc.",
+                  "Quote Q-2291 and master agreement", "Two one-year options",
+                  "$80,000.00", "Average per month $2,222.22 over 36 months"):
+        assert value in text, value
+    assert "Not applicable: only when the request mentions an FSR" in text
+    # Cost by item as a table, and the saved IPR calculation.
+    assert "Contract item Cost Installation $4,800 Service $2,088.89/month x 36 months" in text
+    for row in ("Saved IPR calculation (STMM 501.0)", "CALNET cost (total over the term) "
+                "$100,000.00", "Alternative cost (same term) $80,000.00",
+                "Saving $20,000.00 (20.00 %)", "Alternative ÷ CALNET 0.8000",
+                "Term 36 months", "Comparable SLAs shown", "Comparable scalability shown",
+                "Statewide network not unduly affected attested",
+                "Meets the IPR guide (advisory) yes", "about 20 %"):
+        assert row in text, row
+    # Signature block for the AIO/CIO.
+    assert ("María Núñez-Patel Chief Information Officer " + AGENCY) in text
+    assert "Agency Information Officer / Chief Information Officer, or equivalent " \
+           "(STMM 501.0)" in text
+    assert re.search(r"Page 1 of \d", text)
+
+
+def test_missing_elements_are_marked_plainly(run_cli: Any, register: Path) -> None:
+    path, r = packet(run_cli, register, "exemption", "EX-GAP")
+    assert r.out.endswith("3 element(s) marked MISSING: services-quantity-type-location, "
+                          "consequences, signer-aio-cio\n")
+    text = text_of(path)
+    assert "Incomplete: 3 of 13 required elements are missing" in text
+    assert text.count(MISSING) == 3
+    for label, problem, next_label in (
+            ("The services with quantity, type and location, street address included",
+             "Quantities, types and street addresses: does not give a street address",
+             "3. The technical or financial reason"),
+            ("The consequences if the exemption is not granted",
+             "Consequences if not granted: not given", "6. The contract length and terms"),
+            ("Signed by the AIO/CIO or equivalent (name and title)",
+             "Signer title: not given", "Please direct questions")):
+        start = text.index(label)
+        marker = text.index(MISSING, start)
+        assert marker < text.index(next_label, start)
+        assert text.index(problem, start) < text.index(next_label, start)
+    assert "Not applicable: only when the reason is ipr" in text
+    assert "Title — MISSING, required by STMM 501.0" in text  # the signature block too
+    assert "Saved IPR calculation" not in text
+
+
+def test_documents_are_listed_with_name_size_and_sha256(run_cli: Any, register: Path) -> None:
+    path, _ = packet(run_cli, register, "exemptions", "EX-IPR")
+    text = text_of(path)
+    with Register.open(register) as reg:
+        linked = docs.documents_of(reg, EXEMPTIONS, "EX-IPR")
+    assert len(linked) == 2
+    assert "Enclosures: documents on file" in text
+    for d in linked:
+        assert d.sha256 in text
+        assert f"{d.name} {d.size:,} bytes, added 11/21/2026" in text
+    no_docs, _ = packet(run_cli, register, "exemptions", "EX-GAP", "gap.pdf")
+    assert "No documents are linked to this request" in text_of(no_docs)
+
+
+def test_a_delegation_packet(run_cli: Any, register: Path) -> None:
+    path, r = packet(run_cli, register, "delegation", "GD-1")
+    assert "every element given" in r.out
+    text = text_of(path)
+    assert "Subject: Request for a general delegation — GD-1, PBX replacement" in text
+    assert "Complete: all 8 elements STMM 3-502.0 asks for are given." in text
+    assert "8. Signed by the CIO or equivalent (name and title)" in text
+    assert "Activities installation; operation and maintenance" in text  # additional info
+    assert "Timeframe end 06/30/2027" in text
+    assert "Chief Information Officer, or equivalent (STMM 3-502.0)" in text
+    assert "Saved IPR calculation" not in text and "Contract item" not in text
+
+
+def test_an_ipr_exemption_without_a_saved_calculation_says_so(run_cli: Any,
+                                                               register: Path) -> None:
+    assert run_cli("--data-dir", str(register), "delete", "exemptions", "EX-IPR").code == 0
+    with Register.open(register, write=True) as reg, reg.transaction() as tx:
+        tx.put(EXEMPTIONS, exemption())
+    path, _ = packet(run_cli, register, "exemptions", "EX-IPR")
+    assert "No IPR calculation is saved with this request" in text_of(path)
+
+
+# --- the file -----------------------------------------------------------------------------
+
+
+def test_metadata_language_fonts_and_us_letter(run_cli: Any, register: Path,
+                                               clock: Any) -> None:
+    path, _ = packet(run_cli, register, "exemptions", "EX-IPR")
+    reader = PdfReader(path)
+    meta = reader.metadata
+    assert meta is not None
+    assert meta.title == "Exemption request EX-IPR: Ethernet transport to the Eureka office"
+    assert meta.subject == "Request for exemption from CALNET (STMM 501.0)"
+    assert meta.author == AGENCY
+    assert meta.creator is not None and meta.creator.startswith("CALNET Desk")
+    assert meta.creation_date == clock.now  # the newest history entry behind the packet
+    assert reader.trailer["/Root"]["/Lang"] == "en-US"
+    assert len(reader.pages) >= 2
+    for page in reader.pages:
+        assert (float(page.mediabox.width), float(page.mediabox.height)) == (612, 792)
+    raw = path.read_bytes()
+    assert b"/FontFile2" in raw  # the TrueType font is embedded: real, searchable text
+    assert b"/Helvetica" not in raw and b"/Times" not in raw
+
+
+def test_the_same_data_gives_the_same_bytes(run_cli: Any, register: Path,
+                                            clock: Any) -> None:
+    first, _ = packet(run_cli, register, "exemptions", "EX-IPR", "first.pdf")
+    second, _ = packet(run_cli, register, "exemptions", "EX-IPR", "second.pdf")
+    assert first.read_bytes() == second.read_bytes()
+    # Changes elsewhere in the register do not touch it …
+    clock.now += dt.timedelta(days=3)
+    with Register.open(register, write=True, clock=clock) as reg, reg.transaction() as tx:
+        tx.put(EXEMPTIONS, exemption(exemption_id="EX-OTHER"))
+    third, _ = packet(run_cli, register, "exemptions", "EX-IPR", "third.pdf")
+    assert third.read_bytes() == first.read_bytes()
+    # … a change to the request does, and its time becomes the creation date.
+    with Register.open(register, write=True, clock=clock) as reg, reg.transaction() as tx:
+        tx.put(EXEMPTIONS, exemption(extensions="One two-year option"))
+    fourth, _ = packet(run_cli, register, "exemptions", "EX-IPR", "fourth.pdf")
+    assert fourth.read_bytes() != first.read_bytes()
+    assert PdfReader(fourth).metadata.creation_date == clock.now  # type: ignore[union-attr]
+
+
+def test_written_atomically_over_an_older_file(run_cli: Any, register: Path) -> None:
+    target = register.parent / "packet.pdf"
+    target.write_bytes(b"an older packet")
+    path, _ = packet(run_cli, register, "exemptions", "EX-IPR", "packet.pdf")
+    assert path.read_bytes().startswith(b"%PDF-")
+    assert sorted(p.name for p in register.parent.iterdir() if p.is_file()) == ["packet.pdf"]
+
+
+# --- exit codes ---------------------------------------------------------------------------
+
+
+def test_not_found_and_no_register_exit_1(run_cli: Any, register: Path, tmp_path: Path
+                                          ) -> None:
+    out = tmp_path / "x.pdf"
+    r = run_cli("--data-dir", str(register), "request-packet", "exemptions", "EX-NOPE",
+                "-o", str(out))
+    assert r.code == 1 and "no exemption EX-NOPE in the register" in r.err
+    r = run_cli("--data-dir", str(tmp_path / "none"), "request-packet", "exemptions", "EX-1",
+                "-o", str(out))
+    assert r.code == 1
+    r = run_cli("--data-dir", str(register), "request-packet", "exemptions", "EX-IPR",
+                "-o", str(tmp_path / "no-such-folder" / "x.pdf"))
+    assert r.code == 1 and "not a folder" in r.err
+    assert not out.exists()
+
+
+def test_bad_usage_exits_2(run_cli: Any, register: Path, tmp_path: Path) -> None:
+    d = str(register)
+    assert run_cli("--data-dir", d, "request-packet", "orders", "HO-1", "-o",
+                   str(tmp_path / "x.pdf")).code == 2
+    assert run_cli("--data-dir", d, "request-packet", "exemptions", "EX-IPR").code == 2
+
+
+# --- rendering ----------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None,
+                    reason="pdftoppm (poppler-utils) is not installed; .ci/run installs it")
+def test_pdftoppm_renders_every_page(run_cli: Any, register: Path, tmp_path: Path) -> None:
+    path, _ = packet(run_cli, register, "exemptions", "EX-GAP")
+    pages = len(PdfReader(path).pages)
+    done = subprocess.run(["pdftoppm", "-png", "-r", "30", str(path), str(tmp_path / "page")],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    images = sorted(tmp_path.glob("page-*.png"))
+    assert len(images) == pages
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in images)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def test_cost_items_split_free_text_into_rows() -> None:
+    assert cost_items("Installation $12,000; service $1,500/month x 36 months") == [
+        ("Installation", "$12,000"), ("Service", "$1,500/month x 36 months")]
+    assert cost_items("Router: $2,000.50\nSupport (no charge)\n\n") == [
+        ("Router", "$2,000.50"), ("Support (no charge)", "")]
+    assert cost_items("") == []
+
+
+def test_long_date() -> None:
+    assert long_date(dt.date(2026, 3, 3)) == "March 3, 2026"
