@@ -393,3 +393,20 @@ def test_the_error_hook_shows_a_dialog_with_details(qtbot: Any,
     finally:
         sys.excepthook = old
     assert shown and "boom" in shown[0][0] and "Traceback" in shown[0][1]
+
+
+def test_smoke_test_fails_on_a_damaged_register(tmp_path: Path) -> None:
+    root = tmp_path / "damaged"
+    reg = demo.create_demo(root, orders=30)
+    reg.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    reg.close()
+    data = bytearray((root / "register.sqlite3").read_bytes())
+    for i in range(4096 * 3, len(data), 5):  # leave the header and schema pages readable
+        data[i] = (data[i] + 77) % 256
+    (root / "register.sqlite3").write_bytes(bytes(data))
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    r = subprocess.run([sys.executable, "-m", "ui.app", "--data-dir", str(root),
+                        "--smoke-test"], env=env, capture_output=True, text=True,
+                       timeout=120, check=False)
+    assert r.returncode == 1
+    assert "damaged" in r.stderr or "malformed" in r.stderr

@@ -93,22 +93,36 @@ def smoke_test(root: Path) -> int:
 
     app = make_app()
     try:
-        session = Session(root, read_only=True)
+        # quick_check runs beside the window's construction, not before it
+        session = Session(root, read_only=True, check=False)
         window = MainWindow(session, Settings(root / ".smoke-settings.ini"))
     except Exception as e:
         sys.stderr.write(f"calnet-desk: {e}\n")
         return 1
     outcome: list[int] = []
+    waiting = {"page", "check"}
 
-    def done() -> None:
-        outcome.append(0)
-        app.quit()
+    def done(part: str = "page") -> None:
+        waiting.discard(part)
+        if not waiting and not outcome:
+            outcome.append(0)
+            app.quit()
+
+    def checked(problem: str | None) -> None:
+        if problem:
+            failed(f"the register database is damaged ({problem}); open CALNET Desk or run "
+                   "`calnet-desk-cli verify` for the way out", "")
+        else:
+            done("check")
 
     def failed(message: str, details: str) -> None:
+        if outcome:
+            return
         sys.stderr.write(f"calnet-desk: {message}\n")
         outcome.append(1)
         app.quit()
 
+    session.check_async(checked)
     window.dashboard.populated.connect(done)
     window.show()
     session.refresh_overview(failed, with_findings=False)  # the first page, not the rest

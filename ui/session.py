@@ -80,16 +80,17 @@ class Session(QObject):
 
     def __init__(self, root: Path, read_only: bool = False,
                  today: Callable[[], dt.date] = dt.date.today,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, check: bool = True) -> None:
         super().__init__(parent)
         self.root = root
         self.today = today
-        self.reader = Register.open(root, write=False)
+        # check=False: the caller runs the integrity check itself (see check_async)
+        self.reader = Register.open(root, write=False, check=check)
         self.read_only = read_only
         self.writer: Writer | None = None
         self.overview: Overview | None = None
         self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)
+        self.pool.setMaxThreadCount(2)
         self._relay = _Relay(self)
         self._relay.done.connect(self._task_done)
         self._relay.failed.connect(self._task_failed)
@@ -127,6 +128,13 @@ class Session(QObject):
         _, on_error = self._tasks.pop(task_id, (None, None))
         if on_error and not self.closed:
             on_error(message, details)
+
+    def check_async(self, on_done: Callable[[str | None], None]) -> None:
+        """SQLite's quick_check on a background connection: None when sound."""
+        from calnet_desk.store.register import quick_check
+
+        self.read_async(lambda reg: quick_check(reg.conn), on_done,
+                        lambda message, details: on_done(message))
 
     def refresh_overview(self, on_error: Callable[[str, str], None] | None = None,
                          with_findings: bool = True) -> None:

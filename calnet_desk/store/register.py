@@ -9,8 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from ..paths import RegisterPaths
 from ..records import AGENCY_FIELDS, KINDS, Field, Kind, Record, Value
 from ..values import from_db, to_db
@@ -107,7 +105,8 @@ def _connect(path: Path, *, readonly: bool, wal: bool = True) -> sqlite3.Connect
     return conn
 
 
-def _quick_check(conn: sqlite3.Connection) -> str | None:
+def quick_check(conn: sqlite3.Connection) -> str | None:
+    """SQLite's quick_check: None when sound, else what it found."""
     result = [str(r[0]) for r in conn.execute("PRAGMA quick_check")]
     return None if result == ["ok"] else "; ".join(result[:5])
 
@@ -149,7 +148,7 @@ class Register:
                  lock: WriterLock | None, clock: Clock, user: str) -> None:
         self.paths = paths
         self.conn = conn
-        self.db = sqlite_utils.Database(conn, execute_plugins=False)
+        self._db: Any = None
         self.writable = writable
         self.lock = lock
         self.clock = clock
@@ -214,7 +213,7 @@ class Register:
             try:
                 conn = _connect(paths.database, readonly=not write, wal=not location.shared)
                 # check=False: a second connection of a process that checked already
-                problem = _quick_check(conn) if check else None
+                problem = quick_check(conn) if check else None
             except sqlite3.DatabaseError as e:
                 conn, problem = None, str(e)
             if problem is not None:
@@ -254,11 +253,26 @@ class Register:
         if app_id != schema.APPLICATION_ID:
             raise NotARegister(f"{self.paths.database} is not a CALNET Desk register")
 
+    @property
+    def db(self) -> Any:
+        """sqlite-utils' view of the connection, made when first needed (migrations)."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn, execute_plugins=False)
+        return self._db
+
     def applied_migrations(self) -> list[str]:
-        return [m.name for m in schema.migrations.applied(self.db)]
+        try:
+            rows = self.conn.execute("SELECT name FROM _sqlite_migrations WHERE "
+                                     "migration_set = ? ORDER BY id", (schema.MIGRATION_SET,))
+            return [r[0] for r in rows]
+        except sqlite3.OperationalError:  # no migration has run yet
+            return []
 
     def _check_schema(self) -> None:
-        known = {m.name for m in schema.migrations._migrations}
+        known_order = schema.known_migration_names()
+        known = set(known_order)
         unknown = [n for n in self.applied_migrations() if n not in known]
         if unknown and self.writable:
             raise TooNew(
@@ -266,7 +280,8 @@ class Register:
                 f"{', '.join(unknown)} are unknown to this version); it was not changed. "
                 "Install the newer version, or open the register read-only."
             )
-        pending = schema.migrations.pending(self.db)
+        applied = set(self.applied_migrations())
+        pending = [n for n in known_order if n not in applied]
         if pending and not unknown:
             if not self.writable:
                 raise NeedsUpgrade(

@@ -10,9 +10,8 @@ every migration (a ``table.transform()`` drops a table's triggers).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
-
-from sqlite_utils import Migrations
 
 from ..records import KINDS
 
@@ -20,7 +19,37 @@ APPLICATION_ID = 0x434C4E44  # "CLND": marks a file as a CALNET Desk register
 MIGRATION_SET = "calnet-desk"
 WRITER_FUNCTION = "calnet_desk_writing"
 
-migrations = Migrations(MIGRATION_SET)
+# (name, function) in order. sqlite-utils' Migrations is built from this list when first
+# needed (module __getattr__ below): opening a register that is up to date never imports it.
+MIGRATIONS: list[tuple[str, Callable[[Any], None]]] = []
+
+
+def migration(name: str) -> Callable[[Callable[[Any], None]], Callable[[Any], None]]:
+    def register(fn: Callable[[Any], None]) -> Callable[[Any], None]:
+        MIGRATIONS.append((name, fn))
+        return fn
+
+    return register
+
+
+def __getattr__(name: str) -> Any:
+    if name == "migrations":
+        from sqlite_utils import Migrations
+
+        built = Migrations(MIGRATION_SET)
+        for migration_name, fn in MIGRATIONS:
+            built(name=migration_name)(fn)
+        globals()["migrations"] = built
+        return built
+    raise AttributeError(name)
+
+
+def known_migration_names() -> list[str]:
+    """This version's migrations, in order (a test may have replaced the set)."""
+    built = globals().get("migrations")
+    if built is not None:
+        return [m.name for m in built._migrations]
+    return [n for n, _ in MIGRATIONS]
 
 SCHEMA_0001 = """
 CREATE TABLE agency (
@@ -277,7 +306,7 @@ def rebuild_search_index(db: Any) -> None:
             f"'{kind}', {key}, {_body(table, cols)} FROM {table}")
 
 
-@migrations(name="0001_initial")
+@migration("0001_initial")
 def m0001_initial(db: Any) -> None:
     for statement in SCHEMA_0001.split(";"):
         if statement.strip():
@@ -285,7 +314,7 @@ def m0001_initial(db: Any) -> None:
     install_triggers(db)
 
 
-@migrations(name="0002_documents_and_search")
+@migration("0002_documents_and_search")
 def m0002_documents_and_search(db: Any) -> None:
     for statement in SCHEMA_0002.split(";"):
         if statement.strip():
@@ -313,7 +342,7 @@ CREATE TABLE reminder_ladders (
 """
 
 
-@migrations(name="0003_deadline_marks_and_ladders")
+@migration("0003_deadline_marks_and_ladders")
 def m0003_deadline_marks_and_ladders(db: Any) -> None:
     for statement in SCHEMA_0003.split(";"):
         if statement.strip():
@@ -336,7 +365,7 @@ CREATE TABLE ipr_calculations (
 """
 
 
-@migrations(name="0004_ipr_calculations")
+@migration("0004_ipr_calculations")
 def m0004_ipr_calculations(db: Any) -> None:
     for statement in SCHEMA_0004.split(";"):
         if statement.strip():
