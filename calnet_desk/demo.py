@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .deadlines import add_months
 from .records import (
     DELEGATIONS,
     EXEMPTIONS,
@@ -422,18 +423,6 @@ def _services(r: Record) -> list[str]:
 
 def _clamp(n: int, lo: int, hi: int) -> int:
     return max(lo, min(hi, n))
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """day + months, clamped to the month's last day."""
-    y, m = divmod(day.month - 1 + months, 12)
-    year, month = day.year + y, m + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, d)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 class _Generator:
