@@ -523,7 +523,9 @@ def cmd_rules(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) ->
                      "sources": list(rules.sources),
                      "rules": [r.as_dict() for r in rules.rules.values()],
                      "deadlines": [{"kind": k, **v} for k, v in rules.deadlines.items()],
-                     "procurement": rules.procurement, "aliases": rules.aliases}, out)
+                     "procurement": rules.procurement, "aliases": rules.aliases,
+                     "requests": rules.requests,
+                     "findings": [{"code": k, **v} for k, v in rules.findings.items()]}, out)
         return OK
     out.write(f"{rules.name} ({', '.join(rules.sources)})\n\n")
     for r in rules.rules.values():
@@ -538,6 +540,15 @@ def cmd_rules(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) ->
         when = "; ".join(f"{k}={'|'.join(v)}" for k, v in case.get("when", {}).items())
         out.write(f"{case['case']}: {when} -> {', '.join(case['requirements'])}  "
                   f"[{', '.join(case['citations'])}]\n")
+    for kind in ("exemptions", "delegations"):
+        spec = rules.requests.get(kind, {})
+        if spec:
+            out.write(f"\nRequest elements: {kind}  [{spec.get('citation', '')}]\n")
+            for e in spec.get("elements", []):
+                out.write(f"{e['code']}: {e['label']}  [{e['citation']}]\n")
+    out.write("\nFindings\n")
+    for code, f in rules.findings.items():
+        out.write(f"{code} ({f.get('severity', '')})  [{f.get('citation', '')}]\n")
     out.write("\nContractor aliases\n")
     for alias, name in sorted(rules.aliases.items()):
         out.write(f"{alias} -> {name}\n")

@@ -77,8 +77,13 @@ def test_rules_cli(run_cli: Any) -> None:
     assert ids["ato-exclusive-term-months"]["citation"] == "STMM 400.1"
     assert {d["kind"] for d in data["deadlines"]} >= {"ato-exclusive-term-end",
                                                       "contract-end"}
+    assert {f["code"] for f in data["findings"]} >= {"no-active-catr",
+                                                     "exemption-request-incomplete"}
+    codes = [e["code"] for e in data["requests"]["exemptions"]["elements"]]
+    assert codes[0] == "project" and "signer-aio-cio" in codes
     text = run_cli("rules").out
     assert "ato-exclusive-term-months: 24 months  [STMM 400.1, STMM 501.0]" in text
+    assert "Request elements: delegations  [STMM 3-502.0]" in text
     assert "CenturyLink -> Lumen" in text
 
 
