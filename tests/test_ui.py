@@ -141,6 +141,8 @@ def test_values_shown_in_the_locale() -> None:
     assert show_money(123456, US) == "$1,234.56"
     assert readable("in-progress") == "In progress"
     assert readable("non-exempt-state") == "Non-exempt state"
+    assert readable("ato-exclusive-term-end") == "ATO exclusive term end"
+    assert readable("delegated-order-missing-form20") == "Delegated order missing Form 20"
 
 
 # --- the window -------------------------------------------------------------------------------

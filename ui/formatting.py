@@ -17,8 +17,13 @@ def readable(word: str) -> str:
                "nextgen": "CALNET NextGen", "feature-gap": "Feature gap"}
     if word in special:
         return special[word]
-    text = word.replace("-", " ").replace("_", " ")
+    words = [_WORDS.get(w, w) for w in word.replace("_", "-").split("-")]
+    text = " ".join(words)
     return text[:1].upper() + text[1:]
+
+
+_WORDS = {"ato": "ATO", "atr": "ATR", "catr": "CATR", "ipr": "IPR", "calnet": "CALNET",
+          "form20": "Form 20", "cdt": "CDT", "sla": "SLA", "fsr": "FSR"}
 
 
 def app_locale() -> QLocale:
