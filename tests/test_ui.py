@@ -412,3 +412,30 @@ def test_smoke_test_fails_on_a_damaged_register(tmp_path: Path) -> None:
                        timeout=120, check=False)
     assert r.returncode == 1
     assert "damaged" in r.stderr or "malformed" in r.stderr
+
+
+def test_export_this_view_writes_the_filtered_rows_in_order(
+        qtbot: Any, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = window.pages["orders"]
+    window.show_page("orders")
+    page.status.setCurrentIndex(page.status.findData("completed"))
+    qtbot.waitUntil(lambda: 0 < page.model.total() < 60)
+    target = tmp_path / "completed.csv"
+    monkeypatch.setattr(main_window_mod.QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(target), "CSV (*.csv)"))
+    window.export_view()
+    qtbot.waitUntil(target.exists, timeout=10000)
+    lines = target.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("request_number,request_date")
+    assert [line.split(",")[0] for line in lines[1:]] == page.model.keys
+
+
+def test_heavy_libraries_load_only_when_used() -> None:
+    code = ("import sys; from ui.app import make_app; make_app(); import ui.main_window, "
+            "ui.controller; print(sorted(m for m in ('openpyxl', 'icalendar', 'fpdf', "
+            "'bagit', 'pypdf', 'sqlite_utils') if m in sys.modules))")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                       timeout=60, check=False)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"

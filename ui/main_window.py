@@ -277,6 +277,7 @@ class MainWindow(QMainWindow):
         self.session.writer.submit(job, done, failed)
 
     def export_view(self) -> None:
+        """Write what the page shows (its filters and order) to CSV, in the background."""
         page = self.current_page()
         if not isinstance(page, RecordPage):
             QMessageBox.information(self, "Export", "Open a register page (Orders, "
@@ -286,17 +287,27 @@ class MainWindow(QMainWindow):
                                               f"{page.kind.name}.csv", "CSV (*.csv)")
         if not name:
             return
-        from calnet_desk.browse import read_rows
-        from calnet_desk.exchange.sheets import write_csv
-        from calnet_desk.values import to_cell_text
+        kind, keys, target = page.kind, list(page.model.keys), Path(name)
+        progress = QProgressDialog(f"Exporting {len(keys):,} {kind.label.lower()}…", None,
+                                   0, 0, self)
+        progress.setWindowTitle("Export")
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(400)
 
-        kind = page.kind
-        keys = page.model.keys
-        rows = read_rows(self.session.reader.conn, kind, keys)
-        write_csv(Path(name), kind.columns,
-                  ([to_cell_text(f, rows[k][f.name]) for f in kind.fields] for k in keys))
-        self.statusBar().showMessage(f"Exported {len(keys):,} {kind.label.lower()} to {name}",
-                                     10000)
+        def job(reg: Register) -> int:
+            export_keys(reg, kind, keys, target)
+            return len(keys)
+
+        def done(n: object) -> None:
+            progress.close()
+            self.statusBar().showMessage(f"Exported {n:,} {kind.label.lower()} to {target}",
+                                         10000)
+
+        def failed(message: str, details: str) -> None:
+            progress.close()
+            show_error(self, "Not exported", f"{message}; nothing was written", details)
+
+        self.session.read_async(job, done, failed)
 
     def open_document(self, sha: str) -> None:
         doc = docs.get_document(self.session.reader, sha)
@@ -333,6 +344,23 @@ class MainWindow(QMainWindow):
         self.session.close()
         self._temp.cleanup()
         super().closeEvent(event)
+
+
+def export_keys(reg: Register, kind: Any, keys: list[str], target: Path) -> None:
+    """The records with these keys, in this order, as canonical CSV (written atomically)."""
+    from calnet_desk.browse import read_rows
+    from calnet_desk.exchange.sheets import write_csv
+    from calnet_desk.values import to_cell_text
+
+    def rows() -> Any:
+        for start in range(0, len(keys), 2000):
+            block = keys[start:start + 2000]
+            found = read_rows(reg.conn, kind, block)
+            for k in block:
+                if k in found:
+                    yield [to_cell_text(f, found[k][f.name]) for f in kind.fields]
+
+    write_csv(target, kind.columns, rows())
 
 
 def _open_with_viewer(path: Path) -> None:
