@@ -276,3 +276,16 @@ def test_a_register_on_a_share_uses_a_rollback_journal_and_warns(
     listed = run_cli("--data-dir", str(root), "list", "orders")
     assert listed.code == 0 and "warning: the register in" in listed.err
     assert "network share" in listed.err
+
+
+def test_a_cancelled_backup_leaves_nothing(home: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    with Register.open(home) as reg:
+        with pytest.raises(bk.BackupCancelled):
+            bk.make_backup(reg, "manual", progress=lambda d, t: seen.append((d, t)),
+                           cancelled=lambda: True)
+        made = bk.make_backup(reg, "manual", progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(1, 1)]
+    assert [b.path for b in bk.list_backups(home / "backups") if b.reason == "manual"] == [
+        made.path]
+    assert not any(p.name.endswith(".partial") for p in (home / "backups").iterdir())

@@ -439,3 +439,57 @@ def test_heavy_libraries_load_only_when_used() -> None:
                        timeout=60, check=False)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+def _orders_csv(path: Path, n: int, bad_row: int | None = None) -> Path:
+    lines = ["request_number,request_date,order_type,contractor,status"]
+    for i in range(n):
+        date = "2026-13-01" if i == bad_row else "2026-01-02"
+        lines.append(f"IMP-{i:05d},{date},new,AT&T,draft")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_import_from_the_window_with_progress(qtbot: Any, window: MainWindow,
+                                              tmp_path: Path) -> None:
+    src = _orders_csv(tmp_path / "new-orders.csv", 30)
+    with qtbot.waitSignal(window.session.changed, timeout=20000):
+        window.import_spreadsheet(src, "orders")
+    qtbot.waitUntil(lambda: window.nav.item(1).text() == "Orders (STD. 20) · 90")
+
+
+def test_a_bad_import_names_the_cells_and_writes_nothing(
+        qtbot: Any, window: MainWindow, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(main_window_mod, "show_error",
+                        lambda parent, title, message, details="": shown.append(
+                            (message, details)))
+    src = _orders_csv(tmp_path / "bad.csv", 10, bad_row=4)
+    window.import_spreadsheet(src, "orders")
+    qtbot.waitUntil(lambda: bool(shown), timeout=20000)
+    assert "nothing was imported" in shown[0][0]
+    assert "bad.csv:6:request_date" in shown[0][1]
+    assert window.nav.item(1).text() == "Orders (STD. 20) · 60"
+
+
+def test_cancelling_an_import_rolls_it_back(qtbot: Any, window: MainWindow, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(main_window_mod, "show_error",
+                        lambda parent, title, message, details="": shown.append(message))
+    src = _orders_csv(tmp_path / "big.csv", 3000)
+    window.import_spreadsheet(src, "orders")
+    # what its Cancel button does
+    window._last_progress.canceled.emit()  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: bool(shown), timeout=20000)
+    assert "cancelled" in shown[0]
+    with Register.open(window.session.root) as reg:
+        assert reg.count(ORDERS) == 60
+
+
+def test_backup_from_the_window(qtbot: Any, window: MainWindow) -> None:
+    window.backup_now()
+    qtbot.waitUntil(lambda: "Backed up to" in window.statusBar().currentMessage(),
+                    timeout=20000)
+    assert any(window.session.root.joinpath("backups").glob("*-manual"))

@@ -129,6 +129,8 @@ class MainWindow(QMainWindow):
         self._action("Open &demo register", self.open_demo.emit, None, file_menu)
         file_menu.addSeparator()
         self.backup_action = self._action("&Back up now", self.backup_now, None, file_menu)
+        self._action("&Import a spreadsheet…", lambda: self.import_spreadsheet(), "Ctrl+I",
+                     file_menu)
         self._action("E&xport this view as CSV…", self.export_view, None, file_menu)
         file_menu.addSeparator()
         self._action("E&xit", self.close, QKeySequence.StandardKey.Quit, file_menu)
@@ -252,29 +254,100 @@ class MainWindow(QMainWindow):
             job, lambda _: self.session.changed.emit(kind_name, key),
             lambda message, details: show_error(self, "Not deleted", message, details))
 
+    def _long_job(self, title: str, label: str, job: Any, on_done: Callable[[Any], None],
+                  failure_title: str) -> None:
+        """Run a write job on the worker with a progress dialog whose Cancel really cancels
+        (the job sees the flag, its transaction rolls back)."""
+        if self.session.writer is None or self.session.read_only:
+            QMessageBox.information(self, "Read-only", "This register is open read-only.")
+            return
+        progress = QProgressDialog(label, "Cancel", 0, 0, self)
+        progress.setWindowTitle(title)
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(300)
+        progress.setAutoClose(False)
+        progress.setAutoReset(False)
+        writer = self.session.writer
+
+        def report(job_id: int, done: int, total: int) -> None:
+            if ticket is not None and job_id == ticket.id:
+                progress.setMaximum(max(total, 1))
+                progress.setValue(min(done, total))
+
+        def finished(result: object) -> None:
+            writer.progress.disconnect(report)
+            progress.close()
+            on_done(result)
+
+        def failed(message: str, details: str) -> None:
+            writer.progress.disconnect(report)
+            progress.close()
+            show_error(self, failure_title, message, details)
+
+        ticket = None
+        writer.progress.connect(report)
+        ticket = writer.submit(job, finished, failed)
+        progress.canceled.connect(ticket.cancel.set)
+        self._last_progress = progress
+
     def backup_now(self) -> None:
         from calnet_desk.store.backups import make_backup
 
-        if self.session.writer is None:
-            return
-        progress = QProgressDialog("Backing up the register and its documents…", "Cancel",
-                                   0, 0, self)
-        progress.setWindowTitle("Back up")
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
-        progress.setMinimumDuration(300)
-
         def job(reg: Register, report: Any, cancelled: Any) -> str:
-            return str(make_backup(reg, "manual").path)
+            return str(make_backup(reg, "manual", progress=report, cancelled=cancelled).path)
 
-        def done(path: object) -> None:
-            progress.close()
-            self.statusBar().showMessage(f"Backed up to {path}", 10000)
+        self._long_job("Back up", "Backing up the register and its documents…", job,
+                       lambda path: self.statusBar().showMessage(f"Backed up to {path}", 10000),
+                       "Backup not made")
 
-        def failed(message: str, details: str) -> None:
-            progress.close()
-            show_error(self, "Backup failed", message, details)
+    def import_spreadsheet(self, path: Path | None = None, kind_name: str | None = None
+                           ) -> None:
+        """Import a CSV/XLSX of one record kind: all rows or none, with progress and cancel."""
+        if path is None:
+            name, _ = QFileDialog.getOpenFileName(self, "Import a spreadsheet", "",
+                                                  "Spreadsheets (*.csv *.xlsx)")
+            if not name:
+                return
+            path = Path(name)
+        if kind_name is None:
+            from PySide6.QtWidgets import QInputDialog
 
-        self.session.writer.submit(job, done, failed)
+            labels = [KINDS[k].label for k in PAGE_KINDS]
+            label, ok = QInputDialog.getItem(self, "Import", f"What does {path.name} hold?",
+                                             labels, 0, False)
+            if not ok:
+                return
+            kind_name = PAGE_KINDS[labels.index(label)]
+        kind = KINDS[kind_name]
+        source = path
+
+        def job(reg: Register, report: Any, cancelled: Any) -> Any:
+            from calnet_desk.exchange.importer import import_file
+
+            from .worker import Cancelled
+
+            def progress(done: int, total: int) -> None:
+                if cancelled():
+                    raise Cancelled()
+                report(done, total)
+
+            return import_file(reg, source, kind, progress=progress)
+
+        def done(result: Any) -> None:
+            if result.errors:
+                shown = "\n".join(result.errors[:40])
+                more = f"\n… and {len(result.errors) - 40} more" if len(result.errors) > 40 else ""
+                show_error(self, "Nothing was imported",
+                           f"{source.name}: {len(result.errors)} problem(s); nothing was "
+                           "imported. Correct the cells named below and import again.",
+                           shown + more)
+                return
+            self.statusBar().showMessage(
+                f"{source.name}: {result.inserted} added, {result.updated} updated, "
+                f"{result.unchanged} unchanged", 10000)
+            self.session.changed.emit(kind_name, "")
+
+        self._long_job("Import", f"Importing {source.name}…", job, done, "Not imported")
 
     def export_view(self) -> None:
         """Write what the page shows (its filters and order) to CSV, in the background."""

@@ -108,9 +108,16 @@ def _copy_verified(src: Path, dest: Path, sha256: str) -> None:
     os.replace(tmp, dest)
 
 
+class BackupCancelled(BackupError):
+    pass
+
+
 def make_backup(reg: Register, reason: str, folder: Path | None = None,
-                clock: Clock | None = None) -> Backup:
-    """Back the register up (database and the documents it references)."""
+                clock: Clock | None = None,
+                progress: Callable[[int, int], None] | None = None,
+                cancelled: Callable[[], bool] | None = None) -> Backup:
+    """Back the register up (database and the documents it references). Progress counts
+    documents; a cancel leaves no partial backup behind."""
     now = (clock or reg.clock)().astimezone(dt.UTC)
     root = folder or reg.paths.backups
     root.mkdir(parents=True, exist_ok=True)
@@ -133,12 +140,16 @@ def make_backup(reg: Register, reason: str, folder: Path | None = None,
             target.close()
         from .documents import document_path
 
-        for sha in shas:
+        for done, sha in enumerate(shas, start=1):
+            if cancelled and cancelled():
+                raise BackupCancelled("the backup was cancelled; nothing was kept")
             dest = root / "documents" / sha[:2] / sha
             if not dest.exists():
                 src = document_path(reg.paths, sha)
                 if src.is_file():
                     _copy_verified(src, dest, sha)
+            if progress:
+                progress(done, len(shas))
         manifest = {"created": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "reason": reason,
                     "agency": reg.agency().get("name"), "app_version": __version__,
                     "history_entries": head[0] if head else 0,
