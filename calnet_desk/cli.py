@@ -263,6 +263,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--today", type=_iso_date, metavar="YYYY-MM-DD", help="default: today")
     p.add_argument("--json", action="store_true")
 
+    p = add("export-bundle", "export an audit bundle for the CALNET Program (STMM 501.0, "
+                             "3-502.0): a BagIt bag in a zip with the records, documents, "
+                             "history and a PDF summary; the same as-of date gives the same "
+                             "bytes")
+    p.add_argument("output", type=Path, metavar="OUT.zip")
+    p.add_argument("--scope", type=_bundle_scope, default="all", metavar="SCOPE",
+                   help="all (default), exemption:KEY, delegation:KEY, ato:KEY or "
+                        "since:YYYY-MM-DD")
+    p.add_argument("--as-of", type=_iso_date, metavar="YYYY-MM-DD",
+                   help="the report date (default: today)")
+    p.add_argument("--redact", action="store_true",
+                   help="drop personal names, e-mail, phone and user names (a Public "
+                        "Records Act copy)")
+
+    p = add("verify-bundle", "check an audit bundle (zip or unzipped folder): the bag, every "
+                             "file against its manifest, the history against its chain")
+    p.add_argument("bundle", type=Path, metavar="BUNDLE")
+
+    p = add("merge-bundle", "merge an audit bundle (an ATR's register, from export-bundle) "
+                            "into the register: new records added, identical ones skipped, "
+                            "conflicts listed; all or nothing")
+    p.add_argument("bundle", type=Path, metavar="BUNDLE", help="the bundle: a zip or a folder")
+    p.add_argument("--dry-run", action="store_true", help="report what would happen; write "
+                                                          "nothing")
+    p.add_argument("--prefer", choices=("register", "bundle"), default="register",
+                   help="whose version a conflicting record keeps (default: register)")
+    p.add_argument("--allow-other-agency", action="store_true",
+                   help="merge a bundle whose Source-Organization is another agency")
+    p.add_argument("--json", action="store_true")
+
     p = add("demo", "fill a new or empty register with a generated demo agency (orders, "
                     "exemptions, delegations, ATOs, documents…); the same seed gives the same "
                     "data")
@@ -855,6 +885,79 @@ def cmd_demo(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> 
     return OK
 
 
+def _bundle_scope(text: str) -> Any:
+    from .exchange.bundle import ScopeSyntax, parse_scope
+
+    try:
+        return parse_scope(text)
+    except ScopeSyntax as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def cmd_export_bundle(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .exchange.bundle import export_bundle, parse_scope
+
+    target: Path = args.output
+    if target.is_dir():
+        raise CliError(f"{target} is a folder; give a file name, e.g. {target / 'bundle.zip'}")
+    if not target.parent.is_dir():
+        raise CliError(f"{target.parent} is not a folder; nothing was written")
+    scope = parse_scope(args.scope) if isinstance(args.scope, str) else args.scope
+    with _open(root, err, write=False) as reg:
+        try:
+            result = export_bundle(reg, target, scope, args.as_of, redact=args.redact)
+        except OSError as e:
+            raise CliError(f"{target}: {e.strerror or e}; nothing was written") from e
+    out.write(f"Wrote {target} (scope {scope.text}{', redacted' if args.redact else ''}): "
+              f"{result.records:,} record(s), {result.documents:,} document(s), "
+              f"{result.entries:,} history entries; {result.size:,} bytes\n")
+    return OK
+
+
+def cmd_verify_bundle(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .exchange.bundle import verify_bundle
+
+    problems = verify_bundle(args.bundle)
+    for problem in problems:
+        out.write(f"PROBLEM  {problem}\n")
+    if problems:
+        out.write(f"{args.bundle}: {len(problems)} problem(s); the bundle is not sound\n")
+        return PROBLEM
+    out.write(f"{args.bundle}: sound (every file matches its manifest; the history links to "
+              "its chain)\n")
+    return OK
+
+
+def cmd_merge_bundle(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .exchange.merge import merge_bundle
+
+    with _open(root, err, write=not args.dry_run) as reg:
+        result = merge_bundle(reg, args.bundle, dry_run=args.dry_run, prefer=args.prefer,
+                              allow_other_agency=args.allow_other_agency)
+    if args.json:
+        _print_json(result.as_dict(), out)
+    for problem in result.problems:
+        err.write(f"{args.bundle}: {problem}\n")
+    if result.problems:
+        err.write(f"{args.bundle}: {len(result.problems)} problem(s); nothing was merged\n")
+        return PROBLEM
+    if args.json:
+        return OK
+    added, skipped = sum(result.added.values()), sum(result.skipped.values())
+    kept = "taken from the bundle" if args.prefer == "bundle" else "kept as the register's"
+    verb = "Would merge" if args.dry_run else "Merged"
+    out.write(f"{verb} {args.bundle} (SHA-256 {result.sha256}): {added} added, {skipped} "
+              f"identical skipped, {len(result.conflicts)} conflict(s) {kept}; "
+              f"{result.documents_added} document(s) added, {result.links_added} link(s) "
+              f"added{' (dry run: nothing was written)' if args.dry_run else ''}\n")
+    for c in result.conflicts:
+        fields = "; ".join(f"{name}: register {json.dumps(a, ensure_ascii=False)}, bundle "
+                           f"{json.dumps(b, ensure_ascii=False)}"
+                           for name, (a, b) in c.fields.items())
+        out.write(f"CONFLICT {c.kind} {c.key}: {fields}\n")
+    return OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Path, TextIO, TextIO], int]] = {
     "init": cmd_init, "import": cmd_import, "export": cmd_export, "list": cmd_list,
     "show": cmd_show, "history": cmd_history, "delete": cmd_delete, "verify": cmd_verify,
@@ -866,6 +969,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path, TextIO, TextIO], int]] =
     "request-check": cmd_request_check, "findings": cmd_findings,
     "request-packet": cmd_request_packet, "ipr": cmd_ipr,
     "export-ics": cmd_export_ics,
+    "export-bundle": cmd_export_bundle, "verify-bundle": cmd_verify_bundle,
+    "merge-bundle": cmd_merge_bundle,
 }
 
 # Commands after which the once-a-day backup is taken (the work is done, output given).

@@ -10,7 +10,7 @@ from ..store import Register
 from ..values import to_cell_native, to_cell_text
 from .sheets import write_csv, write_xlsx
 
-_XLSX_FORMATS = {"money": "#,##0.00", "date": "yyyy-mm-dd", "integer": "0"}
+XLSX_FORMATS = {"money": "#,##0.00", "date": "yyyy-mm-dd", "integer": "0"}
 
 
 def export_kind(reg: Register, kind: Kind, fmt: str, out: Path) -> int:
@@ -22,7 +22,7 @@ def export_kind(reg: Register, kind: Kind, fmt: str, out: Path) -> int:
     elif fmt == "xlsx":
         write_xlsx(out, kind.name, kind.columns,
                    ([to_cell_native(f, r[f.name]) for f in fields] for r in records),
-                   [_XLSX_FORMATS.get(f.type) for f in fields])
+                   [XLSX_FORMATS.get(f.type) for f in fields])
     else:
         raise ValueError(f"unknown export format {fmt!r}")
     return len(records)

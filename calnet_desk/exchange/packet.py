@@ -226,6 +226,16 @@ def _font_paths() -> Iterator[dict[str, Path]]:
                for style, name in FONT_FILES.items()}
 
 
+@contextlib.contextmanager
+def fonts_added(pdf: Any) -> Iterator[None]:
+    """The bundled DejaVu fonts added to ``pdf`` (as FONT_FAMILY, regular and bold), their
+    files kept at hand until the block ends (make the PDF's bytes inside it)."""
+    with _font_paths() as fonts:
+        for style, path in fonts.items():
+            pdf.add_font(FONT_FAMILY, style, str(path))
+        yield
+
+
 def _subject(data: PacketData) -> str:
     template = SUBJECTS[data.kind.name]
     return template.format(type=_text(data.record.get("type")) or "general")
@@ -239,10 +249,8 @@ def _title(data: PacketData) -> str:
 
 def render(data: PacketData) -> tuple[bytes, int]:
     """The packet as PDF bytes (the same data, the same bytes) and its page count."""
-    with _font_paths() as fonts:
-        pdf = _letter_class()(data)
-        for style, path in fonts.items():
-            pdf.add_font(FONT_FAMILY, style, str(path))
+    pdf = _letter_class()(data)
+    with fonts_added(pdf):
         _LetterWriter(pdf, data).write()
         content = bytes(pdf.output())
         return content, int(pdf.pages_count)

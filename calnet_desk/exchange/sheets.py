@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import os
 import tempfile
@@ -116,6 +117,17 @@ def write_xlsx(path: Path, title: str, header: Sequence[str], rows: Iterable[Seq
                number_formats: Sequence[str | None],
                on_workbook: Callable[[Any], None] | None = None) -> None:
     """A one-sheet workbook; text cells are forced to text (never formulas)."""
+    with atomic_output(path) as tmp:
+        tmp.write_bytes(xlsx_bytes(title, header, rows, number_formats, on_workbook))
+
+
+def xlsx_bytes(title: str, header: Sequence[str], rows: Iterable[Sequence[object]],
+               number_formats: Sequence[str | None],
+               on_workbook: Callable[[Any], None] | None = None,
+               fixed_time: dt.datetime | None = None) -> bytes:
+    """The workbook's bytes. With ``fixed_time`` every timestamp inside (the document
+    properties and the zip entries, which openpyxl stamps with the clock) is that time, so
+    the same data gives the same bytes."""
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
 
@@ -144,5 +156,29 @@ def write_xlsx(path: Path, title: str, header: Sequence[str], rows: Iterable[Seq
         ws.append(out)
     if on_workbook:
         on_workbook(wb)
-    with atomic_output(path) as tmp:
-        wb.save(tmp)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    content = buffer.getvalue()
+    return content if fixed_time is None else _fix_times(content, fixed_time)
+
+
+def _fix_times(content: bytes, when: dt.datetime) -> bytes:
+    """Every zip entry's time and docProps/core.xml's created/modified set to ``when``."""
+    import re
+    import zipfile
+
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dest:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
+                              rb"\g<1>" + stamp + rb"\g<2>", data)
+            fixed = zipfile.ZipInfo(info.filename, when.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.create_system = 3  # Unix: the same bytes on every platform
+            fixed.external_attr = 0o100644 << 16
+            dest.writestr(fixed, data)
+    return out.getvalue()

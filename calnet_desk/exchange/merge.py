@@ -1,0 +1,421 @@
+"""Merge: an audit bundle (an ATR's register, exported) into the agency register.
+
+Everything is checked before a byte is written: the archive guards (archive.py), the bag's
+verification (bundle.py), the agency named in bag-info.txt, every records file (known kinds
+and columns, values that parse back exactly), the documents and every reference. Then one
+transaction adds the new records (in dependency order: delegations before the exemptions
+and orders that name them), skips identical ones, keeps conflicting ones as the register's
+(or takes the bundle's with prefer="bundle"), stores and links the documents, and records
+the merge in the history as "merge bundle <SHA-256>". All or nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ..records import KINDS, Field, Kind, Record, Value
+from ..store import Register
+from ..store.documents import add_document, document_path, link, store_file
+from ..values import to_json
+from .archive import Limits, UnsafeArchive, bundle_sha256, open_bundle
+
+Verifier = Callable[[Path], list[str]]
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SHA = re.compile(r"[0-9a-f]{64}")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class BadBundle(Exception):
+    """A bundle refused after unpacking; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class Conflict:
+    kind: str
+    key: str
+    fields: dict[str, tuple[Any, Any]]  # name: (register's, bundle's) as in list --json
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "key": self.key,
+                "fields": {n: {"register": a, "bundle": b} for n, (a, b) in self.fields.items()}}
+
+
+@dataclass
+class MergeResult:
+    bundle: str
+    sha256: str = ""
+    prefer: str = "register"
+    dry_run: bool = False
+    problems: list[str] = field(default_factory=list)
+    added: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+    conflicts: list[Conflict] = field(default_factory=list)
+    documents_added: int = 0
+    links_added: int = 0
+    written: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"bundle": self.bundle, "sha256": self.sha256, "prefer": self.prefer,
+                "dry_run": self.dry_run, "merged": self.written, "problems": self.problems,
+                "added": self.added, "skipped": self.skipped,
+                "conflicts": [c.as_dict() for c in self.conflicts],
+                "documents_added": self.documents_added, "links_added": self.links_added}
+
+
+@dataclass
+class _Document:
+    sha256: str
+    name: str
+    size: int
+    path: Path
+    links: list[tuple[Kind, str]]
+
+
+def dependency_order() -> list[Kind]:
+    """Every kind after the kinds its fields refer to."""
+    done: list[Kind] = []
+    pending = list(KINDS.values())
+    while pending:
+        for kind in pending:
+            needs = {f.references for f in kind.fields if f.references} - {kind.name}
+            if needs <= {k.name for k in done}:
+                done.append(kind)
+                pending.remove(kind)
+                break
+        else:  # pragma: no cover - the declarations have no cycle
+            raise AssertionError("the record kinds refer to each other in a cycle")
+    return done
+
+
+def _manifest(root: Path) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for line in (root / "manifest-sha256.txt").read_text(encoding="utf-8").splitlines():
+        digest, _, name = line.partition(" ")
+        out[name.strip().lstrip("*")] = digest.lower()
+    return out
+
+
+def _parse_value(f: Field, raw: Any) -> Value:
+    """A JSON value as `list --json` prints it, back to a record value, exactly."""
+    if raw is None:
+        return None
+    t = f.type
+    if t in ("text", "choice", "date"):
+        if not isinstance(raw, str):
+            raise ValueError(f"{raw!r} is not text")
+        if _CONTROL.search(raw):
+            raise ValueError("contains a control character")
+        if raw == "":
+            return None
+        if t == "choice" and raw not in f.choices:
+            raise ValueError(f"{raw!r} is not one of {'|'.join(f.choices)}")
+        if t == "date":
+            try:
+                if not _DATE.fullmatch(raw):
+                    raise ValueError
+                dt.date.fromisoformat(raw)
+            except ValueError:
+                raise ValueError(f"{raw!r} is not a date YYYY-MM-DD") from None
+        return raw
+    if t == "money":
+        if isinstance(raw, bool) or not isinstance(raw, int | Decimal):
+            raise ValueError(f"{raw!r} is not an amount in dollars")
+        cents = Decimal(raw) * 100
+        if not cents.is_finite() or cents != cents.to_integral_value():
+            raise ValueError(f"{raw} is not an amount in whole cents")
+        return _int64(int(cents), raw)
+    if t == "integer":
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise ValueError(f"{raw!r} is not a whole number")
+        return _int64(raw, raw)
+    if t == "yesno":
+        if not isinstance(raw, bool):
+            raise ValueError(f"{raw!r} is not true or false")
+        return raw
+    if t == "list":
+        if not isinstance(raw, list) or not all(isinstance(i, str) and i for i in raw):
+            raise ValueError(f"{raw!r} is not a list of texts")
+        if any(_CONTROL.search(i) for i in raw):
+            raise ValueError("contains a control character")
+        return list(raw) or None
+    raise ValueError(f"unknown field type {t}")  # pragma: no cover
+
+
+def _int64(n: int, raw: object) -> int:
+    if -(2**63) <= n < 2**63:
+        return n
+    raise ValueError(f"{raw} is too large")
+
+
+def _load_json(path: Path, label: str, problems: list[str]) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal,
+                          parse_constant=_no_constant)
+    except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
+        problems.append(f"{label}: not valid JSON ({e})")
+        return None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def read_records(root: Path, problems: list[str]) -> dict[str, list[Record]]:
+    """data/records/<kind>.json of every kind, parsed back into record values."""
+    folder = root / "data" / "records"
+    found: dict[str, list[Record]] = {}
+    if not folder.is_dir():
+        problems.append("data/records/: missing")
+        return found
+    for path in sorted(folder.iterdir()):
+        label = f"data/records/{path.name}"
+        if path.suffix.lower() in (".csv", ".xlsx"):
+            continue  # copies of the JSON for people; the JSON is what is merged
+        if path.suffix != ".json" or path.stem not in KINDS:
+            problems.append(f"{label}: not a records file of a known kind (the kinds are "
+                            f"{', '.join(KINDS)})")
+            continue
+        kind = KINDS[path.stem]
+        data = _load_json(path, label, problems)
+        if data is None:
+            continue
+        if not isinstance(data, list):
+            problems.append(f"{label}: not a JSON array of records")
+            continue
+        records: list[Record] = []
+        seen: set[str] = set()
+        for i, obj in enumerate(data, 1):
+            where = f"{label}: record {i}"
+            if not isinstance(obj, dict):
+                problems.append(f"{where}: not a JSON object")
+                continue
+            unknown = sorted(set(obj) - set(kind.columns))
+            if unknown:
+                problems.append(f"{where}: unknown column(s) {', '.join(unknown)} for "
+                                f"{kind.name}")
+                continue
+            record: Record = {}
+            bad = False
+            for f in kind.fields:
+                try:
+                    record[f.name] = _parse_value(f, obj.get(f.name))
+                except ValueError as e:
+                    problems.append(f"{where}: {f.name}: {e}")
+                    bad = True
+                    continue
+                if f.required and record[f.name] is None:
+                    problems.append(f"{where}: {f.name}: required, but empty")
+                    bad = True
+            key = record.get(kind.key.name)
+            if isinstance(key, str):
+                if key in seen:
+                    problems.append(f"{where}: {kind.singular} {key} appears twice")
+                    bad = True
+                seen.add(key)
+            if not bad:
+                records.append(record)
+        found[kind.name] = records
+    return found
+
+
+def read_documents(root: Path, problems: list[str]) -> list[_Document]:
+    path = root / "data" / "documents.json"
+    if not path.exists():
+        return []
+    data = _load_json(path, "data/documents.json", problems)
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        problems.append("data/documents.json: not a JSON array")
+        return []
+    manifest = _manifest(root)
+    folder = (root / "data" / "documents").resolve()
+    out: list[_Document] = []
+    for i, obj in enumerate(data, 1):
+        where = f"data/documents.json: document {i}"
+        if not isinstance(obj, dict):
+            problems.append(f"{where}: not a JSON object")
+            continue
+        sha, name, size, file = (obj.get(k) for k in ("sha256", "name", "size", "file"))
+        if not (isinstance(sha, str) and _SHA.fullmatch(sha) and isinstance(name, str)
+                and name and isinstance(size, int) and not isinstance(size, bool)
+                and isinstance(file, str) and file):
+            problems.append(f"{where}: needs sha256 (64 hex digits), name, size and file")
+            continue
+        file = file if file.startswith("data/documents/") else f"data/documents/{file}"
+        doc_path = (root / file).resolve()
+        if doc_path.parent != folder or not doc_path.is_file():
+            problems.append(f"{where}: {file} is not in the bundle")
+            continue
+        if manifest.get(file) != sha:
+            problems.append(f"{where}: {file} does not have SHA-256 {sha}")
+            continue
+        if doc_path.stat().st_size != size:
+            problems.append(f"{where}: {file} is not {size} bytes")
+            continue
+        links: list[tuple[Kind, str]] = []
+        raw_links = obj.get("links") or []
+        if not isinstance(raw_links, list):
+            problems.append(f"{where}: links is not an array")
+            continue
+        for ln in raw_links:
+            if (not isinstance(ln, dict) or ln.get("kind") not in KINDS
+                    or not isinstance(ln.get("key"), str)):
+                problems.append(f"{where}: link {ln!r} is not {{kind, key}} of a known kind")
+                continue
+            links.append((KINDS[ln["kind"]], ln["key"]))
+        out.append(_Document(sha, name, size, doc_path, links))
+    return out
+
+
+def _same_agency(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _verifier() -> Verifier:
+    from .bundle import verify_bag
+
+    return verify_bag
+
+
+def merge_bundle(reg: Register, path: Path, *, dry_run: bool = False,
+                 prefer: str = "register", allow_other_agency: bool = False,
+                 limits: Limits | None = None, verifier: Verifier | None = None
+                 ) -> MergeResult:
+    result = MergeResult(str(path), prefer=prefer, dry_run=dry_run)
+    if prefer not in ("register", "bundle"):
+        raise ValueError(f"prefer must be register or bundle, not {prefer!r}")
+    try:
+        with open_bundle(path, limits) as root:
+            result.sha256 = bundle_sha256(path)
+            _merge(reg, root, result, allow_other_agency, verifier or _verifier())
+    except UnsafeArchive as e:
+        result.problems.append(str(e))
+    except (BadBundle, OSError, ValueError) as e:  # ValueError: undecodable text
+        result.problems.append(f"{path}: {e}")
+    return result
+
+
+def _merge(reg: Register, root: Path, result: MergeResult, allow_other_agency: bool,
+           verifier: Verifier) -> None:
+    problems = result.problems
+    problems.extend(verifier(root))
+    if problems:
+        return
+    from .bundle import read_bag_info
+
+    info = read_bag_info(root)
+    source = info.get("Source-Organization", "")
+    agency = str(reg.agency().get("name") or "")
+    if not source:
+        problems.append("bag-info.txt names no Source-Organization (the agency)")
+    elif not _same_agency(source, agency) and not allow_other_agency:
+        problems.append(f"the bundle comes from {source!r}, not from this register's agency "
+                        f"{agency!r}; merge it with --allow-other-agency if that is meant")
+    if info.get("Redacted", "no").strip().lower() == "yes":
+        problems.append("the bundle is redacted (a Public Records Act copy without personal "
+                        "names): merge the full bundle instead")
+    records = read_records(root, problems)
+    documents = read_documents(root, problems)
+    if problems:
+        return
+
+    # The plan, kind by kind in dependency order; references checked against what the
+    # register will hold after the merge.
+    order = dependency_order()
+    to_write: dict[str, list[Record]] = {}
+    will_hold: dict[str, set[str]] = {}
+    for kind in order:
+        mine = {str(r[kind.key.name]): r for r in reg.records(kind)}
+        writes: list[Record] = []
+        added = skipped = 0
+        for rec in records.get(kind.name, []):
+            key = str(rec[kind.key.name])
+            old = mine.get(key)
+            if old is None:
+                writes.append(rec)
+                added += 1
+                continue
+            differ = {f.name: (to_json(f, old.get(f.name)), to_json(f, rec.get(f.name)))
+                      for f in kind.fields
+                      if old.get(f.name) != rec.get(f.name)
+                      or type(old.get(f.name)) is not type(rec.get(f.name))}
+            if not differ:
+                skipped += 1
+                continue
+            result.conflicts.append(Conflict(kind.name, key, differ))
+            if result.prefer == "bundle":
+                writes.append(rec)
+        result.added[kind.name] = added
+        result.skipped[kind.name] = skipped
+        to_write[kind.name] = writes
+        will_hold[kind.name] = set(mine) | {str(r[kind.key.name])
+                                            for r in records.get(kind.name, [])}
+    for kind in order:
+        refs = [f for f in kind.fields if f.references]
+        for rec in to_write[kind.name]:
+            for f in refs:
+                v = rec.get(f.name)
+                assert f.references is not None
+                if isinstance(v, str) and v not in will_hold[f.references]:
+                    problems.append(f"{kind.singular} {rec[kind.key.name]}: {f.name} {v} is "
+                                    "neither in the bundle nor in the register")
+    for doc in documents:
+        for kind, key in doc.links:
+            if key not in will_hold[kind.name]:
+                problems.append(f"document {doc.name} ({doc.sha256[:12]}…) is linked to "
+                                f"{kind.singular} {key}, neither in the bundle nor in the "
+                                "register")
+    if problems:
+        return
+    if result.dry_run:
+        for doc in documents:
+            if reg.conn.execute("SELECT 1 FROM documents WHERE sha256 = ?",
+                                (doc.sha256,)).fetchone() is None:
+                result.documents_added += 1
+            result.links_added += sum(
+                1 for kind, key in doc.links
+                if reg.conn.execute("SELECT 1 FROM document_links WHERE sha256 = ? AND "
+                                    "kind = ? AND key = ?",
+                                    (doc.sha256, kind.name, key)).fetchone() is None)
+        return
+    _write(reg, result, order, to_write, documents)
+
+
+def _write(reg: Register, result: MergeResult, order: list[Kind],
+           to_write: dict[str, list[Record]], documents: list[_Document]) -> None:
+    stored: list[Path] = []  # files this merge put in the store: removed if it fails
+    try:
+        for doc in documents:
+            target = document_path(reg.paths, doc.sha256)
+            existed = target.exists()
+            sha, size = store_file(reg.paths, doc.path)
+            if not existed:
+                stored.append(target)
+            if sha != doc.sha256 or size != doc.size:
+                raise BadBundle(f"document {doc.name} changed while it was merged")
+        with reg.transaction(f"merge bundle {result.sha256}") as tx:
+            for kind in order:
+                if to_write[kind.name]:
+                    tx.put_many(kind, to_write[kind.name])
+            for doc in documents:
+                if tx.conn.execute("SELECT 1 FROM documents WHERE sha256 = ?",
+                                   (doc.sha256,)).fetchone() is None:
+                    result.documents_added += 1
+                add_document(tx, doc.sha256, doc.name, doc.size)
+                for kind, key in doc.links:
+                    if link(tx, doc.sha256, kind, key):
+                        result.links_added += 1
+    except BaseException:
+        for p in stored:
+            p.chmod(0o600)
+            p.unlink(missing_ok=True)
+        raise
+    result.written = True
