@@ -133,6 +133,10 @@ class MainWindow(QMainWindow):
                      file_menu)
         self._action("E&xport this view as CSV…", self.export_view, None, file_menu)
         file_menu.addSeparator()
+        self._action("Export an &audit bundle…", self.export_bundle, None, file_menu)
+        self._action("&Verify a bundle…", lambda: self.verify_bundle(), None, file_menu)
+        self._action("&Merge a bundle…", lambda: self.merge_bundle(), None, file_menu)
+        file_menu.addSeparator()
         self._action("E&xit", self.close, QKeySequence.StandardKey.Quit, file_menu)
 
         edit = bar.addMenu("&Edit")
@@ -381,6 +385,31 @@ class MainWindow(QMainWindow):
             show_error(self, "Not exported", f"{message}; nothing was written", details)
 
         self.session.read_async(job, done, failed)
+
+    def export_bundle(self) -> None:
+        from .bundles import ExportBundleDialog
+
+        ExportBundleDialog(self.session, self).exec()
+
+    def verify_bundle(self, path: Path | None = None) -> None:
+        from .bundles import VerifyBundleDialog
+
+        path = path or self._pick_bundle("Verify a bundle")
+        if path is not None:
+            VerifyBundleDialog(path, self).exec()
+
+    def merge_bundle(self, path: Path | None = None) -> None:
+        from .bundles import MergeBundleDialog
+
+        path = path or self._pick_bundle("Merge a bundle into this register")
+        if path is not None:
+            dialog = MergeBundleDialog(self.session, path, self)
+            dialog.merged.connect(self.refresh)
+            dialog.exec()
+
+    def _pick_bundle(self, title: str) -> Path | None:
+        name, _ = QFileDialog.getOpenFileName(self, title, "", "Bundle (*.zip)")
+        return Path(name) if name else None
 
     def open_document(self, sha: str) -> None:
         doc = docs.get_document(self.session.reader, sha)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -52,6 +52,7 @@ class MergeResult:
     bundle: str
     sha256: str = ""
     prefer: str = "register"
+    take: set[tuple[str, str]] = field(default_factory=set)
     dry_run: bool = False
     problems: list[str] = field(default_factory=list)
     added: dict[str, int] = field(default_factory=dict)
@@ -287,9 +288,12 @@ def _verifier() -> Verifier:
 
 def merge_bundle(reg: Register, path: Path, *, dry_run: bool = False,
                  prefer: str = "register", allow_other_agency: bool = False,
-                 limits: Limits | None = None, verifier: Verifier | None = None
-                 ) -> MergeResult:
+                 limits: Limits | None = None, verifier: Verifier | None = None,
+                 take: Collection[tuple[str, str]] = ()) -> MergeResult:
+    """Merge a bundle; ``take`` names conflicting records (kind, key) whose bundle version
+    wins whatever ``prefer`` says (the desktop's choice per record)."""
     result = MergeResult(str(path), prefer=prefer, dry_run=dry_run)
+    result.take = set(take)
     if prefer not in ("register", "bundle"):
         raise ValueError(f"prefer must be register or bundle, not {prefer!r}")
     try:
@@ -351,7 +355,7 @@ def _merge(reg: Register, root: Path, result: MergeResult, allow_other_agency: b
                 skipped += 1
                 continue
             result.conflicts.append(Conflict(kind.name, key, differ))
-            if result.prefer == "bundle":
+            if result.prefer == "bundle" or (kind.name, key) in result.take:
                 writes.append(rec)
         result.added[kind.name] = added
         result.skipped[kind.name] = skipped
