@@ -449,3 +449,10 @@ def test_the_posix_lock_branch_through_injection(tmp_path: Path) -> None:
         WriterLock(tmp_path / "r.lock", tmp_path / "r.lock.json", locker).acquire()
     lock.release()
     assert fake.calls == [6, 6, 8]
+
+
+def test_an_unknown_field_is_refused_not_silently_dropped(reg: Register) -> None:
+    with pytest.raises(RecordError, match="unknown field.*colour"), reg.transaction() as tx:
+        tx.put(ORDERS, order(colour="blue"))
+    assert reg.get(ORDERS, "HO-1") is None
+    assert verify(reg)[0] == []

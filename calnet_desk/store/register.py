@@ -16,7 +16,6 @@ from . import schema, search
 from .history import (
     Clock,
     HistoryWriter,
-    canonical_json,
     canonical_value,
     diff,
     read_entries,
@@ -460,12 +459,11 @@ class Changes:
             # every key of old, and the row to write, in one pass over the fields
             changed: list[str] = []  # '"field":[old,new]' in field order
             row: list[object] = [None] * len(names)
-            if len(new) != len(in_order):  # keys beyond the fields: in the diff, not stored
-                changes = diff(_nonempty(old), _nonempty(new))
-                if changes:
-                    changed.append(canonical_json(changes)[1:-1])
-                row = [new.get(name) for name in names]
-            elif old is None:
+            if len(new) != len(in_order):  # a key beyond the fields would not be stored
+                unknown = sorted(set(new) - set(names))
+                raise RecordError(f"{kind.singular} {key}: unknown field(s) "
+                                  f"{', '.join(unknown)}; nothing was written")
+            if old is None:
                 for name, i, json_name in in_order:
                     b = row[i] = new[name]
                     if b is not None:
