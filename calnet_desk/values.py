@@ -62,18 +62,6 @@ def _cell_text(raw: object) -> str:
     return str(raw)
 
 
-def clean_text(raw: object) -> str | None:
-    """Text as stored: stripped, line ends as \\n, no control characters; '' is None."""
-    text = _cell_text(raw).strip()
-    if not text:
-        return None
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if _CONTROL.search(text):
-        raise BadValue("contains a control character")
-    return text
-
-
 def parse_text(raw: object) -> Value:
     if type(raw) is str:
         text = raw.strip()
