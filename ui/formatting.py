@@ -34,8 +34,29 @@ def app_locale() -> QLocale:
     return loc
 
 
+# How dates are shown (the setting "date display"): the system's short format, ISO 8601 or
+# US month/day/year. One process-wide choice, set from the settings object at start-up and
+# when the settings change (see set_date_display).
+DATE_DISPLAYS = {"system": "The system's short format", "iso": "ISO 8601 (2026-03-05)",
+                 "us": "MM/DD/YYYY (03/05/2026)"}
+_FIXED_FORMATS = {"iso": "yyyy-MM-dd", "us": "MM/dd/yyyy"}
+_date_display = "system"
+
+
+def set_date_display(mode: str) -> None:
+    global _date_display
+    _date_display = mode if mode in DATE_DISPLAYS else "system"
+
+
+def date_display() -> str:
+    return _date_display
+
+
 def date_format(locale: QLocale | None = None) -> str:
-    """The locale's short date format with four-digit years (03/20/2026, not 3/20/26)."""
+    """The date display setting's format; for "system", the locale's short date format with
+    four-digit years (03/20/2026, not 3/20/26)."""
+    if _date_display in _FIXED_FORMATS:
+        return _FIXED_FORMATS[_date_display]
     fmt: str = (locale or QLocale()).dateFormat(QLocale.FormatType.ShortFormat)
     if "yyyy" not in fmt:
         fmt = fmt.replace("yy", "yyyy")

@@ -29,7 +29,7 @@ from calnet_desk.store import Register
 from calnet_desk.store import documents as docs
 
 from .dialogs import ask_reason, show_error
-from .formatting import readable
+from .formatting import readable, set_date_display
 from .pages import DashboardPage, DocumentsPage, RecordPage
 from .session import Session
 from .settings import Settings
@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.session = session
         self.settings = settings
+        set_date_display(settings.date_display())
         self.open_file = open_file or _open_with_viewer
         self._temp = tempfile.TemporaryDirectory(prefix="calnet-desk-view-")
         agency = session.agency()
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
             page.follow.connect(self.open_record)
             page.open_document.connect(self.open_document)
             page.delete_requested.connect(self.delete_record)
+            page.edit_requested.connect(self.edit_record)
             self.pages[name] = page
             self._add_page(KINDS[name].label, page, name)
         self.documents = DocumentsPage(session, self)
@@ -120,8 +122,8 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        self._action("&New register…", self.new_register.emit, QKeySequence.StandardKey.New,
-                     file_menu)
+        # Ctrl+N makes a new record (Edit menu); a new register is rarer
+        self._action("&New register…", self.new_register.emit, "Ctrl+Shift+N", file_menu)
         self._action("&Open register…", self._open_register, QKeySequence.StandardKey.Open,
                      file_menu)
         self.recent_menu = file_menu.addMenu("Open &recent")
@@ -131,7 +133,9 @@ class MainWindow(QMainWindow):
         self.backup_action = self._action("&Back up now", self.backup_now, None, file_menu)
         self._action("&Import a spreadsheet…", lambda: self.import_spreadsheet(), "Ctrl+I",
                      file_menu)
-        self._action("E&xport this view as CSV…", self.export_view, None, file_menu)
+        self._action("E&xport this view (XLSX or CSV)…", self.export_view, None, file_menu)
+        self._action("Export deadlines to &calendar…", lambda: self.export_calendar(), None,
+                     file_menu)
         file_menu.addSeparator()
         self._action("Export an &audit bundle…", self.export_bundle, None, file_menu)
         self._action("&Verify a bundle…", lambda: self.verify_bundle(), None, file_menu)
@@ -140,9 +144,18 @@ class MainWindow(QMainWindow):
         self._action("E&xit", self.close, QKeySequence.StandardKey.Quit, file_menu)
 
         edit = bar.addMenu("&Edit")
+        self.undo_action = self._action("&Undo last save", self.undo_last_save,
+                                        QKeySequence.StandardKey.Undo, edit)
+        self.undo_action.setEnabled(False)
+        edit.addSeparator()
+        self._action("&New record…", lambda: self.edit_selected("new"), "Ctrl+N", edit)
+        self._action("&Edit record…", lambda: self.edit_selected("edit"), "Ctrl+E", edit)
+        self._action("Du&plicate record…", lambda: self.edit_selected("duplicate"), None, edit)
         self._action("&Find", self.focus_search, QKeySequence.StandardKey.Find, edit)
         self.delete_action = self._action("&Delete record…", self.delete_selected,
                                           QKeySequence.StandardKey.Delete, edit)
+        edit.addSeparator()
+        self._action("Se&ttings…", self.open_settings, "Ctrl+,", edit)
 
         go = bar.addMenu("&Go")
         for row in range(self.nav.count()):
@@ -153,7 +166,12 @@ class MainWindow(QMainWindow):
         go.addSeparator()
         self._action("Re&fresh", self.refresh, QKeySequence.StandardKey.Refresh, go)
 
+        tools = bar.addMenu("&Tools")
+        self._action("&Check a purchase…", self.check_purchase, None, tools)
+        self._action("&IPR calculator…", self.ipr_calculator, None, tools)
+
         help_menu = bar.addMenu("&Help")
+        self._action("&Rules and citations…", self.show_rules, None, help_menu)
         self._action("&About CALNET Desk", self._about, None, help_menu)
 
     # --- navigation --------------------------------------------------------------------------
@@ -223,6 +241,65 @@ class MainWindow(QMainWindow):
             page.record_changed(key)
         self.update_counts()
         self.session.refresh_overview()
+
+    # --- the record editor and undo of its last save -----------------------------------------
+
+    def edit_selected(self, mode: str) -> None:
+        page = self.current_page()
+        if not isinstance(page, RecordPage):
+            self.statusBar().showMessage("Open a register page (Orders, Exemptions, …) first",
+                                         5000)
+            return
+        key = page.selected_key()
+        if mode == "new" or key:
+            self.edit_record(page.kind.name, key or "", mode)
+
+    def edit_record(self, kind_name: str, key: str, mode: str = "edit") -> Any:
+        """Open the editor (window-modal, not blocking); returns it."""
+        from .editor import RecordEditor
+
+        if self.session.read_only or self.session.writer is None:
+            QMessageBox.information(self, "Read-only", "This register is open read-only.")
+            return None
+        editor = RecordEditor(self.session, KINDS[kind_name], key or None, mode, self)
+        editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        editor.saved.connect(self._editor_saved)
+        self.editor = editor
+        editor.open()
+        return editor
+
+    def _editor_saved(self, saved: Any) -> None:
+        self.last_save = saved
+        self.undo_action.setEnabled(True)
+        self.undo_action.setText(f"&Undo last save ({KINDS[saved.kind].singular} {saved.key})")
+        page = self.pages.get(saved.kind)
+        if page is not None and saved.previous is None:  # a new row: read the page again
+            page.apply_filters()
+        self.open_record(saved.kind, saved.key)
+        self.statusBar().showMessage(f"Saved {KINDS[saved.kind].singular} {saved.key}", 5000)
+
+    def undo_last_save(self) -> None:
+        from .editor import undo_job
+
+        saved = getattr(self, "last_save", None)
+        if saved is None or self.session.writer is None:
+            return
+
+        def done(_: object) -> None:
+            self.last_save = None
+            self.undo_action.setEnabled(False)
+            self.undo_action.setText("&Undo last save")
+            self.session.changed.emit(saved.kind, saved.key)
+            self.statusBar().showMessage(
+                f"Undid the last save of {KINDS[saved.kind].singular} {saved.key}", 5000)
+
+        def failed(message: str, details: str) -> None:
+            self.last_save = None  # it cannot succeed later either
+            self.undo_action.setEnabled(False)
+            self.undo_action.setText("&Undo last save")
+            show_error(self, "Not undone", message, details)
+
+        self.session.writer.submit(undo_job(saved), done, failed)
 
     def delete_selected(self) -> None:
         page = self.current_page()
@@ -304,24 +381,31 @@ class MainWindow(QMainWindow):
                        lambda path: self.statusBar().showMessage(f"Backed up to {path}", 10000),
                        "Backup not made")
 
-    def import_spreadsheet(self, path: Path | None = None, kind_name: str | None = None
-                           ) -> None:
-        """Import a CSV/XLSX of one record kind: all rows or none, with progress and cancel."""
-        if path is None:
-            name, _ = QFileDialog.getOpenFileName(self, "Import a spreadsheet", "",
-                                                  "Spreadsheets (*.csv *.xlsx)")
-            if not name:
-                return
-            path = Path(name)
-        if kind_name is None:
-            from PySide6.QtWidgets import QInputDialog
+    def open_import_wizard(self, path: Path | None = None, kind_name: str | None = None
+                           ) -> Any:
+        """The import wizard (file, columns, preview, dry run); its Import runs
+        import_spreadsheet with the mapping chosen."""
+        from .import_wizard import ImportWizard
 
-            labels = [KINDS[k].label for k in PAGE_KINDS]
-            label, ok = QInputDialog.getItem(self, "Import", f"What does {path.name} hold?",
-                                             labels, 0, False)
-            if not ok:
-                return
-            kind_name = PAGE_KINDS[labels.index(label)]
+        page = self.current_page()
+        given = kind_name is not None
+        if kind_name is None and isinstance(page, RecordPage):
+            kind_name = page.kind.name  # a guess from the file's header may replace it
+        wizard = ImportWizard(self.session, PAGE_KINDS, path, kind_name, self)
+        wizard.kind_fixed = given
+        wizard.import_requested.connect(
+            lambda p, k, m: self.import_spreadsheet(p, k, m))
+        self.import_wizard = wizard
+        wizard.open()
+        return wizard
+
+    def import_spreadsheet(self, path: Path | None = None, kind_name: str | None = None,
+                           mapping: dict[int, str | None] | None = None) -> None:
+        """Import a CSV/XLSX of one record kind: all rows or none, with progress and cancel.
+        Without a file and kind, the import wizard asks for them."""
+        if path is None or kind_name is None:
+            self.open_import_wizard(path, kind_name)
+            return
         kind = KINDS[kind_name]
         source = path
 
@@ -335,7 +419,7 @@ class MainWindow(QMainWindow):
                     raise Cancelled()
                 report(done, total)
 
-            return import_file(reg, source, kind, progress=progress)
+            return import_file(reg, source, kind, progress=progress, mapping=mapping)
 
         def done(result: Any) -> None:
             if result.errors:
@@ -346,25 +430,29 @@ class MainWindow(QMainWindow):
                            "imported. Correct the cells named below and import again.",
                            shown + more)
                 return
+            ignored = f"; {len(result.notes)} column(s) ignored" if result.notes else ""
             self.statusBar().showMessage(
                 f"{source.name}: {result.inserted} added, {result.updated} updated, "
-                f"{result.unchanged} unchanged", 10000)
+                f"{result.unchanged} unchanged{ignored}", 10000)
             self.session.changed.emit(kind_name, "")
 
         self._long_job("Import", f"Importing {source.name}…", job, done, "Not imported")
 
     def export_view(self) -> None:
-        """Write what the page shows (its filters and order) to CSV, in the background."""
+        """Write what the page shows (its filters and order) to XLSX or CSV (by the name's
+        extension), in the background."""
         page = self.current_page()
         if not isinstance(page, RecordPage):
             QMessageBox.information(self, "Export", "Open a register page (Orders, "
                                     "Exemptions, …) to export what it shows.")
             return
-        name, _ = QFileDialog.getSaveFileName(self, "Export this view",
-                                              f"{page.kind.name}.csv", "CSV (*.csv)")
+        name, chosen = QFileDialog.getSaveFileName(
+            self, "Export this view", f"{page.kind.name}.xlsx",
+            f"{XLSX_FILTER};;{CSV_FILTER}")
         if not name:
             return
-        kind, keys, target = page.kind, list(page.model.keys), Path(name)
+        target = export_target(Path(name), chosen)
+        kind, keys = page.kind, list(page.model.keys)
         progress = QProgressDialog(f"Exporting {len(keys):,} {kind.label.lower()}…", None,
                                    0, 0, self)
         progress.setWindowTitle("Export")
@@ -407,6 +495,53 @@ class MainWindow(QMainWindow):
             dialog.merged.connect(self.refresh)
             dialog.exec()
 
+    # --- the rules on screen (ui/rules_screens.py) and the settings ----------------------------
+
+    def check_purchase(self) -> Any:
+        """The procurement check wizard (window-modal, not blocking); returns it."""
+        from .rules_screens import ProcurementWizard
+
+        wizard = ProcurementWizard(self.session, self)
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.open_record.connect(self.open_record)
+        self.rules_dialog = wizard
+        wizard.open()
+        return wizard
+
+    def ipr_calculator(self) -> Any:
+        from .rules_screens import IprDialog
+
+        dialog = IprDialog(self.session, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.rules_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def show_rules(self) -> Any:
+        from .rules_screens import RulesDialog, rules_of
+
+        dialog = RulesDialog(rules_of(self.session), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.rules_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def export_calendar(self, path: Path | None = None) -> None:
+        from .rules_screens import export_calendar
+
+        export_calendar(self, self.session, self.settings,
+                        lambda text: self.statusBar().showMessage(text, 10000), path)
+
+    def open_settings(self) -> Any:
+        from .settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.settings, self.session, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self.refresh)  # dates shown anew, deadlines computed again
+        self.rules_dialog = dialog
+        dialog.open()
+        return dialog
+
     def _pick_bundle(self, title: str) -> Path | None:
         name, _ = QFileDialog.getOpenFileName(self, title, "", "Bundle (*.zip)")
         return Path(name) if name else None
@@ -448,11 +583,26 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
+XLSX_FILTER = "Excel workbook (*.xlsx)"
+CSV_FILTER = "CSV, UTF-8 (*.csv)"
+
+
+def export_target(path: Path, chosen_filter: str = "") -> Path:
+    """The file to write: its own .xlsx or .csv extension decides; without one, the
+    file type chosen in the dialog (XLSX when none)."""
+    if path.suffix.lower() in (".xlsx", ".csv"):
+        return path
+    return path.with_name(path.name + (".csv" if chosen_filter == CSV_FILTER else ".xlsx"))
+
+
 def export_keys(reg: Register, kind: Any, keys: list[str], target: Path) -> None:
-    """The records with these keys, in this order, as canonical CSV (written atomically)."""
+    """The records with these keys, in this order, in the canonical layout (what import
+    reads back): XLSX when the target ends in .xlsx, else CSV; written atomically."""
     from calnet_desk.browse import read_rows
-    from calnet_desk.exchange.sheets import write_csv
-    from calnet_desk.values import to_cell_text
+    from calnet_desk.values import to_cell_native, to_cell_text
+
+    xlsx = target.suffix.lower() == ".xlsx"
+    cell = to_cell_native if xlsx else to_cell_text
 
     def rows() -> Any:
         for start in range(0, len(keys), 2000):
@@ -460,9 +610,18 @@ def export_keys(reg: Register, kind: Any, keys: list[str], target: Path) -> None
             found = read_rows(reg.conn, kind, block)
             for k in block:
                 if k in found:
-                    yield [to_cell_text(f, found[k][f.name]) for f in kind.fields]
+                    yield [cell(f, found[k][f.name]) for f in kind.fields]
 
-    write_csv(target, kind.columns, rows())
+    if xlsx:
+        from calnet_desk.exchange.exporter import XLSX_FORMATS
+        from calnet_desk.exchange.sheets import write_xlsx
+
+        write_xlsx(target, kind.name, kind.columns, rows(),
+                   [XLSX_FORMATS.get(f.type) for f in kind.fields])
+    else:
+        from calnet_desk.exchange.sheets import write_csv
+
+        write_csv(target, kind.columns, rows())
 
 
 def _open_with_viewer(path: Path) -> None:

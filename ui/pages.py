@@ -25,9 +25,11 @@ from PySide6.QtWidgets import (
 from calnet_desk.browse import ViewQuery, status_values
 from calnet_desk.records import Kind
 
+from .documents_panel import DocumentsPageActions, RecordDocuments
 from .formatting import date_format, readable, show_date
 from .models import KEY_ROLE, RecordTableModel, RowsModel
 from .record_view import RecordView
+from .rules_screens import DeadlineActions, in_reminder_window
 from .session import Overview, Session
 
 
@@ -60,6 +62,7 @@ class RecordPage(QWidget):
     follow = Signal(str, str)
     open_document = Signal(str)
     delete_requested = Signal(str, str)
+    edit_requested = Signal(str, str, str)  # kind, key ("" for new), mode
     populated = Signal()
 
     def __init__(self, session: Session, kind: Kind, parent: QWidget | None = None) -> None:
@@ -101,6 +104,15 @@ class RecordPage(QWidget):
         self.delete_button = QPushButton("&Delete…", self)
         self.delete_button.setAccessibleName(f"Delete the selected {kind.singular}")
         self.delete_button.setEnabled(False)
+        self.new_button = QPushButton("&New…", self)
+        self.new_button.setAccessibleName(f"New {kind.singular}")
+        self.edit_button = QPushButton("Ed&it…", self)
+        self.edit_button.setAccessibleName(f"Edit the selected {kind.singular}")
+        self.duplicate_button = QPushButton("Du&plicate…", self)
+        self.duplicate_button.setAccessibleName(f"Duplicate the selected {kind.singular}")
+        self.new_button.setEnabled(not session.read_only)
+        for b in (self.edit_button, self.duplicate_button):
+            b.setEnabled(False)
 
         bar = QHBoxLayout()
         bar.addWidget(self.search, 3)
@@ -110,6 +122,9 @@ class RecordPage(QWidget):
         bar.addWidget(self.use_to)
         bar.addWidget(self.date_to)
         bar.addWidget(self.count, 1)
+        bar.addWidget(self.new_button)
+        bar.addWidget(self.edit_button)
+        bar.addWidget(self.duplicate_button)
         bar.addWidget(self.delete_button)
 
         self.table = _table(kind.label, self)
@@ -122,10 +137,20 @@ class RecordPage(QWidget):
         self.view = RecordView(self)
         self.view.follow.connect(self.follow)
         self.view.open_document.connect(self.open_document)
+        self.documents = RecordDocuments(session, kind, self)  # add, drop, detach, verify
+        self.documents.open_document.connect(self.open_document)
+        self.documents.take_drops_for(self.view)
+        self.documents.take_drops_for(self)  # files dropped anywhere on the page
+        side = QSplitter(Qt.Orientation.Vertical, self)
+        side.addWidget(self.view)
+        side.addWidget(self.documents)
+        side.setStretchFactor(0, 3)
+        side.setStretchFactor(1, 1)
+        side.setChildrenCollapsible(False)
 
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(self.table)
-        split.addWidget(self.view)
+        split.addWidget(side)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setChildrenCollapsible(False)
@@ -149,6 +174,10 @@ class RecordPage(QWidget):
         self.model.modelReset.connect(self._fit_once)
         self.model.rowsRemoved.connect(self._update_count)
         self.delete_button.clicked.connect(self._delete_clicked)
+        self.new_button.clicked.connect(lambda: self.edit_requested.emit(kind.name, "", "new"))
+        self.edit_button.clicked.connect(lambda: self._edit_clicked("edit"))
+        self.duplicate_button.clicked.connect(lambda: self._edit_clicked("duplicate"))
+        self.table.activated.connect(lambda index: self._edit_clicked("edit"))
         self.session.overview_ready.connect(self._overview_ready)
 
     def showEvent(self, event: Any) -> None:
@@ -233,6 +262,10 @@ class RecordPage(QWidget):
     def show_selected(self) -> None:
         key = self.selected_key()
         self.delete_button.setEnabled(bool(key) and not self.session.read_only)
+        self.new_button.setEnabled(not self.session.read_only)
+        for b in (self.edit_button, self.duplicate_button):
+            b.setEnabled(bool(key) and not self.session.read_only)
+        self.documents.show_record(key)
         if not key:
             self.view.clear_record()
             return
@@ -249,6 +282,11 @@ class RecordPage(QWidget):
         key = self.selected_key()
         if key:
             self.delete_requested.emit(self.kind.name, key)
+
+    def _edit_clicked(self, mode: str) -> None:
+        key = self.selected_key()
+        if key and not self.session.read_only:
+            self.edit_requested.emit(self.kind.name, key, mode)
 
     def record_changed(self, key: str) -> None:
         """After a write: update that row (or drop it) without reloading the page."""
@@ -294,6 +332,10 @@ class DashboardPage(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(d_label)
         layout.addWidget(self.deadlines, 3)
+        self.due: list[Any] = []  # the deadlines shown, row by row
+        self.deadline_actions = DeadlineActions(self, session)  # acknowledge, snooze
+        self.deadline_actions.bind_selection()
+        layout.addWidget(self.deadline_actions)
         layout.addWidget(f_label)
         layout.addWidget(self.findings, 2)
         session.overview_ready.connect(self.show_overview)
@@ -301,7 +343,8 @@ class DashboardPage(QWidget):
         self.findings_ready = False
 
     def show_overview(self, overview: Overview) -> None:
-        due = [d for d in overview.deadlines if d.status in ("overdue", "due-soon")]
+        # overdue and due soon, and those acknowledged or snoozed meanwhile (their status shows)
+        due = self.due = [d for d in overview.deadlines if in_reminder_window(d)]
         self.deadline_model.set_rows(
             [[show_date(d.date.isoformat()), str(d.days_left), readable(d.status),
               readable(d.kind), f"{KIND_LABELS.get(d.record_kind, d.record_kind)} {d.key}",
@@ -314,11 +357,14 @@ class DashboardPage(QWidget):
              for f in found],
             [(f.kind, f.key) for f in found], [f.message for f in found])
         overdue = sum(1 for d in due if d.status == "overdue")
+        soon = sum(1 for d in due if d.status == "due-soon")
+        marked = (f", {len(due) - overdue - soon} acknowledged or snoozed"
+                  if len(due) > overdue + soon else "")
         as_of = show_date(overview.today.isoformat())
         checked = (f"{len(found)} finding(s)" if overview.findings is not None
                    else "checking findings…")
         self.summary.setText(
-            f"As of {as_of}: {overdue} overdue, {len(due) - overdue} due soon, {checked}. "
+            f"As of {as_of}: {overdue} overdue, {soon} due soon{marked}, {checked}. "
             "Press Enter on a row to open its record.")
         for view in (self.deadlines, self.findings):
             fit_columns(view, 40)
@@ -358,13 +404,31 @@ class DocumentsPage(QWidget):
         self.open_button.setAccessibleName("Open the selected document")
         self.open_button.clicked.connect(self._open_selected)
         self.count = QLabel(self)
+        # Add document… and dropped files (asking for the record), Verify
+        self.actions = DocumentsPageActions(session, self, self.selected_sha)
         bar = QHBoxLayout()
         bar.addWidget(self.count, 1)
+        bar.addWidget(self.actions.add_button)
         bar.addWidget(self.open_button)
+        bar.addWidget(self.actions.verify_button)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.actions.result)
         self.loaded = False
+        session.changed.connect(self._changed)
+
+    def _changed(self, kind: str, key: str) -> None:
+        """A write elsewhere (a document added or detached): reload now if shown."""
+        if self.isVisible():
+            self.reload()
+        else:
+            self.loaded = False
+
+    def selected_sha(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows()
+        sha = rows[0].data(KEY_ROLE) if rows else None
+        return str(sha) if sha else None
 
     def showEvent(self, event: Any) -> None:
         if not self.loaded:

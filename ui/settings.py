@@ -7,6 +7,8 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 
 MAX_RECENT = 8
+DATE_DISPLAY_KEY = "display/dates"
+EXPORT_FOLDER_KEY = "export/folder"
 
 
 def default_settings_file() -> Path:
@@ -36,3 +38,31 @@ class Settings:
     def set_value(self, key: str, value: object) -> None:
         self._qs.setValue(key, value)
         self._qs.sync()
+
+    # --- what the Settings dialog sets (Edit > Settings…) ----------------------------------
+    # The reminder ladder per record kind is not here: it changes the deadlines the core
+    # computes, so it lives with the register (its rules.toml; see ui/settings_dialog.py).
+
+    def date_display(self) -> str:
+        """system | iso | us (see ui.formatting.DATE_DISPLAYS)."""
+        value = self._qs.value(DATE_DISPLAY_KEY, "system")
+        return str(value) if value in ("system", "iso", "us") else "system"
+
+    def set_date_display(self, mode: str) -> None:
+        if mode not in ("system", "iso", "us"):
+            raise ValueError(f"date display must be system, iso or us, not {mode!r}")
+        self.set_value(DATE_DISPLAY_KEY, mode)
+
+    def export_folder(self) -> Path | None:
+        """Where save dialogs start (exports, calendars, bundles); None: not set."""
+        value = self._qs.value(EXPORT_FOLDER_KEY, "")
+        return Path(str(value)) if value else None
+
+    def set_export_folder(self, folder: Path | None) -> None:
+        self.set_value(EXPORT_FOLDER_KEY, str(folder) if folder else "")
+
+    def export_path(self, name: str) -> str:
+        """A file name in the default export folder (when it is set and exists), for a save
+        dialog to start with."""
+        folder = self.export_folder()
+        return str(folder / name) if folder and folder.is_dir() else name

@@ -10,6 +10,7 @@ import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from ..records import KINDS, Field, Kind, Record, Value
@@ -27,27 +28,76 @@ class ImportResult:
     unchanged: int = 0
     errors: list[str] = field(default_factory=list)
     written: bool = False
+    notes: list[str] = field(default_factory=list)  # e.g. the columns an import ignored
 
 
 def header_key(text: str) -> str:
     return "_".join(text.strip().lower().replace("-", " ").replace("_", " ").split())
 
 
-def match_header(kind: Kind, header: list[object]) -> tuple[list[tuple[int, Field]], list[str],
-                                                            list[int]]:
-    """Map header cells to fields: (column index, field) pairs, errors, ignored blanks."""
+ALIASES_FILE = "header-aliases.toml"
+ColumnMap = dict[int, str | None]  # column index -> field name, or None: the column is ignored
+
+
+@cache
+def header_aliases() -> dict[str, dict[str, str]]:
+    """``{kind: {header_key(spelling): field name}}`` from data/rules/header-aliases.toml:
+    the spellings agencies' own sheets use ("Req #", "MRC", "Circuit ID"). Checked as it
+    loads: every kind and field exists, and no spelling names two columns of a kind or
+    another column's own name or label."""
+    import tomllib
+    from importlib import resources
+
+    text = (resources.files("calnet_desk") / "data" / "rules" / ALIASES_FILE).read_text("utf-8")
+    data = tomllib.loads(text)
+    out: dict[str, dict[str, str]] = {}
+    for kind_name, table in data.get("header-aliases", {}).items():
+        if kind_name not in KINDS:
+            raise ValueError(f"{ALIASES_FILE}: header-aliases.{kind_name}: no such record kind")
+        kind = KINDS[kind_name]
+        own = {k: f.name for f in kind.fields for k in (f.name, header_key(f.label))}
+        found: dict[str, str] = {}
+        for field_name, spellings in table.items():
+            if field_name not in kind.by_name:
+                raise ValueError(f"{ALIASES_FILE}: header-aliases.{kind_name}.{field_name}: "
+                                 f"{kind_name} has no such column")
+            for spelling in spellings:
+                key = header_key(str(spelling))
+                other = found.get(key) or own.get(key)
+                if other is not None and other != field_name:
+                    raise ValueError(f"{ALIASES_FILE}: {spelling!r} names both {other} and "
+                                     f"{field_name} of {kind_name}")
+                found[key] = field_name
+        out[kind_name] = found
+    return out
+
+
+def _header_index(kind: Kind) -> dict[str, Field]:
+    """Header spellings of a kind's columns: names, then labels, then the aliases."""
     by_key: dict[str, Field] = {}
     for f in kind.fields:
         by_key[f.name] = f
         by_key.setdefault(header_key(f.label), f)
+    for key, name in header_aliases().get(kind.name, {}).items():
+        by_key.setdefault(key, kind.by_name[name])
+    return by_key
+
+
+def _cell_text(cell: object) -> str:
+    text = "" if cell is None else str(cell).strip()
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def match_header(kind: Kind, header: list[object]) -> tuple[list[tuple[int, Field]], list[str],
+                                                            list[int]]:
+    """Map header cells to fields: (column index, field) pairs, errors, ignored blanks."""
+    by_key = _header_index(kind)
     mapped: list[tuple[int, Field]] = []
     errors: list[str] = []
     blank: list[int] = []
     seen: dict[str, int] = {}
     for i, cell in enumerate(header):
-        text = "" if cell is None else str(cell).strip()
-        if text.startswith("\ufeff"):
-            text = text[1:]
+        text = _cell_text(cell)
         if not text:
             blank.append(i)
             continue
@@ -68,12 +118,109 @@ def match_header(kind: Kind, header: list[object]) -> tuple[list[tuple[int, Fiel
     return mapped, errors, blank
 
 
+def propose_mapping(kind: Kind, header: list[object]) -> ColumnMap:
+    """The mapping import would use for this header, as a starting point to correct:
+    ``{column index: field name}``, None for a blank, unknown or repeated column."""
+    by_key = _header_index(kind)
+    proposal: ColumnMap = {}
+    taken: set[str] = set()
+    for i, cell in enumerate(header):
+        text = _cell_text(cell)
+        found = by_key.get(header_key(text)) if text else None
+        if found is None or found.name in taken:
+            proposal[i] = None
+        else:
+            proposal[i] = found.name
+            taken.add(found.name)
+    return proposal
+
+
+def column_name(header: list[object], i: int) -> str:
+    """How a column is named in messages: its header text, or "(column N)" when blank."""
+    text = _cell_text(header[i]) if i < len(header) else ""
+    return text or f"(column {i + 1})"
+
+
+def apply_mapping(kind: Kind, header: list[object], mapping: ColumnMap
+                  ) -> tuple[list[tuple[int, Field]], list[str], list[str]]:
+    """An explicit mapping checked: (column index, field) pairs, errors, notes (one per
+    ignored column that has a header)."""
+    mapped: list[tuple[int, Field]] = []
+    errors: list[str] = []
+    notes: list[str] = []
+    seen: dict[str, int] = {}
+    for i in range(len(header)):
+        name = mapping.get(i)
+        col = column_name(header, i)
+        if name is None:
+            if _cell_text(header[i]):
+                notes.append(f"1:{col}: column {i + 1} is not imported (mapped to no field)")
+            continue
+        f = kind.by_name.get(name)
+        if f is None:
+            errors.append(f"1:{col}: {kind.name} has no column {name}")
+            continue
+        if name in seen:
+            errors.append(f"1:{col}: column {name} is mapped twice "
+                          f"(columns {seen[name] + 1} and {i + 1})")
+            continue
+        seen[name] = i
+        mapped.append((i, f))
+    for f in kind.fields:
+        if f.required and f.name not in seen:
+            errors.append(f"1:{f.name}: required column is missing (map a column to it)")
+    return mapped, errors, notes
+
+
+def read_header(path: Path, name: str | None = None) -> list[object]:
+    """The header row (row 1) of a CSV or XLSX; [] for an empty file."""
+    with read_rows(path, name) as rows:
+        first = next(rows, None)
+    return list(first[1]) if first else []
+
+
+def preview(path: Path, kind: Kind, mapping: ColumnMap, limit: int = 20,
+            name: str | None = None) -> list[tuple[int, Record, dict[str, str]]]:
+    """The first data rows as import would store them: (row number, values by field,
+    {field: problem} for cells that would not import). References are not checked here
+    (the dry run does)."""
+    label = name or str(path)
+    out: list[tuple[int, Record, dict[str, str]]] = []
+    with read_rows(path, label) as rows:
+        first = next(rows, None)
+        if first is None:
+            return out
+        mapped, _, _ = apply_mapping(kind, list(first[1]), mapping)
+        for rownum, row in rows:
+            if not any(c is not None and c != "" for c in row):
+                continue
+            record: Record = {}
+            problems: dict[str, str] = {}
+            for i, f in mapped:
+                raw = row[i] if i < len(row) else None
+                try:
+                    value = None if raw is None else parser_for(f)(raw)
+                except BadValue as e:
+                    problems[f.name] = str(e)
+                    continue
+                if value is None and f.required:
+                    problems[f.name] = "required, but blank"
+                record[f.name] = value
+            out.append((rownum, record, problems))
+            if len(out) >= limit:
+                break
+    return out
+
+
 Progress = Callable[[int, int], None]
 
 
-def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None
+def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
+                 mapping: ColumnMap | None = None, notes: list[str] | None = None
                  ) -> tuple[list[Record], list[str], int]:
-    """Parse and check the whole file: (good records, error lines, data rows)."""
+    """Parse and check the whole file: (good records, error lines, data rows). With a
+    mapping (see propose_mapping) the header is not matched: the mapped columns are read
+    and the others ignored, each noted in ``notes``."""
     label = name or str(path)
     records: list[Record] = []
     checked: list[tuple[int, Record]] = []  # every data row, good or not, for references
@@ -84,9 +231,15 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None
         if first is None:
             return [], [f"{label}: the file is empty (no header row)"], 0
         header = list(first[1])
-        mapped, header_errors, blank = match_header(kind, header)
+        if mapping is None:
+            mapped, header_errors, blank = match_header(kind, header)
+        else:
+            mapped, header_errors, ignored = apply_mapping(kind, header, mapping)
+            blank = []  # an unmapped column is ignored, blank header or not
+            if notes is not None:
+                notes.extend(f"{label}:{n}" for n in ignored)
         # A bad header does not stop the cell checks: every error is reported at once.
-        columns = [(i, f.name, parser_for(f), f.required, str(header[i]).strip())
+        columns = [(i, f.name, parser_for(f), f.required, column_name(header, i))
                    for i, f in mapped]
         key_name = kind.key.name
         key_index, key_col = next(((c[0], c[4]) for c in columns if c[1] == key_name),
@@ -143,7 +296,7 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None
             continue
         target = KINDS[f.references]
         known = reg.keys(target)
-        col = str(header[i]).strip()
+        col = column_name(header, i)
         for rownum, rec in checked:
             v = rec.get(f.name)
             if isinstance(v, str) and v not in known:
@@ -171,16 +324,19 @@ def collector_paused() -> Iterator[None]:
 
 
 def import_file(reg: Register, path: Path, kind: Kind, *, dry_run: bool = False,
-                name: str | None = None, progress: Progress | None = None) -> ImportResult:
+                name: str | None = None, progress: Progress | None = None,
+                mapping: ColumnMap | None = None) -> ImportResult:
+    """Import the file, all rows or none. ``mapping`` (column index -> field or None)
+    replaces matching the header: unmapped columns are ignored, each noted."""
     with collector_paused():
-        return _import_file(reg, path, kind, dry_run, name, progress)
+        return _import_file(reg, path, kind, dry_run, name, progress, mapping)
 
 
 def _import_file(reg: Register, path: Path, kind: Kind, dry_run: bool, name: str | None,
-                 progress: Progress | None) -> ImportResult:
+                 progress: Progress | None, mapping: ColumnMap | None) -> ImportResult:
     result = ImportResult(kind.name)
     try:
-        records, errors, rows = read_records(path, kind, reg, name)
+        records, errors, rows = read_records(path, kind, reg, name, mapping, result.notes)
     except SheetError as e:
         result.errors.append(str(e))
         return result

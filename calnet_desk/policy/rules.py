@@ -8,7 +8,12 @@ program folder is read-only). Merging: common, then the generation, then the ove
 from __future__ import annotations
 
 import copy
+import json
+import os
+import re
+import tempfile
 import tomllib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -168,3 +173,83 @@ def load_rules(generation: str | None = None, register_root: Path | None = None)
                    merged.get("deadlines", {}), list(merged.get("procurement", [])),
                    dict(merged.get("aliases", {})), tuple(sources),
                    dict(merged.get("requests", {})), dict(merged.get("findings", {})))
+
+
+# --- the reminder ladder per record kind, kept in the register's override -------------------
+
+LADDER_RULE = "reminder-ladder-days"
+_LADDER_HEADER = re.compile(r'^\s*\[\s*rules\s*\.\s*("reminder-ladder-days"|reminder-ladder-days)'
+                            r'(\s*\.\s*("by-kind"|by-kind))?\s*\]\s*(#.*)?$')
+_ANY_HEADER = re.compile(r"^\s*\[")
+
+
+def kind_ladders(rules: RuleSet, kinds: Iterable[str]) -> dict[str, list[int]]:
+    """The reminder ladder of each record kind as the rule set has it now."""
+    return {kind: rules.ladder(kind) for kind in kinds}
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise RulesError(f"cannot write {value!r} to {OVERRIDE_FILE}")
+
+
+def write_kind_ladders(register_root: Path, ladders: Mapping[str, Sequence[int]]) -> Path:
+    """Keep the reminder ladder of each record kind in the register's ``rules.toml``
+    (``[rules.reminder-ladder-days.by-kind]``, citation "design"), where every deadline
+    computation reads it. The rest of the file, comments included, stays as it was; the
+    ``[rules.reminder-ladder-days]`` table keeps its other keys. The whole by-kind table is
+    written (a layer replaces it as a whole). Written atomically (a temporary file, then
+    os.replace), and read back: RulesError, with nothing written, when the result would not
+    load or would not give these ladders (e.g. the file defines the rule some other way)."""
+    for kind, days in ladders.items():
+        if not days or any(isinstance(d, bool) or not isinstance(d, int) or d < 0
+                           for d in days):
+            raise RulesError(f"the reminder ladder of {kind} must be whole days, at least one")
+    target = register_root / OVERRIDE_FILE
+    old = target.read_text("utf-8") if target.is_file() else ""
+    entry = dict(_read(old, str(target)).get("rules", {}).get(LADDER_RULE, {}))
+    entry.pop("by-kind", None)
+    entry["citation"] = "design"
+    kept: list[str] = []
+    skipping = False
+    for line in old.splitlines():
+        if _LADDER_HEADER.match(line):
+            skipping = True
+            continue
+        if skipping and _ANY_HEADER.match(line):
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    lines = [*kept, "", f"[rules.{LADDER_RULE}]"] if kept else [f"[rules.{LADDER_RULE}]"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in entry.items()]
+    lines += ["", f"[rules.{LADDER_RULE}.by-kind]"]
+    lines += [f"{kind} = {_toml_value(sorted({int(d) for d in days}, reverse=True))}"
+              for kind, days in ladders.items()]
+    text = "\n".join(lines) + "\n"
+    check = _read(text, str(target)).get("rules", {}).get(LADDER_RULE, {}).get("by-kind", {})
+    if any(check.get(kind) != sorted({int(d) for d in days}, reverse=True)
+           for kind, days in ladders.items()):
+        raise RulesError(f"{target} defines {LADDER_RULE} in a way this cannot change; "
+                         "edit its by-kind table by hand. Nothing was written.")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{OVERRIDE_FILE}.", suffix=".tmp",
+                                    dir=register_root)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target

@@ -60,6 +60,20 @@ def hash_file(path: Path, progress: Progress | None = None) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def check_document(paths: RegisterPaths, sha256: str, progress: Progress | None = None
+                   ) -> str:
+    """Re-hash one stored document: "ok", "changed" (its bytes no longer hash to its
+    name) or "missing"."""
+    path = document_path(paths, sha256)
+    if not path.is_file():
+        return "missing"
+    try:
+        found, _ = hash_file(path, progress)
+    except OSError:
+        return "missing"
+    return "ok" if found == sha256 else "changed"
+
+
 def store_file(paths: RegisterPaths, src: Path, progress: Progress | None = None
                ) -> tuple[str, int]:
     """Copy src into the document store, hashing as it streams; returns (sha256, size).

@@ -1,0 +1,741 @@
+"""The record editor: one form per record kind, built from the core's field declarations.
+
+Every value goes through the same per-cell parser the import uses (values.parser_for), then
+the store's own checks (required, choices, references) are mirrored beside each field, so
+what the form accepts the register accepts. Saves and undos run on the writer thread, one
+transaction each, and land in the history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import (
+    QCalendarWidget,
+    QComboBox,
+    QCompleter,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMenu,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+    QWidgetAction,
+)
+
+from calnet_desk.deadlines import DEADLINE_RECORD_KINDS, parse_ladder
+from calnet_desk.records import KINDS, Field, Kind, Record, Value
+from calnet_desk.store import Register
+from calnet_desk.store.tracked import REMINDER_LADDERS, current_state, delete_row, put_row
+from calnet_desk.values import BadValue, display, parser_for
+
+from .formatting import readable
+from .session import Session
+
+MODES = ("new", "edit", "duplicate")
+REQUEST_KINDS = ("exemptions", "delegations")
+# Text fields that hold sentences rather than a name or a number: a multi-line box.
+LONG_TEXT = frozenset({
+    "description", "service_locations", "calnet_gap", "consequences", "provider_documents",
+    "contract_terms", "early_termination", "extensions", "cost_by_item", "sla_rights_remedies",
+    "ipr_documentation", "scope", "purpose", "locations", "products_equipment",
+    "staff_qualifications", "justification", "consequences_if_denied",
+})
+LADDER_FIELD = "reminder_ladder"
+SEP = " — "  # between a key and its title in a picker
+
+
+class RecordChanged(Exception):
+    """The record changed in the register since the editor (or the last save) read it."""
+
+
+@dataclass(frozen=True)
+class SavedEdit:
+    """What a save changed, so that it can be undone: the values before it (None for a new
+    record), the ladder before it, and the history entry the save wrote."""
+
+    kind: str
+    key: str
+    previous: Record | None
+    previous_ladder: str | None
+    ladder_changed: bool
+    entry_id: int | None
+    reason: str
+
+
+def last_entry_id(reg: Register, kind: str, key: str) -> int | None:
+    row = reg.conn.execute("SELECT max(id) FROM history WHERE kind = ? AND key = ?",
+                           (kind, key)).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
+def current_ladder(reg: Register, kind: str, key: str) -> str | None:
+    row = current_state(reg.conn, REMINDER_LADDERS).get(f"{kind}:{key}")
+    return str(row["ladder"]) if row else None
+
+
+def _set_ladder(tx: Any, kind: str, key: str, ladder: str | None) -> None:
+    keys = {"record_kind": kind, "key": key}
+    if ladder is None:
+        if current_ladder(tx.register, kind, key) is not None:
+            delete_row(tx, REMINDER_LADDERS, keys)
+    else:
+        put_row(tx, REMINDER_LADDERS, {**keys, "ladder": ladder})
+
+
+def save_job(kind: Kind, record: Record, mode: str, expected_entry: int | None,
+             ladder: str | None, set_ladder: bool, reason: str
+             ) -> Callable[[Register, Any, Any], SavedEdit]:
+    """The writer job of one save: the record (and its ladder) in one transaction."""
+    key = str(record[kind.key.name])
+
+    def job(reg: Register, progress: Any, cancelled: Any) -> SavedEdit:
+        from calnet_desk.store import RecordError
+
+        with reg.transaction(reason) as tx:
+            old = reg.get(kind, key)
+            if mode != "edit" and old is not None:
+                raise RecordError(f"{kind.singular} {key} is already in the register; "
+                                  "give another " + kind.key.label.lower())
+            if mode == "edit" and last_entry_id(reg, kind.name, key) != expected_entry:
+                raise RecordError(f"{kind.singular} {key} was changed elsewhere since the "
+                                  "editor opened it; nothing was saved. Close and reopen it.")
+            old_ladder = current_ladder(reg, kind.name, key)
+            tx.put(kind, record)
+            changed = set_ladder and ladder != old_ladder
+            if changed:
+                _set_ladder(tx, kind.name, key, ladder)
+        return SavedEdit(kind.name, key, old, old_ladder, changed,
+                         last_entry_id(reg, kind.name, key), reason)
+
+    return job
+
+
+def undo_job(saved: SavedEdit) -> Callable[[Register, Any, Any], str]:
+    """Write back the values before ``saved`` (delete a new record), refused when anything
+    changed the record since."""
+    kind = KINDS[saved.kind]
+
+    def job(reg: Register, progress: Any, cancelled: Any) -> str:
+        from calnet_desk.store import RecordError
+
+        reason = "undo" if saved.previous is None else f"undo: {saved.reason}"
+        with reg.transaction(reason) as tx:
+            if last_entry_id(reg, saved.kind, saved.key) != saved.entry_id:
+                raise RecordError(f"{kind.singular} {saved.key} changed since that save; "
+                                  "it was not undone.")
+            if saved.ladder_changed or saved.previous is None:
+                _set_ladder(tx, saved.kind, saved.key, saved.previous_ladder)
+            if saved.previous is None:
+                tx.delete(kind, saved.key)
+            else:
+                tx.put(kind, saved.previous)
+        return saved.key
+
+    return job
+
+
+def tip(f: Field) -> str:
+    parts = [p for p in (f.help, f"Source: {f.citation}" if f.citation else "") if p]
+    return "\n".join(parts)
+
+
+def assign_mnemonics(labels: list[str], taken: set[str]) -> list[str]:
+    """'&' before the first letter of each label not used yet (case-insensitive); labels
+    left without one stay plain."""
+    out = []
+    for label in labels:
+        for i, ch in enumerate(label):
+            if ch.isalpha() and ch.lower() not in taken:
+                taken.add(ch.lower())
+                out.append(label[:i] + "&" + label[i:])
+                break
+        else:
+            out.append(label)
+    return out
+
+
+# --- one input per field type ----------------------------------------------------------------
+
+def _narrow(combo: QComboBox) -> None:
+    """A combo as wide as the form gives it, not as its longest item."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(16)
+
+
+class FieldInput:
+    """A field's widget: raw() is what goes into the import's parser for the field."""
+
+    def __init__(self, f: Field, parent: QWidget) -> None:
+        self.field = f
+        self.focus: QWidget
+        self.widget: QWidget
+
+    def raw(self) -> object:
+        raise NotImplementedError
+
+    def set(self, value: Value) -> None:
+        raise NotImplementedError
+
+    def on_change(self, slot: Callable[[], object]) -> None:
+        raise NotImplementedError
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.focus.setEnabled(not read_only)
+
+    def _name(self, w: QWidget) -> None:
+        w.setAccessibleName(self.field.label)
+        w.setToolTip(tip(self.field))
+        w.setWhatsThis(tip(self.field))
+
+
+class LineInput(FieldInput):
+    def __init__(self, f: Field, parent: QWidget, placeholder: str = "") -> None:
+        super().__init__(f, parent)
+        self.line = QLineEdit(parent)
+        self.line.setPlaceholderText(placeholder)
+        self._name(self.line)
+        self.focus = self.widget = self.line
+
+    def raw(self) -> object:
+        return self.line.text()
+
+    def set(self, value: Value) -> None:
+        self.line.setText(display(self.field, value))
+
+    def on_change(self, slot: Callable[[], object]) -> None:
+        self.line.textChanged.connect(slot)
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.line.setReadOnly(read_only)
+
+
+class IntegerInput(LineInput):
+    def set(self, value: Value) -> None:
+        self.line.setText("" if value is None else str(value))
+
+
+class LongTextInput(FieldInput):
+    def __init__(self, f: Field, parent: QWidget) -> None:
+        super().__init__(f, parent)
+        self.text = QPlainTextEdit(parent)
+        self.text.setTabChangesFocus(True)
+        self.text.setFixedHeight(self.text.fontMetrics().lineSpacing() * 5)
+        self._name(self.text)
+        self.focus = self.widget = self.text
+
+    def raw(self) -> object:
+        return self.text.toPlainText()
+
+    def set(self, value: Value) -> None:
+        self.text.setPlainText("" if value is None else str(value))
+
+    def on_change(self, slot: Callable[[], object]) -> None:
+        self.text.textChanged.connect(slot)
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.text.setReadOnly(read_only)
+
+
+class DateInput(LineInput):
+    """Typed (MM/DD/YYYY or YYYY-MM-DD) or picked from a calendar; empty means no date."""
+
+    def __init__(self, f: Field, parent: QWidget) -> None:
+        super().__init__(f, parent, "MM/DD/YYYY")
+        self.widget = QWidget(parent)
+        self.line.setParent(self.widget)
+        self.pick = QToolButton(self.widget)
+        self.pick.setText("…")
+        self.pick.setAccessibleName(f"Pick {f.label} from a calendar")
+        self.pick.setToolTip("Pick from a calendar")
+        self.pick.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.menu = QMenu(self.pick)
+        self.calendar = QCalendarWidget(self.menu)
+        self.calendar.setAccessibleName(f"{f.label} calendar")
+        action = QWidgetAction(self.menu)
+        action.setDefaultWidget(self.calendar)
+        self.menu.addAction(action)
+        self.pick.setMenu(self.menu)
+        self.menu.aboutToShow.connect(self._sync_calendar)
+        self.calendar.clicked.connect(self._picked)
+        self.calendar.activated.connect(self._picked)
+        row = QHBoxLayout(self.widget)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.line, 1)
+        row.addWidget(self.pick)
+
+    def _sync_calendar(self) -> None:
+        try:
+            value = parser_for(self.field)(self.line.text())
+        except BadValue:
+            value = None
+        day = dt.date.fromisoformat(value) if isinstance(value, str) else dt.date.today()
+        self.calendar.setSelectedDate(QDate(day.year, day.month, day.day))
+
+    def _picked(self, date: QDate) -> None:
+        self.set(dt.date(date.year(), date.month(), date.day()).isoformat())
+        self.menu.close()
+
+    def set_read_only(self, read_only: bool) -> None:
+        super().set_read_only(read_only)
+        self.pick.setEnabled(not read_only)
+
+
+class ComboInput(FieldInput):
+    """Choices and yes/no: readable words, a blank entry for 'not given'."""
+
+    def __init__(self, f: Field, parent: QWidget) -> None:
+        super().__init__(f, parent)
+        self.combo = QComboBox(parent)
+        _narrow(self.combo)
+        self.combo.addItem("—", None)
+        if f.type == "yesno":
+            self.combo.addItem("Yes", "yes")
+            self.combo.addItem("No", "no")
+        else:
+            for choice in f.choices:
+                self.combo.addItem(readable(choice), choice)
+        self._name(self.combo)
+        self.focus = self.widget = self.combo
+
+    def raw(self) -> object:
+        return self.combo.currentData()
+
+    def set(self, value: Value) -> None:
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        index = self.combo.findData(value)
+        self.combo.setCurrentIndex(max(index, 0))
+
+    def on_change(self, slot: Callable[[], object]) -> None:
+        self.combo.currentIndexChanged.connect(slot)
+
+
+class ReferenceInput(FieldInput):
+    """A linked record: an editable combo over the target kind's keys and titles, searched
+    as you type (any part of the key or the title)."""
+
+    def __init__(self, f: Field, parent: QWidget, choices: list[tuple[str, str]]) -> None:
+        super().__init__(f, parent)
+        self.combo = QComboBox(parent)
+        _narrow(self.combo)
+        self.combo.setEditable(True)
+        self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.combo.addItem("", None)
+        for key, title in choices:
+            self.combo.addItem(f"{key}{SEP}{title}" if title else key, key)
+        completer = QCompleter(self.combo.model(), self.combo)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.combo.setCompleter(completer)
+        line = self.combo.lineEdit()
+        assert line is not None
+        line.setPlaceholderText(f"Type to search {KINDS[str(f.references)].label.lower()}")
+        self._name(self.combo)
+        self._name(line)
+        self.focus = self.widget = self.combo
+
+    def raw(self) -> object:
+        text = self.combo.currentText().strip()
+        index = self.combo.findText(text, Qt.MatchFlag.MatchExactly)
+        if index >= 0:
+            return self.combo.itemData(index)
+        return text.split(SEP)[0].strip()
+
+    def set(self, value: Value) -> None:
+        index = self.combo.findData(value) if value is not None else 0
+        if index >= 0:
+            self.combo.setCurrentIndex(index)
+        else:
+            self.combo.setEditText(str(value))
+
+    def on_change(self, slot: Callable[[], object]) -> None:
+        self.combo.currentTextChanged.connect(slot)
+
+
+def make_input(f: Field, parent: QWidget, session: Session) -> FieldInput:
+    if f.references:
+        target = KINDS[f.references]
+        title = target.title_field or target.key.name
+        rows = session.reader.conn.execute(
+            f"SELECT {target.key.name}, {title} FROM {target.table} "
+            f"ORDER BY {target.key.name}").fetchall()
+        return ReferenceInput(f, parent, [(str(k), str(t or "")) for k, t in rows])
+    if f.type in ("choice", "yesno"):
+        return ComboInput(f, parent)
+    if f.type == "date":
+        return DateInput(f, parent)
+    if f.type == "integer":
+        return IntegerInput(f, parent, "a whole number")
+    if f.type == "money":
+        return LineInput(f, parent, "$0.00")
+    if f.type == "list":
+        return LineInput(f, parent, "several values separated by ';'")
+    if f.name in LONG_TEXT:
+        return LongTextInput(f, parent)
+    return LineInput(f, parent)
+
+
+# --- the dialog --------------------------------------------------------------------------------
+
+class RecordEditor(QDialog):
+    """New, edit or duplicate one record. ``saved`` carries a SavedEdit after a save."""
+
+    saved = Signal(object)
+
+    def __init__(self, session: Session, kind: Kind, key: str | None = None,
+                 mode: str = "edit", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        if mode != "new" and key is None:
+            raise ValueError(f"{mode} needs the key of a record")
+        self.session, self.kind, self.mode = session, kind, mode
+        self.source_key = key
+        self.saving = False
+        self.values: Record = {}
+        self.packet_message = ""
+        self.setObjectName(f"editor-{kind.name}")
+        reader = session.reader
+        loaded = reader.get(kind, key) if key is not None else None
+        if mode != "new" and loaded is None:
+            raise ValueError(f"no {kind.singular} {key} in the register")
+        self.loaded: Record | None = loaded if mode == "edit" else None
+        self.entry_id = last_entry_id(reader, kind.name, key) if mode == "edit" and key else None
+        self.keys = reader.keys(kind)
+        self._ref_keys: dict[str, set[str]] = {}
+        from calnet_desk.policy.rules import load_rules
+
+        self.rules = load_rules(None, session.root)
+        title = {"new": f"New {kind.singular}", "edit": f"Edit {kind.singular} {key}",
+                 "duplicate": f"Duplicate of {kind.singular} {key}"}[mode]
+        self.setWindowTitle(title)
+
+        # --- the form -------------------------------------------------------------------------
+        form_host = QWidget(self)
+        form = QFormLayout(form_host)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.inputs: dict[str, FieldInput] = {}
+        self.errors: dict[str, QLabel] = {}
+        self.labels: dict[str, QLabel] = {}
+        self.focus_of: dict[str, QWidget] = {}
+        has_requests = kind.name in REQUEST_KINDS
+        taken = {"s", "c"} | ({"g"} if has_requests else set())
+        texts = [f.label for f in kind.fields]
+        self.has_ladder = kind.name in DEADLINE_RECORD_KINDS
+        if self.has_ladder:
+            texts.append("Reminder days")
+        marked = assign_mnemonics(texts, taken)
+        for f, text in zip(kind.fields, marked, strict=False):
+            inp = make_input(f, form_host, session)
+            self._add_row(form, form_host, f.name, text + (" *" if f.required else ""),
+                          inp.widget, inp.focus, tip(f))
+            self.inputs[f.name] = inp
+        if self.has_ladder:
+            default = ", ".join(map(str, self.rules.ladder(kind.name)))
+            self.ladder = QLineEdit(form_host)
+            self.ladder.setAccessibleName("Reminder days for this record")
+            self.ladder.setPlaceholderText(f"the default for {kind.label.lower()}: {default}")
+            ladder_tip = ("Days before each deadline of this record when it is due soon, "
+                          "such as 90, 60, 30, 7. Empty: the default of its kind.")
+            self.ladder.setToolTip(ladder_tip)
+            self.ladder.setWhatsThis(ladder_tip)
+            self._add_row(form, form_host, LADDER_FIELD, marked[-1], self.ladder, self.ladder,
+                          ladder_tip)
+            self.ladder.textChanged.connect(self.validate)
+        scroll = QScrollArea(self)
+        scroll.setWidget(form_host)
+        scroll.setWidgetResizable(True)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setAccessibleName(f"{kind.singular.capitalize()} fields")
+
+        # --- request completeness (exemptions and delegations) -------------------------------
+        self.missing: QListWidget | None = None
+        self.packet_button: QPushButton | None = None
+        body: QWidget = scroll
+        if has_requests:
+            side = QWidget(self)
+            heading = QLabel("Request &completeness", side)
+            bold = heading.font()
+            bold.setBold(True)
+            heading.setFont(bold)
+            self.completeness = QLabel(side)
+            self.completeness.setWordWrap(True)
+            self.missing = QListWidget(side)
+            self.missing.setAccessibleName("Missing request elements")
+            self.missing.setWordWrap(True)
+            heading.setBuddy(self.missing)
+            self.packet_button = QPushButton("&Generate request packet…", side)
+            self.packet_button.setAccessibleName("Generate the request packet (PDF)")
+            self.packet_button.clicked.connect(self.generate_packet)
+            self.packet_note = QLabel(side)
+            self.packet_note.setWordWrap(True)
+            self.packet_note.setMinimumHeight(self.packet_note.fontMetrics().lineSpacing() * 3)
+            column = QVBoxLayout(side)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.addWidget(heading)
+            column.addWidget(self.completeness)
+            column.addWidget(self.missing, 1)
+            column.addWidget(self.packet_button)
+            column.addWidget(self.packet_note)
+            split = QSplitter(Qt.Orientation.Horizontal, self)
+            split.addWidget(scroll)
+            split.addWidget(side)
+            split.setStretchFactor(0, 3)
+            split.setStretchFactor(1, 2)
+            split.setChildrenCollapsible(False)
+            body = split
+
+        # --- status and buttons ---------------------------------------------------------------
+        self.summary = QLabel(self)
+        self.summary.setWordWrap(True)
+        self.summary.setAccessibleName("Problems")
+        self.buttons = QDialogButtonBox(self)
+        self.save_button = self.buttons.addButton("&Save", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.cancel_button = self.buttons.addButton("&Cancel",
+                                                    QDialogButtonBox.ButtonRole.RejectRole)
+        self.save_button.setAccessibleName(f"Save the {kind.singular}")
+        self.cancel_button.setAccessibleName("Cancel without saving")
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(self.save)
+        self.cancel_button.clicked.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(body, 1)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.buttons)
+
+        # --- values ---------------------------------------------------------------------------
+        start: Record = ({f.name: f.default for f in kind.fields} if loaded is None
+                         else dict(loaded))
+        if mode == "duplicate":
+            start[kind.key.name] = None
+        for name, inp in self.inputs.items():
+            inp.set(start.get(name))
+            inp.on_change(self.validate)
+        if self.has_ladder and key is not None:
+            self.ladder.setText(current_ladder(reader, kind.name, key) or "")
+        self.start_ladder = self.ladder_text() if self.has_ladder else None
+        if mode == "edit":
+            self.inputs[kind.key.name].set_read_only(True)
+            self.inputs[kind.key.name].focus.setToolTip(
+                f"The {kind.key.label.lower()} cannot change; duplicate the record to "
+                "give it another.")
+        self.validate()
+        first = kind.fields[1] if mode == "edit" else kind.key
+        self.inputs[first.name].focus.setFocus()
+        fm = self.fontMetrics()
+        self.resize(fm.averageCharWidth() * (170 if has_requests else 110),
+                    fm.lineSpacing() * 44)
+
+    def _add_row(self, form: QFormLayout, host: QWidget, name: str, text: str,
+                 widget: QWidget, focus: QWidget, tooltip: str) -> None:
+        label = QLabel(text, host)
+        label.setBuddy(focus)
+        label.setToolTip(tooltip)
+        label.setWhatsThis(tooltip)
+        error = QLabel(host)
+        error.setWordWrap(True)
+        palette = error.palette()
+        dark = palette.color(QPalette.ColorRole.Window).lightness() < 128
+        palette.setColor(QPalette.ColorRole.WindowText, QColor("#ff8a80" if dark else "#b00020"))
+        error.setPalette(palette)
+        error.setVisible(False)
+        cell = QWidget(host)
+        column = QVBoxLayout(cell)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        widget.setParent(cell)
+        column.addWidget(widget)
+        column.addWidget(error)
+        form.addRow(label, cell)
+        self.labels[name], self.errors[name], self.focus_of[name] = label, error, focus
+
+    # --- validation ---------------------------------------------------------------------------
+
+    def ladder_text(self) -> str | None:
+        text = self.ladder.text().strip()
+        if not text:
+            return None
+        return ",".join(map(str, parse_ladder(text)))
+
+    def _reference_keys(self, target: str) -> set[str]:
+        if target not in self._ref_keys:
+            self._ref_keys[target] = self.session.reader.keys(KINDS[target])
+        return self._ref_keys[target]
+
+    def check_field(self, f: Field) -> tuple[Value, str]:
+        """The field's value and what is wrong with it ('' when fine)."""
+        try:
+            value = parser_for(f)(self.inputs[f.name].raw())
+        except BadValue as e:
+            return None, str(e)
+        if value is None:
+            return None, "Required." if f.required else ""
+        if f.choices and value not in f.choices:
+            return None, f"Must be one of {', '.join(readable(c) for c in f.choices)}."
+        if f.references and str(value) not in self._reference_keys(f.references):
+            target = KINDS[f.references]
+            return None, f"No {target.singular} {value} in the register."
+        if f is self.kind.key and self.mode != "edit" and value in self.keys:
+            return value, f"{self.kind.singular.capitalize()} {value} is already in the register."
+        return value, ""
+
+    def problems(self) -> dict[str, str]:
+        return {name: label.text() for name, label in self.errors.items() if label.text()}
+
+    def validate(self) -> bool:
+        values: Record = {}
+        for f in self.kind.fields:
+            value, problem = self.check_field(f)
+            values[f.name] = value
+            self._show_problem(f.name, problem)
+        if self.has_ladder:
+            try:
+                self.ladder_text()
+                self._show_problem(LADDER_FIELD, "")
+            except ValueError as e:
+                self._show_problem(LADDER_FIELD, str(e))
+        self.values = values
+        problems = self.problems()
+        if problems:
+            names = [self.labels[n].text().replace("&", "").rstrip(" *") for n in problems]
+            self.summary.setText(f"Correct {len(problems)} field(s) to save: "
+                                 f"{', '.join(names)}.")
+        else:
+            self.summary.setText("")
+        self.save_button.setEnabled(not problems and not self.saving
+                                    and not self.session.read_only)
+        self._update_completeness()
+        return not problems
+
+    def _show_problem(self, name: str, problem: str) -> None:
+        error = self.errors[name]
+        error.setText(problem)
+        error.setVisible(bool(problem))
+        self.focus_of[name].setAccessibleDescription(problem)  # screen readers say it
+
+    def record(self) -> Record:
+        return dict(self.values)
+
+    def dirty(self) -> bool:
+        if self.loaded is None:
+            return True
+        ladder_now: str | None
+        try:
+            ladder_now = self.ladder_text() if self.has_ladder else None
+        except ValueError:
+            return True
+        return (any(self.values.get(f.name) != self.loaded.get(f.name) for f in self.kind.fields)
+                or ladder_now != self.start_ladder)
+
+    # --- request completeness and the packet --------------------------------------------------
+
+    def _update_completeness(self) -> None:
+        if self.missing is None or self.packet_button is None:
+            return
+        from calnet_desk.policy.requests import check_request
+
+        result = check_request(self.values, self.kind, rules=self.rules)
+        self.missing.clear()
+        for m in result["missing"]:
+            self.missing.addItem(f"{m['label']} ({m['citation']})")
+        n = len(result["missing"])
+        self.completeness.setText(
+            "Every element the request needs is there." if result["complete"] else
+            f"{n} element(s) missing before the request goes out:")
+        if self.mode != "edit":
+            self.packet_button.setEnabled(False)
+            self.packet_note.setText("Save the record first: the packet is made from the "
+                                     "register.")
+        elif self.dirty():
+            self.packet_button.setEnabled(False)
+            self.packet_note.setText("Save your changes first: the packet is made from the "
+                                     "register.")
+        else:
+            self.packet_button.setEnabled(True)
+            self.packet_note.setText(self.packet_message)
+
+    def generate_packet(self) -> None:
+        if self.loaded is None or self.packet_button is None:
+            return
+        key = str(self.loaded[self.kind.key.name])
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Generate request packet", f"{self.kind.singular}-{key}-request.pdf",
+            "PDF (*.pdf)")
+        if not name:
+            return
+        target = Path(name)
+        kind = self.kind
+        self.packet_button.setEnabled(False)
+        self.packet_note.setText(f"Writing {target.name}…")
+
+        def job(reg: Register) -> Any:
+            from calnet_desk.exchange.packet import write_packet
+
+            return write_packet(reg, kind, key, target)
+
+        def done(result: Any) -> None:
+            self.packet_result = result
+            missing = (f"; {len(result.missing)} element(s) marked missing"
+                       if result.missing else "")
+            self.packet_message = f"Wrote {target} ({result.pages} page(s){missing})."
+            self._update_completeness()
+
+        def failed(message: str, details: str) -> None:
+            self.packet_message = f"Packet not written: {message}"
+            self._update_completeness()
+
+        self.session.read_async(job, done, failed)
+
+    # --- saving -------------------------------------------------------------------------------
+
+    def save(self) -> None:
+        if self.saving or not self.validate():
+            return
+        writer = self.session.writer
+        if writer is None or self.session.read_only:
+            self.summary.setText("This register is open read-only; nothing was saved.")
+            return
+        record = self.record()
+        key = str(record[self.kind.key.name])
+        ladder = self.ladder_text() if self.has_ladder else None
+        reason = {"new": f"new {self.kind.singular}",
+                  "edit": f"edit of {self.kind.singular} {key}",
+                  "duplicate": f"duplicate of {self.kind.singular} {self.source_key}"}[self.mode]
+        job = save_job(self.kind, record, self.mode, self.entry_id, ladder,
+                       self.has_ladder and ladder != self.start_ladder, reason)
+        self.saving = True
+        self.save_button.setEnabled(False)
+        self.summary.setText("Saving…")
+        writer.submit(job, self._saved, self._failed)
+
+    def _saved(self, result: object) -> None:
+        self.saving = False
+        assert isinstance(result, SavedEdit)
+        self.result_edit = result
+        self.saved.emit(result)
+        self.session.changed.emit(result.kind, result.key)
+        self.accept()
+
+    def _failed(self, message: str, details: str) -> None:
+        self.saving = False
+        self.validate()
+        self.summary.setText(f"Not saved: {message}")
