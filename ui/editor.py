@@ -685,7 +685,9 @@ class RecordEditor(QDialog):
         target = Path(name)
         kind = self.kind
         self.packet_button.setEnabled(False)
-        self.packet_note.setText(f"Writing {target.name}…")
+        # kept as the message, so a refresh of the panel meanwhile still says so
+        self.packet_message = f"Writing {target.name}…"
+        self.packet_note.setText(self.packet_message)
 
         def job(reg: Register) -> Any:
             from calnet_desk.exchange.packet import write_packet
