@@ -493,3 +493,14 @@ def test_backup_from_the_window(qtbot: Any, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: "Backed up to" in window.statusBar().currentMessage(),
                     timeout=20000)
     assert any(window.session.root.joinpath("backups").glob("*-manual"))
+
+
+def test_menu_mnemonics_are_unique_within_each_menu(window: MainWindow) -> None:
+    for menu_action in window.menuBar().actions():
+        menu = menu_action.menu()
+        letters = []
+        for action in menu.actions():
+            text = action.text()
+            if "&" in text and not action.isSeparator():
+                letters.append(text[text.index("&") + 1].lower())
+        assert len(letters) == len(set(letters)), (menu_action.text(), letters)

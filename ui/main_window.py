@@ -133,7 +133,7 @@ class MainWindow(QMainWindow):
         self.backup_action = self._action("&Back up now", self.backup_now, None, file_menu)
         self._action("&Import a spreadsheet…", lambda: self.import_spreadsheet(), "Ctrl+I",
                      file_menu)
-        self._action("E&xport this view (XLSX or CSV)…", self.export_view, None, file_menu)
+        self._action("Export this vie&w (XLSX or CSV)…", self.export_view, None, file_menu)
         self._action("Export deadlines to &calendar…", lambda: self.export_calendar(), None,
                      file_menu)
         file_menu.addSeparator()
