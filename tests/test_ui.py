@@ -504,3 +504,13 @@ def test_menu_mnemonics_are_unique_within_each_menu(window: MainWindow) -> None:
             if "&" in text and not action.isSeparator():
                 letters.append(text[text.index("&") + 1].lower())
         assert len(letters) == len(set(letters)), (menu_action.text(), letters)
+
+
+def test_messages_survive_a_windowed_build_without_stderr(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from ui import app as app_mod
+
+    monkeypatch.setattr(sys, "stderr", None)  # what a console=False Windows build has
+    with caplog.at_level("INFO", logger="calnet_desk.ui"):
+        app_mod.say("calnet-desk: no register in C:\\\\x\\n")
+    assert "no register in" in caplog.text

@@ -38,6 +38,14 @@ def setup_logging() -> Path | None:
     return folder
 
 
+def say(text: str) -> None:
+    """To stderr, and to the log: a windowed Windows build has no stderr at all."""
+    log.info(text.rstrip())
+    if sys.stderr is not None:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+
 def install_excepthook(log_folder: Path | None) -> None:
     """Unexpected errors: logged, and shown in a dialog with copyable details."""
 
@@ -49,7 +57,7 @@ def install_excepthook(log_folder: Path | None) -> None:
 
         if (QApplication.instance() is None
                 or threading.current_thread() is not threading.main_thread()):
-            sys.stderr.write(details)  # widgets belong to the GUI thread: never from here
+            say(details)  # widgets belong to the GUI thread: never from here
             return
         from .dialogs import show_error
 
@@ -83,7 +91,7 @@ def smoke_test(root: Path) -> int:
     from calnet_desk.paths import RegisterPaths
 
     if not RegisterPaths(root).exists():
-        sys.stderr.write(f"calnet-desk: no register in {root}\n")
+        say(f"calnet-desk: no register in {root}\n")
         return 1
     from PySide6.QtCore import QTimer
 
@@ -97,7 +105,7 @@ def smoke_test(root: Path) -> int:
         session = Session(root, read_only=True, check=False)
         window = MainWindow(session, Settings(root / ".smoke-settings.ini"))
     except Exception as e:
-        sys.stderr.write(f"calnet-desk: {e}\n")
+        say(f"calnet-desk: {e}\n")
         return 1
     outcome: list[int] = []
     waiting = {"page", "check"}
@@ -118,7 +126,7 @@ def smoke_test(root: Path) -> int:
     def failed(message: str, details: str) -> None:
         if outcome:
             return
-        sys.stderr.write(f"calnet-desk: {message}\n")
+        say(f"calnet-desk: {message}\n")
         outcome.append(1)
         app.quit()
 
