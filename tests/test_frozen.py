@@ -1,0 +1,114 @@
+"""The frozen build: installer/build.py makes the one-folder bundle, then its two programs
+run on a temporary data dir, so a missing hidden import, data file or Qt plug-in fails here
+rather than on a user's desk. Slow (one PyInstaller build for the module, about a minute on
+two cores); CI runs it."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SUFFIX = ".exe" if sys.platform == "win32" else ""
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The built app folder, "<dist>/CALNET Desk/", with both programs."""
+    base = tmp_path_factory.mktemp("frozen")
+    run = subprocess.run([sys.executable, str(ROOT / "installer" / "build.py"),
+                          "--dist", str(base / "dist"), "--work", str(base / "build"),
+                          "--quiet"], capture_output=True, text=True, timeout=1800)
+    assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-5000:]
+    folder = base / "dist" / "CALNET Desk"
+    for name in ("calnet-desk", "calnet-desk-cli"):
+        assert (folder / (name + SUFFIX)).is_file(), name
+    return folder
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The environment of a frozen run: no CALNET_DESK_HOME, user folders under tmp_path."""
+    e = {k: v for k, v in os.environ.items() if k != "CALNET_DESK_HOME"}
+    user = tmp_path / "user"
+    for var in ("HOME", "USERPROFILE", "APPDATA", "LOCALAPPDATA", "XDG_DATA_HOME",
+                "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        e[var] = str(user / var.lower())
+    e["QT_QPA_PLATFORM"] = "offscreen"
+    e.pop("PYTHONPATH", None)  # the bundle must not lean on the source tree
+    yield e
+
+
+def run(app: Path, program: str, *args: str | Path, env: dict[str, str],
+        cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(app / (program + SUFFIX)), *map(str, args)], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def ok(r: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    assert r.returncode == 0, (r.args, r.stdout, r.stderr)
+    return r
+
+
+def write_orders(path: Path) -> Path:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\r\n").writerows([
+            ["request_number", "request_date", "order_type", "contractor", "description"],
+            ["O-1", "2026-01-05", "new", "Café Networks", "Fiber – 100 Mbps"],
+            ["O-2", "2026-02-10", "new", "ACME Telecom", "SIP trunks"],
+        ])
+    return path
+
+
+def test_the_frozen_cli_and_desktop_app_work_on_a_fresh_register(
+        app: Path, env: dict[str, str], tmp_path: Path) -> None:
+    reg = tmp_path / "reg"
+
+    def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+        return ok(run(app, "calnet-desk-cli", "--data-dir", reg, *args, env=env,
+                      cwd=tmp_path))
+
+    cli("init", "--agency", "Department of Testing", "--agency-class", "non-exempt-state")
+    assert "2 added" in cli("import", write_orders(tmp_path / "orders.csv"),
+                            "--kind", "orders").stdout
+    assert "Café Networks" in cli("show", "orders", "O-1", "--json").stdout
+    cli("export", "--kind", "orders", "--format", "xlsx", "-o", tmp_path / "orders.xlsx")
+    assert (tmp_path / "orders.xlsx").stat().st_size > 0
+    cli("export-ics", tmp_path / "deadlines.ics", "--today", "2026-06-01")
+    # the bundle: CSV/XLSX/JSON records and summary.pdf (fpdf2 with the bundled fonts)
+    cli("export-bundle", tmp_path / "bundle.zip", "--as-of", "2026-03-01")
+    assert "sound" in cli("verify-bundle", tmp_path / "bundle.zip").stdout
+    cli("verify")
+    smoke = run(app, "calnet-desk", "--data-dir", reg, "--smoke-test", env=env, cwd=tmp_path)
+    assert smoke.returncode == 0, smoke.stderr
+    # nothing leaked into the user's default data folder
+    assert not any((tmp_path / "user").rglob("register.sqlite3"))
+
+
+def test_a_marker_beside_the_frozen_programs_keeps_the_register_beside_them(
+        app: Path, env: dict[str, str], tmp_path: Path) -> None:
+    marker = app / "portable.txt"
+    marker.write_text("CALNET Desk keeps its register in the folder 'register' here.\n",
+                      "utf-8")
+    try:
+        ok(run(app, "calnet-desk-cli", "init", "--agency", "Portable Agency",
+               "--agency-class", "non-state", env=env, cwd=tmp_path))
+        assert (app / "register" / "register.sqlite3").is_file()
+        assert not any((tmp_path / "user").rglob("register.sqlite3"))
+        smoke = run(app, "calnet-desk", "--smoke-test", env=env, cwd=tmp_path)
+        assert smoke.returncode == 0, smoke.stderr
+        # the environment still wins over the marker
+        env["CALNET_DESK_HOME"] = str(tmp_path / "env-reg")
+        ok(run(app, "calnet-desk-cli", "init", "--agency", "Env Agency",
+               "--agency-class", "non-state", env=env, cwd=tmp_path))
+        assert (tmp_path / "env-reg" / "register.sqlite3").is_file()
+    finally:
+        marker.unlink()
