@@ -5,6 +5,7 @@ import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,3 +60,39 @@ def reg(tmp_path: Path, clock: FixedClock) -> Iterator[Register]:
                         agency_class="non-exempt-state", clock=clock)
     yield r
     r.close()
+
+
+@pytest.fixture
+def open_window(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
+    """A factory: a MainWindow on a new demo register (its writer ready, the window shown),
+    optionally with the dashboard's deadlines and findings computed; closed after the test."""
+    from calnet_desk import demo
+    from ui.main_window import MainWindow
+    from ui.session import Session
+    from ui.settings import Settings
+
+    made: list[Any] = []
+
+    def open_(orders: int = 60, *, folder: str = "copy", record_opened: bool = False,
+              overview: bool = False) -> Any:
+        root = tmp_path / folder
+        demo.create_demo(root, orders=orders).close()
+        session = Session(root, today=lambda: demo.AS_OF)
+        opened: list[Path] = []
+        win = MainWindow(session, Settings(tmp_path / "settings.ini"),
+                         open_file=opened.append if record_opened else (lambda p: None))
+        if record_opened:
+            win.opened_files = opened
+        qtbot.addWidget(win)
+        with qtbot.waitSignal(session.writer_ready, timeout=10000):
+            pass
+        win.show()
+        if overview:
+            session.refresh_overview()
+            qtbot.waitUntil(lambda: win.dashboard.findings_ready, timeout=30000)
+        made.append(win)
+        return win
+
+    yield open_
+    for win in made:
+        win.close()

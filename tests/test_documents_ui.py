@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import stat
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,20 +29,9 @@ EXEMPTIONS = KINDS["exemptions"]
 
 
 @pytest.fixture
-def window(qtbot: Any, tmp_path: Path) -> Iterator[MainWindow]:
-    root = tmp_path / "reg"
-    demo.create_demo(root, orders=20).close()
-    session = Session(root, today=lambda: demo.AS_OF)
-    opened: list[Path] = []
-    win = MainWindow(session, Settings(tmp_path / "settings.ini"),
-                     open_file=opened.append)
-    win.opened_files = opened  # type: ignore[attr-defined]
-    qtbot.addWidget(win)
-    with qtbot.waitSignal(session.writer_ready, timeout=10000):
-        pass
-    win.show()
-    yield win
-    win.close()
+def window(open_window: Any) -> MainWindow:
+    win: MainWindow = open_window(20, folder="reg", record_opened=True)
+    return win
 
 
 @pytest.fixture

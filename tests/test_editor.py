@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import focus_chain
 from PySide6.QtCore import QLocale, Qt
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 
 from calnet_desk import demo
 from calnet_desk.deadlines import deadlines
@@ -34,17 +35,9 @@ def us_locale() -> Iterator[None]:
 
 
 @pytest.fixture
-def window(qtbot: Any, tmp_path: Path) -> Iterator[MainWindow]:
-    root = tmp_path / "copy"
-    demo.create_demo(root, orders=60).close()
-    session = Session(root, today=lambda: demo.AS_OF)
-    win = MainWindow(session, Settings(tmp_path / "settings.ini"), open_file=lambda p: None)
-    qtbot.addWidget(win)
-    with qtbot.waitSignal(session.writer_ready, timeout=10000):
-        pass
-    win.show()
-    yield win
-    win.close()
+def window(open_window: Any) -> MainWindow:
+    win: MainWindow = open_window(60)
+    return win
 
 
 def history(win: MainWindow, kind: str, key: str) -> list[dict[str, Any]]:
@@ -331,14 +324,6 @@ def test_request_completeness_is_live_and_the_packet_is_written(
     assert new.packet_button is not None and not new.packet_button.isEnabled()
     assert new.missing is not None and new.missing.count() > 3
 
-
-def focus_chain(root: QWidget) -> list[QWidget]:
-    seen: list[QWidget] = []
-    w = root.nextInFocusChain()
-    while w is not root and w not in seen:
-        seen.append(w)
-        w = w.nextInFocusChain()
-    return seen
 
 
 @pytest.mark.parametrize("kind", list(KINDS))

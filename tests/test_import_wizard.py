@@ -12,7 +12,6 @@ import pytest
 from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import QWidget, QWizard
 
-from calnet_desk import demo
 from calnet_desk.exchange import importer
 from calnet_desk.exchange.importer import (
     apply_mapping,
@@ -161,21 +160,8 @@ def us_locale() -> Iterator[None]:
 
 
 @pytest.fixture
-def window(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
-    from ui.main_window import MainWindow
-    from ui.session import Session
-    from ui.settings import Settings
-
-    root = tmp_path / "reg"
-    demo.create_demo(root, orders=20).close()
-    session = Session(root, today=lambda: demo.AS_OF)
-    win = MainWindow(session, Settings(tmp_path / "settings.ini"), open_file=lambda p: None)
-    qtbot.addWidget(win)
-    with qtbot.waitSignal(session.writer_ready, timeout=10000):
-        pass
-    win.show()
-    yield win
-    win.close()
+def window(open_window: Any) -> Any:
+    return open_window(20, folder="reg")
 
 
 def _agency_file(tmp_path: Path, extra: list[str] | None = None) -> Path:

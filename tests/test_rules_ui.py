@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import focus_chain
 from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import QApplication, QDialog, QWidget, QWizard
 
@@ -40,28 +41,10 @@ def us_locale() -> Iterator[None]:
 
 
 @pytest.fixture
-def window(qtbot: Any, tmp_path: Path) -> Iterator[MainWindow]:
-    root = tmp_path / "copy"
-    demo.create_demo(root, orders=40).close()
-    session = Session(root, today=lambda: demo.AS_OF)
-    win = MainWindow(session, Settings(tmp_path / "settings.ini"), open_file=lambda p: None)
-    qtbot.addWidget(win)
-    with qtbot.waitSignal(session.writer_ready, timeout=10000):
-        pass
-    win.show()
-    session.refresh_overview()
-    qtbot.waitUntil(lambda: win.dashboard.findings_ready, timeout=30000)
-    yield win
-    win.close()
+def window(open_window: Any) -> MainWindow:
+    win: MainWindow = open_window(40, overview=True)
+    return win
 
-
-def focus_chain(root: QWidget) -> list[QWidget]:
-    seen: list[QWidget] = []
-    w = root.nextInFocusChain()
-    while w is not root and w not in seen:
-        seen.append(w)
-        w = w.nextInFocusChain()
-    return seen
 
 
 def _named(w: QWidget) -> bool:

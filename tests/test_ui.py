@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import focus_chain
 from PySide6.QtCore import QLocale, QModelIndex, Qt, QUrl
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 
 from calnet_desk import demo
 from calnet_desk.browse import ViewQuery
@@ -26,7 +27,6 @@ from ui.formatting import readable, show_date, show_money
 from ui.main_window import MainWindow
 from ui.models import KEY_ROLE, RecordTableModel, RowsModel
 from ui.pages import RecordPage
-from ui.session import Session
 from ui.settings import Settings
 
 ORDERS = KINDS["orders"]
@@ -63,22 +63,9 @@ def big_root(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def window(qtbot: Any, tmp_path: Path, demo_root: Path) -> Iterator[MainWindow]:
-    root = tmp_path / "copy"
-    demo.create_demo(root, orders=60).close()
-    session = Session(root, today=lambda: demo.AS_OF)
-    win = MainWindow(session, Settings(tmp_path / "settings.ini"),
-                     open_file=lambda p: opened.append(p))
-    opened: list[Path] = []
-    win.opened_files = opened  # type: ignore[attr-defined]
-    qtbot.addWidget(win)
-    with qtbot.waitSignal(session.writer_ready, timeout=10000):
-        pass
-    win.show()
-    session.refresh_overview()
-    qtbot.waitUntil(lambda: win.dashboard.findings_ready, timeout=30000)
-    yield win
-    win.close()
+def window(open_window: Any) -> MainWindow:
+    win: MainWindow = open_window(60, record_opened=True, overview=True)
+    return win
 
 
 # --- models -----------------------------------------------------------------------------------
@@ -241,14 +228,6 @@ def test_cancelling_the_reason_deletes_nothing(qtbot: Any, window: MainWindow,
         page.delete_button.click()
     assert page.model.total() == 60
 
-
-def focus_chain(root: QWidget) -> list[QWidget]:
-    seen: list[QWidget] = []
-    w = root.nextInFocusChain()
-    while w is not root and w not in seen:
-        seen.append(w)
-        w = w.nextInFocusChain()
-    return seen
 
 
 def test_every_focusable_widget_has_an_accessible_name(window: MainWindow) -> None:
