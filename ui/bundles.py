@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
 
+from .dialogs import dialog_buttons, name_buttons
 from .formatting import date_format
 from .session import Session
 
@@ -109,21 +110,16 @@ class ExportBundleDialog(QDialog):
         self.bar.setVisible(False)
         self.status = QLabel(self)
         self.status.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel, self)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Export")
+        self.buttons = dialog_buttons(self, self.start, self._cancel, "&Export")
         self.show_folder = self.buttons.addButton("&Show in folder",
                                                   QDialogButtonBox.ButtonRole.ActionRole)
         self.show_folder.setEnabled(False)
         self.show_folder.clicked.connect(self._show_in_folder)
-        self.buttons.accepted.connect(self.start)
-        self.buttons.rejected.connect(self._cancel)
+        name_buttons(self.buttons)
         for w, name in ((self.scope, "Scope"), (self.key, "Record"), (self.since, "Since"),
                         (self.as_of, "As of"), (self.redact, "Redact"),
                         (self.path, "Bundle file"), (browse, "Browse for the bundle file")):
             _named(w, name)
-        for b in self.buttons.buttons():
-            _named(b, b.text().replace("&", ""))
         form = QFormLayout()
         form.addRow("&Scope:", self.scope)
         form.addRow("&Record:", self.key)
@@ -307,15 +303,9 @@ class MergeBundleDialog(QDialog):
                                               "Keep"])
         self.table.horizontalHeader().setStretchLastSection(True)
         _named(self.table, "Conflicting records")
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons = dialog_buttons(self, self.merge, ok_text="&Merge")
         self.merge_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.merge_button.setText("&Merge")
         self.merge_button.setEnabled(False)
-        for b in self.buttons.buttons():
-            _named(b, b.text().replace("&", ""))
-        self.buttons.accepted.connect(self.merge)
-        self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)

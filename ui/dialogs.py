@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -23,16 +25,31 @@ class ReasonDialog(QDialog):
         self.reason.setAccessibleName("Reason")
         self.reason.setPlaceholderText("Reason (kept in the history)")
         label.setBuddy(self.reason)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel, self)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        for b in buttons.buttons():
-            b.setAccessibleName(b.text().replace("&", ""))
+        buttons = dialog_buttons(self)
         layout = QVBoxLayout(self)
         layout.addWidget(label)
         layout.addWidget(self.reason)
         layout.addWidget(buttons)
+
+
+def name_buttons(box: QDialogButtonBox) -> None:
+    """Screen readers name each button by its text (without the mnemonic's &)."""
+    for b in box.buttons():
+        b.setAccessibleName(b.text().replace("&", ""))
+
+
+def dialog_buttons(dialog: QDialog, accept: Callable[[], object] | None = None,
+                   reject: Callable[[], object] | None = None,
+                   ok_text: str | None = None) -> QDialogButtonBox:
+    """A dialog's OK and Cancel, wired (by default to accept/reject) and named."""
+    box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                           | QDialogButtonBox.StandardButton.Cancel, dialog)
+    if ok_text:
+        box.button(QDialogButtonBox.StandardButton.Ok).setText(ok_text)
+    box.accepted.connect(accept or dialog.accept)
+    box.rejected.connect(reject or dialog.reject)
+    name_buttons(box)
+    return box
 
 
 def ask_reason(parent: QWidget, title: str, question: str) -> str | None:

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -106,12 +105,7 @@ class RecordPicker(QDialog):
         self.key.setPlaceholderText("e.g. EX-2026-02")
         self.problem = QLabel(self)
         self.problem.setAccessibleName("Record problem")
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel, self)
-        for b in self.buttons.buttons():
-            b.setAccessibleName(b.text().replace("&", ""))
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = dialogs.dialog_buttons(self)
         form = QFormLayout()
         form.addRow("&Kind:", self.kind)
         form.addRow("&Key:", self.key)

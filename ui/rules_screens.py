@@ -55,7 +55,7 @@ from calnet_desk.policy.rules import RuleSet, load_rules
 from calnet_desk.records import AGENCY_CLASSES, KINDS
 from calnet_desk.store import RecordError, Register
 
-from .dialogs import show_error
+from .dialogs import dialog_buttons, name_buttons, show_error
 from .formatting import date_format, readable, show_date
 from .session import Session
 from .settings import Settings
@@ -65,11 +65,6 @@ def rules_of(session: Session) -> RuleSet:
     """The common rule set with the register's overrides (as the CLI's check-purchase and
     ipr use it)."""
     return load_rules(None, session.root)
-
-
-def _name_buttons(buttons: QDialogButtonBox) -> None:
-    for b in buttons.buttons():
-        b.setAccessibleName(b.text().replace("&", ""))
 
 
 # --- the procurement check ---------------------------------------------------------------------
@@ -124,11 +119,7 @@ class NewRecordDialog(QDialog):
         form = QFormLayout()
         form.addRow("&Id:", self.key)
         form.addRow("&Project:", self.project)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel, self)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        _name_buttons(buttons)
+        buttons = dialog_buttons(self)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
@@ -432,7 +423,7 @@ class IprDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         buttons.addButton(self.save_button, QDialogButtonBox.ButtonRole.ActionRole)
-        _name_buttons(buttons)
+        name_buttons(buttons)
         self.save_button.setAccessibleName("Save to exemption")
 
         layout = QVBoxLayout(self)
@@ -527,11 +518,7 @@ class SnoozeDialog(QDialog):
         week = today + dt.timedelta(days=7)
         self.date.setDate(QDate(week.year, week.month, week.day))
         label.setBuddy(self.date)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel, self)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        _name_buttons(buttons)
+        buttons = dialog_buttons(self)
         layout = QVBoxLayout(self)
         layout.addWidget(label)
         layout.addWidget(self.date)
@@ -788,7 +775,7 @@ class RulesDialog(QDialog):
         bar.addWidget(self.count)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
-        _name_buttons(buttons)
+        name_buttons(buttons)
         layout = QVBoxLayout(self)
         layout.addWidget(sources)
         layout.addLayout(bar)

@@ -35,7 +35,7 @@ from calnet_desk.policy.rules import kind_ladders, load_rules, write_kind_ladder
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
 
-from .dialogs import show_error
+from .dialogs import dialog_buttons, show_error
 from .formatting import DATE_DISPLAYS, set_date_display, show_date
 from .session import Session
 from .settings import Settings
@@ -108,12 +108,7 @@ class SettingsDialog(QDialog):
         self.problem = QLabel(self)
         self.problem.setWordWrap(True)
         self.problem.setAccessibleName("Problems")
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel, self)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        for b in self.buttons.buttons():
-            b.setAccessibleName(b.text().replace("&", ""))
+        self.buttons = dialog_buttons(self, accept=self.save)
         layout = QVBoxLayout(self)
         layout.addWidget(ladders_box)
         layout.addWidget(mine)
