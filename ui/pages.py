@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from calnet_desk.browse import ViewQuery, status_values
-from calnet_desk.records import Kind
+from calnet_desk.records import KINDS, Kind
 
 from .documents_panel import DocumentsPageActions, RecordDocuments
 from .formatting import date_format, readable, show_date
@@ -380,9 +380,8 @@ class DashboardPage(QWidget):
             self.follow.emit(*target)
 
 
-KIND_LABELS = {"orders": "Order", "exemptions": "Exemption", "delegations": "Delegation",
-               "atos": "ATO", "outside-contracts": "Outside contract", "people": "Person",
-               "contracts": "Contract"}
+# "Order", "ATO", "Outside contract"…: each kind's singular from its declaration.
+KIND_LABELS = {k.name: readable(k.singular) for k in KINDS.values()}
 
 
 class DocumentsPage(QWidget):
