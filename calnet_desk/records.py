@@ -308,3 +308,12 @@ def kind_named(name: str) -> Kind:
     if n in _BY_SINGULAR:
         return _BY_SINGULAR[n]
     raise UnknownKind(f"unknown record kind {name!r}; use one of: {', '.join(KINDS)}")
+
+
+def kind_among(name: str, names: tuple[str, ...] | frozenset[str] | set[str]) -> Kind | None:
+    """The kind for ``name`` if it is one of ``names`` (plural kind names), else None."""
+    try:
+        kind = kind_named(name)
+    except UnknownKind:
+        return None
+    return kind if kind.name in names else None

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..records import KINDS, Kind, Record, UnknownKind, kind_named
+from ..records import KINDS, Kind, Record, kind_among
 from ..store import Register, StoreError
 from ..store.documents import CHUNK, Document, document_path, hash_file, safe_file_name
 from ..store.history import GENESIS, canonical_json, entry_hash, read_entries
@@ -105,11 +105,8 @@ def parse_scope(text: str) -> Scope:
             return Scope("since", dt.date.fromisoformat(value).isoformat())
         except ValueError:
             raise ScopeSyntax(f"{value!r} is not a date YYYY-MM-DD") from None
-    try:
-        kind = kind_named(head)
-    except UnknownKind:
-        kind = None
-    if kind is None or kind.name not in SCOPE_KINDS:
+    kind = kind_among(head, SCOPE_KINDS)
+    if kind is None:
         raise ScopeSyntax(f"{head!r} is not a scope kind: use all, exemption:KEY, "
                           "delegation:KEY, ato:KEY or since:YYYY-MM-DD")
     return Scope(kind.name, value)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..records import Kind, UnknownKind, Value, kind_named
+from ..records import Kind, Value, kind_among
 from ..store import RecordError, Register
 from .rules import RulesError, RuleSet, load_rules
 
@@ -27,14 +27,9 @@ class UsageError(ValueError):
 
 def request_kind(name: str | Kind) -> Kind:
     """The kind for exemptions/delegations (plural or singular); anything else is refused."""
-    if isinstance(name, Kind):
-        kind = name
-    else:
-        try:
-            kind = kind_named(name)
-        except UnknownKind:
-            kind = None
-    if kind is None or kind.name not in REQUEST_KINDS:
+    kind = (name if name.name in REQUEST_KINDS else None) if isinstance(name, Kind) \
+        else kind_among(name, REQUEST_KINDS)
+    if kind is None:
         raise UsageError(f"{name if isinstance(name, str) else name.name!r} has no request; "
                          f"use one of: {', '.join(REQUEST_KINDS)}")
     return kind
