@@ -131,7 +131,8 @@ class Controller(QObject):
 
     def _show(self, root: Path, read_only: bool) -> None:
         old = self.window
-        session = Session(root, read_only=read_only)
+        # opened for writing, prepare() has just run quick_check: not twice at start-up
+        session = Session(root, read_only=read_only, check=read_only)
         window = MainWindow(session, self.settings)
         window.switch_register.connect(self.switch)
         window.new_register.connect(self.new_register)
