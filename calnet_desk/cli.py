@@ -979,9 +979,12 @@ DAILY_BACKUP_AFTER = {"import", "export", "list", "show", "history", "delete", "
 
 
 def _daily_backup(root: Path, err: TextIO) -> None:
-    from .store.backups import daily_backup
+    from .paths import RegisterPaths
+    from .store.backups import backed_up_today, daily_backup
 
     try:
+        if backed_up_today(RegisterPaths(root).backups):
+            return  # the usual case: no need to open (and check) the register again
         with Register.open(root, write=False) as reg:
             daily_backup(reg)
     except (StoreError, RegisterLocked, OSError) as e:

@@ -198,11 +198,16 @@ def _prune_documents(folder: Path) -> None:
             f.unlink()
 
 
+def backed_up_today(folder: Path, clock: Clock = utc_now) -> bool:
+    """Is there a backup of today's (UTC) date in the folder? (Cheap: names only.)"""
+    today = clock().astimezone(dt.UTC).date()
+    return any(b.created.date() == today for b in list_backups(folder))
+
+
 def daily_backup(reg: Register, clock: Clock | None = None) -> Backup | None:
     """Once a day (UTC), after the register is in use: a backup, then thinning."""
-    now = (clock or reg.clock)().astimezone(dt.UTC)
     folder = reg.paths.backups
-    if any(b.created.date() == now.date() for b in list_backups(folder)):
+    if backed_up_today(folder, clock or reg.clock):
         return None
     made = make_backup(reg, "daily", clock=clock)
     thin(folder)
