@@ -332,3 +332,46 @@ def restore(paths: RegisterPaths, backup: Backup, clock: Clock = utc_now,
 
 def move_corrupt_aside(paths: RegisterPaths, clock: Clock = utc_now) -> Path | None:
     return _move_aside(paths, "corrupt", clock)
+
+
+def _counts(database: Path) -> dict[str, int] | None:
+    """History entries and records per kind in a database file, read-only; None when it
+    cannot be read (a damaged file may not be)."""
+    from ..records import KINDS
+
+    try:
+        conn = sqlite3.connect(database.resolve().as_uri() + "?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        found: dict[str, int] = {}
+        for kind in KINDS.values():
+            try:
+                found[kind.name] = int(conn.execute(
+                    f"SELECT count(*) FROM {kind.table}").fetchone()[0])
+            except sqlite3.Error:
+                continue
+        found["history entries"] = int(conn.execute(
+            "SELECT coalesce(max(id), 0) FROM history").fetchone()[0])
+        return found
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
+def compare_with_backup(database: Path, backup: Backup) -> str:
+    """What a backup lacks compared with a (damaged, moved-aside) database, as far as that
+    database can still be read: "" when nothing can be said."""
+    mine, theirs = _counts(database), _counts(backup.database)
+    if mine is None or theirs is None:
+        return ""
+    lacks = [f"{n - theirs.get(what, 0):,} {what}" for what, n in mine.items()
+             if n > theirs.get(what, 0)]
+    if not lacks:
+        return (f"The backup holds at least as many history entries and records as the "
+                f"damaged file ({mine['history entries']:,} history entries)")
+    return (f"Compared with the damaged file the backup lacks {', '.join(lacks)} (the file "
+            f"holds {mine['history entries']:,} history entries, the backup "
+            f"{theirs['history entries']:,}): those changes are lost by restoring unless "
+            "they are entered again, so keep the moved file")

@@ -39,10 +39,37 @@ class StoreError(Exception):
 
 class NoRegister(StoreError):
     def __init__(self, root: Path) -> None:
+        aside = _moved_aside(root)
+        if aside is not None:
+            super().__init__(
+                f"no register database in {root}: it was moved, damaged, to {aside}. Restore "
+                f"the newest good backup with: calnet-desk-cli --data-dir \"{root}\" restore "
+                "(or `backups` to choose one); do not run init, which starts an empty one")
+            return
         super().__init__(
             f"no register in {root}. Create one with: calnet-desk-cli --data-dir \"{root}\" "
             "init --agency NAME --agency-class non-exempt-state|exempt-state|non-state"
         )
+
+
+def _moved_aside(root: Path) -> Path | None:
+    """The newest folder a damaged database was moved to, if any."""
+    try:
+        found = sorted(p for p in root.glob("corrupt-*") if p.is_dir())
+    except OSError:
+        return None
+    return found[-1] if found else None
+
+
+def _backup_advice(paths: RegisterPaths) -> str:
+    try:
+        has = any(paths.backups.glob("*/register.sqlite3"))
+    except OSError:
+        has = False
+    if not has:
+        return ""
+    return (f" If it should be this folder's register, restore a backup with: "
+            f"calnet-desk-cli --data-dir \"{paths.root}\" restore (the file is kept aside)")
 
 
 class RegisterExists(StoreError):
@@ -82,7 +109,32 @@ class Corrupt(StoreError):
     pass
 
 
+class Unavailable(StoreError):
+    """The register is there but cannot be used now: permission denied, read-only, held by
+    another program, locked. Not damage: nothing is moved, nothing is changed."""
+
+
 Locator = Callable[[Path], Location]
+Probe = Callable[[Path, bool], None]
+
+
+def probe_file(path: Path, write: bool) -> None:
+    """Open the database file as SQLite is about to, so that a refusal shows as the OS error
+    it is (permission denied, read-only, a Windows sharing violation) and not as damage."""
+    with open(path, "r+b" if write else "rb"):
+        pass
+
+
+def unavailable(paths: RegisterPaths, e: BaseException, *, write: bool) -> Unavailable:
+    from .errors import describe, what_to_do
+
+    doing = "opened for changes" if write else "read"
+    where = getattr(e, "filename", None) or paths.database
+    reading = (" Reading may still work (list, show, verify)." if write and not
+               isinstance(e, sqlite3.Error) else "")
+    return Unavailable(
+        f"the register in {paths.root} cannot be {doing}: {describe(e, where)}. This is "
+        f"not damage: nothing was changed or moved. {what_to_do(e)}{reading}")
 
 
 def _connect(path: Path, *, readonly: bool, wal: bool = True) -> sqlite3.Connection:
@@ -112,32 +164,42 @@ def quick_check(conn: sqlite3.Connection) -> str | None:
 
 def _corrupt(paths: RegisterPaths, problem: str, lock: WriterLock | None,
              locker: FileLocker | None, clock: Clock) -> Corrupt:
-    """Move a damaged database aside (never delete it) and say what to do next."""
-    from .backups import move_corrupt_aside, newest_good_backup
+    """Move a damaged database aside (never delete it) and say what to do next, and what
+    the backup to restore lacks compared with the file moved aside."""
+    from .backups import compare_with_backup, move_corrupt_aside, newest_good_backup
+    from .errors import reason
 
     held = lock
+    left = "another program has the register open"
     if held is None:
         held = WriterLock(paths.lock, paths.lock_info, locker)
         try:
             held.acquire()
         except RegisterLocked:
             held = None
+        except OSError as e:
+            held, left = None, reason(e)
     aside = None
     try:
         if held is not None:
-            aside = move_corrupt_aside(paths, clock)
+            try:
+                aside = move_corrupt_aside(paths, clock)
+            except OSError as e:
+                left = reason(e)
     finally:
         if held is not None and held is not lock:
             held.release()
     good = newest_good_backup(paths.backups)
     kept = (f"It was moved, with its -wal and -shm files, to {aside} (nothing was deleted)."
-            if aside else "It was left in place: another program has the register open.")
+            if aside else f"It was left in place ({left}).")
     advice = (f"Restore the newest good backup ({good.name}) with: calnet-desk-cli "
               f"--data-dir \"{paths.root}\" restore" if good else
               "No good backup was found in the register's backups folder; if you keep "
               "backups elsewhere, restore one with: calnet-desk-cli restore PATH")
+    lacks = compare_with_backup(aside / paths.database.name if aside else paths.database,
+                                good) if good else ""
     return Corrupt(f"the register database {paths.database} is damaged ({problem}). "
-                   f"{kept} {advice}")
+                   f"{kept} {advice}{'. ' + lacks if lacks else ''}")
 
 
 class Register:
@@ -196,9 +258,12 @@ class Register:
     @classmethod
     def open(cls, root: Path, *, write: bool = False, clock: Clock = utc_now,
              locker: FileLocker | None = None, locator: Locator | None = None,
-             check: bool = True) -> Register:
+             check: bool = True, probe: Probe = probe_file) -> Register:
         """Open a register: lock (for writing), check (quick_check; a corrupt database is
-        moved aside), refuse a newer schema, back up and migrate an older one."""
+        moved aside; a file that cannot be opened is not corrupt and stays), refuse a newer
+        schema, back up and migrate an older one."""
+        from .errors import is_damage
+
         paths = RegisterPaths(root)
         if not paths.exists():
             raise NoRegister(root)
@@ -207,13 +272,25 @@ class Register:
         lock = None
         if write:
             lock = WriterLock(paths.lock, paths.lock_info, locker)
-            lock.acquire()
+            try:
+                lock.acquire()
+            except OSError as e:
+                raise unavailable(paths, e, write=True) from e
         try:
+            try:
+                probe(paths.database, write)
+            except OSError as e:
+                raise unavailable(paths, e, write=write) from e
+            conn: sqlite3.Connection | None = None
             try:
                 conn = _connect(paths.database, readonly=not write, wal=not location.shared)
                 # check=False: a second connection of a process that checked already
                 problem = quick_check(conn) if check else None
             except sqlite3.DatabaseError as e:
+                if conn is not None:
+                    conn.close()
+                if not is_damage(e):
+                    raise unavailable(paths, e, write=write) from e
                 conn, problem = None, str(e)
             if problem is not None:
                 if conn is not None:
@@ -245,12 +322,23 @@ class Register:
         self.close()
 
     def _check_identity(self) -> None:
+        from .errors import is_damage
+
         try:
             app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
         except sqlite3.DatabaseError as e:
+            if not is_damage(e):
+                raise unavailable(self.paths, e, write=self.writable) from e
             raise NotARegister(f"{self.paths.database} is not a readable database ({e})") from e
         if app_id != schema.APPLICATION_ID:
-            raise NotARegister(f"{self.paths.database} is not a CALNET Desk register")
+            size = ""
+            try:
+                if self.paths.database.stat().st_size == 0:
+                    size = " (it is empty: 0 bytes)"
+            except OSError:
+                pass
+            raise NotARegister(f"{self.paths.database} is not a CALNET Desk register{size}; "
+                               f"nothing was changed.{_backup_advice(self.paths)}")
 
     @property
     def db(self) -> Any:

@@ -1,0 +1,112 @@
+"""What went wrong with a file, in words: the OS and SQLite errors a register meets.
+
+Only proven damage (SQLite says the file is corrupt or not a database, or quick_check finds
+a problem) may move a database aside. Permission denied, a read-only folder or file system,
+a file another program holds (a Windows sharing violation), a lock, a full disk: none of
+these is damage, and each gets its own sentence. Windows errors are recognised by their
+``winerror`` so the tests cover them on Linux by injecting such errors.
+"""
+
+from __future__ import annotations
+
+import errno
+import sqlite3
+from pathlib import Path
+
+# Windows error codes (winerror.h)
+ERROR_ACCESS_DENIED = 5
+ERROR_SHARING_VIOLATION = 32
+ERROR_LOCK_VIOLATION = 33
+ERROR_HANDLE_DISK_FULL = 39
+ERROR_DISK_FULL = 112
+ERROR_WRITE_PROTECT = 19
+
+_SQLITE_DAMAGE = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def sqlite_code(e: BaseException) -> int | None:
+    """The primary SQLite result code of an error (None when it carries none)."""
+    code = getattr(e, "sqlite_errorcode", None)
+    return None if code is None else int(code) & 0xFF
+
+
+def is_damage(e: BaseException) -> bool:
+    """Does this error prove the database file is damaged (not merely unreachable)?"""
+    code = sqlite_code(e)
+    if code is not None:
+        return code in _SQLITE_DAMAGE
+    text = str(e).lower()
+    return "malformed" in text or "not a database" in text
+
+
+def os_reason(e: OSError) -> str:
+    """A short reason for an OS error: "permission denied", "the disk is full", …"""
+    win = getattr(e, "winerror", None)
+    if win in (ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION):
+        return ("another program has the file open (a sharing violation: a backup, "
+                "antivirus or sync tool, or Excel)")
+    if win in (ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL) or e.errno == errno.ENOSPC:
+        return "the disk is full"
+    if e.errno == getattr(errno, "EDQUOT", -1):
+        return "the disk quota is used up"
+    if win == ERROR_WRITE_PROTECT or e.errno == errno.EROFS:
+        return "the file system is read-only"
+    if win == ERROR_ACCESS_DENIED or e.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied (your account may not use this file or folder)"
+    if e.errno == errno.ENOENT:
+        return "no such file or folder"
+    if e.errno == errno.EISDIR:
+        return "it is a folder"
+    if e.errno == errno.ENOTDIR:
+        return "a part of the path is not a folder"
+    if e.errno == errno.EIO:
+        return "an input/output error (the disk or the connection to it failed)"
+    return (e.strerror or str(e) or type(e).__name__).rstrip(".")
+
+
+def sqlite_reason(e: BaseException) -> str:
+    """A short reason for a SQLite error that is not damage."""
+    code = sqlite_code(e)
+    if code == sqlite3.SQLITE_FULL:
+        return "the disk is full"
+    if code == sqlite3.SQLITE_READONLY:
+        return "the register is read-only here (the file, its folder or the file system)"
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return "another program holds the database (it is locked)"
+    if code in (sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH, sqlite3.SQLITE_CANTOPEN):
+        return "the database cannot be opened (permission denied, or the folder is missing)"
+    if code == sqlite3.SQLITE_IOERR:
+        return "an input/output error (the disk is full, removed or failing)"
+    return str(e)
+
+
+def reason(e: BaseException) -> str:
+    if isinstance(e, OSError):
+        return os_reason(e)
+    return sqlite_reason(e)
+
+
+def is_disk_full(e: BaseException) -> bool:
+    if isinstance(e, OSError):
+        return os_reason(e) in ("the disk is full", "the disk quota is used up")
+    return sqlite_code(e) == sqlite3.SQLITE_FULL
+
+
+def what_to_do(e: BaseException) -> str:
+    if is_disk_full(e):
+        return "Free some space on that disk, then try again."
+    if isinstance(e, OSError) and getattr(e, "winerror", None) in (
+            ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION):
+        return "Close the program that holds it, then try again."
+    code = sqlite_code(e)
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return "Close the other program, or wait, then try again."
+    return ("Ask whoever manages that folder for access, or copy the register folder to a "
+            "place where you may write, then try again.")
+
+
+def describe(e: BaseException, where: Path | str | None = None) -> str:
+    """One sentence about a failed file operation: where, and why."""
+    place = where if where is not None else getattr(e, "filename", None)
+    why = reason(e)
+    return f"{place}: {why}" if place else why
