@@ -58,6 +58,16 @@ def _iso_date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
+def _offering(text: str) -> str:
+    from .policy.procurement import OFFERINGS, RETIRED_OFFERINGS
+
+    if text in RETIRED_OFFERINGS:
+        raise argparse.ArgumentTypeError(RETIRED_OFFERINGS[text])
+    if text not in OFFERINGS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(OFFERINGS)}")
+    return text
+
+
 def _positive(text: str) -> int:
     try:
         n = int(text)
@@ -161,15 +171,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("rules", "show every rule with its citation")
     p.add_argument("--generation", choices=("calnet-2", "calnet-3", "nextgen"),
                    help="the rule set of one contract generation (default: the common one)")
+    p.add_argument("--sources", action="store_true",
+                   help="every source document with the rules resting on it and the sentence "
+                        "each rests on")
     p.add_argument("--json", action="store_true")
 
     p = add("check-purchase", "what the rules require for a planned purchase, and why")
     p.add_argument("--agency-class", choices=AGENCY_CLASSES,
                    help="default: the register's (with this flag no register is needed)")
-    p.add_argument("--offering", choices=("calnet", "not-on-calnet", "contact-center-agents",
-                                          "public-safety"),
+    p.add_argument("--offering", type=_offering,
+                   metavar="calnet|not-on-calnet|contact-center-agents|contact-center-mixed",
                    help="contact-center technology (routing, IVR, analytics, the platform) is "
-                        "calnet; human agents or staff augmentation are contact-center-agents")
+                        "calnet; human agents or staff augmentation are contact-center-agents; "
+                        "both in one purchase is contact-center-mixed")
     p.add_argument("--catalog-status", choices=("required", "discretionary"))
     p.add_argument("--delegation-flag", choices=("yes", "no"))
     p.add_argument("--buy-outside", action="store_true",
@@ -546,8 +560,34 @@ def _rules_for(root: Path, generation: str | None = None) -> Any:
     return load_rules(generation, root if paths.exists() else None)
 
 
+def _cmd_rule_sources(rules: Any, as_json: bool, out: TextIO) -> int:
+    from .policy.provenance import by_source
+
+    grouped = by_source(rules)
+    if as_json:
+        _print_json({"name": rules.name, "generation": rules.generation,
+                     "sources": [{**src.as_dict(), "entries": [b.as_dict() for b in items]}
+                                 for src, items in grouped]}, out)
+        return OK
+    for src, items in grouped:
+        when = f" ({src.dated})" if src.dated else ""
+        now = f"; CDT's current numbering: {src.current}" if src.current and \
+            src.current != src.id else ""
+        where = " [published text, not among the project's source texts]" if src.public else ""
+        out.write(f"{src.id}: {src.title}{when}{now}{where}\n")
+        if not items:
+            out.write("    (no rule rests on it)\n")
+        for b in items:
+            checked = f" (checked {b.checked})" if b.checked and b.quote else ""
+            out.write(f"    {b.entry}: {b.shown}{checked}\n")
+        out.write("\n")
+    return OK
+
+
 def cmd_rules(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
     rules = _rules_for(root, args.generation)
+    if args.sources:
+        return _cmd_rule_sources(rules, args.json, out)
     if args.json:
         _print_json({"name": rules.name, "generation": rules.generation,
                      "sources": list(rules.sources),
@@ -555,7 +595,8 @@ def cmd_rules(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) ->
                      "deadlines": [{"kind": k, **v} for k, v in rules.deadlines.items()],
                      "procurement": rules.procurement, "aliases": rules.aliases,
                      "requests": rules.requests,
-                     "findings": [{"code": k, **v} for k, v in rules.findings.items()]}, out)
+                     "findings": [{"code": k, **v} for k, v in rules.findings.items()],
+                     "documents": rules.documents}, out)
         return OK
     out.write(f"{rules.name} ({', '.join(rules.sources)})\n\n")
     for r in rules.rules.values():
@@ -608,6 +649,13 @@ def cmd_check_purchase(args: argparse.Namespace, root: Path, out: TextIO, err: T
     out.write(f"Requirements: {', '.join(result['requirements'])}\n")
     out.write(f"Why: {result['explanation']}\n")
     out.write(f"Sources: {', '.join(result['citations'])}\n")
+    for part in result["parts"]:
+        out.write(f"Part {part['part']}: {', '.join(part['requirements'])}  "
+                  f"[{', '.join(part['citations'])}]\n")
+    if result["conflicts"]:
+        out.write("Where the sources differ:\n")
+        for c in result["conflicts"]:
+            out.write(f"  - {c['source']} ({c['date'] or 'undated'}): \u201c{c['says']}\u201d\n")
     if result["documents"]:
         out.write("The file must hold:\n")
         for d in result["documents"]:

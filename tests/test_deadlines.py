@@ -194,7 +194,7 @@ def test_deadline_cli_exit_codes_and_shapes(reg: Register, run_cli: Any) -> None
     item = json.loads(r.out)[0]
     assert item == {"kind": "contract-end", "record_kind": "contracts", "key": "C-1",
                     "date": "2026-03-01", "days_left": 59, "status": "due-soon",
-                    "citation": "STMM intro", "explanation": item["explanation"]}
+                    "citation": "design", "explanation": item["explanation"]}
     assert run_cli("--data-dir", root, "deadlines", "--today", "01/01/2026").code == 2
     assert run_cli("--data-dir", root, "ack", "contracts", "C-1", "made-up").code == 1
     assert run_cli("--data-dir", root, "ack", "contracts", "C-9", "contract-end").code == 1

@@ -362,7 +362,7 @@ def test_no_active_catr_is_a_finding_on_the_agency(reg: Register) -> None:
     found = findings(reg, DAY)
     assert [f.as_dict() | {"message": ""} for f in found] == [
         {"code": "no-active-catr", "severity": "error", "kind": "agency", "key": "agency",
-         "message": "", "citation": "CDT-965"}]
+         "message": "", "citation": "STMM 0300.0"}]
     put(reg, "people", person("P-1", "Casey Catr", "catr", active=False))
     assert [f.code for f in findings(reg, DAY)] == ["no-active-catr"]
     put(reg, "people", person("P-2", "Dana Catr", "catr"))

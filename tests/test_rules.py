@@ -12,7 +12,8 @@ import pytest
 from calnet_desk.policy.procurement import Purchase, UsageError, check_purchase
 from calnet_desk.policy.rules import RulesError, load_rules
 
-CITATION = re.compile(r"^(STMM (intro|\d[\d.-]*)|TL \d\d-\d\d|SAM \d+|CDT-965|design)$")
+CITATION = re.compile(r"^(STMM (intro|\d[\d.-]*)|TL \d\d-\d\d|SAM \d+|GC \d+|PCC [\d-]+|"
+                      r"Notification \d\d-\d\d|NextGen overview|design)$")
 
 
 def test_every_rule_names_its_source() -> None:
@@ -91,10 +92,10 @@ def test_rules_cli(run_cli: Any) -> None:
 
 ROWS = [
     # (flags, requirements, a citation that must be there)
-    ({"agency_class": "non-exempt-state", "offering": "public-safety"},
-     ["outside-calnet-rules"], "TL 25-06"),
+    ({"agency_class": "non-exempt-state", "offering": "contact-center-agents"},
+     ["outside-calnet-rules"], "PCC 10335-10381"),
     ({"agency_class": "exempt-state", "offering": "contact-center-agents"},
-     ["outside-calnet-rules"], "TL 25-06"),
+     ["outside-calnet-rules"], "Notification 26-01"),
     ({"agency_class": "exempt-state", "offering": "calnet", "catalog_status": "required",
       "buy_outside": True}, ["calnet-optional"], "STMM 501.0"),
     ({"agency_class": "non-state", "offering": "calnet", "ato_term_active": "yes"},
@@ -113,13 +114,16 @@ ROWS = [
     ({"agency_class": "non-exempt-state", "offering": "calnet", "catalog_status": "required",
       "delegation_flag": "yes"}, ["order-on-calnet", "contract-delegation"], "STMM 3-502.0"),
     ({"agency_class": "non-exempt-state", "offering": "calnet",
-      "catalog_status": "discretionary"}, ["calnet-optional"], "STMM 400.1"),
+      "catalog_status": "discretionary"}, ["order-on-calnet"], "SAM 4602"),
     ({"agency_class": "non-exempt-state", "offering": "calnet",
       "catalog_status": "discretionary", "delegation_flag": "yes"},
-     ["calnet-optional", "contract-delegation"], "STMM 3-502.0"),
+     ["order-on-calnet", "contract-delegation"], "STMM 3-502.0"),
+    ({"agency_class": "non-exempt-state", "offering": "calnet",
+      "catalog_status": "discretionary", "buy_outside": True},
+     ["confirm-with-calnet-program"], "SAM 4602"),
     ({"agency_class": "non-exempt-state", "offering": "calnet",
       "catalog_status": "discretionary", "delegation_flag": "yes", "buy_outside": True},
-     ["calnet-optional"], "STMM 400.1"),
+     ["confirm-with-calnet-program"], "GC 11541"),
     ({"agency_class": "non-exempt-state", "offering": "not-on-calnet"},
      ["general-delegation"], "STMM 3-502.0"),
 ]
@@ -131,8 +135,9 @@ def test_every_row_of_the_decision_table(flags: dict[str, Any], requirements: li
     result = check_purchase(load_rules(), Purchase(**flags))
     assert result["requirements"] == requirements
     assert citation in result["citations"]
-    assert set(result) == {"requirements", "citations", "explanation", "documents"}
-    assert result["explanation"]
+    assert set(result) == {"requirements", "citations", "explanation", "documents",
+                           "conflicts", "parts"}
+    assert result["explanation"] and result["parts"] == []
 
 
 def test_contact_center_technology_is_calnet() -> None:
@@ -171,6 +176,13 @@ def test_check_purchase_cli_needs_no_register_with_the_class_flag(
     ({"agency_class": "exempt-state", "offering": "calnet", "ato_term_active": "yes"},
      "non-state agencies only"),
     ({"agency_class": "non-exempt-state", "offering": "calnet"}, "--catalog-status"),
+    # a service CALNET does not offer cannot be on an ATO (wrong answer 3: was order-on-calnet)
+    ({"agency_class": "non-state", "offering": "not-on-calnet", "ato_term_active": "yes"},
+     "--ato-term-active yes contradicts --offering not-on-calnet"),
+    ({"agency_class": "non-state", "offering": "contact-center-agents",
+      "ato_term_active": "yes"}, "contradicts --offering contact-center-agents"),
+    ({"agency_class": "non-exempt-state", "offering": "contact-center-mixed"},
+     "--catalog-status"),
     ({"agency_class": "non-exempt-state"}, "--offering is required"),
 ])
 def test_contradictions_and_missing_flags_exit_2(flags: dict[str, Any], message: str,
@@ -191,3 +203,53 @@ def test_check_purchase_defaults_to_the_registers_class(run_cli: Any) -> None:
     text = run_cli("check-purchase", "--offering", "calnet")
     assert "Requirements: calnet-optional" in text.out
     assert run_cli("check-purchase", "--offering", "satellite").code == 2
+
+
+# --- wrong answers 1 and 10: all business telecom, the sources that differ, the caution ------
+
+def test_discretionary_bought_elsewhere_shows_where_the_sources_differ(run_cli: Any) -> None:
+    r = run_cli("check-purchase", "--agency-class", "non-exempt-state", "--offering", "calnet",
+                "--catalog-status", "discretionary", "--buy-outside", "--json")
+    assert r.code == 0, r.err
+    out = json.loads(r.out)
+    assert out["requirements"] == ["confirm-with-calnet-program"]
+    assert out["requirements"] != ["calnet-optional"]
+    assert {"SAM 4602", "GC 11541", "STMM 400.1"} <= set(out["citations"])
+    assert [(c["source"], c["date"]) for c in out["conflicts"]] == [
+        ("STMM 400.1", "2013-07-01"), ("Notification 26-01", "2026-04-29")]
+    assert "optional" in out["conflicts"][0]["says"]
+    assert "all Business Telecommunications" in out["conflicts"][1]["says"]
+    # STMM 501.0's caution: other vehicles may lack CALNET's SLAs, remedies, installation
+    assert "service level agreements, rights and remedies" in out["explanation"]
+    assert "comprehensive system installation" in out["explanation"]
+    text = run_cli("check-purchase", "--agency-class", "non-exempt-state", "--offering",
+                   "calnet", "--catalog-status", "discretionary", "--buy-outside").out
+    assert "Where the sources differ:" in text and "STMM 400.1 (2013-07-01)" in text
+
+
+def test_a_mixed_contact_center_is_answered_in_parts(run_cli: Any) -> None:
+    r = run_cli("check-purchase", "--agency-class", "non-exempt-state", "--offering",
+                "contact-center-mixed", "--catalog-status", "required", "--json")
+    assert r.code == 0, r.err
+    out = json.loads(r.out)
+    assert [(p["part"], p["requirements"]) for p in out["parts"]] == [
+        ("technology", ["order-on-calnet"]), ("agents", ["outside-calnet-rules"])]
+    assert out["requirements"] == ["order-on-calnet", "outside-calnet-rules"]
+    assert "PCC 10335-10381" in out["parts"][1]["citations"]
+
+
+def test_public_safety_is_gone_with_a_pointer_to_calnet(
+        run_cli: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    r = run_cli("check-purchase", "--agency-class", "non-exempt-state", "--offering",
+                "public-safety", "--json")
+    assert r.code == 2
+    err = r.err + capsys.readouterr().err  # argparse writes its usage errors to stderr
+    assert "use --offering calnet" in err.lower() and "FirstNet" in err
+    with pytest.raises(UsageError, match="--offering calnet"):
+        check_purchase(load_rules(), Purchase("non-exempt-state", "public-safety"))
+
+
+def test_not_on_calnet_uses_the_chapters_wording() -> None:
+    out = check_purchase(load_rules(), Purchase("non-exempt-state", "not-on-calnet"))
+    assert "not provided by the CALNET Contracts" in out["explanation"]
+    assert "IP-enabling PBX components or hybrid PBX systems" in out["explanation"]

@@ -75,8 +75,11 @@ OFFERING_LABELS = {
                      "equipment, transport not on contract)",
     "contact-center-agents": "Contact-center agents or staff augmentation (people, not "
                              "technology)",
-    "public-safety": "Public-safety radio",
+    "contact-center-mixed": "A contact center bought as one: technology and human agents "
+                            "(answered part by part)",
 }
+# The offerings whose catalog entry matters (a mixed purchase: its technology part).
+CATALOGUED = ("calnet", "contact-center-mixed")
 
 REQUIREMENT_TEXT = {
     "order-on-calnet": "Buy it through CALNET: an STD. 20 signed by the CATR or an ATR for "
@@ -88,6 +91,9 @@ REQUIREMENT_TEXT = {
     "general-delegation": "A General Delegation.",
     "contract-delegation": "A CALNET contract delegation, approved before ordering.",
     "outside-calnet-rules": "Not a CALNET purchase: the state procurement rules govern it.",
+    "confirm-with-calnet-program": "Confirm with the CALNET Program before buying elsewhere, "
+                                   "and keep its answer in the file: the sources differ "
+                                   "(see below).",
 }
 
 # The requirements met by a record of the register: (kind, delegation type, what it is called)
@@ -179,18 +185,19 @@ class AnswersPage(QWizardPage):
 
     def update_questions(self) -> None:
         agency = self.agency_class.currentData()
-        calnet = self.offering.currentData() == "calnet"
+        calnet = self.offering.currentData() in CATALOGUED
         catalog = agency == "non-exempt-state" and calnet
         self.form.setRowVisible(self.catalog_status, catalog)
         self.form.setRowVisible(self.buy_outside, catalog)
         # bought outside, the delegation flag decides nothing
         self.form.setRowVisible(self.delegation_flag, catalog and not self.buy_outside.isChecked())
-        self.form.setRowVisible(self.ato_term, agency == "non-state" and calnet)
+        self.form.setRowVisible(self.ato_term, agency == "non-state"
+                                and self.offering.currentData() == "calnet")
 
     def purchase(self) -> Purchase:
         agency = str(self.agency_class.currentData())
         offering = str(self.offering.currentData())
-        catalog = agency == "non-exempt-state" and offering == "calnet"
+        catalog = agency == "non-exempt-state" and offering in CATALOGUED
         outside = catalog and self.buy_outside.isChecked()
         return Purchase(
             agency, offering,
@@ -263,7 +270,15 @@ def result_html(purchase: Purchase, result: dict[str, Any]) -> str:
         answers.append("on an ATO inside its exclusive term")
     parts = [f"<p><i>{e(' · '.join(answers))}</i></p>", "<h3>Requirements</h3><ul>"]
     parts += [f"<li>{e(requirement_text(r))}</li>" for r in result["requirements"]]
+    for part in result.get("parts", []):
+        parts.append(f"<li>{e(part['part'].capitalize())}: "
+                     f"{e(' '.join(requirement_text(r) for r in part['requirements']))}</li>")
     parts.append(f"</ul><h3>Why</h3><p>{e(result['explanation'])}</p>")
+    if result.get("conflicts"):
+        parts.append("<h3>Where the sources differ</h3><ul>")
+        parts += [f"<li>{e(c['source'])} ({e(c['date'] or 'undated')}): "
+                  f"\u201c{e(c['says'])}\u201d</li>" for c in result["conflicts"]]
+        parts.append("</ul>")
     parts.append(f"<h3>Sources</h3><p>{e(', '.join(result['citations']))}</p>")
     parts.append("<h3>The file must hold</h3>")
     if result["documents"]:

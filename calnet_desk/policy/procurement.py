@@ -4,13 +4,21 @@ data (``procurement`` in the rule set); first matching case wins."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..records import AGENCY_CLASSES
 from .rules import RuleSet
 
-OFFERINGS = ("calnet", "not-on-calnet", "contact-center-agents", "public-safety")
+OFFERINGS = ("calnet", "not-on-calnet", "contact-center-agents", "contact-center-mixed")
+# Offerings that were answered once and are gone, with what to use instead.
+RETIRED_OFFERINGS = {
+    "public-safety": "--offering public-safety is gone: no source puts public-safety purchases "
+                     "outside CALNET (CALNET carries FirstNet and First Responder services). "
+                     "Use --offering calnet (with its --catalog-status).",
+}
+# A mixed contact-center purchase is answered in parts: (part, the offering it is answered as).
+MIXED_PARTS = (("technology", "calnet"), ("agents", "contact-center-agents"))
 
 
 class UsageError(ValueError):
@@ -29,8 +37,14 @@ class Purchase:
     def validate(self) -> None:
         if self.agency_class not in AGENCY_CLASSES:
             raise UsageError(f"--agency-class must be one of {'|'.join(AGENCY_CLASSES)}")
+        if self.offering in RETIRED_OFFERINGS:
+            raise UsageError(RETIRED_OFFERINGS[self.offering])
         if self.offering not in OFFERINGS:
             raise UsageError(f"--offering must be one of {'|'.join(OFFERINGS)}")
+        if self.ato_term_active == "yes" and self.offering in ("not-on-calnet",
+                                                              "contact-center-agents"):
+            raise UsageError(f"--ato-term-active yes contradicts --offering {self.offering}: "
+                             "an ATO lists CALNET services, and CALNET does not offer this")
         if self.offering == "not-on-calnet":
             given = [flag for flag, on in (
                 ("--catalog-status", self.catalog_status is not None),
@@ -43,7 +57,8 @@ class Purchase:
         if self.ato_term_active is not None and self.agency_class != "non-state":
             raise UsageError("--ato-term-active applies to non-state agencies only (this one "
                              f"is {self.agency_class})")
-        if (self.agency_class == "non-exempt-state" and self.offering == "calnet"
+        if (self.agency_class == "non-exempt-state"
+                and self.offering in ("calnet", "contact-center-mixed")
                 and self.catalog_status is None):
             raise UsageError("--catalog-status required|discretionary is needed for a "
                              "non-exempt state agency buying a CALNET-offered service: the "
@@ -62,7 +77,31 @@ def _matches(when: dict[str, Any], answers: dict[str, str]) -> bool:
 
 
 def check_purchase(rules: RuleSet, purchase: Purchase) -> dict[str, Any]:
+    """``{"requirements", "citations", "explanation", "documents", "conflicts", "parts"}``:
+    ``conflicts`` lists the sources that differ on this purchase (source, date, what it
+    says); ``parts`` answers a mixed contact-center purchase part by part (its own
+    requirements then are the union of the parts')."""
     purchase.validate()
+    if purchase.offering == "contact-center-mixed":
+        return _in_parts(rules, purchase)
+    return _decide(rules, purchase)
+
+
+def _in_parts(rules: RuleSet, purchase: Purchase) -> dict[str, Any]:
+    parts = []
+    whole: dict[str, Any] = {"requirements": [], "citations": [], "explanation": [],
+                             "documents": [], "conflicts": []}
+    for part, offering in MIXED_PARTS:
+        answer = _decide(rules, replace(purchase, offering=offering))
+        parts.append({"part": part, "requirements": answer["requirements"],
+                      "citations": answer["citations"], "explanation": answer["explanation"]})
+        for key in ("requirements", "citations", "documents", "conflicts"):
+            whole[key] += [v for v in answer[key] if v not in whole[key]]
+        whole["explanation"].append(f"{part.capitalize()}: {answer['explanation']}")
+    return {**whole, "explanation": " ".join(whole["explanation"]), "parts": parts}
+
+
+def _decide(rules: RuleSet, purchase: Purchase) -> dict[str, Any]:
     answers = purchase.answers()
     for case in rules.procurement:
         if not _matches(case.get("when", {}), answers):
@@ -78,5 +117,16 @@ def check_purchase(rules: RuleSet, purchase: Purchase) -> dict[str, Any]:
                 explanation.append(extra["explanation"])
                 documents += [d for d in extra.get("documents", []) if d not in documents]
         return {"requirements": requirements, "citations": citations,
-                "explanation": " ".join(explanation), "documents": documents}
+                "explanation": " ".join(explanation), "documents": documents,
+                "conflicts": _conflicts(rules, case), "parts": []}
     raise UsageError("no rule in the rule set covers this purchase; check the answers")
+
+
+def _conflicts(rules: RuleSet, case: dict[str, Any]) -> list[dict[str, str]]:
+    out = []
+    for c in case.get("conflicts", []):
+        source = str(c.get("source", ""))
+        doc = rules.documents.get(source, {})
+        out.append({"source": source, "date": str(doc.get("date", "")),
+                    "says": str(c.get("says", ""))})
+    return out

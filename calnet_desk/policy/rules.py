@@ -37,6 +37,12 @@ class Rule:
     also: tuple[str, ...] = ()
     source: str = "common.toml"
     by_kind: dict[str, Any] = field(default_factory=dict)
+    # The sentence it rests on (see policy/provenance.py): `quote` from `citation`, `quotes`
+    # by source for the others, the day it was last checked, any other keys (effective_from).
+    quote: str = ""
+    quotes: dict[str, str] = field(default_factory=dict)
+    checked: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def citations(self) -> list[str]:
@@ -46,6 +52,11 @@ class Rule:
         d: dict[str, Any] = {"id": self.id, "value": self.value, "unit": self.unit,
                              "citation": self.citation, "also": list(self.also),
                              "text": self.text, "source": self.source}
+        for name, value in (("quote", self.quote), ("quotes", self.quotes),
+                            ("checked", self.checked)):
+            if value:
+                d[name] = value
+        d.update(self.extra)
         if self.by_kind:
             d["by_kind"] = self.by_kind
         return d
@@ -64,6 +75,8 @@ class RuleSet:
     # each finding's severity, citation and message ([findings.CODE], policy/findings.py).
     requests: dict[str, dict[str, Any]] = field(default_factory=dict)
     findings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # [sources.ID]: every document the entries cite (policy/provenance.py reads it).
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def value(self, rule_id: str) -> Any:
         return self.rules[rule_id].value
@@ -102,13 +115,13 @@ def _merge(base: dict[str, Any], layer: dict[str, Any], label: str) -> None:
         if "citation" not in entry and "citation" not in target:
             raise RulesError(f"{label}: rules.{rule_id} needs a citation (the STMM chapter, "
                              "TL or SAM section it comes from)")
-        target.update(entry)
+        _update(target, entry)
         target["_source"] = label
-    for key in ("deadlines", "findings"):
+    for key in ("deadlines", "findings", "sources"):
         for k, v in layer.get(key, {}).items():
             if not isinstance(v, dict):
                 raise RulesError(f"{label}: {key}.{k} must be a table")
-            base.setdefault(key, {}).setdefault(k, {}).update(v)
+            _update(base.setdefault(key, {}).setdefault(k, {}), v)
     _merge_requests(base, layer, label)
     if "procurement" in layer:
         base["procurement"] = layer["procurement"]
@@ -118,6 +131,20 @@ def _merge(base: dict[str, Any], layer: dict[str, Any], label: str) -> None:
             base[k] = layer[k]
 
 
+PROVENANCE_KEYS = ("quote", "quotes", "checked", "unconfirmed")
+
+
+def _update(target: dict[str, Any], entry: dict[str, Any]) -> None:
+    """An entry's keys replace the target's; a new citation without its own sentence drops
+    the sentence the old citation rested on (it would be shown under the wrong source)."""
+    changed = any(k in entry and entry[k] != target.get(k)
+                  for k in ("citation", "also", "citations"))
+    if changed and not any(k in entry for k in PROVENANCE_KEYS):
+        for k in PROVENANCE_KEYS:
+            target.pop(k, None)
+    target.update(entry)
+
+
 def _merge_requests(base: dict[str, Any], layer: dict[str, Any], label: str) -> None:
     """[requests.KIND]: plain keys replace; elements merge by code (a layer may change one
     element's citation or fields, or add an element)."""
@@ -125,7 +152,7 @@ def _merge_requests(base: dict[str, Any], layer: dict[str, Any], label: str) -> 
         if not isinstance(entry, dict):
             raise RulesError(f"{label}: requests.{kind} must be a table")
         target = base.setdefault("requests", {}).setdefault(kind, {})
-        target.update({k: v for k, v in entry.items() if k != "elements"})
+        _update(target, {k: v for k, v in entry.items() if k != "elements"})
         elements: list[dict[str, Any]] = target.setdefault("elements", [])
         for element in entry.get("elements", []):
             if not isinstance(element, dict) or not element.get("code"):
@@ -134,7 +161,7 @@ def _merge_requests(base: dict[str, Any], layer: dict[str, Any], label: str) -> 
             if same is None:
                 elements.append(dict(element))
             else:
-                same.update(element)
+                _update(same, element)
 
 
 def _packaged(name: str) -> str:
@@ -162,9 +189,14 @@ def load_rules(generation: str | None = None, register_root: Path | None = None)
     for rule_id, e in merged.get("rules", {}).items():
         if "value" not in e:
             raise RulesError(f"{e.get('_source')}: rules.{rule_id} has no value")
+        known = {"value", "citation", "text", "unit", "also", "_source", "by-kind", "quote",
+                 "quotes", "checked"}
         rules[rule_id] = Rule(rule_id, e["value"], str(e["citation"]), str(e.get("text", "")),
                               str(e.get("unit", "")), tuple(e.get("also", ())),
-                              str(e["_source"]), dict(e.get("by-kind", {})))
+                              str(e["_source"]), dict(e.get("by-kind", {})),
+                              str(e.get("quote", "")), dict(e.get("quotes", {})),
+                              str(e.get("checked", "")),
+                              {k: v for k, v in e.items() if k not in known})
     for rule_id in ("ato-exclusive-term-months", "ato-notice-days", "reminder-ladder-days",
                     "ipr-max-percent-of-calnet"):
         if rule_id not in rules:
@@ -172,7 +204,8 @@ def load_rules(generation: str | None = None, register_root: Path | None = None)
     return RuleSet(str(merged.get("name", "CALNET rules")), merged.get("generation"), rules,
                    merged.get("deadlines", {}), list(merged.get("procurement", [])),
                    dict(merged.get("aliases", {})), tuple(sources),
-                   dict(merged.get("requests", {})), dict(merged.get("findings", {})))
+                   dict(merged.get("requests", {})), dict(merged.get("findings", {})),
+                   dict(merged.get("sources", {})))
 
 
 # --- the reminder ladder per record kind, kept in the register's override -------------------
