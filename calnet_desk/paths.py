@@ -82,5 +82,11 @@ class RegisterPaths:
     def lock_info(self) -> Path:
         return self.root / "register.lock.json"
 
+    @property
+    def drafts(self) -> Path:
+        """Unsaved editor contents, one folder per OS user (calnet_desk.drafts). Not temporary
+        work: nothing sweeps it; a draft goes only when it is saved or discarded."""
+        return self.root / "drafts"
+
     def exists(self) -> bool:
         return self.database.is_file()

@@ -23,6 +23,13 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def changed_editors_discarded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A changed editor closed by a test would ask Save / Discard / Keep editing in a modal
+    box that nobody answers headless: unless a test answers itself, the answer is Discard."""
+    monkeypatch.setattr("ui.editor.ask_unsaved", lambda editor: "discard")
+
+
 class Run:
     def __init__(self, code: int, out: str, err: str) -> None:
         self.code, self.out, self.err = code, out, err

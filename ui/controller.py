@@ -9,7 +9,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
+from calnet_desk.drafts import Draft, DraftError, Drafts, describe
 from calnet_desk.paths import RegisterPaths
+from calnet_desk.records import KINDS
 from calnet_desk.store import StoreError, TooNew
 from calnet_desk.store.lock import RegisterLocked
 from calnet_desk.store.register import Corrupt
@@ -20,6 +22,7 @@ from .settings import Settings
 
 QUIT, READ_ONLY, OTHER, RESTORE = "Quit", "Open read-only", "Choose another register…", \
     "Restore the newest good backup"
+RESTORE_DRAFT, DISCARD_DRAFT, LATER = "Restore", "Discard", "Decide later"
 
 
 def choose(parent: QWidget | None, title: str, text: str, options: Sequence[str]) -> str:
@@ -48,6 +51,7 @@ class Controller(QObject):
         self.ask = ask
         self.window: MainWindow | None = None
         self.session: Session | None = None
+        self.drafts_left: list[Draft] = []
 
     def run(self) -> int:
         if not self.open(self.root):
@@ -147,6 +151,43 @@ class Controller(QObject):
         self.settings.add_recent(root)
         self.root = root
         QTimer.singleShot(0, self._daily_backup)  # after the window is usable, not before
+        if not read_only:
+            self.drafts_left = self._pending_drafts(root)
+            QTimer.singleShot(0, self.offer_next_draft)
+
+    # --- drafts left by an editor that never closed ---------------------------------------
+
+    def _pending_drafts(self, root: Path) -> list[Draft]:
+        drafts, problems = Drafts(root).pending()
+        for problem in problems:
+            QMessageBox.warning(self.window, "A draft could not be read", problem)
+        return [d for d in drafts if d.kind in KINDS]
+
+    def offer_next_draft(self) -> None:
+        """Offer each draft in turn: Restore opens it in an editor (the next is offered when
+        that editor closes), Discard removes it, closing the question keeps it for later."""
+        window = self.window
+        while self.drafts_left and window is not None:
+            draft = self.drafts_left.pop(0)
+            what = describe(draft, KINDS[draft.kind].singular,
+                            draft.fields.get(KINDS[draft.kind].key.name))
+            when = f" (last kept {draft.saved_at.replace('T', ' ')} UTC)" if draft.saved_at else ""
+            choice = self.ask(window, "Unsaved changes",
+                              f"You were editing {what} when CALNET Desk closed{when}. Restore "
+                              "what you typed, or discard it?",
+                              [RESTORE_DRAFT, DISCARD_DRAFT, LATER])
+            if choice == DISCARD_DRAFT:
+                try:
+                    Drafts(self.root).remove(draft.draft_id)
+                except DraftError as e:
+                    QMessageBox.warning(window, "Draft not removed", str(e))
+                continue
+            if choice == RESTORE_DRAFT:
+                editor = window.restore_draft(draft)
+                if editor is not None:
+                    editor.finished.connect(lambda _=0: self.offer_next_draft())
+                    return
+            # Decide later (or the question was closed): the draft stays for the next start
 
     def _daily_backup(self) -> None:
         session = self.session

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QCalendarWidget,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QMenu,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -40,6 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from calnet_desk.deadlines import DEADLINE_RECORD_KINDS, parse_ladder
+from calnet_desk.drafts import Draft, DraftError, Drafts
 from calnet_desk.records import KINDS, Field, Kind, Record, Value
 from calnet_desk.store import Register
 from calnet_desk.store.tracked import REMINDER_LADDERS, current_state, delete_row, put_row
@@ -58,6 +60,8 @@ LONG_TEXT = frozenset({
     "staff_qualifications", "justification", "consequences_if_denied",
 })
 LADDER_FIELD = "reminder_ladder"
+# The answers when a changed form is closed without saving.
+SAVE, DISCARD, KEEP = "save", "discard", "keep"
 SEP = " — "  # between a key and its title in a picker
 
 
@@ -193,6 +197,10 @@ class FieldInput:
     def set(self, value: Value) -> None:
         raise NotImplementedError
 
+    def set_raw(self, raw: object) -> None:
+        """Put back what raw() returned (a draft holds raw text, not parsed values)."""
+        self.set(raw if raw is None or isinstance(raw, str) else str(raw))
+
     def on_change(self, slot: Callable[[], object]) -> None:
         raise NotImplementedError
 
@@ -218,6 +226,9 @@ class LineInput(FieldInput):
 
     def set(self, value: Value) -> None:
         self.line.setText(display(self.field, value))
+
+    def set_raw(self, raw: object) -> None:
+        self.line.setText("" if raw is None else str(raw))
 
     def on_change(self, slot: Callable[[], object]) -> None:
         self.line.textChanged.connect(slot)
@@ -245,6 +256,9 @@ class LongTextInput(FieldInput):
 
     def set(self, value: Value) -> None:
         self.text.setPlainText("" if value is None else str(value))
+
+    def set_raw(self, raw: object) -> None:
+        self.set(None if raw is None else str(raw))
 
     def on_change(self, slot: Callable[[], object]) -> None:
         self.text.textChanged.connect(slot)
@@ -399,9 +413,13 @@ class RecordEditor(QDialog):
     """New, edit or duplicate one record. ``saved`` carries a SavedEdit after a save."""
 
     saved = Signal(object)
+    draft_written = Signal(str)  # the draft file, each time it is written
+    # A draft is on disk at most this long after the first change of a burst of typing.
+    DRAFT_DELAY_MS = 1000
 
     def __init__(self, session: Session, kind: Kind, key: str | None = None,
-                 mode: str = "edit", parent: QWidget | None = None) -> None:
+                 mode: str = "edit", parent: QWidget | None = None,
+                 draft: Draft | None = None) -> None:
         super().__init__(parent)
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
@@ -533,6 +551,31 @@ class RecordEditor(QDialog):
         if self.has_ladder and key is not None:
             self.ladder.setText(current_ladder(reader, kind.name, key) or "")
         self.start_ladder = self.ladder_text() if self.has_ladder else None
+
+        # --- the draft: unsaved typing kept on disk (calnet_desk.drafts) ----------------------
+        self.start_raw = self.raw_state()
+        self.start_ladder_raw = self.ladder_raw()
+        writable = session.writer is not None and not session.read_only
+        self.drafts: Drafts | None = Drafts(session.root) if writable else None
+        self.draft = draft or Draft(kind.name, mode, key, {}, expected_entry=self.entry_id)
+        self.draft_on_disk = draft is not None
+        self.draft_problem = ""
+        self.draft_timer = QTimer(self)
+        self.draft_timer.setSingleShot(True)
+        self.draft_timer.setInterval(self.DRAFT_DELAY_MS)
+        self.draft_timer.timeout.connect(self.keep_draft)
+        if draft is not None:
+            for name, raw in draft.fields.items():
+                if name in self.inputs and not (mode == "edit" and name == kind.key.name):
+                    self.inputs[name].set_raw(raw)
+            if self.has_ladder and draft.ladder is not None:
+                self.ladder.setText(draft.ladder)
+            if mode == "edit":  # "changed since you opened it" counts from the first opening
+                self.entry_id = draft.expected_entry
+        for inp in self.inputs.values():
+            inp.on_change(self._changed)
+        if self.has_ladder:
+            self.ladder.textChanged.connect(self._changed)
         if mode == "edit":
             self.inputs[kind.key.name].set_read_only(True)
             self.inputs[kind.key.name].focus.setToolTip(
@@ -646,6 +689,72 @@ class RecordEditor(QDialog):
         return (any(self.values.get(f.name) != self.loaded.get(f.name) for f in self.kind.fields)
                 or ladder_now != self.start_ladder)
 
+    # --- the draft and closing without saving -------------------------------------------------
+
+    def raw_state(self) -> dict[str, Any]:
+        """What is in the form as typed: field name to raw text (or choice)."""
+        return {name: inp.raw() for name, inp in self.inputs.items()}
+
+    def ladder_raw(self) -> str | None:
+        return self.ladder.text() if self.has_ladder else None
+
+    def has_changes(self) -> bool:
+        """Anything changed since the form opened, or a restored draft not yet saved?"""
+        return (self.draft_on_disk or self.raw_state() != self.start_raw
+                or self.ladder_raw() != self.start_ladder_raw)
+
+    def _changed(self) -> None:
+        if self.drafts is not None and not self.draft_timer.isActive():
+            self.draft_timer.start()
+
+    def keep_draft(self) -> None:
+        """Write the form's state to the draft file (or remove it when nothing is changed)."""
+        self.draft_timer.stop()
+        if self.drafts is None or self.saving:
+            return
+        self.draft.fields = self.raw_state()
+        self.draft.ladder = self.ladder_raw()
+        try:
+            if (self.raw_state() == self.start_raw
+                    and self.ladder_raw() == self.start_ladder_raw):
+                if self.draft_on_disk:
+                    self.drafts.remove(self.draft.draft_id)
+                    self.draft_on_disk = False
+                return
+            path = self.drafts.save(self.draft)
+        except DraftError as e:
+            self.draft_problem = str(e)
+            self.summary.setText(f"Your typing is not being kept on disk: {e}. Save soon.")
+            return
+        self.draft_on_disk = True
+        self.draft_problem = ""
+        self.draft_written.emit(str(path))
+
+    def drop_draft(self) -> None:
+        """The changes were saved or deliberately discarded: the draft goes."""
+        self.draft_timer.stop()
+        if self.drafts is None or not self.draft_on_disk:
+            return
+        try:
+            self.drafts.remove(self.draft.draft_id)
+            self.draft_on_disk = False
+        except DraftError:
+            pass  # offered again at the next start: the person can discard it then
+
+    def reject(self) -> None:
+        """Escape, Cancel and the window's close button: a changed form asks first."""
+        if self.saving:
+            return  # the save on its way decides; closing now would hide its outcome
+        if self.has_changes():
+            answer = ask_unsaved(self)
+            if answer == KEEP:
+                return
+            if answer == SAVE:
+                self.save()  # the editor closes itself once saved
+                return
+        self.drop_draft()
+        super().reject()
+
     # --- request completeness and the packet --------------------------------------------------
 
     def _update_completeness(self) -> None:
@@ -733,6 +842,7 @@ class RecordEditor(QDialog):
         self.saving = False
         assert isinstance(result, SavedEdit)
         self.result_edit = result
+        self.drop_draft()
         self.saved.emit(result)
         self.session.changed.emit(result.kind, result.key)
         self.accept()
@@ -741,3 +851,19 @@ class RecordEditor(QDialog):
         self.saving = False
         self.validate()
         self.summary.setText(f"Not saved: {message}")
+        self._changed()  # the draft is kept while the form stays unsaved
+
+
+def ask_unsaved(editor: RecordEditor) -> str:
+    """Save, Discard or Keep editing, for a changed form being closed (tests replace it)."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Unsaved changes",
+                      f"{editor.windowTitle()}: save your changes before closing?",
+                      QMessageBox.StandardButton.NoButton, editor)
+    save = box.addButton("&Save", QMessageBox.ButtonRole.AcceptRole)
+    discard = box.addButton("&Discard changes", QMessageBox.ButtonRole.DestructiveRole)
+    keep = box.addButton("&Keep editing", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(save)
+    box.setEscapeButton(keep)
+    box.exec()
+    clicked = box.clickedButton()
+    return SAVE if clicked is save else DISCARD if clicked is discard else KEEP

@@ -254,19 +254,34 @@ class MainWindow(QMainWindow):
         if mode == "new" or key:
             self.edit_record(page.kind.name, key or "", mode)
 
-    def edit_record(self, kind_name: str, key: str, mode: str = "edit") -> Any:
-        """Open the editor (window-modal, not blocking); returns it."""
+    def edit_record(self, kind_name: str, key: str, mode: str = "edit",
+                    draft: Any = None) -> Any:
+        """Open the editor (window-modal, not blocking), with a restored draft's typing if
+        given; returns it."""
         from .editor import RecordEditor
 
         if self.session.read_only or self.session.writer is None:
             QMessageBox.information(self, "Read-only", "This register is open read-only.")
             return None
-        editor = RecordEditor(self.session, KINDS[kind_name], key or None, mode, self)
+        editor = RecordEditor(self.session, KINDS[kind_name], key or None, mode, self,
+                              draft=draft)
         editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         editor.saved.connect(self._editor_saved)
         self.editor = editor
         editor.open()
         return editor
+
+    def restore_draft(self, draft: Any) -> Any:
+        """Open an editor on what a person typed before CALNET Desk closed; returns it. A
+        record deleted since comes back as a new one, so the typing is still there."""
+        kind = KINDS[draft.kind]
+        if draft.mode != "new" and (draft.source_key is None
+                                    or self.session.reader.get(kind, draft.source_key) is None):
+            draft.mode, draft.source_key, draft.expected_entry = "new", None, None
+            self.statusBar().showMessage(
+                f"That {kind.singular} is no longer in the register: your typing is in a new "
+                f"{kind.singular}.", 10000)
+        return self.edit_record(kind.name, draft.source_key or "", draft.mode, draft)
 
     def _editor_saved(self, saved: Any) -> None:
         self.last_save = saved
@@ -578,6 +593,14 @@ class MainWindow(QMainWindow):
                           "exemptions, delegations and ATOs, with every rule cited.")
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        from shiboken6 import isValid
+
+        editor = getattr(self, "editor", None)
+        if editor is not None and isValid(editor) and editor.isVisible():
+            editor.reject()  # a changed form asks: save, discard or keep editing
+            if isValid(editor) and editor.isVisible():
+                event.ignore()
+                return
         self.session.close()
         self._temp.cleanup()
         super().closeEvent(event)
