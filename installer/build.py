@@ -4,7 +4,8 @@
 
 Result: "DIR/CALNET Desk/" with `calnet-desk` (the desktop app) and `calnet-desk-cli` side by
 side (`.exe` on Windows). DIR defaults to `dist/`. Installs nothing: run it with the Python
-that has the app and PyInstaller installed (`pip install -e ".[build]"`)."""
+that has the app and PyInstaller installed (`pip install -e ".[build]"`), Python 3.12 or
+newer (the bundle ships it)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,17 @@ def build(dist: Path, work: Path | None = None, quiet: bool = False) -> Path:
     return dist / NAME
 
 
+# The bundle ships the Python that builds it. On 3.11 a Qt build that leaks references to None
+# aborts the app mid-entry (tests/test_qt_canary.py); 3.12+ makes None immortal (PEP 683).
+MIN_PYTHON = (3, 12)
+
+
 def main(argv: list[str] | None = None) -> int:
+    if sys.version_info < MIN_PYTHON:
+        sys.stderr.write(f"build.py: the frozen app ships the Python that builds it; build with "
+                         f"Python {'.'.join(map(str, MIN_PYTHON))} or newer (this is "
+                         f"{sys.version.split()[0]}). Nothing was built.\n")
+        return 1
     p = argparse.ArgumentParser(prog="build.py", description=__doc__.splitlines()[0])
     p.add_argument("--dist", type=Path, default=ROOT / "dist",
                    help="output folder (default: dist/)")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,11 +21,48 @@ SUFFIX = ".exe" if sys.platform == "win32" else ""
 pytestmark = pytest.mark.slow
 
 
+def python_3_12_or_newer() -> str:
+    """The Python the release is built with: this one when it is 3.12+, else a python3.12 or
+    python3.13 on PATH or in pyenv (the README names the requirement)."""
+    if sys.version_info >= (3, 12):
+        return sys.executable
+    candidates = [shutil.which(f"python3.{minor}") for minor in (12, 13)]
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    if pyenv.is_dir():
+        candidates += [str(v / "bin" / "python") for v in sorted(pyenv.glob("3.1[23]*"))]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return candidate
+    pytest.fail("the frozen build needs Python 3.12 or newer; none found on PATH or in pyenv")
+
+
+def build_python(base: Path) -> str:
+    """A venv on Python 3.12+ with the project and PyInstaller, when this one is older."""
+    python = python_3_12_or_newer()
+    if python == sys.executable:
+        return python
+    venv = base / "venv312"
+    subprocess.run([python, "-m", "venv", str(venv)], check=True, timeout=300)
+    pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
+                          "-e", f"{ROOT}[build]"], capture_output=True, text=True, timeout=1800)
+    assert pip.returncode == 0, pip.stderr[-5000:]
+    return str(venv / "bin" / "python")
+
+
+def test_the_release_build_refuses_python_3_11(tmp_path: Path) -> None:
+    older = subprocess.run([sys.executable, "-c",
+                            "import sys; sys.path.insert(0, 'installer'); import build; "
+                            "sys.version_info = (3, 11, 7); raise SystemExit(build.main([]))"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert older.returncode == 1
+    assert "Python 3.12 or newer" in older.stderr and "Nothing was built" in older.stderr
+
+
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The built app folder, "<dist>/CALNET Desk/", with both programs."""
+    """The built app folder, "<dist>/CALNET Desk/", with both programs, built on 3.12+."""
     base = tmp_path_factory.mktemp("frozen")
-    run = subprocess.run([sys.executable, str(ROOT / "installer" / "build.py"),
+    run = subprocess.run([build_python(base), str(ROOT / "installer" / "build.py"),
                           "--dist", str(base / "dist"), "--work", str(base / "build"),
                           "--quiet"], capture_output=True, text=True, timeout=1800)
     assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-5000:]
@@ -32,6 +70,14 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in ("calnet-desk", "calnet-desk-cli"):
         assert (folder / (name + SUFFIX)).is_file(), name
     return folder
+
+
+def test_the_bundle_ships_python_3_12_or_newer(app: Path) -> None:
+    """PEP 683 (immortal None) is what keeps a leaking Qt build from aborting the app."""
+    shipped = sorted(p.name for p in app.rglob("libpython3*") if p.is_file()) or sorted(
+        p.name for p in app.rglob("python3*.dll"))
+    assert shipped, "no Python library in the bundle"
+    assert all(not name.startswith(("libpython3.11", "python311")) for name in shipped), shipped
 
 
 @pytest.fixture

@@ -60,3 +60,10 @@ def test_signing_only_with_the_secret() -> None:
         assert "secrets.WINDOWS_SIGNING_CERT" in step
     # The secret itself reaches the signing steps only.
     assert text.count("${{ secrets.WINDOWS_SIGNING_CERT }}") == len(signing)
+
+
+def test_the_windows_build_runs_on_python_3_12_or_newer() -> None:
+    """The frozen app ships this Python: 3.12+ makes None immortal (issue 12)."""
+    versions = re.findall(r'python-version:\s*"?([0-9.]+)"?', WINDOWS.read_text("utf-8"))
+    assert versions, "no python-version in the workflow"
+    assert all(tuple(map(int, v.split(".")[:2])) >= (3, 12) for v in versions), versions
