@@ -22,18 +22,20 @@ pytestmark = pytest.mark.slow
 
 
 def python_3_12_or_newer() -> str:
-    """The Python the release is built with: this one when it is 3.12+, else a python3.12 or
-    python3.13 on PATH or in pyenv (the README names the requirement)."""
+    """The Python the release is built with: this one when it is 3.12+, else a Python 3.12 or
+    3.13 from pyenv or on PATH that really runs (pyenv's shims answer 127 for a version that
+    is not selected)."""
     if sys.version_info >= (3, 12):
         return sys.executable
-    candidates = [shutil.which(f"python3.{minor}") for minor in (12, 13)]
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    if pyenv.is_dir():
-        candidates += [str(v / "bin" / "python") for v in sorted(pyenv.glob("3.1[23]*"))]
+    candidates = [str(v / "bin" / "python") for v in sorted(pyenv.glob("3.1[23]*"))]
+    candidates += [c for c in (shutil.which(f"python3.{minor}") for minor in (12, 13)) if c]
     for candidate in candidates:
-        if candidate and Path(candidate).is_file():
+        probe = subprocess.run([candidate, "-c", "import sys; print(sys.version_info >= (3, 12))"],
+                               capture_output=True, text=True, timeout=60, check=False)
+        if probe.returncode == 0 and probe.stdout.strip() == "True":
             return candidate
-    pytest.fail("the frozen build needs Python 3.12 or newer; none found on PATH or in pyenv")
+    pytest.fail("the frozen build needs Python 3.12 or newer; none found in pyenv or on PATH")
 
 
 def build_python(base: Path) -> str:

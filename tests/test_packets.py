@@ -282,9 +282,8 @@ def test_bad_usage_exits_2(run_cli: Any, register: Path, tmp_path: Path) -> None
 # --- rendering ----------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(shutil.which("pdftoppm") is None,
-                    reason="pdftoppm (poppler-utils) is not installed; .ci/run installs it")
 def test_pdftoppm_renders_every_page(run_cli: Any, register: Path, tmp_path: Path) -> None:
+    assert shutil.which("pdftoppm"), "install poppler-utils (the README's test packages)"
     path, _ = packet(run_cli, register, "exemptions", "EX-GAP")
     pages = len(PdfReader(path).pages)
     done = subprocess.run(["pdftoppm", "-png", "-r", "30", str(path), str(tmp_path / "page")],
