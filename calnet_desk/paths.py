@@ -75,6 +75,11 @@ class RegisterPaths:
         return self.root / "backups"
 
     @property
+    def temp(self) -> Path:
+        """Temporary work of the register, swept by the next writer (store/workspace.py)."""
+        return self.root / "temp"
+
+    @property
     def lock(self) -> Path:
         return self.root / "register.lock"
 

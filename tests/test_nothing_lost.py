@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from calnet_desk.store import Register
+from calnet_desk.store import backups as bk
 from calnet_desk.store.errors import is_damage, os_reason, sqlite_reason
 from calnet_desk.store.register import Corrupt, Unavailable
 
@@ -232,3 +233,71 @@ def test_an_empty_database_file_gets_backup_advice(home: Path, run_cli: Any) -> 
     assert run_cli("--data-dir", str(home), "restore").code == 0
     assert len(json.loads(run_cli("--data-dir", str(home), "list", "orders", "--json").out)
                ) == 30
+
+
+# --- item 9: a restore killed between its renames is completed at the next open ----------
+
+
+def killed_cli(root: Path, fault: str, *argv: str) -> int:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "calnet_desk.cli", "--data-dir", str(root),
+                           *argv], env={**os.environ, "CALNET_DESK_FAULT": fault},
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode
+
+
+def test_a_restore_killed_between_its_renames_is_completed_at_the_next_open(
+        home: Path, run_cli: Any) -> None:
+    more = orders_csv(home.parent)
+    assert run_cli("--data-dir", str(home), "import", str(more), "--kind", "orders").code == 0
+    assert killed_cli(home, "restore-between-renames", "restore") == -9
+    assert not (home / "register.sqlite3").exists()  # the moment the attack found
+    r = run_cli("--data-dir", str(home), "list", "orders", "--json")
+    assert r.code == 0, r.err
+    assert len(json.loads(r.out)) == 30  # the backup's orders: the restore was completed
+    replaced = [p for p in home.iterdir() if p.name.startswith("replaced-")]
+    assert len(replaced) == 1 and (replaced[0] / "register.sqlite3").is_file()
+    with Register.open(replaced[0]) as old:
+        assert old.count(old_kind()) == 35  # the replaced database, whole
+    assert run_cli("--data-dir", str(home), "verify").code == 0
+    assert not (home / "temp").exists() or not list((home / "temp").iterdir())
+
+
+def old_kind() -> Any:
+    from calnet_desk.records import KINDS
+
+    return KINDS["orders"]
+
+
+# --- item 12: leftovers live in temp/ and the next writer sweeps only that -----------------
+
+
+def test_a_killed_attach_leaves_its_incoming_file_in_temp_and_the_next_writer_sweeps_it(
+        home: Path, run_cli: Any) -> None:
+    letter = home.parent / "letter.pdf"
+    letter.write_bytes(b"%PDF-1.4 letter" * 1000)
+    assert killed_cli(home, "document-incoming", "attach", str(letter), "--to",
+                      "orders:TSR-2022-00001") == -9
+    left = list((home / "temp").iterdir())
+    assert [p.name[:9] for p in left] == ["incoming-"]
+    assert not list((home / "documents").rglob(".incoming-*"))
+    assert run_cli("--data-dir", str(home), "list", "orders").code == 0
+    assert list((home / "temp").iterdir()) == left  # a reader sweeps nothing
+    assert run_cli("--data-dir", str(home), "attach", str(letter), "--to",
+                   "orders:TSR-2022-00001").code == 0
+    assert list((home / "temp").iterdir()) == []
+    assert run_cli("--data-dir", str(home), "verify").code == 0
+
+
+def test_a_killed_backup_is_never_listed_and_the_next_backup_sweeps_it(
+        home: Path, run_cli: Any) -> None:
+    before = bk.list_backups(home / "backups")
+    assert killed_cli(home, "backup-documents", "backup") == -9
+    assert [p.name.startswith("backup-") for p in (home / "temp").iterdir()] == [True]
+    assert bk.list_backups(home / "backups") == before
+    assert run_cli("--data-dir", str(home), "backup").code == 0
+    assert list((home / "temp").iterdir()) == []
+    assert len(bk.list_backups(home / "backups")) == len(before) + 1

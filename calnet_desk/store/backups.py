@@ -90,76 +90,200 @@ def list_backups(folder: Path) -> list[Backup]:
     return sorted(found, key=lambda b: (b.created, b.name), reverse=True)
 
 
-def _copy_verified(src: Path, dest: Path, sha256: str) -> None:
-    """Copy a document, checking its hash on the way; replace only when it matches."""
+def _copy_verified(src: Path, dest: Path, sha256: str, temp: Path | None = None) -> None:
+    """Copy a document, checking its hash on the way; replace only when it matches. The
+    copy is made in ``temp`` (the register's temp folder, swept after a crash) when given."""
     import hashlib
 
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".partial")
+    tmp = (temp / f"copy-{sha256}" if temp else dest.with_name(dest.name + ".partial"))
     digest = hashlib.sha256()
-    with open(src, "rb") as fin, open(tmp, "wb") as fout:
-        while chunk := fin.read(1 << 20):
-            digest.update(chunk)
-            fout.write(chunk)
-    if digest.hexdigest() != sha256:
-        tmp.unlink()
-        raise BackupError(f"document {sha256[:12]}… in {src.parent} does not match its hash; "
-                          "run verify")
-    os.replace(tmp, dest)
+    try:
+        with open(src, "rb") as fin, open(tmp, "wb") as fout:
+            while chunk := fin.read(1 << 20):
+                digest.update(chunk)
+                fout.write(chunk)
+            fout.flush()
+            os.fsync(fout.fileno())
+        if digest.hexdigest() != sha256:
+            raise BackupError(f"document {sha256[:12]}… in {src.parent} does not match its "
+                              "hash; run verify")
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 class BackupCancelled(BackupError):
     pass
 
 
+class BackupBusy(BackupError):
+    pass
+
+
+BACKUP_LOCK = "backup.lock"
+BACKUP_WAIT = 120.0  # seconds a backup waits for another one to finish (design choice)
+
+
+class _BackupLock:
+    """Backups of one register run one at a time (an OS lock, released by a crash)."""
+
+    def __init__(self, paths: RegisterPaths, wait: float = BACKUP_WAIT) -> None:
+        self.path = paths.root / BACKUP_LOCK
+        self.wait = wait
+        self.fd: int | None = None
+
+    def __enter__(self) -> _BackupLock:
+        import time
+
+        from .lock import default_locker
+
+        locker = default_locker()
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + self.wait
+        while not locker.try_lock(fd):
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise BackupBusy("another backup of this register is still running; "
+                                 "nothing was made. Try again when it has finished.")
+            time.sleep(0.05)
+        self.fd, self.locker = fd, locker
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd is not None:
+            try:
+                self.locker.unlock(self.fd)
+            finally:
+                os.close(self.fd)
+                self.fd = None
+
+
+def sweep_idle_backups(paths: RegisterPaths) -> None:
+    """Remove a killed backup's leftovers from temp/ when no backup is running now."""
+    from .workspace import sweep
+
+    try:
+        with _BackupLock(paths, wait=0):
+            sweep(paths, backups=True)
+    except (BackupBusy, OSError):
+        pass  # a backup is running (or the folder is read-only): its work is not garbage
+
+
+def _check_database(database: Path) -> list[str]:
+    """Integrity, identity and history chain of a backup's database."""
+    from .schema import APPLICATION_ID
+
+    try:
+        conn = sqlite3.connect(database.resolve().as_uri() + "?mode=ro", uri=True)
+    except sqlite3.Error as e:
+        return [f"cannot open: {e}"]
+    try:
+        result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+        if result != ["ok"]:
+            return [f"integrity check: {'; '.join(map(str, result[:5]))}"]
+        if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            return ["not a CALNET Desk register"]
+        prev, expected = GENESIS, 1
+        for entry in read_entries(conn):
+            if entry["id"] != expected or entry["prev"] != prev or \
+                    entry_hash(entry) != entry["hash"]:
+                return [f"history chain broken at entry {entry['id']}"]
+            prev, expected = entry["hash"], expected + 1
+    except (sqlite3.DatabaseError, ValueError) as e:
+        return [f"unreadable: {e}"]
+    finally:
+        conn.close()
+    return []
+
+
 def make_backup(reg: Register, reason: str, folder: Path | None = None,
                 clock: Clock | None = None,
                 progress: Callable[[int, int], None] | None = None,
                 cancelled: Callable[[], bool] | None = None) -> Backup:
-    """Back the register up (database and the documents it references). Progress counts
-    documents; a cancel leaves no partial backup behind."""
-    now = (clock or reg.clock)().astimezone(dt.UTC)
-    root = folder or reg.paths.backups
-    root.mkdir(parents=True, exist_ok=True)
-    base = f"{now.strftime('%Y%m%dT%H%M%SZ')}-{reason}"
-    name, n = base, 2
-    while (root / name).exists():  # never overwrite a backup
-        name, n = f"{base}-{n}", n + 1
-    partial = root / f".{name}.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir()
-    try:
-        target = sqlite3.connect(str(partial / "register.sqlite3"))
-        try:
-            reg.conn.backup(target)
-            target.execute("PRAGMA journal_mode = DELETE")
-            shas = _document_shas(target)
-            head = target.execute("SELECT id, hash FROM history ORDER BY id DESC LIMIT 1"
-                                  ).fetchone()
-        finally:
-            target.close()
-        from .documents import document_path
+    made = _make_backup(reg, reason, folder, clock, progress, cancelled)
+    assert made is not None
+    return made
 
-        for done, sha in enumerate(shas, start=1):
-            if cancelled and cancelled():
-                raise BackupCancelled("the backup was cancelled; nothing was kept")
-            dest = root / "documents" / sha[:2] / sha
-            if not dest.exists():
-                src = document_path(reg.paths, sha)
-                if src.is_file():
-                    _copy_verified(src, dest, sha)
-            if progress:
-                progress(done, len(shas))
-        manifest = {"created": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "reason": reason,
-                    "agency": reg.agency().get("name"), "app_version": __version__,
-                    "history_entries": head[0] if head else 0,
-                    "history_head": head[1] if head else GENESIS, "documents": shas}
-        (partial / "manifest.json").write_text(json.dumps(manifest, indent=2),
-                                               encoding="utf-8")
-        os.replace(partial, root / name)
-    except BaseException:
+
+def _make_backup(reg: Register, reason: str, folder: Path | None = None,
+                 clock: Clock | None = None,
+                 progress: Callable[[int, int], None] | None = None,
+                 cancelled: Callable[[], bool] | None = None,
+                 only_if_none_today: bool = False) -> Backup | None:
+    """Back the register up (database and the documents it references). Backups run one
+    at a time; each gets a name no other has; it is published (renamed into place) only
+    after its database passed integrity and chain checks. Progress counts documents; a
+    cancel or a failure leaves no partial backup behind. With only_if_none_today, None when
+    the folder has a backup of today already (the daily backup, raced by two commands)."""
+    from .. import faults
+    from .workspace import BACKUP_PREFIX, sweep, temp_dir
+
+    root = folder or reg.paths.backups
+    own = folder is None
+    root.mkdir(parents=True, exist_ok=True)
+    with _BackupLock(reg.paths):
+        now = (clock or reg.clock)().astimezone(dt.UTC)
+        if only_if_none_today and backed_up_today(root, lambda: now):
+            return None
+        if own:
+            sweep(reg.paths, backups=True)  # a killed backup's leftovers (we hold the lock)
+        else:
+            for old in root.glob(".*.partial"):
+                shutil.rmtree(old, ignore_errors=True)
+        base = f"{now.strftime('%Y%m%dT%H%M%SZ')}-{reason}"
+        name, n = base, 2
+        while (root / name).exists():  # never overwrite a backup
+            name, n = f"{base}-{n}", n + 1
+        temp = temp_dir(reg.paths)
+        partial = temp / f"{BACKUP_PREFIX}{name}" if own else root / f".{name}.partial"
         shutil.rmtree(partial, ignore_errors=True)
-        raise
+        partial.mkdir()
+        try:
+            target = sqlite3.connect(str(partial / "register.sqlite3"))
+            try:
+                reg.conn.backup(target)
+                target.execute("PRAGMA journal_mode = DELETE")
+                shas = _document_shas(target)
+                head = target.execute("SELECT id, hash FROM history ORDER BY id DESC LIMIT 1"
+                                      ).fetchone()
+            finally:
+                target.close()
+            from .documents import document_path
+
+            missing = []
+            for done, sha in enumerate(shas, start=1):
+                if cancelled and cancelled():
+                    raise BackupCancelled("the backup was cancelled; nothing was kept")
+                dest = root / "documents" / sha[:2] / sha
+                if not dest.exists():
+                    src = document_path(reg.paths, sha)
+                    if src.is_file():
+                        _copy_verified(src, dest, sha, partial)
+                    else:
+                        missing.append(sha)
+                faults.point("backup-documents")
+                if progress:
+                    progress(done, len(shas))
+            problems = _check_database(partial / "register.sqlite3")
+            if problems:
+                raise BackupError(f"the backup failed its check ({'; '.join(problems)}); "
+                                  "nothing was kept. Run verify.")
+            manifest = {"created": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "reason": reason,
+                        "agency": reg.agency().get("name"), "app_version": __version__,
+                        "history_entries": head[0] if head else 0,
+                        "history_head": head[1] if head else GENESIS, "documents": shas}
+            if missing:
+                manifest["missing_documents"] = missing
+            with open(partial / "manifest.json", "w", encoding="utf-8") as fh:
+                fh.write(json.dumps(manifest, indent=2))
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(partial, root / name)
+            faults.point("backup-published")
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
     return Backup(root / name, now.replace(microsecond=0), reason)
 
 
@@ -209,8 +333,9 @@ def daily_backup(reg: Register, clock: Clock | None = None) -> Backup | None:
     folder = reg.paths.backups
     if backed_up_today(folder, clock or reg.clock):
         return None
-    made = make_backup(reg, "daily", clock=clock)
-    thin(folder)
+    made = _make_backup(reg, "daily", clock=clock, only_if_none_today=True)
+    if made is not None:
+        thin(folder)
     return made
 
 
@@ -219,33 +344,20 @@ def daily_backup(reg: Register, clock: Clock | None = None) -> Backup | None:
 
 def check_backup(backup: Backup) -> list[str]:
     """Problems that make a backup unfit to restore: integrity, identity, chain, documents."""
-    from .schema import APPLICATION_ID
-
-    problems: list[str] = []
+    problems = _check_database(backup.database)
+    if problems:
+        return problems
     try:
         conn = sqlite3.connect(backup.database.resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            shas = _document_shas(conn)
+        finally:
+            conn.close()
     except sqlite3.Error as e:
-        return [f"cannot open: {e}"]
-    try:
-        result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
-        if result != ["ok"]:
-            return [f"integrity check: {'; '.join(map(str, result[:5]))}"]
-        if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
-            return ["not a CALNET Desk register"]
-        prev, expected = GENESIS, 1
-        for entry in read_entries(conn):
-            if entry["id"] != expected or entry["prev"] != prev or \
-                    entry_hash(entry) != entry["hash"]:
-                problems.append(f"history chain broken at entry {entry['id']}")
-                break
-            prev, expected = entry["hash"], expected + 1
-        for sha in _document_shas(conn):
-            if not (backup.documents / sha[:2] / sha).is_file():
-                problems.append(f"document {sha[:12]}… is missing from the backup")
-    except sqlite3.DatabaseError as e:
-        problems.append(f"unreadable: {e}")
-    finally:
-        conn.close()
+        return [f"unreadable: {e}"]
+    for sha in shas:
+        if not (backup.documents / sha[:2] / sha).is_file():
+            problems.append(f"document {sha[:12]}… is missing from the backup")
     return problems
 
 
@@ -275,17 +387,23 @@ def find_backup(paths: RegisterPaths, name: str | None) -> Backup:
 # --- restore and recovery ------------------------------------------------------------------
 
 
+def _aside_folder(paths: RegisterPaths, label: str, clock: Clock) -> Path:
+    """A new dated folder name beside the database (not yet made)."""
+    stamp = clock().astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = paths.root / f"{label}-{stamp}"
+    n = 2
+    while aside.exists():
+        aside, n = paths.root / f"{label}-{stamp}-{n}", n + 1
+    return aside
+
+
 def _move_aside(paths: RegisterPaths, label: str, clock: Clock) -> Path | None:
     """Move the database and its -wal/-shm into a dated folder beside it; never delete."""
     files = [paths.database, *(Path(str(paths.database) + s) for s in ("-wal", "-shm"))]
     present = [f for f in files if f.exists()]
     if not present:
         return None
-    stamp = clock().astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    aside = paths.root / f"{label}-{stamp}"
-    n = 2
-    while aside.exists():
-        aside, n = paths.root / f"{label}-{stamp}-{n}", n + 1
+    aside = _aside_folder(paths, label, clock)
     aside.mkdir(parents=True)
     for f in present:
         os.replace(f, aside / f.name)
@@ -300,15 +418,29 @@ def restore(paths: RegisterPaths, backup: Backup, clock: Clock = utc_now,
     if problems:
         raise BackupError(f"backup {backup.name} failed its check ({'; '.join(problems)}); "
                           "nothing was changed. Choose another with `restore NAME`.")
+    from .. import faults
+    from .workspace import (
+        RESTORING,
+        begin_restore,
+        finish_restore,
+        sweep,
+        sync_folder,
+        temp_dir,
+    )
+
     lock = WriterLock(paths.lock, paths.lock_info)
     lock.acquire()
     try:
-        tmp = paths.root / ".restoring.sqlite3"
+        finish_restore(paths)  # an earlier one, interrupted
+        sweep(paths)
+        temp = temp_dir(paths)
+        tmp = temp / RESTORING
         tmp.unlink(missing_ok=True)
         src = sqlite3.connect(backup.database.resolve().as_uri() + "?mode=ro", uri=True)
         dst = sqlite3.connect(str(tmp))
         try:
             src.backup(dst)
+            dst.execute("PRAGMA journal_mode = DELETE")
         finally:
             dst.close()
             src.close()
@@ -317,15 +449,20 @@ def restore(paths: RegisterPaths, backup: Backup, clock: Clock = utc_now,
             shas = _document_shas(conn)
         finally:
             conn.close()
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
         for sha in shas:
             dest = paths.documents / sha[:2] / sha
             if not dest.is_file():
-                _copy_verified(backup.documents / sha[:2] / sha, dest, sha)
-        aside = _move_aside(paths, "replaced", clock)
-        os.replace(tmp, paths.database)
+                _copy_verified(backup.documents / sha[:2] / sha, dest, sha, temp)
+        faults.point("restore-prepared")
+        aside = _aside_folder(paths, "replaced", clock)
+        begin_restore(paths, aside)  # from here the next open completes it
+        finish_restore(paths)
+        sync_folder(paths.root)
         if progress:
             progress(f"restored {backup.name}")
-        return aside
+        return aside if aside.is_dir() else None
     finally:
         lock.release()
 

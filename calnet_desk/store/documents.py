@@ -89,10 +89,12 @@ def store_bytes(paths: RegisterPaths, content: bytes) -> tuple[str, int]:
 
 def _store(paths: RegisterPaths, source: Callable[[], BinaryIO], total: int,
            progress: Progress | None) -> tuple[str, int]:
+    from .workspace import temp_dir
+
     paths.documents.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
-    fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=paths.documents)
+    fd, tmp_name = tempfile.mkstemp(prefix="incoming-", dir=temp_dir(paths))
     tmp = Path(tmp_name)
     try:
         with source() as fin, os.fdopen(fd, "wb") as fout:
@@ -104,6 +106,9 @@ def _store(paths: RegisterPaths, source: Callable[[], BinaryIO], total: int,
                     progress(size, total)
             fout.flush()
             os.fsync(fout.fileno())
+        from .. import faults
+
+        faults.point("document-incoming")
         sha = digest.hexdigest()
         final = document_path(paths, sha)
         if final.exists():
@@ -112,6 +117,7 @@ def _store(paths: RegisterPaths, source: Callable[[], BinaryIO], total: int,
             final.parent.mkdir(parents=True, exist_ok=True)
             os.chmod(tmp, stat.S_IREAD | stat.S_IRGRP | stat.S_IROTH)
             os.replace(tmp, final)
+        faults.point("document-stored")
         return sha, size
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -110,9 +110,15 @@ class WriterLock:
             "user": os_user(),
             "since": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
         }
-        tmp = self.info_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(info), encoding="utf-8")
-        os.replace(tmp, self.info_path)
+        # the register's temp folder (swept by the next writer), not a file beside it
+        temp = self.info_path.parent / "temp"
+        try:
+            temp.mkdir(exist_ok=True)
+            tmp = temp / (self.info_path.name + ".tmp")
+            tmp.write_text(json.dumps(info), encoding="utf-8")
+            os.replace(tmp, self.info_path)
+        except OSError:  # who holds the lock is advice only (a full disk must not stop it)
+            pass
 
     def holder(self) -> dict[str, Any]:
         try:

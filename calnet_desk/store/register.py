@@ -202,6 +202,24 @@ def _corrupt(paths: RegisterPaths, problem: str, lock: WriterLock | None,
                    f"{kept} {advice}{'. ' + lacks if lacks else ''}")
 
 
+def _finish_restore(paths: RegisterPaths, locker: FileLocker | None) -> None:
+    """A restore was interrupted (killed between its renames): complete it, under the
+    writer lock, before anything looks for the database."""
+    from .workspace import finish_restore
+
+    lock = WriterLock(paths.lock, paths.lock_info, locker)
+    try:
+        lock.acquire()
+    except OSError as e:
+        raise unavailable(paths, e, write=True) from e
+    try:
+        finish_restore(paths)
+    except OSError as e:
+        raise unavailable(paths, e, write=True) from e
+    finally:
+        lock.release()
+
+
 class Register:
     """An open register. ``Register.open(root, write=True)`` holds the writer lock."""
 
@@ -236,16 +254,22 @@ class Register:
         try:
             if paths.exists():
                 raise RegisterExists(f"a register already exists in {root}; nothing was changed")
-            tmp = paths.database.with_name(paths.database.name + ".new")
-            tmp.unlink(missing_ok=True)
+            from .workspace import sweep, temp_dir
+
+            sweep(paths)
+            tmp = temp_dir(paths) / paths.database.name
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(str(tmp) + suffix).unlink(missing_ok=True)
             conn = _connect(tmp, readonly=False, wal=not (locator or classify)(root).shared)
-            conn.execute(f"PRAGMA application_id = {schema.APPLICATION_ID}")
-            reg = cls(paths, conn, writable=True, lock=None, clock=clock, user=os_user())
-            reg._migrate()
-            with reg.transaction("register created") as tx:
-                tx.set_agency({"name": agency, "agency_class": agency_class,
-                               "billing_code": billing_code})
-            conn.close()
+            try:
+                conn.execute(f"PRAGMA application_id = {schema.APPLICATION_ID}")
+                reg = cls(paths, conn, writable=True, lock=None, clock=clock, user=os_user())
+                reg._migrate()
+                with reg.transaction("register created") as tx:
+                    tx.set_agency({"name": agency, "agency_class": agency_class,
+                                   "billing_code": billing_code})
+            finally:
+                conn.close()
             for suffix in ("-wal", "-shm"):
                 Path(str(tmp) + suffix).unlink(missing_ok=True)
             tmp.replace(paths.database)  # the register appears whole or not at all
@@ -263,8 +287,11 @@ class Register:
         moved aside; a file that cannot be opened is not corrupt and stays), refuse a newer
         schema, back up and migrate an older one."""
         from .errors import is_damage
+        from .workspace import restore_pending
 
         paths = RegisterPaths(root)
+        if restore_pending(paths):
+            _finish_restore(paths, locker)
         if not paths.exists():
             raise NoRegister(root)
         require_fts5()
@@ -277,6 +304,13 @@ class Register:
             except OSError as e:
                 raise unavailable(paths, e, write=True) from e
         try:
+            if write:
+                from .workspace import sweep
+
+                sweep(paths)  # what a killed writer left in temp/
+                from .backups import sweep_idle_backups
+
+                sweep_idle_backups(paths)
             try:
                 probe(paths.database, write)
             except OSError as e:
@@ -390,11 +424,15 @@ class Register:
     def _immediate(self) -> Iterator[None]:
         """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error; the guard triggers
         let writes through only inside it."""
+        from .. import faults
+
         self.conn.execute("BEGIN IMMEDIATE")
         self._writing = True
         try:
             yield
+            faults.point("commit")
             self.conn.execute("COMMIT")
+            faults.point("after-commit")
         except BaseException:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
@@ -583,6 +621,9 @@ class Changes:
         self._write_batch(kind, batch)
         if progress:
             progress(done, total)
+        from .. import faults
+
+        faults.point("import-batch")
         return counts
 
     def _write_batch(self, kind: Kind, batch: list[list[object]]) -> None:
