@@ -22,7 +22,7 @@ from .settings import Settings
 
 QUIT, READ_ONLY, OTHER, RESTORE = "Quit", "Open read-only", "Choose another register…", \
     "Restore the newest good backup"
-RESTORE_DRAFT, DISCARD_DRAFT, LATER = "Restore", "Discard", "Decide later"
+RESTORE_DRAFT, DISCARD_DRAFT, LATER = "&Restore", "&Discard", "Decide &later"
 
 
 def choose(parent: QWidget | None, title: str, text: str, options: Sequence[str]) -> str:
