@@ -245,3 +245,13 @@ def test_discarding_an_offered_draft_removes_it_and_later_keeps_it(qtbot: Any,
     finally:
         if ctl.window:
             ctl.window.close()
+
+
+def test_the_next_writer_sweeps_temporary_work_but_never_drafts(tmp_path: Path) -> None:
+    root = tmp_path / "reg"
+    demo.create_demo(root, orders=3).close()
+    path = Drafts(root, "pat").save(Draft("orders", "new", None, {"description": "mine"}))
+    with Register.open(root, write=True):
+        pass
+    assert path.is_file()
+    assert Drafts(root, "pat").pending()[0][0].fields == {"description": "mine"}
