@@ -213,8 +213,14 @@ class RecordPage(QWidget):
             return
         key = self.selected_key()
         self.model.set_query(self.current_query())
-        if key:
-            self.select_key(key, scroll=False)
+        # keep the selection if the record is still shown; never clear the filters for it
+        # (that erased the search box under the user's typing, issue 16 item 1)
+        row = self.model.row_of(key) if key else -1
+        if row >= 0:
+            self.table.selectRow(row)
+            self.table.setCurrentIndex(self.model.index(row, 0))
+        elif key:
+            self.show_selected()  # the record left the view: so does its record view
         self.populated.emit()
 
     def _fit_once(self) -> None:
