@@ -49,3 +49,32 @@ def test_typing_in_the_search_box_with_a_row_selected_keeps_every_character(
     assert (page.model.total() > 0) is found  # the demo has Victorville orders only
     if page.selected_key() is None:  # the selected record left the view: so did its view
         assert page.view.key in (None, "")
+
+
+# --- 3: Ctrl+N is a blank New whatever is selected; Duplicate is its own command -----------------
+
+def test_ctrl_n_with_a_row_selected_opens_a_blank_new_and_ctrl_d_duplicates(
+        qtbot: Any, open_window: Any) -> None:
+    win = open_window(60)
+    _active(qtbot, win)
+    win.show_page("orders")
+    page = win.pages["orders"]
+    qtbot.waitUntil(lambda: page.model.rowCount() > 1)
+    _click_row(qtbot, page.table, 0)
+    key = page.selected_key()
+    assert key
+    qtbot.keyClick(page.table, Qt.Key.Key_N, CTRL)
+    editor = win.editor
+    assert editor.mode == "new" and editor.windowTitle() == "New order"
+    assert editor.inputs["request_number"].raw() == ""
+    assert editor.inputs["contractor"].raw() in ("", None)
+    editor.reject()  # unchanged: closes without asking
+    qtbot.waitUntil(lambda: not editor.isVisible())
+    qtbot.keyClick(page.table, Qt.Key.Key_D, CTRL)
+    copy = win.editor
+    assert copy is not editor and copy.mode == "duplicate"
+    assert copy.windowTitle() == f"Duplicate of order {key}"
+    assert copy.inputs["request_number"].raw() == ""  # a copy needs its own key
+    assert copy.inputs["contractor"].raw() == page.session.reader.get(
+        page.kind, key)["contractor"]
+    copy.reject()

@@ -150,7 +150,8 @@ class MainWindow(QMainWindow):
         edit.addSeparator()
         self._action("&New record…", lambda: self.edit_selected("new"), "Ctrl+N", edit)
         self._action("&Edit record…", lambda: self.edit_selected("edit"), "Ctrl+E", edit)
-        self._action("Du&plicate record…", lambda: self.edit_selected("duplicate"), None, edit)
+        self._action("Du&plicate record…", lambda: self.edit_selected("duplicate"), "Ctrl+D",
+                     edit)
         self._action("&Find", self.focus_search, QKeySequence.StandardKey.Find, edit)
         self.delete_action = self._action("&Delete record…", self.delete_selected,
                                           QKeySequence.StandardKey.Delete, edit)
@@ -250,9 +251,12 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Open a register page (Orders, Exemptions, …) first",
                                          5000)
             return
+        if mode == "new":  # always blank: Duplicate is the command that copies a record
+            self.edit_record(page.kind.name, "", "new")
+            return
         key = page.selected_key()
-        if mode == "new" or key:
-            self.edit_record(page.kind.name, key or "", mode)
+        if key:
+            self.edit_record(page.kind.name, key, mode)
 
     def edit_record(self, kind_name: str, key: str, mode: str = "edit",
                     draft: Any = None) -> Any:
