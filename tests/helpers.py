@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtGui import Qt
+
 
 def focus_chain(root: Any) -> list[Any]:
     """The widgets Tab visits from ``root``, in order, once each."""
@@ -13,3 +15,63 @@ def focus_chain(root: Any) -> list[Any]:
         seen.append(w)
         w = w.nextInFocusChain()
     return seen
+
+
+def mnemonic_of(text: str) -> str | None:
+    """The letter after a single "&" ("&&" is a literal ampersand), lower-cased."""
+    i = 0
+    while i < len(text) - 1:
+        if text[i] == "&":
+            if text[i + 1] == "&":
+                i += 2
+                continue
+            return text[i + 1].lower()
+        i += 1
+    return None
+
+
+def mnemonic_problems(window: Any) -> list[str]:
+    """What is wrong with the Alt+letter keys of what ``window`` shows now: two controls
+    sharing a letter (Alt would cycle between them instead of acting), and a label whose "&"
+    has no buddy (it is drawn literally). The menu bar's titles count: Alt+F is the File menu
+    or a field, never both."""
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QGroupBox,
+        QLabel,
+        QMenuBar,
+        QTabBar,
+        QWidget,
+    )
+
+    owners: dict[str, list[str]] = {}
+    problems: list[str] = []
+
+    def add(letter: str | None, what: str) -> None:
+        if letter:
+            owners.setdefault(letter, []).append(what)
+
+    for w in [window, *window.findChildren(QWidget)]:
+        if w.window() is not window or not (w is window or w.isVisibleTo(window)):
+            continue
+        if isinstance(w, QAbstractButton):
+            add(mnemonic_of(w.text()), f"button {w.text()!r}")
+        elif isinstance(w, QGroupBox) and w.isCheckable():
+            add(mnemonic_of(w.title()), f"group {w.title()!r}")
+        elif isinstance(w, QLabel) and w.textFormat() != Qt.TextFormat.RichText \
+                and not Qt.mightBeRichText(w.text()):
+            letter = mnemonic_of(w.text())
+            if letter and w.buddy() is None:
+                problems.append(f"label {w.text()!r} shows its '&': it has no buddy")
+            elif letter and w.buddy().isVisibleTo(window):
+                add(letter, f"label {w.text()!r}")
+        elif isinstance(w, QTabBar):
+            for i in range(w.count()):
+                add(mnemonic_of(w.tabText(i)), f"tab {w.tabText(i)!r}")
+        elif isinstance(w, QMenuBar):
+            for action in w.actions():
+                add(mnemonic_of(action.text()), f"menu {action.text()!r}")
+    for letter, whats in sorted(owners.items()):
+        if len(whats) > 1:
+            problems.append(f"Alt+{letter.upper()} is shared by " + ", ".join(whats))
+    return problems

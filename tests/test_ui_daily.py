@@ -3,13 +3,29 @@ person would, headless, never sleeping."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import focus_chain, mnemonic_problems
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStyle,
+    QWizard,
+)
 
-from ui.main_window import MainWindow
+from ui.main_window import PAGE_KINDS, MainWindow
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 
@@ -78,3 +94,148 @@ def test_ctrl_n_with_a_row_selected_opens_a_blank_new_and_ctrl_d_duplicates(
     assert copy.inputs["contractor"].raw() == page.session.reader.get(
         page.kind, key)["contractor"]
     copy.reject()
+
+
+# --- 12: mnemonics, tab order -------------------------------------------------------------------
+
+def _wizard_pages(qtbot: Any, wizard: Any) -> Iterator[Any]:
+    """Each page of a wizard in turn, reached with Next as far as the answers allow."""
+    wizard.show()
+    qtbot.waitExposed(wizard)
+    seen = set()
+    while wizard.currentId() not in seen:
+        seen.add(wizard.currentId())
+        yield wizard
+        nxt = wizard.button(QWizard.WizardButton.NextButton)
+        if not (nxt.isVisible() and nxt.isEnabled()):
+            return
+        wizard.next()
+
+
+def _all_dialogs(qtbot: Any, win: MainWindow, tmp_path: Path) -> Iterator[tuple[str, Any]]:
+    """Every dialog and wizard page of the desktop, shown, with a name for the message."""
+    from ui.bundles import ExportBundleDialog
+    from ui.dialogs import ReasonDialog
+    from ui.documents_panel import RecordPicker
+    from ui.rules_screens import NewRecordDialog, SnoozeDialog
+    from ui.wizard import FirstRunWizard
+
+    def shown(dialog: Any) -> Any:
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        return dialog
+
+    wizard = FirstRunWizard(tmp_path / "new-register")
+    qtbot.addWidget(wizard)
+    wizard.agency.name.setText("Department of Walking")
+    wizard.catr.name.setText("Ada")
+    for page in _wizard_pages(qtbot, wizard):
+        yield f"first-run wizard, page {page.currentId()}", page
+    yield "bundle export", shown(ExportBundleDialog(win.session, win))
+    yield "settings", win.open_settings()
+    yield "reason", shown(ReasonDialog("Delete", "Why?", win))
+    yield "record picker", shown(RecordPicker(win.session, ["orders"], "Which?", win))
+    yield "new record", shown(NewRecordDialog("exemption", "Project", win))
+    yield "snooze", shown(SnoozeDialog("it", dt.date(2026, 10, 30), win))
+    yield "rules", win.show_rules()
+    yield "IPR calculator", win.ipr_calculator()
+    for page in _wizard_pages(qtbot, win.check_purchase()):
+        yield f"procurement check, page {page.currentId()}", page
+    sheet = tmp_path / "orders.csv"
+    sheet.write_text("Request number,Request date,Order type\nW-1,2026-01-02,new\n",
+                     encoding="utf-8")
+    for page in _wizard_pages(qtbot, win.open_import_wizard(sheet, "orders")):
+        yield f"import wizard, page {page.currentId()}", page
+    for name in PAGE_KINDS:
+        yield f"new {name}", win.edit_record(name, "", "new")
+
+
+def test_no_two_controls_of_a_dialog_share_a_mnemonic(qtbot: Any, open_window: Any,
+                                                      tmp_path: Path) -> None:
+    win = open_window(60)
+    problems = []
+    walked = 0
+    for what, dialog in _all_dialogs(qtbot, win, tmp_path):
+        walked += 1
+        problems += [f"{what}: {p}" for p in mnemonic_problems(dialog)]
+    for row in range(win.nav.count()):  # the main window with each page, menus included
+        win.nav.setCurrentRow(row)
+        problems += [f"main window, {win.nav.item(row).text()}: {p}"
+                     for p in mnemonic_problems(win)]
+    assert walked >= 20
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_mnemonic_check_catches_a_shared_letter_and_a_literal_ampersand(
+        qtbot: Any) -> None:
+    dialog = QDialog()
+    qtbot.addWidget(dialog)
+    form = QFormLayout(dialog)
+    form.addRow("Agency &name:", QLineEdit(dialog))
+    form.addRow(QPushButton("&Next >", dialog))
+    loose = QLabel("Default &export folder:", dialog)
+    form.addRow(loose)
+    dialog.show()
+    assert mnemonic_problems(dialog) == [
+        "label 'Default &export folder:' shows its '&': it has no buddy",
+        "Alt+N is shared by label 'Agency &name:', button '&Next >'"]
+
+
+def test_tab_goes_from_the_search_box_to_the_results_then_the_buttons(
+        qtbot: Any, open_window: Any) -> None:
+    win = open_window(60)
+    _active(qtbot, win)
+    win.show_page("orders")
+    page = win.pages["orders"]
+    page.search.setFocus()
+    qtbot.keyClick(page.search, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is page.table
+    order = focus_chain(page)
+    assert order.index(page.table) < order.index(page.new_button) < order.index(
+        page.delete_button)
+
+
+def test_the_focus_ring_is_two_pixels_of_the_highlight_colour(qtbot: Any) -> None:
+    from ui.style import FocusRingStyle
+
+    dialog = QDialog()
+    qtbot.addWidget(dialog)
+    style = FocusRingStyle()
+    form = QFormLayout(dialog)
+    widgets = [QPushButton("&Go", dialog), QLineEdit("text", dialog), QComboBox(dialog),
+               QCheckBox("&Tick", dialog), QDateEdit(dialog)]
+    for w in widgets:
+        w.setStyle(style)
+        form.addRow(w)
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    highlight = dialog.palette().highlight().color().rgb()
+
+    def ringed(w: Any) -> bool:
+        image = w.grab().toImage()
+        if isinstance(w, QCheckBox):  # the ring goes round the label
+            rect = w.style().subElementRect(QStyle.SubElement.SE_CheckBoxFocusRect, _opt(w), w)
+        else:
+            rect = w.rect()
+        mid = rect.center().x()
+        return all(image.pixel(mid, rect.top() + dy) == highlight for dy in (0, 1)) and all(
+            image.pixel(mid, rect.bottom() - dy) == highlight for dy in (0, 1))
+
+    for w in widgets:
+        other = widgets[0] if w is not widgets[0] else widgets[1]
+        other.setFocus()
+        qtbot.waitUntil(other.hasFocus)
+        assert not ringed(w), type(w).__name__
+        w.setFocus()
+        qtbot.waitUntil(w.hasFocus)
+        assert ringed(w), type(w).__name__
+
+
+def _opt(box: Any) -> Any:
+    from PySide6.QtWidgets import QStyleOptionButton
+
+    option = QStyleOptionButton()
+    box.initStyleOption(option)
+    return option

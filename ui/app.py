@@ -147,7 +147,9 @@ def make_app() -> object:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("CALNET Desk")
     app.setOrganizationName("CALNET Desk")
-    app.setStyle("Fusion")  # follows the system's light or dark palette
+    from .style import FocusRingStyle
+
+    app.setStyle(FocusRingStyle())  # Fusion, with a focus ring that can be seen
     from PySide6.QtCore import QLocale
 
     from .formatting import app_locale

@@ -98,7 +98,7 @@ class ExportBundleDialog(QDialog):
         for w in (self.since, self.as_of):
             w.setCalendarPopup(True)
             w.setDisplayFormat(date_format())
-        self.redact = QCheckBox("&Redact personal names, e-mail and phone (Public Records Act "
+        self.redact = QCheckBox("Re&dact personal names, e-mail and phone (Public Records Act "
                                 "copy)", self)
         self.path = QLineEdit(self)
         browse = QPushButton("&Browse…", self)
@@ -111,7 +111,7 @@ class ExportBundleDialog(QDialog):
         self.status = QLabel(self)
         self.status.setWordWrap(True)
         self.buttons = dialog_buttons(self, self.start, self._cancel, "&Export")
-        self.show_folder = self.buttons.addButton("&Show in folder",
+        self.show_folder = self.buttons.addButton("Show in f&older",
                                                   QDialogButtonBox.ButtonRole.ActionRole)
         self.show_folder.setEnabled(False)
         self.show_folder.clicked.connect(self._show_in_folder)

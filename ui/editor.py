@@ -491,7 +491,7 @@ class RecordEditor(QDialog):
         body: QWidget = scroll
         if has_requests:
             side = QWidget(self)
-            heading = QLabel("Request &completeness", side)
+            heading = QLabel("Request chec&klist", side)
             bold = heading.font()
             bold.setBold(True)
             heading.setFont(bold)

@@ -81,7 +81,7 @@ class FilePage(QWizardPage):
         self.path = QLineEdit(self)
         self.path.setAccessibleName("Spreadsheet file")
         self.path.setPlaceholderText("Path of a .csv or .xlsx file")
-        self.browse = QPushButton("&Browse…", self)
+        self.browse = QPushButton("Bro&wse…", self)
         self.browse.setAccessibleName("Browse for the spreadsheet")
         self.kind = QComboBox(self)
         self.kind.setAccessibleName("Record kind the file holds")

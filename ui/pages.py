@@ -83,11 +83,11 @@ class RecordPage(QWidget):
             self.status.addItem(readable(value), value)
         self.status.setVisible(bool(kind.status_field))
         date_label = kind.by_name[kind.date_field].label if kind.date_field else ""
-        self.use_from = QCheckBox(f"{date_label} &from", self)
+        self.use_from = QCheckBox(f"{date_label} fro&m", self)
         self.use_from.setAccessibleName(f"Filter {date_label} from a date")
         self.date_from = QDateEdit(self)
         self.date_from.setAccessibleName(f"{date_label} from")
-        self.use_to = QCheckBox("&to", self)
+        self.use_to = QCheckBox("&until", self)
         self.use_to.setAccessibleName(f"Filter {date_label} up to a date")
         self.date_to = QDateEdit(self)
         self.date_to.setAccessibleName(f"{date_label} to")
@@ -157,6 +157,12 @@ class RecordPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(split, 1)
+        # Tab from the search box goes to the results, then to the filters and buttons
+        chain = (self.search, self.table, self.status, self.use_from, self.date_from,
+                 self.use_to, self.date_to, self.new_button, self.edit_button,
+                 self.duplicate_button, self.delete_button)
+        for before, after in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(before, after)
 
         self._apply_timer = QTimer(self)
         self._apply_timer.setSingleShot(True)
@@ -332,7 +338,7 @@ class DashboardPage(QWidget):
             view.horizontalHeader().setStretchLastSection(True)
         d_label = QLabel("&Deadlines (overdue and due soon)", self)
         d_label.setBuddy(self.deadlines)
-        f_label = QLabel("&Findings", self)
+        f_label = QLabel("F&indings", self)
         f_label.setBuddy(self.findings)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)

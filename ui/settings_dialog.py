@@ -103,7 +103,9 @@ class SettingsDialog(QDialog):
         mine_form = QFormLayout(mine)
         mine_form.addRow("&Dates:", self.date_display)
         mine_form.addRow("", self.date_sample)
-        mine_form.addRow("Default &export folder:", folder_row)
+        folder_label = QLabel("Default &export folder:", mine)
+        folder_label.setBuddy(self.export_folder)  # Alt+E goes to the field, no literal "&"
+        mine_form.addRow(folder_label, folder_row)
 
         self.problem = QLabel(self)
         self.problem.setWordWrap(True)

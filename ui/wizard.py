@@ -39,9 +39,9 @@ class AgencyPage(QWizardPage):
                            self)
         help_text.setWordWrap(True)
         form = QFormLayout(self)
-        form.addRow("Agency &name:", self.name)
-        form.addRow("Agency &class:", self.agency_class)
-        form.addRow("&Billing code:", self.billing)
+        form.addRow("&Agency name:", self.name)
+        form.addRow("Agency c&lass:", self.agency_class)
+        form.addRow("Billing c&ode:", self.billing)
         form.addRow(help_text)
         self.registerField("agency*", self.name)
 
@@ -57,7 +57,7 @@ class CatrPage(QWizardPage):
         self.email = QLineEdit(self)
         self.email.setAccessibleName("CATR e-mail")
         form = QFormLayout(self)
-        form.addRow("CATR &name:", self.name)
+        form.addRow("&CATR name:", self.name)
         form.addRow("&E-mail:", self.email)
 
 
