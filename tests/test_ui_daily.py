@@ -239,3 +239,89 @@ def _opt(box: Any) -> Any:
     option = QStyleOptionButton()
     box.initStyleOption(option)
     return option
+
+
+# --- 13: no viewer installed; search on the Documents page --------------------------------------
+
+def _no_xdg_open(argv: Any) -> None:
+    raise FileNotFoundError(2, "No such file or directory", argv[0])  # what Popen raises
+
+
+def test_documents_page_search_selects_a_single_hit_and_a_missing_viewer_is_explained(
+        qtbot: Any, open_window: Any) -> None:
+    from calnet_desk.system import open_with_viewer
+
+    win = open_window(60)
+    revealed: list[Path] = []
+    win.open_file = lambda p: open_with_viewer(p, platform="linux", popen=_no_xdg_open)
+    win.reveal = revealed.append
+    _active(qtbot, win)
+    qtbot.keyClick(win.nav, Qt.Key.Key_F, CTRL)  # Ctrl+F on the Documents page: its search
+    win.show_page("documents")
+    page = win.documents
+    qtbot.waitUntil(lambda: page.model.rowCount() > 1)
+    total = page.model.rowCount()
+    qtbot.keyClick(win.nav, Qt.Key.Key_F, CTRL)
+    assert QApplication.focusWidget() is page.search
+    qtbot.keyClicks(page.search, "cd-2021-02 delegation")
+    assert page.shown.rowCount() == 1
+    assert page.count.text() == f"1 of {total:,} document(s)"
+    assert page.selected_sha() is not None  # the single hit is selected
+    page.open_button.click()
+    box = win.viewer_message
+    qtbot.waitUntil(box.isVisible)
+    assert "Errno" not in box.text() and "xdg-open is not installed" in box.text()
+    assert box.text().startswith("This computer has no program set up to open .pdf files, "
+                                 "so Delegation request CD-2021-02.pdf could not be opened")
+    show = next(b for b in box.buttons() if b.text() == "Show in &folder")
+    show.click()
+    assert len(revealed) == 1 and revealed[0].name == "Delegation request CD-2021-02.pdf"
+    assert revealed[0].is_file()
+    page.search.clear()
+    assert page.shown.rowCount() == total and page.count.text() == f"{total:,} document(s)"
+
+
+def test_show_in_folder_without_any_file_manager_copies_the_path(
+        qtbot: Any, tmp_path: Path) -> None:
+    from calnet_desk.system import NoViewer, show_in_folder
+    from ui.dialogs import no_viewer
+
+    parent = QDialog()
+    qtbot.addWidget(parent)
+    copy = tmp_path / "scan.pdf"
+    copy.write_bytes(b"%PDF-1.4")
+    box = no_viewer(parent, "No program.", copy,
+                    lambda p: show_in_folder(p, platform="linux", popen=_no_xdg_open))
+    qtbot.waitUntil(box.isVisible)
+    next(b for b in box.buttons() if b.text() == "Show in &folder").click()
+    qtbot.waitUntil(box.isVisible)  # still up, saying what happened
+    assert "gio is not installed" in box.informativeText()
+    assert QApplication.clipboard().text() == str(copy)
+    with pytest.raises(NoViewer, match="No file manager could be started"):
+        show_in_folder(copy, platform="linux", popen=_no_xdg_open)
+
+
+@pytest.mark.parametrize(("platform", "argv"), [
+    ("win32", ["explorer", "/select,{path}"]), ("darwin", ["open", "-R", "{path}"]),
+    ("linux", ["xdg-open", "{folder}"])])
+def test_show_in_folder_per_system(platform: str, argv: list[str], tmp_path: Path) -> None:
+    from calnet_desk.system import show_in_folder
+
+    path = tmp_path / "a.pdf"
+    calls: list[list[str]] = []
+    show_in_folder(path, platform=platform, popen=lambda a: calls.append(list(a)))
+    assert calls == [[a.format(path=path, folder=tmp_path) for a in argv]]
+
+
+def test_windows_without_an_associated_program_says_so(tmp_path: Path) -> None:
+    from calnet_desk.system import NoViewer, open_with_viewer
+
+    def startfile(path: str) -> None:
+        raise OSError(22, "No application is associated with the specified file for this "
+                      "operation")
+
+    with pytest.raises(NoViewer) as caught:
+        open_with_viewer(tmp_path / "scan.tif", platform="win32", startfile=startfile)
+    assert str(caught.value) == (
+        "This computer has no program set up to open .tif files, so scan.tif could not be "
+        "opened (No application is associated with the specified file for this operation).")

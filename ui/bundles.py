@@ -215,8 +215,13 @@ class ExportBundleDialog(QDialog):
         self.reject()
 
     def _show_in_folder(self) -> None:
+        from calnet_desk.system import NoViewer
+
         if self.written is not None:
-            (self.reveal or _reveal)(self.written.parent)
+            try:
+                (self.reveal or _reveal)(self.written.parent)
+            except NoViewer as e:
+                self.status.setText(f"{e} The bundle is {self.written}.")
 
 
 def _reveal(folder: Path) -> None:

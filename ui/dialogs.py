@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -13,6 +16,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from calnet_desk.system import NoViewer
 
 
 class ReasonDialog(QDialog):
@@ -58,6 +63,37 @@ def ask_reason(parent: QWidget, title: str, question: str) -> str | None:
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     return dialog.reason.text().strip()
+
+
+def no_viewer(parent: QWidget, message: str, path: Path,
+              reveal: Callable[[Path], None]) -> QMessageBox:
+    """No program opens the file: say so, where the file is, and offer Show in folder and
+    Copy path. Window-modal, not blocking; returns the box."""
+    box = QMessageBox(QMessageBox.Icon.Information, "No program to open it", message,
+                      QMessageBox.StandardButton.Close, parent)
+    box.setInformativeText(f"The read-only copy is {path}. Show it in its folder to open "
+                           "it another way, or install a viewer for this kind of file.")
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    show = box.addButton("Show in &folder", QMessageBox.ButtonRole.ActionRole)
+    copy = box.addButton("Copy &path", QMessageBox.ButtonRole.ActionRole)
+    for b in box.buttons():
+        b.setAccessibleName(b.text().replace("&", ""))
+
+    def clicked(button: object) -> None:
+        if button is show:
+            try:
+                reveal(path)
+            except NoViewer as e:  # no file manager either: the path is on the clipboard
+                QGuiApplication.clipboard().setText(str(path))
+                box.setInformativeText(f"{e} The path is copied: {path}")
+                QTimer.singleShot(0, box.open)  # back up (a button closes it), saying so
+        elif button is copy:
+            QGuiApplication.clipboard().setText(str(path))
+
+    box.buttonClicked.connect(clicked)
+    box.setWindowModality(Qt.WindowModality.WindowModal)
+    box.open()
+    return box
 
 
 def show_error(parent: QWidget | None, title: str, message: str, details: str = "",

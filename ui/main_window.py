@@ -45,12 +45,14 @@ class MainWindow(QMainWindow):
 
     def __init__(self, session: Session, settings: Settings,
                  open_file: Callable[[Path], None] | None = None,
+                 reveal: Callable[[Path], None] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
         self.settings = settings
         set_date_display(settings.date_display())
         self.open_file = open_file or _open_with_viewer
+        self.reveal = reveal or _show_in_folder
         self._temp = tempfile.TemporaryDirectory(prefix="calnet-desk-view-")
         agency = session.agency()
         self.setWindowTitle(f"CALNET Desk — {agency.get('name') or 'register'}")
@@ -199,7 +201,7 @@ class MainWindow(QMainWindow):
 
     def focus_search(self) -> None:
         page = self.current_page()
-        if isinstance(page, RecordPage):
+        if isinstance(page, RecordPage | DocumentsPage):
             page.search.setFocus()
             page.search.selectAll()
         else:
@@ -569,11 +571,21 @@ class MainWindow(QMainWindow):
         doc = docs.get_document(self.session.reader, sha)
         if doc is None:
             return
+        from calnet_desk.system import NoViewer
+
+        from .dialogs import no_viewer
+
         try:
             copy = docs.export_copy(self.session.reader, doc, Path(self._temp.name))
+        except OSError as e:
+            show_error(self, "Cannot open the document",
+                       f"The read-only copy of {doc.name} could not be written "
+                       f"({e.strerror or e}); the stored document is unchanged.")
+            return
+        try:
             self.open_file(copy)
-        except Exception as e:
-            show_error(self, "Cannot open the document", str(e))
+        except NoViewer as e:
+            self.viewer_message = no_viewer(self, str(e), copy, self.reveal)
 
     def _open_register(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a register folder",
@@ -655,3 +667,9 @@ def _open_with_viewer(path: Path) -> None:
     from calnet_desk.system import open_with_viewer
 
     open_with_viewer(path)
+
+
+def _show_in_folder(path: Path) -> None:
+    from calnet_desk.system import show_in_folder
+
+    show_in_folder(path)

@@ -5,7 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import QDate, QItemSelection, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QDate,
+    QItemSelection,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -407,8 +416,15 @@ class DocumentsPage(QWidget):
         self.session = session
         self.setObjectName("page-documents")
         self.model = RowsModel(["Name", "Size", "Type", "Added", "Linked to", "SHA-256"], self)
+        self.shown = WordFilter(self)  # the search box's words, over every column
+        self.shown.setSourceModel(self.model)
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText("Search documents (name, type, linked record)…")
+        self.search.setAccessibleName("Search documents")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._search_changed)
         self.table = _table("Documents", self)
-        self.table.setModel(self.model)
+        self.table.setModel(self.shown)
         self.table.activated.connect(self._activated)
         self.table.doubleClicked.connect(self._activated)
         self.open_button = QPushButton("&Open a read-only copy", self)
@@ -418,6 +434,7 @@ class DocumentsPage(QWidget):
         # Add document… and dropped files (asking for the record), Verify
         self.actions = DocumentsPageActions(session, self, self.selected_sha)
         bar = QHBoxLayout()
+        bar.addWidget(self.search, 3)
         bar.addWidget(self.count, 1)
         bar.addWidget(self.actions.add_button)
         bar.addWidget(self.open_button)
@@ -462,9 +479,21 @@ class DocumentsPage(QWidget):
                          show_date(added[:10]) if added else "",
                          ", ".join(linked[:3]) + (" …" if len(linked) > 3 else ""), sha])
             payload.append(sha)
-        self.model.set_rows(rows, payload)
-        self.count.setText(f"{len(rows):,} document(s)")
+        # the tooltip names every linked record, so the search finds the fourth one too
+        self.model.set_rows(rows, payload, [", ".join(links.get(sha, [])) for sha in payload])
+        self._update_count()
         self.table.resizeColumnsToContents()
+
+    def _search_changed(self, text: str) -> None:
+        self.shown.set_words(text)
+        self._update_count()
+        if self.shown.rowCount() == 1:  # a single hit is selected, ready for Enter
+            self.table.selectRow(0)
+
+    def _update_count(self) -> None:
+        total, shown = self.model.rowCount(), self.shown.rowCount()
+        self.count.setText(f"{total:,} document(s)" if shown == total
+                           else f"{shown:,} of {total:,} document(s)")
 
     def _activated(self, index: QModelIndex) -> None:
         sha = index.data(KEY_ROLE)
@@ -475,6 +504,34 @@ class DocumentsPage(QWidget):
         rows = self.table.selectionModel().selectedRows()
         if rows:
             self._activated(rows[0])
+
+
+class WordFilter(QSortFilterProxyModel):
+    """Rows holding every word typed (any order, any column or the row's tooltip, case
+    ignored)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.words: list[str] = []
+
+    def set_words(self, text: str) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt 6.9 and later
+            self.beginFilterChange()
+            self.words = text.casefold().split()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:  # pragma: no cover - Qt 6.7 and 6.8
+            self.words = text.casefold().split()
+            self.invalidateRowsFilter()
+
+    def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:
+        if not self.words:
+            return True
+        model = self.sourceModel()
+        cells = [str(model.index(row, c, parent).data() or "")
+                 for c in range(model.columnCount(parent))]
+        cells.append(str(model.index(row, 0, parent).data(Qt.ItemDataRole.ToolTipRole) or ""))
+        text = " ".join(cells).casefold()
+        return all(word in text for word in self.words)
 
 
 def as_date(value: Any) -> dt.date:
