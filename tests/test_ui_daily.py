@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from helpers import focus_chain, mnemonic_problems
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -325,3 +325,41 @@ def test_windows_without_an_associated_program_says_so(tmp_path: Path) -> None:
     assert str(caught.value) == (
         "This computer has no program set up to open .tif files, so scan.tif could not be "
         "opened (No application is associated with the specified file for this operation).")
+
+
+# --- 10: the history in local time with its zone -------------------------------------------------
+
+PST = dt.timezone(dt.timedelta(hours=-8), "PST")
+
+
+def test_a_utc_moment_is_shown_in_local_time_with_its_zone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from ui import formatting
+
+    monkeypatch.setattr(formatting, "time_zone", PST)
+    us = QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
+    # 06:30 UTC on the 21st is the evening before in California
+    shown = formatting.show_moment("2026-11-21T06:30:00Z", us)
+    assert shown.startswith("11/20/2026 10:30") and shown.endswith("PM PST (UTC−08:00)")
+    assert formatting.show_moment("2026-11-21T06:30:00+00:00", us) == shown
+    monkeypatch.setattr(formatting, "time_zone", dt.timezone(dt.timedelta(hours=5, minutes=30)))
+    assert formatting.show_moment("2026-11-21T06:30:00Z", us).endswith(" UTC+05:30")
+
+
+def test_the_record_view_shows_its_history_in_local_time(
+        qtbot: Any, open_window: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ui import formatting
+
+    monkeypatch.setattr(formatting, "time_zone", PST)
+    win = open_window(60)
+    _active(qtbot, win)
+    win.show_page("orders")
+    page = win.pages["orders"]
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0)
+    _click_row(qtbot, page.table, 0)
+    key = page.selected_key()
+    kept = page.session.reader.history("orders", key)[-1]["at"]  # UTC, as kept
+    assert kept.endswith("Z")
+    text = page.view.toPlainText()
+    assert formatting.show_moment(kept) in text and "PST (UTC−08:00)" in text
+    assert " UTC ·" not in text

@@ -16,6 +16,7 @@ from calnet_desk.store import StoreError, TooNew
 from calnet_desk.store.lock import RegisterLocked
 from calnet_desk.store.register import Corrupt
 
+from .formatting import show_moment
 from .main_window import MainWindow
 from .session import Session
 from .settings import Settings
@@ -171,7 +172,7 @@ class Controller(QObject):
             draft = self.drafts_left.pop(0)
             what = describe(draft, KINDS[draft.kind].singular,
                             draft.fields.get(KINDS[draft.kind].key.name))
-            when = f" (last kept {draft.saved_at.replace('T', ' ')} UTC)" if draft.saved_at else ""
+            when = f" (last kept {show_moment(draft.saved_at)})" if draft.saved_at else ""
             choice = self.ask(window, "Unsaved changes",
                               f"You were editing {what} when CALNET Desk closed{when}. Restore "
                               "what you typed, or discard it?",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QDate, QLocale
+from PySide6.QtCore import QDate, QLocale, QTime
 
 from calnet_desk.records import Field, Value
 
@@ -68,6 +68,32 @@ def show_date(iso: str, locale: QLocale | None = None) -> str:
     loc = locale or QLocale()
     text: str = loc.toString(QDate(d.year, d.month, d.day), date_format(loc))
     return text
+
+
+# The zone times are shown in; None: this computer's (tests pin one).
+time_zone: dt.tzinfo | None = None
+
+
+def local_moment(iso: str) -> dt.datetime:
+    """A UTC timestamp as kept (2026-11-21T18:30:00Z) in the local zone."""
+    at = dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    return at.astimezone(time_zone)
+
+
+def show_moment(iso: str, locale: QLocale | None = None) -> str:
+    """A UTC timestamp in local time with its zone, which says which: "11/21/2026 10:30 AM
+    PST (UTC−08:00)". The history keeps UTC; people read their own clock."""
+    local = local_moment(iso)
+    loc = locale or QLocale()
+    clock = loc.toString(QTime(local.hour, local.minute),
+                         loc.timeFormat(QLocale.FormatType.ShortFormat))
+    offset = local.strftime("%z") or "+0000"
+    utc = f"UTC{'−' if offset[0] == '-' else '+'}{offset[1:3]}:{offset[3:5]}"
+    name = local.tzname() or ""
+    zone = f"{name} ({utc})" if name and not name.startswith(("UTC", "+", "-")) else utc
+    return f"{show_date(local.date().isoformat(), loc)} {clock} {zone}"
 
 
 def show_money(cents: int, locale: QLocale | None = None) -> str:

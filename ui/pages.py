@@ -35,7 +35,7 @@ from calnet_desk.browse import ViewQuery, status_values
 from calnet_desk.records import KINDS, Kind
 
 from .documents_panel import DocumentsPageActions, RecordDocuments
-from .formatting import date_format, readable, show_date
+from .formatting import date_format, local_moment, readable, show_date
 from .models import KEY_ROLE, RecordTableModel, RowsModel
 from .record_view import RecordView
 from .rules_screens import DeadlineActions, in_reminder_window
@@ -476,7 +476,7 @@ class DocumentsPage(QWidget):
                 "ORDER BY added_at DESC, name"):
             linked = links.get(sha, [])
             rows.append([name, f"{size:,}", media_type,
-                         show_date(added[:10]) if added else "",
+                         show_date(local_moment(added).date().isoformat()) if added else "",
                          ", ".join(linked[:3]) + (" …" if len(linked) > 3 else ""), sha])
             payload.append(sha)
         # the tooltip names every linked record, so the search finds the fourth one too

@@ -17,7 +17,7 @@ from calnet_desk.records import KINDS, Kind, Record
 from calnet_desk.store import Register
 from calnet_desk.store import documents as docs
 
-from .formatting import readable, show, show_date
+from .formatting import readable, show, show_date, show_moment
 
 
 def record_url(kind: str, key: str) -> str:
@@ -137,7 +137,7 @@ def render(reg: Register, kind: Kind, rec: Record, deadlines: list[Any],
     parts.append("<h3>History</h3><ul>")
     for e in reversed(entries):
         reason = f" — {_e(e['reason'])}" if e["reason"] else ""
-        when = _e(e["at"].replace("T", " ").replace("Z", " UTC"))
+        when = _e(show_moment(e["at"]))  # local time with its zone; the history keeps UTC
         parts.append(f"<li>{when} · {_e(e['user'])} · {_e(e['action'])}{reason}<br>")
         changes = []
         for name, (old, new) in e["changes"].items():
