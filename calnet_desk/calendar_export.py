@@ -134,7 +134,7 @@ def calendar_bytes(reg: Register, today: dt.date, book: RuleBook | None = None
     from icalendar import Alarm, Calendar, Event
 
     book = book or RuleBook(reg)
-    found = deadlines(reg, today, book=book)
+    found = [d for d in deadlines(reg, today, book=book) if d.status != "past"]
     revisions, changed_at = deadline_revisions(reg, book)
     stamp = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)
 

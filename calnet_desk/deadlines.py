@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .policy.rules import GENERATIONS, RuleSet, load_rules
+from .policy.rules import GENERATIONS, RulesError, RuleSet, load_rules
 from .records import KINDS
 from .store import RecordError, Register
 from .store.tracked import DEADLINE_MARKS, REMINDER_LADDERS, current_state, delete_row, put_row
@@ -119,12 +119,16 @@ def _date(value: object) -> dt.date | None:
     return dt.date.fromisoformat(value) if isinstance(value, str) else None
 
 
-def ato_term(ato: dict[str, Any], book: RuleBook) -> tuple[int, str]:
-    """(term months, where it comes from): the ATO's own, else the rule set's default."""
+def ato_term(ato: dict[str, Any], book: RuleBook) -> tuple[int | None, str]:
+    """(term months, where it comes from): the ATO's own, else the rule set's default; None
+    when the rule set has no default (NextGen: the term is the one on the signed ATO)."""
     rules = book.for_contract(ato.get("contract_number"))
-    if isinstance(ato.get("term_months"), int):
+    if isinstance(ato.get("term_months"), int) and not isinstance(ato["term_months"], bool):
         return int(ato["term_months"]), "set on the ATO"
-    return (int(rules.value("ato-exclusive-term-months")),
+    default = rules.value("ato-exclusive-term-months")
+    if not isinstance(default, int) or isinstance(default, bool):
+        return None, f"{rules.name} sets no default: it is the one on the signed ATO"
+    return (default,
             f"the default of {rules.name}, {rules.citation('ato-exclusive-term-months')}")
 
 
@@ -156,8 +160,9 @@ def record_deadlines(record_kind: str, record: dict[str, Any], book: RuleBook
         rules = book.for_contract(ato.get("contract_number"))
         term, term_source = ato_term(ato, book)
         notice_days = int(rules.value("ato-notice-days"))
-        anniversary = ato_anniversary(approved, term) if approved else None
-        if approved and anniversary and term > 0:
+        anniversary = ato_anniversary(approved, term) if approved and term is not None \
+            else None
+        if approved and anniversary and term:
             yield RawDeadline(
                 "ato-exclusive-term-end", "atos", key, anniversary - dt.timedelta(days=1),
                 cite("ato-exclusive-term-end", rules),
@@ -165,7 +170,8 @@ def record_deadlines(record_kind: str, record: dict[str, Any], book: RuleBook
                 f"term ({term_source}); the anniversary is {us_date(anniversary)}, so "
                 f"{us_date(anniversary - dt.timedelta(days=1))} is the last day the listed "
                 "services must be bought from CALNET.")
-        if notice:
+        # Until the approval date and the term are known, when notice takes effect is unknown.
+        if notice and approved and term is not None:
             floor = anniversary if anniversary and term > 0 else notice
             effective = notice_effective(notice, floor, notice_days)
             why = (f"never before the anniversary {us_date(floor)}"
@@ -222,6 +228,17 @@ def record_deadlines(record_kind: str, record: dict[str, Any], book: RuleBook
                               f"ends {us_date(end)}.")
 
 
+PAST_RULE = "deadline-past-after-days"
+
+
+def past_after_days(rules: RuleSet) -> int:
+    """How many days after its date a deadline stops being overdue and is simply past."""
+    value = rules.rules[PAST_RULE].value if PAST_RULE in rules.rules else 90
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise RulesError(f"rules.{PAST_RULE} must be a whole number of days (0 or more)")
+    return value
+
+
 def parse_ladder(text: str) -> tuple[int, ...]:
     """'90,60,30,7' -> (90, 60, 30, 7): whole days, largest first, no repeats."""
     try:
@@ -240,19 +257,22 @@ def deadlines(reg: Register, today: dt.date, within: int | None = None,
     overrides = {k: parse_ladder(v["ladder"])
                  for k, v in current_state(reg.conn, REMINDER_LADDERS).items()}
     marks = current_state(reg.conn, DEADLINE_MARKS)
+    past_after = past_after_days(book.common)
     out = []
     for raw in raw_deadlines(reg, book):
         ladder = overrides.get(f"{raw.record_kind}:{raw.key}") or tuple(
             book.common.ladder(raw.record_kind))
         days_left = (raw.date - today).days
-        if days_left < 0:
+        if days_left < -past_after:
+            status = "past"  # long gone: off the dashboard and the calendar
+        elif days_left < 0:
             status = "overdue"
         elif ladder and days_left <= ladder[0]:
             status = "due-soon"
         else:
             status = "upcoming"
         mark = marks.get(f"{raw.record_kind}:{raw.key}:{raw.kind}")
-        if mark and mark["deadline_date"] == raw.date.isoformat():
+        if mark and status != "past" and mark["deadline_date"] == raw.date.isoformat():
             if mark["mark"] == "acknowledged":
                 status = "acknowledged"
             elif mark["mark"] == "snoozed" and today < dt.date.fromisoformat(mark["until"]):

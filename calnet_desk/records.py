@@ -30,6 +30,7 @@ class Field:
     references: str | None = None  # kind whose key this field holds
     default: Value = None
     personal: bool = False  # a person's name, e-mail or phone (redacted in public copies)
+    minimum: int | None = None  # the least a whole number may be (integer fields)
 
 
 @dataclass(frozen=True)
@@ -212,8 +213,9 @@ ATOS = Kind(
         Field("approved_on", "Approved on", "date",
               help="The exclusive term starts when the State approves the ATO.",
               citation="STMM 400.1"),
-        Field("term_months", "Exclusive term (months)", "integer",
-              help="Blank takes the rule set's default.", citation="STMM 400.1"),
+        Field("term_months", "Exclusive term (months)", "integer", minimum=0,
+              help="From the signed ATO (0: no exclusive term). Blank takes the rule set's "
+                   "default, where it has one (none for NextGen).", citation="STMM 400.1"),
         Field("notice_given_on", "Notice given on", "date", citation="STMM 400.1"),
     ),
     citation="STMM 400.1",

@@ -247,7 +247,18 @@ _PARSERS: dict[str, Callable[[object], Value]] = {
 def parser_for(f: Field) -> Callable[[object], Value]:
     if f.type == "choice":
         return make_choice_parser(f.choices)
-    return _PARSERS[f.type]
+    parse = _PARSERS[f.type]
+    least = f.minimum
+    if least is None:
+        return parse
+
+    def bounded(raw: object) -> Value:
+        value = parse(raw)
+        if isinstance(value, int) and value < least:
+            raise BadValue(f"{value} is less than {least}: {f.label} cannot be negative"
+                           if least == 0 else f"{value} is less than {least}")
+        return value
+    return bounded
 
 
 # --- storage ------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from calnet_desk.deadlines import RuleBook, deadlines, set_ladder
 from calnet_desk.records import KINDS, Record
 from calnet_desk.store import Register
 
-TODAY = "2026-06-01"
+TODAY = "2026-05-01"  # the ATO deadlines of February are overdue, not yet past
 D = dt.date
 
 
@@ -62,7 +62,7 @@ def test_one_all_day_event_per_deadline(reg: Register, run_cli: Any, tmp_path: P
     target = tmp_path / "deadlines.ics"
     r = run_cli("--data-dir", str(reg.paths.root), "export-ics", str(target), "--today", TODAY)
     assert r.code == 0, r
-    expected = deadlines(reg, D(2026, 6, 1))
+    expected = deadlines(reg, D(2026, 5, 1))
     assert len(expected) == 7  # contract, 2 ATO, exemption, delegation, 2 outside contract
     assert f"Wrote {len(expected)} event(s) to {target}" in r.out
     cal = Calendar.from_ical(target.read_bytes())
@@ -112,7 +112,7 @@ def test_uid_is_stable_and_safe(reg: Register, run_cli: Any, tmp_path: Path) -> 
     first = set(events(export(run_cli, reg, tmp_path / "a.ics")))
     put(reg, "exemptions", {"exemption_id": "EX-1", "term_end": "2026-10-31"})
     put(reg, "atos", {"ato_id": "ATO-2024-01", "contractor": "Lumen"})
-    second = set(events(export(run_cli, reg, tmp_path / "b.ics", "2026-07-01")))
+    second = set(events(export(run_cli, reg, tmp_path / "b.ics", "2026-05-20")))
     assert first == second
     odd = event_uid("outside-contract-end", "outside-contracts", "OC 1/@x")
     assert odd == "outside-contract-end.outside-contracts.OC%201%2F%40x@calnet-desk"
@@ -185,7 +185,7 @@ def test_replay_matches_the_register_and_each_records_own_history(reg: Register)
         put(reg, "atos", {"ato_id": "ATO-2024-01", "approved_on": f"2024-0{month}-01"})
     book = RuleBook(reg)
     revisions, changed_at = deadline_revisions(reg, book)
-    for d in deadlines(reg, D(2026, 6, 1), book=book):
+    for d in deadlines(reg, D(2026, 5, 1), book=book):
         rev = revisions[(d.record_kind, d.key, d.kind)]
         assert rev.date == d.date  # the replay ends where the register is
         assert changed_at[(d.record_kind, d.key)] == reg.history(d.record_kind, d.key)[-1]["at"]
@@ -201,15 +201,15 @@ def test_stamps_and_byte_identical_output(reg: Register, run_cli: Any, tmp_path:
     export(run_cli, reg, a)
     export(run_cli, reg, b)
     assert a.read_bytes() == b.read_bytes()
-    cal = export(run_cli, reg, c, "2026-06-02")
+    cal = export(run_cli, reg, c, "2026-05-02")
     assert a.read_bytes() != c.read_bytes()
     e = events(cal)[EX1]
-    assert e.decoded("DTSTAMP") == dt.datetime(2026, 6, 2, tzinfo=dt.UTC)
+    assert e.decoded("DTSTAMP") == dt.datetime(2026, 5, 2, tzinfo=dt.UTC)
     assert e.decoded("LAST-MODIFIED") == dt.datetime(2026, 12, 1, 9, 15, 30, tzinfo=dt.UTC)
     # Only DTSTAMP differs between two export dates.
     strip = [ln for ln in a.read_bytes().splitlines() if not ln.startswith(b"DTSTAMP")]
     assert strip == [ln for ln in c.read_bytes().splitlines() if not ln.startswith(b"DTSTAMP")]
-    data, n = calendar_bytes(reg, D(2026, 6, 1))
+    data, n = calendar_bytes(reg, D(2026, 5, 1))
     assert data == a.read_bytes() and n == 7
 
 
@@ -251,3 +251,12 @@ def test_bad_today_is_usage(reg: Register, run_cli: Any, tmp_path: Path) -> None
     r = run_cli("--data-dir", str(reg.paths.root), "export-ics", str(tmp_path / "x.ics"),
                 "--today", "06/01/2026")
     assert r.code == 2
+
+
+def test_a_long_past_deadline_leaves_the_calendar(reg: Register, run_cli: Any,
+                                                  tmp_path: Path) -> None:
+    fill(reg)
+    # 94 days after the ATO's term end (02/27/2026): past (deadline-past-after-days, 90)
+    cal = export(run_cli, reg, tmp_path / "late.ics", "2026-06-01")
+    assert ATO_TERM not in events(cal) and ATO_NOTICE not in events(cal)
+    assert EX1 in events(cal)

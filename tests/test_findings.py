@@ -38,7 +38,7 @@ def exemption(**extra: Any) -> Record:
         "extensions": "Two one-year options", "total_cost": 4_800_000,
         "cost_by_item": "Service $1,200/month", "sla_rights_remedies": "99.5 %; credits",
         "signer": "R. Patel", "signer_title": "Chief Information Officer",
-        "decision": "pending"}
+        "submitted_on": "2024-06-01", "decision": "pending"}
     record.update(extra)
     return record
 
@@ -51,7 +51,7 @@ def delegation(**extra: Any) -> Record:
         "locations": "1416 9th Street, Sacramento", "products_equipment": "Avaya IP Office",
         "staff_qualifications": "Two certified engineers", "justification": "No CALNET PBX",
         "consequences_if_denied": "Outage risk", "signer": "R. Patel", "signer_title": "CIO",
-        "timeframe_end": "2027-06-30", "decision": "pending"}
+        "timeframe_end": "2027-06-30", "submitted_on": "2024-06-01", "decision": "pending"}
     record.update(extra)
     return record
 
@@ -65,7 +65,8 @@ def order(key: str, **extra: Any) -> Record:
 
 
 def person(key: str, name: str, role: str, active: bool = True) -> Record:
-    return {"person_id": key, "name": name, "role": role, "active": active}
+    return {"person_id": key, "name": name, "role": role, "active": active,
+            "cdt965_date": "2020-01-01"}
 
 
 def approved(key: str, **extra: Any) -> Record:
@@ -100,7 +101,11 @@ def craft(reg: Register) -> None:
         delegation(delegation_id="CD-1", type="contract", decision="approved"),
         delegation(delegation_id="CD-2", type="contract", products_equipment=None,
                    justification=None),  # pending, complete for a contract delegation
-        delegation(delegation_id="CD-3", type="contract", decision="denied"))
+        delegation(delegation_id="CD-3", type="contract", decision="denied"),
+        delegation(delegation_id="CD-4", type="contract", decision="approved",
+                   decided_on="2026-06-01"),
+        delegation(delegation_id="CD-5", type="contract", decision="approved",
+                   decided_on="2025-01-01", timeframe_end="2026-06-30"))
     put(reg, "exemptions",
         approved("EX-OK"),
         approved("EX-OLD", term_end="2026-06-30"),
@@ -110,8 +115,11 @@ def craft(reg: Register) -> None:
         approved("EX-NOEND", term_end=None),
         exemption(exemption_id="EX-PEND", provider=None),
         exemption(exemption_id="EX-PEND-OK"),
-        exemption(exemption_id="EX-DEN", decision="denied", decided_on="2025-01-01"))
-    for key in ("EX-OK", "EX-OLD", "EX-CDGD", "EX-DENGD", "EX-NOEND"):
+        exemption(exemption_id="EX-DEN", decision="denied", decided_on="2025-01-01"),
+        # approved in 2019, before SAM 4605 (07/2023): no limited term, no paired delegation
+        approved("EX-2019", decided_on="2019-05-01", submitted_on="2019-02-01",
+                 general_delegation_id=None, term_end=None))
+    for key in ("EX-OK", "EX-OLD", "EX-CDGD", "EX-DENGD", "EX-NOEND", "EX-2019"):
         attach(reg, "exemptions", key, f"approval {key}".encode())
     put(reg, "orders",
         order("O-OK", status="completed", catalog_status=None, catalog_status_as_of=None),
@@ -137,14 +145,30 @@ def craft(reg: Register) -> None:
         order("O-ATR-NAME", placed_by="  ian inactive "),
         order("O-ATR-ID", placed_by="P-4", status="completed", request_date="2026-11-25"),
         order("O-ATR-OLD", placed_by="Ian Inactive", status="completed",
-              request_date="2025-01-01"),
+              request_date="2023-06-01"),
         order("O-ATR-CANCEL", placed_by="Ian Inactive", status="cancelled"),
         order("O-ATR-ACTIVE", placed_by="Avery Active"),
         order("O-ATR-CATR", placed_by="Old Catr"),
-        order("O-STALE", catalog_status_as_of="2026-08-01"),
+        order("O-STALE", catalog_status_as_of="2026-08-01", status="draft",
+              request_date="2026-07-01"),
+        order("O-STALE-PLACED", catalog_status_as_of="2026-08-01"),  # placed: not judged
+        order("O-DG-PEND", delegation_id="GD-2"),
+        order("O-DG-PEND-DRAFT", delegation_id="GD-2", status="draft"),
+        order("O-DG-EARLY", delegation_id="CD-4", request_date="2026-05-01",
+              status="completed"),
+        order("O-DG-INTIME", delegation_id="CD-4", request_date="2026-07-01"),
+        order("O-DG-LATE", delegation_id="CD-5", request_date="2026-08-01",
+              status="completed"),
+        order("O-DG-OPEN", delegation_id="CD-5", request_date="2026-01-10",
+              status="in-progress"),
+        order("O-DG-DONE", delegation_id="CD-5", request_date="2026-01-10",
+              status="completed"),
+        order("O-ATR-NOBODY", placed_by="Pat Nobody"),
         order("O-NOCAT", status="draft", catalog_status=None, catalog_status_as_of=None),
-        order("O-NOASOF", catalog_status="discretionary", catalog_status_as_of=None))
-    for key in ("O-DG-DOC", "O-REQ-OK", "O-REQ-DEN"):
+        order("O-NOASOF", catalog_status="discretionary", catalog_status_as_of=None,
+              status="draft"))
+    for key in ("O-DG-DOC", "O-REQ-OK", "O-REQ-DEN", "O-DG-PEND", "O-DG-EARLY", "O-DG-INTIME",
+                "O-DG-LATE", "O-DG-OPEN", "O-DG-DONE"):
         attach(reg, "orders", key, f"STD. 20 {key}".encode())
     put(reg, "outside-contracts",
         {"contract_id": "OC-NONE", "provider": "Acme", "services": ["SIP"],
@@ -160,7 +184,17 @@ def craft(reg: Register) -> None:
         {"contract_id": "OC-FAR", "provider": "Acme", "services": ["SIP"],
          "renewal_date": "2027-09-01"},
         {"contract_id": "OC-PAST", "provider": "Acme", "services": ["SIP"],
-         "renewal_date": "2026-11-30"})
+         "renewal_date": "2026-11-30"},
+        {"contract_id": "OC-ENDING", "provider": "Acme", "services": ["SIP"],
+         "end_date": "2027-01-15"},
+        {"contract_id": "OC-ENDING-NOTCALNET", "provider": "Acme", "services": ["PBX"],
+         "end_date": "2027-01-15", "calnet_offers": False},
+        {"contract_id": "OC-ENDED", "provider": "Acme", "services": ["SIP"],
+         "end_date": "2025-01-15"},
+        {"contract_id": "OC-WITHIN", "provider": "Acme", "services": ["SIP"],
+         "end_date": "2027-06-30", "exemption_id": "EX-OK"})
+    put(reg, "contracts", {"contract_number": "C4-NG", "generation": "nextgen",
+                           "contractor": "AT&T"})
     put(reg, "atos",
         {"ato_id": "ATO-EARLY", "contractor": "AT&T", "services": ["SIP"],
          "approved_on": "2025-01-01", "notice_given_on": "2026-10-01"},
@@ -170,7 +204,13 @@ def craft(reg: Register) -> None:
          "approved_on": "2026-01-01", "term_months": 0, "notice_given_on": "2026-02-01"},
         {"ato_id": "ATO-QUIET", "contractor": "AT&T", "services": ["SIP"],
          "approved_on": "2026-01-01"},
-        {"ato_id": "ATO-NODATE", "contractor": "AT&T", "services": ["SIP"]})
+        {"ato_id": "ATO-NODATE", "contractor": "AT&T", "services": ["SIP"]},
+        {"ato_id": "ATO-NG", "contractor": "AT&T", "services": ["SIP"],
+         "contract_number": "C4-NG", "approved_on": "2025-01-01"},
+        {"ato_id": "ATO-NG-TERM", "contractor": "AT&T", "services": ["SIP"],
+         "contract_number": "C4-NG", "approved_on": "2025-01-01", "term_months": 12},
+        {"ato_id": "ATO-NOTICE-FIRST", "contractor": "AT&T", "services": ["SIP"],
+         "approved_on": "2025-06-01", "notice_given_on": "2025-05-01"})
 
 
 EXPECTED = {
@@ -184,10 +224,10 @@ EXPECTED = {
     ("delegation-request-incomplete", "delegations", "GD-2"),
     ("delegated-order-missing-form20", "orders", "O-DG-NODOC"),
     ("order-missing-delegation", "orders", "O-REQ-NONE"),
-    ("order-missing-delegation", "orders", "O-REQ-DEN"),
+    ("order-under-denied-delegation", "orders", "O-REQ-DEN"),
     ("order-under-denied-exemption", "orders", "O-DENIED"),
     ("order-under-pending-exemption", "orders", "O-PENDING"),
-    ("exemption-order-outside-term", "orders", "O-EARLY"),
+    ("order-before-exemption-approved", "orders", "O-EARLY"),
     ("exemption-order-outside-term", "orders", "O-LATE"),
     ("order-placed-by-inactive-atr", "orders", "O-ATR-NAME"),
     ("order-placed-by-inactive-atr", "orders", "O-ATR-ID"),
@@ -197,15 +237,30 @@ EXPECTED = {
     ("outside-renewal-needs-exemption", "outside-contracts", "OC-NONE"),
     ("outside-renewal-needs-exemption", "outside-contracts", "OC-EXOLD"),
     ("outside-renewal-needs-exemption", "outside-contracts", "OC-EXPEND"),
+    # the renewal date passed yesterday without an exemption: it may have been renewed
+    ("outside-renewal-needs-exemption", "outside-contracts", "OC-PAST"),
+    # EX-OLD ended 06/30/2026; the contract under it is still on file
+    ("outside-contract-beyond-exemption", "outside-contracts", "OC-EXOLD"),
     ("ato-notice-during-term", "atos", "ATO-EARLY"),
     ("ato-without-approval-date", "atos", "ATO-NODATE"),
     ("more-than-one-active-catr", "people", "P-1"),
     ("more-than-one-active-catr", "people", "P-2"),
+    ("order-under-pending-delegation", "orders", "O-DG-PEND"),
+    ("order-before-delegation-approved", "orders", "O-DG-EARLY"),
+    ("delegation-order-outside-timeframe", "orders", "O-DG-LATE"),
+    ("delegation-order-outside-timeframe", "orders", "O-DG-OPEN"),
+    ("order-placed-by-unknown-person", "orders", "O-ATR-NOBODY"),
+    ("outside-contract-end-needs-migration", "outside-contracts", "OC-ENDING"),
+    ("ato-without-term", "atos", "ATO-NG"),
+    ("ato-notice-before-approval", "atos", "ATO-NOTICE-FIRST"),
+    ("ato-notice-during-term", "atos", "ATO-NOTICE-FIRST"),
 }
 
 
 @pytest.fixture
-def crafted(reg: Register) -> Register:
+def crafted(reg: Register, clock: Any) -> Register:
+    # entered long ago: records without a date of their own exist from their first entry
+    clock.now = dt.datetime(2024, 1, 2, 9, 0, tzinfo=dt.UTC)
     craft(reg)
     return reg
 
@@ -265,8 +320,8 @@ def test_messages_say_what_is_wrong_and_what_to_do(crafted: Register) -> None:
         found, "delegated-order-missing-form20", "O-DG-NODOC").message
     assert "no delegation is linked" in by(found, "order-missing-delegation",
                                            "O-REQ-NONE").message
-    assert "its delegation CD-3 is denied" in by(found, "order-missing-delegation",
-                                                 "O-REQ-DEN").message
+    assert ("Order O-REQ-DEN (completed) was placed under delegation CD-3, which was "
+            "denied.") in by(found, "order-under-denied-delegation", "O-REQ-DEN").message
     renew = by(found, "outside-renewal-needs-exemption", "OC-NONE")
     assert "renews 01/15/2027 (in 45 day(s)) and no exemption is linked" in renew.message
     assert "ends 06/30/2026, before the renewal" in by(
@@ -284,8 +339,8 @@ def test_messages_say_what_is_wrong_and_what_to_do(crafted: Register) -> None:
     assert "lacks 1 element(s): provider" in incomplete
     assert "request-check exemptions EX-PEND" in incomplete
     assert "products-equipment" in by(found, "delegation-request-incomplete", "GD-2").message
-    assert "before the exemption was approved (01/01/2025)" in by(
-        found, "exemption-order-outside-term", "O-EARLY").message
+    assert "was requested before exemption EX-OK was approved (01/01/2025)" in by(
+        found, "order-before-exemption-approved", "O-EARLY").message
     assert "term ended 06/30/2026" in by(found, "exemption-order-outside-term",
                                           "O-LATE").message
     assert "more than 90 days ago" in by(found, "catalog-status-stale", "O-STALE").message
@@ -301,7 +356,8 @@ def test_messages_say_what_is_wrong_and_what_to_do(crafted: Register) -> None:
     (dt.date(2026, 9, 16), set(), {("outside-renewal-needs-exemption", "OC-NONE")}),
     (dt.date(2026, 9, 17), {("outside-renewal-needs-exemption", "OC-NONE")}, set()),
     (dt.date(2027, 1, 15), {("outside-renewal-needs-exemption", "OC-NONE")}, set()),
-    (dt.date(2027, 1, 16), set(), {("outside-renewal-needs-exemption", "OC-NONE")}),
+    # ... and stays once the date has passed: it may have been renewed without an exemption
+    (dt.date(2027, 1, 16), {("outside-renewal-needs-exemption", "OC-NONE")}, set()),
     # Early notice matters until it takes effect on the anniversary (01/01/2027).
     (dt.date(2026, 12, 31), {("ato-notice-during-term", "ATO-EARLY")}, set()),
     (dt.date(2027, 1, 1), set(), {("ato-notice-during-term", "ATO-EARLY")}),
@@ -321,11 +377,11 @@ def test_the_renewal_window_follows_a_per_record_ladder(crafted: Register) -> No
     set_ladder(crafted, "outside-contracts", "OC-NONE", (30, 7))  # 45 days out: not yet
     keys = {f.key for f in findings(crafted, DAY)
             if f.code == "outside-renewal-needs-exemption"}
-    assert keys == {"OC-EXOLD", "OC-EXPEND"}
+    assert keys == {"OC-EXOLD", "OC-EXPEND", "OC-PAST"}
     set_ladder(crafted, "outside-contracts", "OC-FAR", (365,))  # 274 days out: now
     keys = {f.key for f in findings(crafted, DAY)
             if f.code == "outside-renewal-needs-exemption"}
-    assert keys == {"OC-EXOLD", "OC-EXPEND", "OC-FAR"}
+    assert keys == {"OC-EXOLD", "OC-EXPEND", "OC-FAR", "OC-PAST"}
 
 
 @pytest.mark.parametrize("agency_class", ["exempt-state", "non-state"])

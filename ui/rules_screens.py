@@ -673,6 +673,8 @@ class DeadlineActions(QWidget):
 def in_reminder_window(d: Any) -> bool:
     """Overdue, or within the first step of its ladder: what the dashboard lists (also when
     acknowledged or snoozed, so the status shows)."""
+    if d.status == "past":  # long gone (the rule set's deadline-past-after-days)
+        return False
     return bool(d.days_left < 0 or (d.ladder and d.days_left <= d.ladder[0])
                 or d.status in ("overdue", "due-soon"))
 

@@ -86,11 +86,13 @@ def _bases(entry: str, item: dict[str, Any], citations: list[str]) -> Iterator[B
     quotes = {str(k): str(v) for k, v in dict(item.get("quotes", {})).items()}
     if item.get("quote") and citations:
         quotes.setdefault(citations[0], str(item["quote"]))
-    unconfirmed = bool(item.get("unconfirmed", False))
+    # `unconfirmed = true`: the words of `quote` (the first citation's) could not be checked
+    # against the published text; they are shown, marked so.
+    unconfirmed = citations[:1] if item.get("unconfirmed") else []
     for c in citations:
         quote = quotes.get(c, "")
         yield Basis(entry, c, quote, str(item.get("checked", "")),
-                    bool(quote) and not unconfirmed and c != DESIGN)
+                    bool(quote) and c not in unconfirmed and c != DESIGN)
 
 
 def _cites(item: dict[str, Any]) -> list[str]:

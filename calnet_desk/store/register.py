@@ -686,7 +686,8 @@ class _Checks:
         self.exists = changes._exists
         self.kind = kind
         self.rules = [(f, KINDS[f.references] if f.references else None)
-                      for f in kind.fields if f.required or f.choices or f.references]
+                      for f in kind.fields
+                      if f.required or f.choices or f.references or f.minimum is not None]
         self.found: set[tuple[str, str]] = set()
 
     def __call__(self, record: Record) -> None:
@@ -702,6 +703,10 @@ class _Checks:
                 key = record.get(kind.key.name)
                 raise RecordError(
                     f"{kind.singular} {key}: {f.label} must be one of {'|'.join(f.choices)}")
+            if f.minimum is not None and isinstance(v, int) and v < f.minimum:
+                key = record.get(kind.key.name)
+                raise RecordError(f"{kind.singular} {key}: {f.label} must be at least "
+                                  f"{f.minimum}, not {v}")
             if target is not None:
                 ref = (target.name, str(v))
                 if ref not in self.found:
