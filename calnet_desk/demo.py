@@ -757,7 +757,8 @@ class _Generator:
         for i in range(_clamp(self.n // 100, 3, 20)):
             c = rng.choice(nextgen)
             approved = self.day_between(WINDOW_START, AS_OF - dt.timedelta(days=30))
-            term = rng.choices((None, 24, 36, 12), (6, 2, 1, 1))[0]
+            # NextGen sets no standard term: each ATO carries the one it was signed with
+            term = rng.choices((24, 36, 12, 0), (6, 2, 1, 1))[0]
             anniversary = add_months(approved, term or 24)
             notice = None
             if anniversary < AS_OF and rng.random() < 0.4:
