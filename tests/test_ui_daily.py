@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 from helpers import focus_chain, mnemonic_problems
-from PySide6.QtCore import QLocale, Qt
+from PySide6.QtCore import QLocale, QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -364,3 +365,71 @@ def test_the_record_view_shows_its_history_in_local_time(
     shown = formatting.show_moment(kept).replace("\u202f", " ").replace("\xa0", " ")
     assert shown in text and shown.endswith("PST (UTC−08:00)")
     assert " UTC ·" not in text
+
+
+# --- 8: the import wizard: the wheel, honest counts, a future completed-on ---------------------
+
+def _wheel(widget: Any, steps: int = -1) -> None:
+    """One notch of the mouse wheel over the middle of ``widget`` (down when negative)."""
+    centre = QPointF(widget.rect().center())
+    event = QWheelEvent(centre, QPointF(widget.mapToGlobal(widget.rect().center())),
+                        QPoint(), QPoint(0, 120 * steps), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+
+
+def test_the_wheel_over_the_mapping_scrolls_and_changes_no_drop_down(
+        qtbot: Any, open_window: Any, tmp_path: Path) -> None:
+    win = open_window(20)
+    columns = ["Req #", "Req date", "Type"] + [f"Note {n}" for n in range(30)]
+    sheet = tmp_path / "wide.csv"
+    sheet.write_text(",".join(columns) + "\nA-1,2026-01-02,new" + ",x" * 30 + "\n",
+                     encoding="utf-8")
+    wizard = win.open_import_wizard(sheet, "orders")
+    qtbot.waitUntil(wizard.isVisible)
+    wizard.next()
+    page = wizard.mapping_page
+    before = [c.currentData() for c in page.combos]
+    bar = page.table.verticalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == 0
+    for combo in page.combos[:3]:
+        _wheel(combo)
+    assert [c.currentData() for c in page.combos] == before  # nothing changed
+    assert bar.value() > 0  # the list scrolled instead
+    # focused (clicked or tabbed into), the wheel does change the drop-down, on purpose
+    combo = page.combos[0]
+    combo.setFocus()
+    qtbot.waitUntil(combo.hasFocus)
+    _wheel(combo)
+    assert combo.currentData() != before[0]
+    wizard.reject()
+
+
+def test_the_dry_run_counts_rows_with_problems_and_warns_of_a_future_completion(
+        qtbot: Any, open_window: Any, tmp_path: Path) -> None:
+    win = open_window(20)  # today is the demo's 2026-10-30
+    sheet = tmp_path / "orders.csv"
+    sheet.write_text("Request number,Request date,Order type,Contractor,Completed on\n"
+                     "B-1,2026-01-02,new,Zayo,2026-02-01\n"
+                     "B-2,2026-13-01,sideways,Zayo,\n"  # two problems in one row
+                     "B-3,2026-01-04,new,Zayo,2062-01-04\n"  # 2062 for 2026
+                     "B-4,2026-01-05,bogus,Zayo,\n", encoding="utf-8")
+    wizard = win.open_import_wizard(sheet, "orders")
+    qtbot.waitUntil(wizard.isVisible)
+    wizard.next()
+    wizard.next()
+    with qtbot.waitSignal(wizard.check_page.checked, timeout=20000):
+        wizard.next()
+    check = wizard.check_page
+    lines = [check.problems.item(i).text() for i in range(check.problems.count())]
+    assert check.status.text().startswith("3 problem(s) in 2 row(s); 4 data row(s) read."), lines
+    assert "Warning: orders.csv:4:Completed on: 2062-01-04 is after today (2026-10-30); " \
+           "check the date" in lines
+    assert "1 warning(s) listed below" in check.status.text()
+    # corrected but for the year: importable, with the warning still said
+    sheet.write_text("Request number,Request date,Order type,Contractor,Completed on\n"
+                     "B-3,2026-01-04,new,Zayo,2062-01-04\n", encoding="utf-8")
+    with qtbot.waitSignal(check.checked, timeout=20000):
+        check.again.click()
+    assert check.ok and "1 warning(s) listed below" in check.status.text()
+    wizard.reject()

@@ -49,6 +49,7 @@ from calnet_desk.values import BadValue, display, parser_for
 
 from .formatting import readable
 from .session import Session
+from .widgets import guard_wheel
 
 MODES = ("new", "edit", "duplicate")
 REQUEST_KINDS = ("exemptions", "delegations")
@@ -326,6 +327,7 @@ class ComboInput(FieldInput):
             for choice in f.choices:
                 self.combo.addItem(readable(choice), choice)
         self._name(self.combo)
+        guard_wheel(self.combo)  # scrolling the form never changes a choice
         self.focus = self.widget = self.combo
 
     def raw(self) -> object:
@@ -350,6 +352,7 @@ class ReferenceInput(FieldInput):
         self.combo = QComboBox(parent)
         _narrow(self.combo)
         self.combo.setEditable(True)
+        guard_wheel(self.combo)
         self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.combo.addItem("", None)
         for key, title in choices:

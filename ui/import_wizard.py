@@ -45,6 +45,7 @@ from calnet_desk.store import Register
 
 from .formatting import show
 from .session import Session
+from .widgets import guard_wheel
 
 IGNORE = "(ignore)"
 PREVIEW_ROWS = 20
@@ -220,6 +221,7 @@ class MappingPage(QWizardPage):
             index = combo.findData(proposal.get(i))
             combo.setCurrentIndex(max(index, 0))
             combo.currentIndexChanged.connect(self._changed)
+            guard_wheel(combo)  # the wheel scrolls the list, never changes a mapping
             self.table.setCellWidget(i, 1, combo)
             self.combos.append(combo)
             value = sample[i] if i < len(sample) else None
@@ -352,6 +354,7 @@ class DryRunPage(QWizardPage):
         self._generation += 1
         generation = self._generation
         path, kind, mapping = w.path, w.kind, dict(w.mapping)
+        today = w.session.today()
         self.ok, self.running, self.result = False, True, None
         self.problems.clear()
         self.again.setEnabled(False)
@@ -360,7 +363,7 @@ class DryRunPage(QWizardPage):
 
         def job(reg: Register) -> Any:
             return import_file(reg, path, kind, dry_run=True, name=path.name,
-                               mapping=mapping)
+                               mapping=mapping, today=today)
 
         def done(result: Any) -> None:
             if generation == self._generation:
@@ -379,13 +382,19 @@ class DryRunPage(QWizardPage):
         self.running, self.result = False, result
         self.again.setEnabled(True)
         self.problems.addItems(result.errors)
+        self.problems.addItems(f"Warning: {w}" for w in result.warnings)
         ignored = len(result.notes)
         ignored_text = f" {ignored} column(s) ignored." if ignored else ""
+        warned = len(result.warnings)
+        if warned:
+            ignored_text += (f" {warned} warning(s) listed below: a date of something done "
+                             "lies after today; check it before importing.")
         kind = self.w.kind
         if result.errors:
-            self.status.setText(f"{len(result.errors)} problem(s) in {result.rows:,} row(s). "
-                                "Correct the cells listed below in the file, save it, and "
-                                f"check again.{ignored_text}")
+            where = (f" in {result.problem_rows:,} row(s)" if result.problem_rows else "")
+            self.status.setText(f"{len(result.errors)} problem(s){where}; {result.rows:,} "
+                                "data row(s) read. Correct the cells listed below in the "
+                                f"file, save it, and check again.{ignored_text}")
         elif result.rows == 0:
             self.status.setText("The file has no data rows: nothing to import.")
         else:

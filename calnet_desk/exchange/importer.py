@@ -6,6 +6,7 @@ it, header = row 1) and nothing is written unless the whole file is good.
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,6 +30,14 @@ class ImportResult:
     errors: list[str] = field(default_factory=list)
     written: bool = False
     notes: list[str] = field(default_factory=list)  # e.g. the columns an import ignored
+    problem_rows: int = 0  # rows with at least one problem (a header problem: row 1)
+    warnings: list[str] = field(default_factory=list)  # FILE:ROW:COLUMN: imported, but odd
+
+
+# Dates that say something already happened: one after today is most likely a typing slip
+# (2062 for 2026), so the dry run warns (a design choice; nothing refuses it).
+PAST_EVENT_DATES = frozenset({"completed_on", "submitted_on", "decided_on", "approved_on",
+                              "notice_given_on"})
 
 
 def header_key(text: str) -> str:
@@ -216,11 +225,14 @@ Progress = Callable[[int, int], None]
 
 
 def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
-                 mapping: ColumnMap | None = None, notes: list[str] | None = None
-                 ) -> tuple[list[Record], list[str], int]:
+                 mapping: ColumnMap | None = None, notes: list[str] | None = None,
+                 *, problem_rows: set[int] | None = None, today: dt.date | None = None,
+                 warnings: list[str] | None = None) -> tuple[list[Record], list[str], int]:
     """Parse and check the whole file: (good records, error lines, data rows). With a
     mapping (see propose_mapping) the header is not matched: the mapped columns are read
-    and the others ignored, each noted in ``notes``."""
+    and the others ignored, each noted in ``notes``. ``problem_rows`` receives the row
+    numbers with a problem; with ``today``, ``warnings`` receives the cells of
+    PAST_EVENT_DATES after it."""
     label = name or str(path)
     records: list[Record] = []
     checked: list[tuple[int, Record]] = []  # every data row, good or not, for references
@@ -303,6 +315,20 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
                 problems.append((rownum, i, f"{col}: {target.singular} {v} is not in the "
                                  "register"))
     problems.sort(key=lambda p: (p[0], p[1]))
+    if problem_rows is not None:
+        problem_rows.update(r for r, _, _ in problems)
+        if header_errors:
+            problem_rows.add(1)
+    if today is not None and warnings is not None:
+        past = [(f.name, column_name(header, i)) for i, f in mapped
+                if f.name in PAST_EVENT_DATES]
+        now = today.isoformat()
+        for rownum, rec in checked:
+            for name, col in past:
+                day = rec.get(name)
+                if isinstance(day, str) and day > now:  # ISO dates compare as text
+                    warnings.append(f"{label}:{rownum}:{col}: {day} is after today ({now}); "
+                                    "check the date")
     return records, ([f"{label}:{e}" for e in header_errors]
                      + [f"{label}:{r}:{msg}" for r, _, msg in problems]), rows_seen
 
@@ -325,23 +351,30 @@ def collector_paused() -> Iterator[None]:
 
 def import_file(reg: Register, path: Path, kind: Kind, *, dry_run: bool = False,
                 name: str | None = None, progress: Progress | None = None,
-                mapping: ColumnMap | None = None) -> ImportResult:
+                mapping: ColumnMap | None = None, today: dt.date | None = None
+                ) -> ImportResult:
     """Import the file, all rows or none. ``mapping`` (column index -> field or None)
-    replaces matching the header: unmapped columns are ignored, each noted."""
+    replaces matching the header: unmapped columns are ignored, each noted. With ``today``,
+    dates of things done (PAST_EVENT_DATES) after it are warned about."""
     with collector_paused():
-        return _import_file(reg, path, kind, dry_run, name, progress, mapping)
+        return _import_file(reg, path, kind, dry_run, name, progress, mapping, today)
 
 
 def _import_file(reg: Register, path: Path, kind: Kind, dry_run: bool, name: str | None,
-                 progress: Progress | None, mapping: ColumnMap | None) -> ImportResult:
+                 progress: Progress | None, mapping: ColumnMap | None,
+                 today: dt.date | None = None) -> ImportResult:
     result = ImportResult(kind.name)
+    bad_rows: set[int] = set()
     try:
-        records, errors, rows = read_records(path, kind, reg, name, mapping, result.notes)
+        records, errors, rows = read_records(path, kind, reg, name, mapping, result.notes,
+                                             problem_rows=bad_rows, today=today,
+                                             warnings=result.warnings)
     except SheetError as e:
         result.errors.append(str(e))
         return result
     result.rows = rows
     result.errors = errors
+    result.problem_rows = len(bad_rows)
     if errors or dry_run:
         return result
     with reg.transaction(f"import {path.name}") as tx:

@@ -1,0 +1,34 @@
+"""Small behaviours shared by the forms."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
+
+
+class WheelGuard(QObject):
+    """The mouse wheel over a drop-down or spin box that does not have the focus scrolls
+    what holds it instead of silently changing its value (a mapping became "Catalog status"
+    while the user scrolled the list). Click or Tab into the control to use the wheel on it."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.Wheel or not isinstance(watched, QWidget) \
+                or watched.hasFocus():
+            return False
+        area = watched.parentWidget()
+        while area is not None and not isinstance(area, QAbstractScrollArea):
+            area = area.parentWidget()
+        if area is not None:
+            QApplication.sendEvent(area.verticalScrollBar(), event)
+        return True  # the value stays as it was
+
+
+_guard: WheelGuard | None = None
+
+
+def guard_wheel(*widgets: QWidget) -> None:
+    global _guard
+    if _guard is None:
+        _guard = WheelGuard()
+    for w in widgets:
+        w.installEventFilter(_guard)
