@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -68,13 +69,19 @@ def _offering(text: str) -> str:
     return text
 
 
+MAX_COUNT = 1_000_000  # the largest --limit, --orders, --months: design choice
+
+
 def _positive(text: str) -> int:
+    shown = text if len(text) <= 40 else text[:20] + "…" + f" ({len(text):,} characters)"
     try:
-        n = int(text)
+        n = int(text) if len(text) <= 40 else 0
     except ValueError:
         n = 0
     if n < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+        raise argparse.ArgumentTypeError(f"{shown!r} is not a positive whole number")
+    if n > MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"{shown} is more than {MAX_COUNT:,}")
     return n
 
 
@@ -337,6 +344,18 @@ def _open(root: Path, err: TextIO, *, write: bool) -> Register:
 # --- output helpers ----------------------------------------------------------------------
 
 
+def _target(path: Path) -> Path:
+    """An output file the command may write: not a folder, device or pipe, in a folder
+    that exists (else CliError, nothing written)."""
+    from .store.errors import TargetError, check_output_target
+
+    try:
+        check_output_target(path)
+    except TargetError as e:
+        raise CliError(str(e)) from None
+    return path
+
+
 def record_json(kind: Kind, record: Record) -> dict[str, Any]:
     return {f.name: to_json(f, record.get(f.name)) for f in kind.fields}
 
@@ -397,6 +416,7 @@ def cmd_import(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -
 def cmd_export(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
     from .exchange.exporter import export_kind
 
+    _target(args.output)
     with _open(root, err, write=False) as reg:
         n = export_kind(reg, args.kind, args.format, args.output)
     out.write(f"Exported {n} {args.kind.name} to {args.output}\n")
@@ -533,7 +553,13 @@ def cmd_open(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> 
 
     with _open(root, err, write=False) as reg:
         doc = docs.resolve_sha(reg, args.sha256)
-        target = docs.export_copy(reg, doc, args.to)
+        try:
+            target = docs.export_copy(reg, doc, args.to)
+        except OSError as e:
+            from .store.errors import describe
+
+            raise CliError(f"cannot write a copy into {args.to}: {describe(e)}; nothing was "
+                           "written. Give a folder you may write to") from e
     out.write(f"{target}\n")
     return OK
 
@@ -688,8 +714,7 @@ def cmd_export_ics(args: argparse.Namespace, root: Path, out: TextIO, err: TextI
     target: Path = args.file
     today = args.today or dt.date.today()
     with _open(root, err, write=False) as reg:
-        if not target.parent.is_dir():
-            raise CliError(f"{target.parent} is not a folder; nothing was written")
+        _target(target)
         try:
             n = export_ics(reg, target, today)
         except OSError as e:
@@ -829,8 +854,7 @@ def cmd_request_packet(args: argparse.Namespace, root: Path, out: TextIO, err: T
     if target.is_dir():
         raise CliError(f"{target} is a folder; give a file name, e.g. "
                        f"{target / (args.key + '.pdf')}")
-    if not target.parent.is_dir():
-        raise CliError(f"{target.parent} is not a folder; nothing was written")
+    _target(target)
     with _open(root, err, write=False) as reg:
         try:
             result = write_packet(reg, kind, args.key, target)
@@ -948,10 +972,14 @@ def cmd_export_bundle(args: argparse.Namespace, root: Path, out: TextIO, err: Te
     target: Path = args.output
     if target.is_dir():
         raise CliError(f"{target} is a folder; give a file name, e.g. {target / 'bundle.zip'}")
-    if not target.parent.is_dir():
-        raise CliError(f"{target.parent} is not a folder; nothing was written")
+    _target(target)
     scope = parse_scope(args.scope) if isinstance(args.scope, str) else args.scope
     with _open(root, err, write=False) as reg:
+        first = reg.conn.execute("SELECT min(at) FROM history").fetchone()[0]
+        if args.as_of is not None and first and args.as_of.isoformat() < first[:10]:
+            raise CliError(f"--as-of {args.as_of.isoformat()} is before the register's first "
+                           f"history entry ({first[:10]}); give that date or a later one. "
+                           "Nothing was written")
         try:
             result = export_bundle(reg, target, scope, args.as_of, redact=args.redact)
         except OSError as e:
@@ -1039,6 +1067,59 @@ def _daily_backup(root: Path, err: TextIO) -> None:
         err.write(f"calnet-desk-cli: warning: the daily backup was not made ({e})\n")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a shutdown, `kill`): ends the command as Ctrl-C does, rolling back."""
+
+
+def _on_sigterm() -> Any:
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise Terminated
+
+    try:
+        return signal.signal(signal.SIGTERM, terminate)
+    except (ValueError, OSError):
+        return None
+
+
+def _restore_sigterm(previous: Any) -> None:
+    import signal
+
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _kept() -> str:
+    """What the command had saved for good before it stopped, truthfully."""
+    from .store.register import SAVED
+
+    if not SAVED:
+        return "nothing was written; the register is as it was."
+    shown = "; ".join(SAVED[:5]) + (f"; and {len(SAVED) - 5} more" if len(SAVED) > 5 else "")
+    return (f"what it had saved before stopping is kept ({shown}); what it had not yet saved "
+            "was rolled back.")
+
+
+def _interrupted(e: BaseException, root: Path) -> str:
+    from .paths import RegisterPaths
+    from .store.workspace import restore_pending
+
+    how = "terminated (SIGTERM)" if isinstance(e, Terminated) else "interrupted"
+    pending = ""
+    try:
+        if restore_pending(RegisterPaths(root)):
+            pending = (" The restore had begun replacing the database: it is completed the "
+                       "next time the register is opened.")
+    except OSError:
+        pass
+    return f"{how}; {_kept()}{pending}"
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
          err: TextIO | None = None) -> int:
     out = out or sys.stdout
@@ -1049,6 +1130,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     except SystemExit as e:
         return int(e.code or 0)
     root = resolve_data_dir(args.data_dir or args.data_dir_after)
+    from .store.register import SAVED
+
+    SAVED.clear()
+    previous = _on_sigterm()
     try:
         code = COMMANDS[args.command](args, root, out, err)
         if code == OK and args.command in DAILY_BACKUP_AFTER:
@@ -1057,8 +1142,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     except (CliError, StoreError, RegisterLocked, RulesError) as e:
         err.write(f"calnet-desk-cli: {e}\n")
         return PROBLEM
-    except KeyboardInterrupt:
-        err.write("calnet-desk-cli: interrupted; nothing was written\n")
+    except KeyboardInterrupt as e:
+        err.write(f"calnet-desk-cli: {_interrupted(e, root)}\n")
         return PROBLEM
     except BrokenPipeError:  # output piped into `head` and the like
         try:
@@ -1066,6 +1151,14 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
         except OSError:
             pass
         return PROBLEM
+    except (OSError, sqlite3.Error) as e:
+        from .store.errors import describe, what_to_do
+
+        err.write(f"calnet-desk-cli: {describe(e)}. The command stopped: {_kept()} "
+                  f"{what_to_do(e)}\n")
+        return PROBLEM
+    finally:
+        _restore_sigterm(previous)
 
 
 if __name__ == "__main__":

@@ -241,20 +241,43 @@ def past_after_days(rules: RuleSet) -> int:
 
 def parse_ladder(text: str) -> tuple[int, ...]:
     """'90,60,30,7' -> (90, 60, 30, 7): whole days, largest first, no repeats."""
+    from .store.errors import printable
+
+    bad = f"{printable(text, 40)!r} is not a list of days such as 90,60,30,7"
+    if len(text) > 1000:
+        raise ValueError(bad)
     try:
         days = sorted({int(p) for p in text.replace(";", ",").split(",") if p.strip()},
                       reverse=True)
     except ValueError:
-        raise ValueError(f"{text!r} is not a list of days such as 90,60,30,7") from None
+        raise ValueError(bad) from None
     if not days or days[-1] < 0:
-        raise ValueError(f"{text!r} is not a list of days such as 90,60,30,7")
+        raise ValueError(bad)
+    if days[0] > MAX_LADDER_DAYS:
+        raise ValueError(f"{printable(days[0], 40)} days is more than {MAX_LADDER_DAYS:,} "
+                         "(ten years), the longest reminder a ladder may give")
     return tuple(days)
+
+
+# The longest reminder step: ten years (design choice; deadlines are terms of months or a
+# few years, and dates past 9999 cannot be computed).
+MAX_LADDER_DAYS = 3653
+
+
+def stored_ladder(text: str) -> tuple[int, ...]:
+    """A ladder as stored: steps past the longest allowed (written before it was checked)
+    are left out rather than break every deadline."""
+    try:
+        days = {int(p) for p in text.replace(";", ",").split(",") if p.strip()}
+    except ValueError:
+        return ()
+    return tuple(sorted((d for d in days if 0 <= d <= MAX_LADDER_DAYS), reverse=True))
 
 
 def deadlines(reg: Register, today: dt.date, within: int | None = None,
               book: RuleBook | None = None) -> list[Deadline]:
     book = book or RuleBook(reg)
-    overrides = {k: parse_ladder(v["ladder"])
+    overrides = {k: stored_ladder(v["ladder"])
                  for k, v in current_state(reg.conn, REMINDER_LADDERS).items()}
     marks = current_state(reg.conn, DEADLINE_MARKS)
     past_after = past_after_days(book.common)

@@ -2,7 +2,8 @@
 
 Off unless the environment variable ``CALNET_DESK_FAULT`` is set to ``NAME`` or
 ``NAME:N`` (kill at the Nth time the point NAME is reached, default the first). The
-process then dies at once, as kill -9 or a power cut would end it: no cleanup runs. The
+process then dies at once, as kill -9 or a power cut would end it: no cleanup runs.
+``NAME:N:INT`` or ``NAME:N:TERM`` sends SIGINT (Ctrl-C) or SIGTERM there instead. The
 points are listed in ``POINTS`` so the harness can pick among them with a seed.
 """
 
@@ -27,12 +28,13 @@ POINTS = (
 _counts: dict[str, int] = {}
 
 
-def _target() -> tuple[str, int] | None:
+def _target() -> tuple[str, int, str] | None:
     spec = os.environ.get(ENV)
     if not spec:
         return None
-    name, _, nth = spec.partition(":")
-    return name, int(nth) if nth.isdigit() else 1
+    name, _, rest = spec.partition(":")
+    nth, _, sig = rest.partition(":")
+    return name, int(nth) if nth.isdigit() else 1, sig or "KILL"
 
 
 def point(name: str) -> None:
@@ -42,6 +44,9 @@ def point(name: str) -> None:
         return
     _counts[name] = _counts.get(name, 0) + 1
     if _counts[name] < target[1]:
+        return
+    if target[2] != "KILL":  # NAME:N:INT or NAME:N:TERM: Ctrl-C or a shutdown, handled
+        signal.raise_signal(getattr(signal, "SIG" + target[2]))
         return
     sys.stdout.flush()
     sys.stderr.flush()

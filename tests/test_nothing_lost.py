@@ -35,7 +35,9 @@ LAZY = ("calnet_desk.store.verify", "calnet_desk.store.backups", "calnet_desk.st
         "calnet_desk.exchange.merge", "calnet_desk.exchange.packet",
         "calnet_desk.calendar_export", "calnet_desk.deadlines", "calnet_desk.policy.findings",
         "calnet_desk.policy.requests", "calnet_desk.policy.ipr", "calnet_desk.demo",
-        "sqlite_utils", "openpyxl", "_strptime")
+        "sqlite_utils", "openpyxl", "_strptime", "encodings.utf_8_sig", "encodings.cp1252",
+        "icalendar", "zipfile", "csv", "calnet_desk.exchange.summary",
+        "calnet_desk.exchange.archive", "calnet_desk.exchange.sheets")
 
 
 class Run:
@@ -301,3 +303,218 @@ def test_a_killed_backup_is_never_listed_and_the_next_backup_sweeps_it(
     assert run_cli("--data-dir", str(home), "backup").code == 0
     assert list((home / "temp").iterdir()) == []
     assert len(bk.list_backups(home / "backups")) == len(before) + 1
+
+
+# --- item 11: Ctrl-C and SIGTERM say truthfully whether the change was saved --------------
+
+
+def signalled_cli(root: Path, fault: str, *argv: str) -> Any:
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "calnet_desk.cli", "--data-dir", str(root),
+                           *argv], env={**os.environ, "CALNET_DESK_FAULT": fault},
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.parametrize("sig", ["INT", "TERM"])
+def test_a_signal_after_the_import_committed_says_it_was_saved(home: Path, run_cli: Any,
+                                                               sig: str) -> None:
+    done = signalled_cli(home, f"after-commit:1:{sig}", "import",
+                         str(orders_csv(home.parent)), "--kind", "orders")
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "nothing was written" not in done.stderr
+    assert "what it had saved before stopping is kept (import more.csv)" in done.stderr
+    assert ("terminated (SIGTERM)" if sig == "TERM" else "interrupted") in done.stderr
+    orders = json.loads(run_cli("--data-dir", str(home), "list", "orders", "--json").out)
+    assert len(orders) == 35  # it was indeed saved
+
+
+@pytest.mark.parametrize("sig", ["INT", "TERM"])
+def test_a_signal_before_the_import_committed_says_nothing_was_written(
+        home: Path, run_cli: Any, sig: str) -> None:
+    done = signalled_cli(home, f"commit:1:{sig}", "import", str(orders_csv(home.parent)),
+                         "--kind", "orders")
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "nothing was written; the register is as it was" in done.stderr, done.stderr
+    orders = json.loads(run_cli("--data-dir", str(home), "list", "orders", "--json").out)
+    assert len(orders) == 30
+
+
+def test_a_signal_after_restore_and_after_a_backup_say_they_were_kept(
+        home: Path, run_cli: Any) -> None:
+    done = signalled_cli(home, "backup-published:1:INT", "backup")
+    assert "what it had saved before stopping is kept (backup " in done.stderr, done.stderr
+    done = signalled_cli(home, "restore-between-renames:1:TERM", "restore")
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "completed the next time the register is opened" in done.stderr, done.stderr
+    assert run_cli("--data-dir", str(home), "verify").code == 0
+
+
+# --- item 10: tracebacks become messages ----------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(open_tmp: Path, run_cli: Any) -> Iterator[Path]:
+    """A register on a 4 MB file system (a tmpfs, as root) that is then filled up."""
+    import subprocess
+
+    mnt = open_tmp / "small"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], check=True)
+    try:
+        root = mnt / "reg"
+        assert run_cli("--data-dir", str(root), "demo", "--orders", "30").code == 0
+        assert run_cli("--data-dir", str(root), "backup").code == 0
+        with open(mnt / "filler", "wb") as fh:
+            try:
+                while True:
+                    fh.write(b"\0" * 65536)
+            except OSError:
+                pass
+        yield root
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_a_full_disk_gives_a_message_and_keeps_the_register(small_disk: Path, open_tmp: Path,
+                                                           run_cli: Any) -> None:
+    assert os.geteuid() == 0, "the suite runs as root (see .ci/run); a tmpfs needs it"
+    root = small_disk
+    big = open_tmp / "big.csv"
+    big.write_text("request_number,request_date,order_type,contractor\n" + "".join(
+        f"Z-{i},2026-01-01,new,AT&T\n" for i in range(3000)), encoding="utf-8")
+    doc = open_tmp / "scan.pdf"
+    doc.write_bytes(os.urandom(300_000))
+    before = json.loads(run_cli("--data-dir", str(root), "list", "orders", "--json").out)
+    for argv in (("import", str(big), "--kind", "orders"), ("backup",),
+                 ("backup", "--to", str(root.parent / "second")),
+                 ("attach", str(doc), "--to", "orders:TSR-2022-00001"), ("restore",),
+                 ("export", "--kind", "orders", "--format", "xlsx", "-o",
+                  str(root.parent / "o.xlsx")),
+                 ("export-bundle", str(root.parent / "b.zip"))):
+        r = run_cli("--data-dir", str(root), *argv)
+        assert r.code == 1, (argv, r)
+        assert "disk is full" in r.err or "No space" in r.err, (argv, r.err)
+        assert "Traceback" not in r.err
+    (root.parent / "filler").unlink()
+    assert json.loads(run_cli("--data-dir", str(root), "list", "orders", "--json").out
+                      ) == before
+    assert run_cli("--data-dir", str(root), "verify").code == 0
+    assert not (root.parent / "o.xlsx").exists() and not (root.parent / "b.zip").exists()
+
+
+READING = [("list", "orders"), ("show", "orders", "TSR-2022-00001"),
+           ("history", "orders", "TSR-2022-00001"), ("verify",), ("backups",),
+           ("documents", "orders", "TSR-2022-00001"), ("search", "AT&T"),
+           ("deadlines", "--today", "2026-06-01"), ("findings", "--today", "2026-06-01"),
+           ("rules",), ("request-check", "exemptions", "EX-2026-02")]
+WRITING = [("delete", "orders", "TSR-2022-00001"), ("backup",), ("restore",),
+           ("ack", "orders", "TSR-2022-00001", "contract-end"),
+           ("set-ladder", "orders", "TSR-2022-00001", "30"), ("import", "{csv}", "--kind",
+                                                              "orders"),
+           ("attach", "{csv}", "--to", "orders:TSR-2022-00001"),
+           ("detach", "000000", "--from", "orders:TSR-2022-00001"),
+           ("merge-bundle", "{csv}"), ("demo",),
+           ("export", "--kind", "orders", "--format", "csv", "-o", "{out}/o.csv"),
+           ("export-ics", "{out}/d.ics"), ("export-bundle", "{out}/b.zip"),
+           ("request-packet", "exemptions", "EX-2026-02", "-o", "{out}/p.pdf"),
+           ("open", "000000", "--to", "{out}")]
+
+
+def test_every_command_on_a_read_only_folder_ends_with_a_sentence(home: Path) -> None:
+    """As nobody, the register (root's) is read-only: reading commands work, writing ones
+    say why they cannot, none ends in a traceback, nothing changes."""
+    csv_file = home.parent / "more.csv"
+    orders_csv(home.parent)
+    out = home.parent / "ro-out"
+    out.mkdir(mode=0o555)
+    before = tree(home)
+    for argv in READING:
+        r = as_nobody("--data-dir", str(home), *argv)
+        assert r.code in (0, 1) and "TRACEBACK" not in r.err, (argv, r)
+        if argv[0] not in ("verify", "findings", "request-check"):
+            assert r.code == 0, (argv, r)
+    for argv in WRITING:
+        argv = tuple(a.format(csv=csv_file, out=out) for a in argv)
+        r = as_nobody("--data-dir", str(home), *argv)
+        assert r.code in (1, 2) and "TRACEBACK" not in r.err, (argv, r)
+        assert r.err.strip(), argv
+    assert tree(home) == before
+
+
+def test_flipped_bytes_in_history_are_reported_by_verify(home: Path, run_cli: Any) -> None:
+    with Register.open(home, write=True) as reg:
+        reg.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        reg.conn.execute("DROP TRIGGER IF EXISTS history_no_update")
+    con = sqlite3.connect(home / "register.sqlite3")
+    triggers = [r[0] for r in con.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'history'")]
+    for t in triggers:
+        con.execute(f"DROP TRIGGER {t}")
+    con.execute("UPDATE history SET user = CAST(X'ff41fe' AS TEXT) WHERE id = 3")
+    con.execute("UPDATE history SET changes = '{\"broken' WHERE id = 5")
+    con.commit()
+    con.close()
+    r = run_cli("--data-dir", str(home), "verify", "--json")
+    assert r.code == 1 and "Traceback" not in r.err, r
+    found = json.loads(r.out)["findings"]
+    assert any("entry 3 was altered" in f["message"] for f in found), found
+    assert any("entry 5 cannot be read" in f["message"] for f in found), found
+
+
+def test_a_missing_migration_row_is_a_message_and_no_new_backup(home: Path, run_cli: Any
+                                                                ) -> None:
+    con = sqlite3.connect(home / "register.sqlite3")
+    con.execute("DELETE FROM _sqlite_migrations WHERE id = (SELECT min(id) FROM "
+                "_sqlite_migrations)")
+    con.commit()
+    con.close()
+    backups = sorted(p.name for p in (home / "backups").iterdir())
+    for _ in range(2):
+        r = run_cli("--data-dir", str(home), "verify")
+        assert r.code == 1 and "record of schema changes" in r.err, r
+        assert "restore" in r.err
+    assert sorted(p.name for p in (home / "backups").iterdir()) == backups
+
+
+def test_the_last_migration_row_missing_leaves_no_pre_migration_backup(home: Path,
+                                                                       run_cli: Any) -> None:
+    con = sqlite3.connect(home / "register.sqlite3")
+    con.execute("DELETE FROM _sqlite_migrations WHERE id = (SELECT max(id) FROM "
+                "_sqlite_migrations)")
+    con.commit()
+    con.close()
+    backups = sorted(p.name for p in (home / "backups").iterdir())
+    r = run_cli("--data-dir", str(home), "verify")
+    assert r.code == 1 and "Traceback" not in r.err, r
+    assert sorted(p.name for p in (home / "backups").iterdir()) == backups
+
+
+@pytest.mark.parametrize(("argv", "code", "words"), [
+    (("open", "{sha}", "--to", "/proc"), 1, "nothing was written"),
+    (("export", "--kind", "orders", "--format", "csv", "-o", "{tmp}"), 1, "is a folder"),
+    (("export-bundle", "{tmp}/b.zip", "--as-of", "1979-12-31"), 1,
+     "before the register's first history entry"),
+    (("export-bundle", "{tmp}/b.zip", "--as-of", "2026-13-45"), 2, "not a date"),
+    (("search", "x", "--limit", "99999999999999999999"), 2, "more than 1,000,000"),
+    (("search", "x", "--limit", "9" * 100_000), 2, "(100,000 characters)"),
+    (("set-ladder", "orders", "TSR-2022-00001", "99999999999999999999,1"), 2, "ten years"),
+    (("set-ladder", "orders", "TSR-2022-00001", "9" * 100_000), 2, "100,000 characters"),
+    (("export-bundle", "/dev/null"), 1, "not a regular file"),
+    (("export", "--kind", "orders", "--format", "csv", "-o", "/dev/null"), 1,
+     "not a regular file"),
+    (("export-ics", "/dev/null"), 1, "not a regular file"),
+])
+def test_absurd_arguments_get_a_sentence(home: Path, run_cli: Any, argv: tuple[str, ...],
+                                         code: int, words: str,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    with Register.open(home) as reg:
+        sha = reg.conn.execute("SELECT sha256 FROM documents LIMIT 1").fetchone()[0]
+    argv = tuple(a.format(sha=sha, tmp=home.parent) for a in argv)
+    r = run_cli("--data-dir", str(home), *argv)
+    text = r.err + capsys.readouterr().err
+    assert r.code == code, (r, text)
+    assert words in text and "Traceback" not in text, text
+    assert len(text) < 2000
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # the device is still a device

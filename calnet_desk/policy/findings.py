@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..deadlines import RuleBook, ato_anniversary, ato_term, notice_effective, parse_ladder
+from ..deadlines import RuleBook, ato_anniversary, ato_term, notice_effective, stored_ladder
 from ..records import KINDS, Record, Value
 from ..store import Register
 from ..store.register import AGENCY_KEY, AGENCY_KIND
@@ -454,7 +454,7 @@ def _outside_contract_checks(data: _Register, catalog: Catalog, today: dt.date,
         if oc["calnet_offers"] is not True:
             continue
         own = overrides.get(f"outside-contracts:{key}")
-        ladder = (parse_ladder(own["ladder"]) if own
+        ladder = (stored_ladder(own["ladder"]) if own
                   else tuple(book.common.ladder("outside-contracts")))
         window = ladder[0] if ladder else 0
         renewal, end = _date(oc["renewal_date"]), _date(oc["end_date"])

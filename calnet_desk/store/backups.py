@@ -280,6 +280,9 @@ def _make_backup(reg: Register, reason: str, folder: Path | None = None,
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(partial, root / name)
+            from .register import SAVED
+
+            SAVED.append(f"backup {root / name}")
             faults.point("backup-published")
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
@@ -459,6 +462,9 @@ def restore(paths: RegisterPaths, backup: Backup, clock: Clock = utc_now,
         aside = _aside_folder(paths, "replaced", clock)
         begin_restore(paths, aside)  # from here the next open completes it
         finish_restore(paths)
+        from .register import SAVED
+
+        SAVED.append(f"restore of {backup.name}")
         sync_folder(paths.root)
         if progress:
             progress(f"restored {backup.name}")

@@ -219,6 +219,10 @@ def export_copy(reg: Register, doc: Document, dest_dir: Path) -> Path:
     while target.exists():
         target = dest_dir / f"{stem} ({n}){suffix}"
         n += 1
-    shutil.copyfile(src, target)
+    try:
+        shutil.copyfile(src, target)
+    except BaseException:
+        target.unlink(missing_ok=True)  # no half copy
+        raise
     os.chmod(target, stat.S_IREAD | stat.S_IRGRP | stat.S_IROTH)
     return target

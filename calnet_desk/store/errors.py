@@ -101,6 +101,9 @@ def what_to_do(e: BaseException) -> str:
     code = sqlite_code(e)
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
         return "Close the other program, or wait, then try again."
+    if code == sqlite3.SQLITE_IOERR or (isinstance(e, OSError) and e.errno == errno.EIO):
+        return ("If the disk is full, free some space; if it is removable or on a network, "
+                "check it is connected; then try again.")
     return ("Ask whoever manages that folder for access, or copy the register folder to a "
             "place where you may write, then try again.")
 
@@ -110,3 +113,52 @@ def describe(e: BaseException, where: Path | str | None = None) -> str:
     place = where if where is not None else getattr(e, "filename", None)
     why = reason(e)
     return f"{place}: {why}" if place else why
+
+
+class TargetError(Exception):
+    """An output path that cannot take a file (a folder, a device, no such folder)."""
+
+
+def check_output_target(path: Path) -> None:
+    """Refuse an output path that is a folder, a device node, a pipe or another non-regular
+    file (as root, writing "onto" /dev/full replaced the device), or whose folder is
+    missing. Raises TargetError with the sentence to show."""
+    import stat as st
+
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        info = None
+    except OSError as e:
+        raise TargetError(f"{describe(e, path)}; nothing was written") from e
+    if info is not None:
+        if st.S_ISDIR(info.st_mode):
+            raise TargetError(f"{path} is a folder; give a file name, e.g. "
+                              f"{path / ('export' + (path.suffix or '.out'))}; nothing was "
+                              "written")
+        if not st.S_ISREG(info.st_mode):
+            raise TargetError(f"{path} is not a regular file (a device, a pipe or a socket); "
+                              "give the name of a file to write; nothing was written")
+    if not path.parent.is_dir():
+        raise TargetError(f"{path.parent} is not a folder; nothing was written")
+
+
+def printable(text: object, limit: int = 80) -> str:
+    """Text as it may be printed to a terminal or shown in a message: control, format and
+    line-separator characters escaped (ESC, CR, U+202E… never reach the screen raw), and
+    past ``limit`` characters shortened with the full length said."""
+    import unicodedata
+
+    s = str(text)
+    long = len(s) > limit
+    if long:
+        s = s[:limit]
+    out = []
+    for ch in s:
+        if ch in "\t" or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co"):
+            out.append(ch.encode("unicode_escape").decode("ascii") if ord(ch) < 0x10000
+                       else f"\\U{ord(ch):08x}")
+        else:
+            out.append(ch)
+    shown = "".join(out)
+    return f"{shown}… ({len(str(text)):,} characters)" if long else shown

@@ -104,6 +104,10 @@ class RecordError(StoreError):
 
 Progress = Callable[[int, int], None]
 
+# What this process has saved for good (committed transactions, published backups, a
+# restore put in place), so an interrupted command can say truthfully what was kept.
+SAVED: list[str] = []
+
 
 class Corrupt(StoreError):
     pass
@@ -233,6 +237,7 @@ class Register:
         self.clock = clock
         self.user = user
         self._writing = False
+        self._saving: str | None = None
         self.location = Location("local")
         self.warnings: list[str] = []
         conn.create_function(schema.WRITER_FUNCTION, 0, lambda: 1 if self._writing else 0,
@@ -403,6 +408,15 @@ class Register:
             )
         applied = set(self.applied_migrations())
         pending = [n for n in known_order if n not in applied]
+        later = [n for n in known_order[known_order.index(pending[0]):] if n in applied
+                 ] if pending else []
+        if later and not unknown:
+            raise StoreError(
+                f"{self.paths.database}: its record of schema changes lacks "
+                f"{', '.join(pending)} while the later {', '.join(later)} is applied: the "
+                "file was edited outside CALNET Desk. Nothing was changed and no upgrade was "
+                "tried. Restore the newest good backup with: calnet-desk-cli --data-dir "
+                f"\"{self.paths.root}\" restore")
         if pending and not unknown:
             if not self.writable:
                 raise NeedsUpgrade(
@@ -410,10 +424,20 @@ class Register:
                     "it for writing once (any command that changes it) and it is upgraded, "
                     "after a backup."
                 )
+            import shutil
+
             from .backups import make_backup
 
-            make_backup(self, "pre-migration")
-            self._migrate()
+            made = make_backup(self, "pre-migration")
+            try:
+                self._migrate()
+            except sqlite3.Error as e:
+                shutil.rmtree(made.path, ignore_errors=True)  # the same as the file: unneeded
+                raise StoreError(
+                    f"{self.paths.database} could not be upgraded ({e}): its record of "
+                    "schema changes does not match its tables (edited outside CALNET Desk?). "
+                    "Nothing was changed. Restore the newest good backup with: "
+                    f"calnet-desk-cli --data-dir \"{self.paths.root}\" restore") from e
 
     def _migrate(self) -> None:
         with self._immediate():  # sqlite-utils' atomic() inside becomes a savepoint
@@ -432,6 +456,7 @@ class Register:
             yield
             faults.point("commit")
             self.conn.execute("COMMIT")
+            SAVED.append(self._saving or "a change")
             faults.point("after-commit")
         except BaseException:
             if self.conn.in_transaction:
@@ -502,6 +527,7 @@ class Register:
         """One ``BEGIN IMMEDIATE`` transaction; every change in it lands in the history."""
         if not self.writable:
             raise StoreError("the register is open read-only")
+        self._saving = reason
         with self._immediate():
             changes = Changes(self, reason)
             yield changes

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..records import KINDS
 from .documents import document_path, hash_file
-from .history import GENESIS, entry_hash, read_entries
+from .history import GENESIS, entry_hash
 from .register import AGENCY_KIND, Register
 from .tracked import DOCUMENTS, TRACKED, current_state
 
@@ -24,7 +24,41 @@ class Finding:
         return asdict(self)
 
 
+def _tolerant_text(data: bytes) -> str:
+    """Text as verify reads it: bytes that are not UTF-8 (a flipped bit in a page) become
+    U+FFFD, so the entry fails its hash and is reported, instead of stopping verify."""
+    return data.decode("utf-8", "replace")
+
+
+def _entries(conn: Any) -> Any:
+    """The history entries; one whose changes are not JSON any more comes with an empty
+    change set and ``unreadable`` set (its hash then fails too)."""
+    import json
+
+    sql = ("SELECT id, at, user, kind, key, action, changes, reason, prev, hash FROM history "
+           "ORDER BY id")
+    for row in conn.execute(sql):
+        try:
+            changes = json.loads(row[6])
+            unreadable = not isinstance(changes, dict)
+        except (ValueError, TypeError):
+            changes, unreadable = {}, True
+        yield {"id": row[0], "at": row[1], "user": row[2], "kind": row[3], "key": row[4],
+               "action": row[5], "changes": changes if not unreadable else {},
+               "reason": row[7], "prev": row[8], "hash": row[9]}, unreadable
+
+
 def verify(reg: Register, rehash: bool = True) -> tuple[list[Finding], dict[str, int]]:
+    conn = reg.conn
+    before = conn.text_factory
+    conn.text_factory = _tolerant_text
+    try:
+        return _verify(reg, rehash)
+    finally:
+        conn.text_factory = before
+
+
+def _verify(reg: Register, rehash: bool) -> tuple[list[Finding], dict[str, int]]:
     findings: list[Finding] = []
     conn = reg.conn
     for (msg,) in conn.execute("PRAGMA integrity_check"):
@@ -37,8 +71,12 @@ def verify(reg: Register, rehash: bool = True) -> tuple[list[Finding], dict[str,
     # The chain, and the state the history says each record should have.
     state: dict[tuple[str, str], dict[str, Any]] = {}
     expected_id, prev, entries = 1, GENESIS, 0
-    for entry in read_entries(conn):
+    for entry, unreadable in _entries(conn):
         entries += 1
+        if unreadable:
+            findings.append(Finding("chain", f"entry {entry['id']} cannot be read (its "
+                                    "changes are not JSON any more: the file was damaged or "
+                                    "edited)", entry["kind"], entry["key"]))
         if entry["id"] != expected_id:
             findings.append(Finding("chain", f"entry {expected_id} is missing "
                                     f"(next is {entry['id']})", entry["kind"], entry["key"]))
@@ -54,7 +92,8 @@ def verify(reg: Register, rehash: bool = True) -> tuple[list[Finding], dict[str,
             state.pop(ident, None)
             continue
         rec = state.setdefault(ident, {})
-        for name, (_old, new) in entry["changes"].items():
+        for name, change in entry["changes"].items():
+            new = change[1] if isinstance(change, list) and len(change) == 2 else None
             if new is None:
                 rec.pop(name, None)
             else:
