@@ -433,3 +433,35 @@ def test_the_dry_run_counts_rows_with_problems_and_warns_of_a_future_completion(
         check.again.click()
     assert check.ok and "1 warning(s) listed below" in check.status.text()
     wizard.reject()
+
+
+# --- 7: from the search box to the results by keyboard -----------------------------------------
+
+def test_down_and_enter_go_from_the_search_box_to_the_results_and_a_single_hit_is_selected(
+        qtbot: Any, open_window: Any) -> None:
+    win = open_window(60)
+    _active(qtbot, win)
+    win.show_page("orders")
+    page = win.pages["orders"]
+    qtbot.waitUntil(lambda: page.model.rowCount() > 2)
+    qtbot.keyClick(win.nav, Qt.Key.Key_F, CTRL)
+    qtbot.keyClicks(page.search, "Victorville")  # two orders
+    qtbot.waitUntil(lambda: page.model.query.text == "Victorville")
+    assert page.model.total() == 2 and page.selected_key() is None
+    qtbot.keyClick(page.search, Qt.Key.Key_Down)
+    assert QApplication.focusWidget() is page.table
+    assert page.selected_key() == page.model.keys[0]  # the first result, its record shown
+    assert page.view.key == page.model.keys[0]
+    qtbot.keyClick(page.table, Qt.Key.Key_F, CTRL)
+    assert QApplication.focusWidget() is page.search
+    key = page.model.keys[1]
+    qtbot.keyClicks(page.search, key)  # Ctrl+F selected all: the key replaces it
+    qtbot.waitUntil(lambda: page.model.query.text == key)
+    assert page.model.total() == 1 and page.selected_key() == key  # a single hit: selected
+    assert QApplication.focusWidget() is page.search  # ... while typing goes on
+    qtbot.keyClick(page.search, Qt.Key.Key_Return)
+    assert QApplication.focusWidget() is page.table
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)  # and Enter again opens it
+    qtbot.waitUntil(lambda: getattr(win, "editor", None) is not None)
+    assert win.editor.windowTitle() == f"Edit order {key}"
+    win.editor.reject()

@@ -7,14 +7,17 @@ from typing import Any
 
 from PySide6.QtCore import (
     QDate,
+    QEvent,
     QItemSelection,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
     QTimer,
     Signal,
 )
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -85,6 +88,9 @@ class RecordPage(QWidget):
         self.search.setPlaceholderText(f"Search {kind.label.lower()}…")
         self.search.setAccessibleName(f"Search {kind.label}")
         self.search.setClearButtonEnabled(True)
+        self.search.setToolTip("Down or Enter goes to the results")
+        self.search.installEventFilter(self)  # Down goes to the results
+        self.search.returnPressed.connect(self.go_to_results)
         self.status = QComboBox(self)
         self.status.setAccessibleName("Filter by status")
         self.status.addItem("All", None)
@@ -199,6 +205,26 @@ class RecordPage(QWidget):
         self.ensure_loaded()  # a page reads its rows when first shown, not at start-up
         super().showEvent(event)
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.search and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Down
+                and not event.modifiers()):
+            self.go_to_results()
+            return True
+        return super().eventFilter(watched, event)
+
+    def go_to_results(self) -> None:
+        """From the search box to the results: the first row selected unless one is."""
+        if self._apply_timer.isActive():  # what was just typed is applied first
+            self._apply_timer.stop()
+            self.apply_filters()
+        if self.model.rowCount() == 0:
+            return
+        if self.selected_key() is None:
+            self.table.selectRow(0)
+            self.table.setCurrentIndex(self.model.index(0, 0))
+        self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
     def ensure_loaded(self) -> None:
         if not self.model.ready:
             self.apply_filters()
@@ -231,6 +257,8 @@ class RecordPage(QWidget):
         # keep the selection if the record is still shown; never clear the filters for it
         # (that erased the search box under the user's typing, issue 16 item 1)
         row = self.model.row_of(key) if key else -1
+        if row < 0 and self.model.total() == 1 and self.search.text().strip():
+            row = 0  # a single hit is selected: its record shows, Enter opens it
         if row >= 0:
             self.table.selectRow(row)
             self.table.setCurrentIndex(self.model.index(row, 0))
