@@ -465,3 +465,48 @@ def test_down_and_enter_go_from_the_search_box_to_the_results_and_a_single_hit_i
     qtbot.waitUntil(lambda: getattr(win, "editor", None) is not None)
     assert win.editor.windowTitle() == f"Edit order {key}"
     win.editor.reject()
+
+
+def test_the_matched_column_comes_next_to_the_key_and_chosen_columns_are_remembered(
+        qtbot: Any, open_window: Any, tmp_path: Path) -> None:
+    from ui.main_window import MainWindow as Window
+    from ui.session import Session
+    from ui.settings import Settings
+
+    win = open_window(60)
+    _active(qtbot, win)
+    win.show_page("orders")
+    page = win.pages["orders"]
+    qtbot.waitUntil(lambda: page.model.rowCount() > 2)
+    header = page.table.horizontalHeader()
+    fields = [f.name for f in page.kind.fields]
+    city, contractor = fields.index("city"), fields.index("contractor")
+    layout = [header.logicalIndex(v) for v in range(header.count())]
+    # the column chooser: untick Contractor
+    menu = page.column_menu()
+    action = next(a for a in menu.actions() if a.text() == "Contractor")
+    assert action.isChecked() and not next(a for a in menu.actions()
+                                           if a.text() == "Request number").isEnabled()
+    action.trigger()
+    assert header.isSectionHidden(contractor)
+    # a search shows where it matched: City moves next to the key
+    qtbot.keyClicks(page.search, "Victorville")
+    qtbot.waitUntil(lambda: page.model.query.text == "Victorville")
+    assert "City" in page.matched and not header.isSectionHidden(city)
+    assert 1 <= header.visualIndex(city) <= len(page.matched)  # right after the key
+    assert page.count.toolTip() == "Matched in: " + ", ".join(page.matched)
+    page.search.clear()
+    qtbot.waitUntil(lambda: page.model.query.text == "")
+    assert [header.logicalIndex(v) for v in range(header.count())] == layout
+    assert header.isSectionHidden(contractor)  # the choice stays
+    win.close()
+    # the next start remembers it
+    again = Window(Session(win.session.root), Settings(tmp_path / "settings.ini"))
+    qtbot.addWidget(again)
+    again.show()
+    again.show_page("orders")
+    other = again.pages["orders"]
+    qtbot.waitUntil(lambda: other.model.rowCount() > 2)
+    assert other.table.horizontalHeader().isSectionHidden(contractor)
+    assert not other.table.horizontalHeader().isSectionHidden(city)
+    again.close()

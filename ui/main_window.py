@@ -65,7 +65,7 @@ class MainWindow(QMainWindow):
         self.pages: dict[str, RecordPage] = {}
         self._add_page("Dashboard", self.dashboard, None)
         for name in PAGE_KINDS:
-            page = RecordPage(session, KINDS[name], self)
+            page = RecordPage(session, KINDS[name], self, settings)
             page.follow.connect(self.open_record)
             page.open_document.connect(self.open_document)
             page.delete_requested.connect(self.delete_record)
@@ -609,6 +609,8 @@ class MainWindow(QMainWindow):
                           "exemptions, delegations and ATOs, with every rule cited.")
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        for page in self.pages.values():
+            page.save_columns()
         from shiboken6 import isValid
 
         editor = getattr(self, "editor", None)

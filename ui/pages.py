@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from PySide6.QtCore import (
+    QByteArray,
     QDate,
     QEvent,
     QItemSelection,
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QSplitter,
     QTableView,
@@ -43,6 +45,7 @@ from .models import KEY_ROLE, RecordTableModel, RowsModel
 from .record_view import RecordView
 from .rules_screens import DeadlineActions, in_reminder_window
 from .session import Overview, Session
+from .settings import Settings
 
 
 def fit_columns(view: QTableView, max_chars: int) -> None:
@@ -77,10 +80,14 @@ class RecordPage(QWidget):
     edit_requested = Signal(str, str, str)  # kind, key ("" for new), mode
     populated = Signal()
 
-    def __init__(self, session: Session, kind: Kind, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, kind: Kind, parent: QWidget | None = None,
+                 settings: Settings | None = None) -> None:
         super().__init__(parent)
         self.session = session
         self.kind = kind
+        self.settings = settings  # where the columns chosen are remembered
+        self._layout_before_search: QByteArray | None = None
+        self.matched: list[str] = []  # the fields the search words were found in
         self.setObjectName(f"page-{kind.name}")
         self.model = RecordTableModel(session.reader.conn, kind, self, load=False)
 
@@ -149,6 +156,12 @@ class RecordPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setDefaultSectionSize(self.fontMetrics().averageCharWidth() * 16)
+        header.setSectionsMovable(True)
+        # the columns: right-click the header or the table (or Shift+F10) to choose them
+        for w in (header, self.table):
+            w.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            w.customContextMenuRequested.connect(self._column_menu)
+        header.sectionMoved.connect(self._remember_columns)
         self.view = RecordView(self)
         self.view.follow.connect(self.follow)
         self.view.open_document.connect(self.open_document)
@@ -264,17 +277,97 @@ class RecordPage(QWidget):
             self.table.setCurrentIndex(self.model.index(row, 0))
         elif key:
             self.show_selected()  # the record left the view: so does its record view
+        self._show_matched()
+        self._update_count()
         self.populated.emit()
 
     def _fit_once(self) -> None:
         if not self._fitted and self.model.rowCount() > 0:
             fit_columns(self.table, 28)
             self._fitted = True
+            saved = self.settings.value(self._columns_key()) if self.settings else None
+            if isinstance(saved, QByteArray | bytes) and saved:
+                self.table.horizontalHeader().restoreState(QByteArray(saved))
+
+    # --- columns: chosen, remembered, and the matched ones shown --------------------------
+
+    def _columns_key(self) -> str:
+        return f"columns/{self.kind.name}"
+
+    def column_menu(self) -> QMenu:
+        """Each field with a tick when its column is shown (the key always is)."""
+        menu = QMenu(self)
+        header = self.table.horizontalHeader()
+        for c, f in enumerate(self.kind.fields):
+            action = menu.addAction(f.label)
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(c))
+            action.setEnabled(f is not self.kind.key)
+            action.toggled.connect(lambda on, c=c: self.show_column(c, on))
+        return menu
+
+    def _column_menu(self, pos: Any) -> None:
+        self._menu = self.column_menu()
+        self._menu.popup(self.sender().mapToGlobal(pos))  # type: ignore[attr-defined]
+
+    def show_column(self, column: int, shown: bool) -> None:
+        self.table.horizontalHeader().setSectionHidden(column, not shown)
+        if self._layout_before_search is not None:  # the choice outlives the search
+            self._end_search_layout()
+            self.table.horizontalHeader().setSectionHidden(column, not shown)
+        self._remember_columns()
+
+    def _remember_columns(self) -> None:
+        if self.settings is not None and self._layout_before_search is None:
+            self.settings.set_value(self._columns_key(),
+                                    self.table.horizontalHeader().saveState())
+
+    def save_columns(self) -> None:
+        """The user's columns (not the search's moves), widths included, for next time."""
+        if self.settings is not None and self._fitted:
+            self.settings.set_value(self._columns_key(), self._layout_before_search
+                                    or self.table.horizontalHeader().saveState())
+
+    def _end_search_layout(self) -> None:
+        if self._layout_before_search is not None:
+            saved, self._layout_before_search = self._layout_before_search, None
+            self.table.horizontalHeader().restoreState(saved)
+
+    def _show_matched(self) -> None:
+        """While searching, the columns the words were found in (in the first rows shown)
+        move next to the key, shown even if hidden; the layout comes back after."""
+        words = [w.strip('"').casefold() for w in self.search.text().split() if w.strip('"')]
+        header = self.table.horizontalHeader()
+        if not words or self.model.rowCount() == 0:
+            self._end_search_layout()
+            self.matched = []
+            return
+        if self._layout_before_search is None:
+            self._layout_before_search = header.saveState()
+        else:
+            header.blockSignals(True)
+            header.restoreState(self._layout_before_search)
+            header.blockSignals(False)
+        found: set[int] = set()
+        for row in range(min(self.model.rowCount(), 50)):
+            for c, f in enumerate(self.kind.fields):
+                if f is self.kind.key or c in found:
+                    continue
+                text = str(self.model.index(row, c).data() or "").casefold()
+                if any(w in text for w in words):
+                    found.add(c)
+        self.matched = [self.kind.fields[c].label for c in sorted(found)]
+        header.blockSignals(True)
+        for place, c in enumerate(sorted(found), start=1):
+            header.setSectionHidden(c, False)
+            header.moveSection(header.visualIndex(c), place)
+        header.blockSignals(False)
 
     def _update_count(self) -> None:
         total = self.model.total()
         noun = self.kind.label.lower() if total != 1 else self.kind.singular
         self.count.setText(f"{total:,} {noun}")
+        self.count.setToolTip(f"Matched in: {', '.join(self.matched)}" if self.matched else "")
 
     # --- selection and the record view -----------------------------------------------------
 
