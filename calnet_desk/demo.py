@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import demo_billing
 from .deadlines import add_months
 from .records import (
     DELEGATIONS,
@@ -1187,10 +1188,15 @@ def fill_demo(reg: Register, orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_S
             docs.add_document(tx, sha, d.name, size)
             for kind, key in d.links:
                 docs.link(tx, sha, kind, key)
+        statements = 0
+        if orders <= demo_billing.MAX_ORDERS:  # small demos: a year of contractor statements
+            statements = demo_billing.add_statements(tx, data.records["orders"], seed, AS_OF)
         if report:
             report("committing")
     counts = {name: len(data.records[name]) for name in FILL_ORDER}
     counts["documents"] = len(data.documents)
+    if statements:
+        counts["statements"] = statements
     return counts
 
 

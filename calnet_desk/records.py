@@ -44,6 +44,9 @@ class Kind:
     status_field: str | None = None  # what the register pages filter by status
     date_field: str | None = None  # ... and by date range
     title_field: str | None = None  # a few words naming the record beside its key
+    # A composite key: the fields that together name one record (e.g. a contractor's
+    # statement is named by contractor and month). Empty: the first field alone.
+    key_fields: tuple[str, ...] = ()
     by_name: Mapping[str, Field] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -56,6 +59,11 @@ class Kind:
     @property
     def columns(self) -> list[str]:
         return [f.name for f in self.fields]
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        """The fields naming one record: the composite key, else the first field."""
+        return self.key_fields or (self.fields[0].name,)
 
 
 YESNO_HELP = "yes or no (also true/false, y/n, 1/0)"
@@ -289,6 +297,59 @@ KINDS: dict[str, Kind] = {
     for k in (ORDERS, EXEMPTIONS, DELEGATIONS, ATOS, OUTSIDE_CONTRACTS, PEOPLE, CONTRACTS)
 }
 _BY_SINGULAR = {k.singular: k for k in KINDS.values()}
+
+# --- Billing: contractors' monthly statements (issue 18) ------------------------------------
+# Not record kinds of their own (they are not imported with `import` or listed with `list`):
+# a statement is imported from the contractor's file, which is stored as a document, and its
+# lines are derived from that file. Declared here so every column has one name and label.
+
+STATEMENTS = Kind(
+    "statements",
+    "statement",
+    "Billing statements",
+    "statements",
+    (
+        Field("contractor", "Contractor", required=True,
+              help="The CALNET contractor (after the rule set's contractor aliases)."),
+        Field("month", "Service month", required=True, help="YYYY-MM"),
+        Field("sha256", "Statement file SHA-256", required=True),
+        Field("name", "Statement file name", required=True),
+        Field("lines", "Lines", "integer", required=True),
+        Field("total_mrc", "Total MRC", "money", required=True),
+        Field("total_nrc", "Total NRC", "money", required=True),
+    ),
+    date_field="month",
+    title_field="name",
+    key_fields=("contractor", "month"),
+)
+
+STATEMENT_LINES = Kind(
+    "statement-lines",
+    "statement line",
+    "Statement lines",
+    "statement_lines",
+    (
+        Field("ban", "BAN", help="Billing account number."),
+        Field("wtn", "WTN", help="Working telephone number."),
+        Field("circuit_id", "Circuit id"),
+        Field("sr_number", "SR number", help="The service request number (the order's "
+                                             "request number)."),
+        Field("product_id", "Product id"),
+        Field("description", "Description"),
+        Field("quantity", "Quantity", "integer"),
+        Field("mrc", "MRC", "money", help="Monthly recurring charge."),
+        Field("nrc", "NRC", "money", help="Non-recurring charge."),
+        Field("usage", "Usage", help="Minutes or units of use; blank is not zero."),
+        Field("street", "Street"),
+        Field("city", "City"),
+        Field("zip", "ZIP"),
+    ),
+    title_field="description",
+)
+
+# A line needs at least one of these to be matched to an order.
+STATEMENT_LINE_IDS = ("circuit_id", "wtn", "sr_number")
+BILLING_KINDS: dict[str, Kind] = {k.name: k for k in (STATEMENTS, STATEMENT_LINES)}
 
 AGENCY_FIELDS: tuple[Field, ...] = (
     Field("name", "Agency name", required=True),

@@ -27,7 +27,9 @@ from calnet_desk.browse import counts
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
 from calnet_desk.store import documents as docs
+from calnet_desk.store.billing import statements as billing_statements
 
+from .billing_page import BillingPage
 from .dialogs import ask_reason, show_error
 from .formatting import readable, set_date_display
 from .pages import DashboardPage, DocumentsPage, RecordPage
@@ -75,6 +77,9 @@ class MainWindow(QMainWindow):
         self.documents = DocumentsPage(session, self)
         self.documents.open_document.connect(self.open_document)
         self._add_page("Documents", self.documents, "documents")
+        self.billing = BillingPage(session, self)
+        self.billing.follow.connect(self.open_record)
+        self._add_page("Billing", self.billing, "billing")
         self.dashboard.follow.connect(self.open_record)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.nav.setMinimumWidth(self.fontMetrics().averageCharWidth() * 24)
@@ -212,6 +217,7 @@ class MainWindow(QMainWindow):
         n = counts(self.session.reader.conn, [KINDS[k] for k in PAGE_KINDS])
         n["documents"] = int(self.session.reader.conn.execute(
             "SELECT count(*) FROM documents").fetchone()[0])
+        n["billing"] = len(billing_statements(self.session.reader))
         for row in range(self.nav.count()):
             item = self.nav.item(row)
             name = item.data(Qt.ItemDataRole.UserRole)
@@ -225,6 +231,8 @@ class MainWindow(QMainWindow):
                 page.apply_filters()
         if self.documents.loaded:
             self.documents.reload()
+        if self.billing.loaded:
+            self.billing.reload()
         self.update_counts()
         self.session.refresh_overview()
 

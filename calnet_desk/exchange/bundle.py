@@ -32,16 +32,18 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
 from ..records import KINDS, Kind, Record, kind_among
 from ..store import Register, StoreError
+from ..store.billing import Mark
 from ..store.documents import CHUNK, Document, document_path, hash_file, safe_file_name
 from ..store.history import GENESIS, canonical_json, entry_hash, read_entries
 from ..values import to_cell_native, to_cell_text, to_json
+from . import billing_bundle
 from .exporter import XLSX_FORMATS
 from .sheets import xlsx_bytes
 
@@ -124,6 +126,9 @@ class Selection:
     agency: dict[str, Any]
     catrs: list[Record]
     personal_values: set[str] = field(default_factory=set)
+    # contractors' statements in scope and the marks on their findings (billing_bundle)
+    statements: list[Any] = field(default_factory=list)
+    marks: list[Any] = field(default_factory=list)
 
     def keys(self) -> set[tuple[str, str]]:
         return {(k, str(r[KINDS[k].key.name])) for k, rs in self.records.items() for r in rs}
@@ -214,10 +219,23 @@ def select(reg: Register, scope: Scope) -> Selection:
                 if row[0] not in linked:
                     sel.documents.append((Document(*row), []))
             sel.documents.sort(key=lambda d: d[0].sha256)
+        sel.statements, sel.marks = billing_bundle.in_scope(
+            reg, scope.kind, scope.value if scope.kind == "since" else None)
+        bundled = {d.sha256 for d, _ in sel.documents}
+        for st in sel.statements:  # each statement's source file travels with it
+            if st.sha256 not in bundled:
+                row = conn.execute("SELECT sha256, name, size, media_type, added_at FROM "
+                                   "documents WHERE sha256 = ?", (st.sha256,)).fetchone()
+                if row is not None:
+                    sel.documents.append((Document(*row), []))
+                    bundled.add(st.sha256)
+        sel.documents.sort(key=lambda d: d[0].sha256)
         shas = {d.sha256 for d, _ in sel.documents}
         for entry in read_entries(conn):
             sel.chain.append((entry["id"], entry["prev"], entry["hash"]))
             if (scope.kind == "all" or _in_scope(entry["kind"], entry["key"], keys, shas)
+                    or billing_bundle.history_in_scope(entry["kind"], entry["key"],
+                                                       sel.statements)
                     or (scope.kind == "since" and entry["at"][:10] >= scope.value
                         and entry["kind"] in KINDS)):
                 sel.entries.append(entry)
@@ -279,7 +297,8 @@ class Redactor:
         changes = {}
         for name, pair in entry["changes"].items():
             f = kind.by_name.get(name) if kind else None
-            if f is not None and f.personal:
+            if (f is not None and f.personal) or (entry["kind"] == billing_bundle.MARK_KIND
+                                                  and name == "marked_by"):
                 pair = [None if v is None else REDACTED for v in pair]
             else:
                 pair = [self.text(v) if isinstance(v, str) else v for v in pair]
@@ -287,6 +306,14 @@ class Redactor:
         reason = entry["reason"]
         return {**entry, "user": REDACTED, "changes": changes,
                 "reason": self.text(reason) if isinstance(reason, str) else reason}
+
+
+    def mark(self, mark: Mark) -> Mark:
+        """A mark on a billing finding: who marked it is a user name."""
+        if not self.on:
+            return mark
+        return replace(mark, marked_by=REDACTED,
+                       note=self.text(mark.note) if mark.note else mark.note)
 
 
 def personal_field_names() -> list[str]:
@@ -544,6 +571,9 @@ def _payload(reg: Register, sel: Selection, scope: Scope, as_of: dt.date, red: R
         items.append(_Payload(f"records/{kind_name}.csv", _records_csv(kind, rows)))
         items.append(_Payload(f"records/{kind_name}.json", _records_json(kind, rows)))
         items.append(_Payload(f"records/{kind_name}.xlsx", _records_xlsx(kind, rows, as_of)))
+    for name, content in billing_bundle.payload(
+            sel.statements, [red.mark(m) for m in sel.marks]):
+        items.append(_Payload(name, content))
     from .summary import render_summary
 
     items.append(_Payload("summary.pdf", render_summary(reg, sel, scope, as_of, red)))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from ..records import KINDS, Field, Kind, Record, Value
+from ..records import BILLING_KINDS, KINDS, Field, Kind, Record, Value
 from ..store import Register
 from ..values import BadValue, parser_for
 from .sheets import SheetError, read_rows
@@ -60,10 +60,11 @@ def header_aliases() -> dict[str, dict[str, str]]:
     text = (resources.files("calnet_desk") / "data" / "rules" / ALIASES_FILE).read_text("utf-8")
     data = tomllib.loads(text)
     out: dict[str, dict[str, str]] = {}
+    declared = {**KINDS, **BILLING_KINDS}
     for kind_name, table in data.get("header-aliases", {}).items():
-        if kind_name not in KINDS:
+        if kind_name not in declared:
             raise ValueError(f"{ALIASES_FILE}: header-aliases.{kind_name}: no such record kind")
-        kind = KINDS[kind_name]
+        kind = declared[kind_name]
         own = {k: f.name for f in kind.fields for k in (f.name, header_key(f.label))}
         found: dict[str, str] = {}
         for field_name, spellings in table.items():

@@ -24,6 +24,7 @@ from ..records import KINDS, Field, Kind, Record, Value
 from ..store import Register
 from ..store.documents import add_document, document_path, link, store_file
 from ..values import to_json
+from . import billing_bundle
 from .archive import Limits, UnsafeArchive, bundle_sha256, open_bundle
 
 Verifier = Callable[[Path], list[str]]
@@ -328,6 +329,7 @@ def _merge(reg: Register, root: Path, result: MergeResult, allow_other_agency: b
                         "names): merge the full bundle instead")
     records = read_records(root, problems)
     documents = read_documents(root, problems)
+    statements, marks = billing_bundle.read_bundle(root, problems)
     if problems:
         return
 
@@ -377,6 +379,14 @@ def _merge(reg: Register, root: Path, result: MergeResult, allow_other_agency: b
                 problems.append(f"document {doc.name} ({doc.sha256[:12]}…) is linked to "
                                 f"{kind.singular} {key}, neither in the bundle nor in the "
                                 "register")
+    files = {doc.sha256: doc.path for doc in documents}
+    billing = billing_bundle.plan(reg, statements, marks, files, result.prefer, result.take,
+                                  problems)
+    if statements or marks:  # a bundle with contractors' statements (issue 18)
+        result.added.update(billing.added)
+        result.skipped.update(billing.skipped)
+        result.conflicts.extend(Conflict(kind, key, fields)
+                                for kind, key, fields in billing.conflicts)
     if problems:
         return
     if result.dry_run:
@@ -390,11 +400,12 @@ def _merge(reg: Register, root: Path, result: MergeResult, allow_other_agency: b
                                     "kind = ? AND key = ?",
                                     (doc.sha256, kind.name, key)).fetchone() is None)
         return
-    _write(reg, result, order, to_write, documents)
+    _write(reg, result, order, to_write, documents, billing)
 
 
 def _write(reg: Register, result: MergeResult, order: list[Kind],
-           to_write: dict[str, list[Record]], documents: list[_Document]) -> None:
+           to_write: dict[str, list[Record]], documents: list[_Document],
+           billing: billing_bundle.BillingPlan) -> None:
     stored: list[Path] = []  # files this merge put in the store: removed if it fails
     try:
         for doc in documents:
@@ -417,6 +428,7 @@ def _write(reg: Register, result: MergeResult, order: list[Kind],
                 for kind, key in doc.links:
                     if link(tx, doc.sha256, kind, key):
                         result.links_added += 1
+            billing_bundle.write(tx, billing, {doc.sha256: doc.path for doc in documents})
     except BaseException:
         for p in stored:
             p.chmod(0o600)

@@ -19,6 +19,7 @@ from ..records import KINDS, Record, Value
 from ..store import Register
 from ..store.register import AGENCY_KEY, AGENCY_KIND
 from ..store.tracked import REMINDER_LADDERS, current_state
+from .billing_codes import RECONCILE_PLACEHOLDERS
 from .requests import Element, elements
 from .rules import RulesError, RuleSet
 
@@ -97,13 +98,18 @@ class Finding:
 class Catalog:
     """The rule set's [findings.CODE] entries, checked once: severity, citation, message."""
 
-    def __init__(self, rules: RuleSet) -> None:
+    def __init__(self, rules: RuleSet,
+                 placeholders: dict[str, tuple[str, ...]] | None = None) -> None:
+        """``placeholders``: the codes this catalog makes (default: the register's
+        findings; the billing reconciliation passes its own)."""
+        self.placeholders = PLACEHOLDERS if placeholders is None else placeholders
         self.entries: dict[str, dict[str, Any]] = {}
-        unknown = sorted(set(rules.findings) - set(PLACEHOLDERS))
+        every = {**PLACEHOLDERS, **RECONCILE_PLACEHOLDERS}
+        unknown = sorted(set(rules.findings) - set(every))
         if unknown:
             raise RulesError(f"the rule set names unknown finding code(s) "
-                             f"{', '.join(unknown)}; the codes are: {', '.join(PLACEHOLDERS)}")
-        for code, allowed in PLACEHOLDERS.items():
+                             f"{', '.join(unknown)}; the codes are: {', '.join(every)}")
+        for code, allowed in self.placeholders.items():
             where = f"the rule set's [findings.{code}]"
             entry = rules.findings.get(code)
             if not isinstance(entry, dict):
@@ -130,7 +136,7 @@ class Catalog:
         (``message_completed``) where the rule set gives one."""
         entry = self.entries[code]
         filled = {name: str(v) for name, v in {"key": key, **values}.items()}
-        assert set(filled) == set(PLACEHOLDERS[code]), (code, sorted(filled))
+        assert set(filled) == set(self.placeholders[code]), (code, sorted(filled))
         template = entry["message"]
         if values.get("status") == COMPLETED and entry.get("message_completed"):
             template = entry["message_completed"]

@@ -216,7 +216,8 @@ SEARCHABLE_TYPES = ("text", "choice", "list", "date")
 def record_tables() -> list[str]:
     """Tables whose rows change only through the store (and so through the history)."""
     return ["agency", *(k.table for k in KINDS.values()), "documents", "document_links",
-            "deadline_marks", "reminder_ladders", "ipr_calculations"]
+            "deadline_marks", "reminder_ladders", "ipr_calculations", "statements",
+            "statement_lines", "billing_marks"]
 
 
 def _search_source(table: str) -> tuple[str, str, list[str]]:
@@ -368,6 +369,65 @@ CREATE TABLE ipr_calculations (
 @migration("0004_ipr_calculations")
 def m0004_ipr_calculations(db: Any) -> None:
     for statement in SCHEMA_0004.split(";"):
+        if statement.strip():
+            db.conn.execute(statement)
+    install_triggers(db)
+
+
+# Contractors' monthly statements (billing cross-check). A statement is named by contractor
+# and month and rests on its source file, stored as a document (sha256); its lines are
+# derived from that file (verify re-derives them), so they have no history entries of their
+# own: the statement's entry names the file, its line count and totals. Marks on the
+# reconciliation's findings are kept by (month, contractor, code, line) so they survive
+# re-runs and re-imports.
+SCHEMA_0005 = """
+CREATE TABLE statements (
+    contractor TEXT NOT NULL,
+    month TEXT NOT NULL,
+    sha256 TEXT NOT NULL REFERENCES documents(sha256),
+    name TEXT NOT NULL,
+    lines INTEGER NOT NULL,
+    total_mrc INTEGER NOT NULL,
+    total_nrc INTEGER NOT NULL,
+    PRIMARY KEY (contractor, month)
+) STRICT;
+CREATE TABLE statement_lines (
+    contractor TEXT NOT NULL,
+    month TEXT NOT NULL,
+    row INTEGER NOT NULL,
+    ban TEXT,
+    wtn TEXT,
+    circuit_id TEXT,
+    sr_number TEXT,
+    product_id TEXT,
+    description TEXT,
+    quantity INTEGER,
+    mrc INTEGER,
+    nrc INTEGER,
+    usage REAL,
+    street TEXT,
+    city TEXT,
+    zip TEXT,
+    PRIMARY KEY (contractor, month, row)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE billing_marks (
+    month TEXT NOT NULL,
+    contractor TEXT NOT NULL,
+    code TEXT NOT NULL,
+    line TEXT NOT NULL,
+    mark TEXT NOT NULL CHECK (mark IN ('disputed', 'credited', 'explained', 'resolved')),
+    amount INTEGER,
+    note TEXT,
+    marked_by TEXT NOT NULL,
+    marked_at TEXT NOT NULL,
+    PRIMARY KEY (month, contractor, code, line)
+) STRICT;
+"""
+
+
+@migration("0005_billing_statements")
+def m0005_billing_statements(db: Any) -> None:
+    for statement in SCHEMA_0005.split(";"):
         if statement.strip():
             db.conn.execute(statement)
     install_triggers(db)

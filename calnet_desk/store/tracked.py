@@ -45,7 +45,17 @@ IPR_CALCULATIONS = TrackedTable("ipr-calculations", "ipr_calculations", ("exempt
                                 ("exemption_id", "calnet_cost", "alternative_cost", "months",
                                  "checklist", "network_attested"), "0004_ipr_calculations",
                                 owner=("exemptions", "exemption_id"))
-TRACKED = (DOCUMENTS, DOCUMENT_LINKS, DEADLINE_MARKS, REMINDER_LADDERS, IPR_CALCULATIONS)
+# A contractor's statement: one entry per import names its file (SHA-256), line count and
+# totals; its lines (statement_lines) are derived from the stored file, not tracked here.
+STATEMENTS = TrackedTable("statements", "statements", ("contractor", "month"),
+                          ("contractor", "month", "sha256", "name", "lines", "total_mrc",
+                           "total_nrc"), "0005_billing_statements")
+BILLING_MARKS = TrackedTable("billing-marks", "billing_marks",
+                             ("month", "contractor", "code", "line"),
+                             ("month", "contractor", "code", "line", "mark", "amount", "note",
+                              "marked_by", "marked_at"), "0005_billing_statements")
+TRACKED = (DOCUMENTS, DOCUMENT_LINKS, DEADLINE_MARKS, REMINDER_LADDERS, IPR_CALCULATIONS,
+           STATEMENTS, BILLING_MARKS)
 
 
 def _where(spec: TrackedTable) -> str:

@@ -1,0 +1,284 @@
+"""What a coordinator takes away from a reconciliation: a workbook (a summary sheet with
+totals per contractor and BAN, then one sheet per finding code), a one-page PDF for
+management ("$X a month, $Y a year at stake") and a dispute list to send to a contractor
+(BAN, line, amount, reason).
+
+All three are computed from the register when asked (``policy.reconcile``); nothing of the
+reconciliation is stored but a person's marks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..policy.billing_codes import CODES, LABELS
+from ..policy.reconcile import Finding, money_text, totals
+from ..policy.rules import RuleSet
+from ..values import escape_cell
+from .packet import BLUE, FONT_FAMILY, GREY, INK, LIGHT, MARGIN, RED, fonts_added
+from .sheets import atomic_output, write_csv
+
+# The codes a contractor is asked to credit (the others are the agency's own work: an
+# unused line to disconnect, an order not billed to look into).
+DISPUTABLE = ("billed-after-disconnect", "billed-not-in-register", "duplicate-billing",
+              "rate-mismatch")
+DISPUTE_COLUMNS = ("BAN", "Line", "Amount", "Reason")
+CODE_COLUMNS = ("Contractor", "BAN", "Line", "Order", "Monthly amount", "Annual amount",
+                "Mark", "Mark amount", "Note", "Marked by", "Marked at", "Message")
+MONEY = '"$"#,##0.00;[Red]-"$"#,##0.00'
+
+
+@dataclass(frozen=True)
+class Group:
+    """Totals of some findings: per contractor, per contractor and BAN, per code."""
+    findings: int
+    open: int
+    monthly: int  # at stake a month (open findings, positive amounts), cents
+    disputed: int
+    recovered: int
+
+    @property
+    def annual(self) -> int:
+        return 12 * self.monthly
+
+
+def group(found: Iterable[Finding]) -> Group:
+    items = list(found)
+    t = totals(items)
+    return Group(len(items), sum(f.open for f in items), t.monthly_at_stake, t.disputed,
+                 t.recovered)
+
+
+def by_contractor_and_ban(found: list[Finding]
+                          ) -> list[tuple[str, str | None, Group]]:
+    """(contractor, BAN or None for the contractor's total, totals), contractors in order,
+    each one's total first and then its BANs."""
+    out: list[tuple[str, str | None, Group]] = []
+    for contractor in sorted({f.contractor for f in found}):
+        mine = [f for f in found if f.contractor == contractor]
+        out.append((contractor, None, group(mine)))
+        for ban in sorted({f.ban or "" for f in mine}):
+            out.append((contractor, ban, group(f for f in mine if (f.ban or "") == ban)))
+    return out
+
+
+def _dollars(cents: int | None) -> Decimal | None:
+    return None if cents is None else Decimal(cents) / 100
+
+
+def workbook_bytes(found: list[Finding], month: str, agency: str) -> bytes:
+    """The reconciliation workbook: Summary, then one sheet per code (every code, empty
+    ones too, so a macro or a pivot finds them where it expects)."""
+    import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    wb = openpyxl.Workbook(write_only=True)
+    bold = Font(bold=True)
+
+    def cell(ws: Any, value: object, fmt: str | None = None, strong: bool = False) -> Any:
+        c = WriteOnlyCell(ws, value=value)
+        if isinstance(value, str):
+            c.data_type = "s"  # never a formula
+        if fmt:
+            c.number_format = fmt
+        if strong:
+            c.font = bold
+        return c
+
+    ws = wb.create_sheet("Summary")
+    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["B"].width = 18
+    for col in "CDEFGH":
+        ws.column_dimensions[col].width = 16
+    whole = group(found)
+    ws.append([cell(ws, f"Billing cross-check {month} — {agency}", strong=True)])
+    ws.append([cell(ws, "At stake a month"), cell(ws, _dollars(whole.monthly), MONEY)])
+    ws.append([cell(ws, "At stake a year"), cell(ws, _dollars(whole.annual), MONEY)])
+    ws.append([cell(ws, "Disputed a month"), cell(ws, _dollars(whole.disputed), MONEY)])
+    ws.append([cell(ws, "Recovered (credited)"), cell(ws, _dollars(whole.recovered), MONEY)])
+    ws.append([])
+    ws.append([cell(ws, h, strong=True) for h in (
+        "Contractor", "BAN", "Findings", "Open", "At stake a month", "At stake a year",
+        "Disputed a month", "Recovered")])
+    for contractor, ban, g in by_contractor_and_ban(found):
+        strong = ban is None
+        ws.append([cell(ws, contractor, strong=strong),
+                   cell(ws, "(all BANs)" if ban is None else ban or "(none)", strong=strong),
+                   cell(ws, g.findings), cell(ws, g.open),
+                   cell(ws, _dollars(g.monthly), MONEY, strong),
+                   cell(ws, _dollars(g.annual), MONEY, strong),
+                   cell(ws, _dollars(g.disputed), MONEY), cell(ws, _dollars(g.recovered),
+                                                               MONEY)])
+    ws.append([])
+    ws.append([cell(ws, "The finding codes are CALNET Desk's own design (no policy text "
+                        "prescribes a billing check); each code has its own sheet.")])
+    for code in CODES:
+        sheet = wb.create_sheet(code[:31])
+        sheet.freeze_panes = "A2"
+        for col, w in zip("ABCDEFGHIJKL", (14, 14, 22, 14, 14, 14, 11, 12, 24, 12, 20, 80),
+                          strict=True):
+            sheet.column_dimensions[col].width = w
+        sheet.append([cell(sheet, h, strong=True) for h in CODE_COLUMNS])
+        for f in found:
+            if f.code != code:
+                continue
+            m = f.mark
+            sheet.append([cell(sheet, f.contractor), cell(sheet, f.ban), cell(sheet, f.line),
+                          cell(sheet, f.order), cell(sheet, _dollars(f.monthly_amount), MONEY),
+                          cell(sheet, _dollars(12 * f.monthly_amount), MONEY),
+                          cell(sheet, m.mark if m else None),
+                          cell(sheet, _dollars(m.amount) if m else None, MONEY),
+                          cell(sheet, m.note if m else None),
+                          cell(sheet, m.marked_by if m else None),
+                          cell(sheet, m.marked_at if m else None),
+                          cell(sheet, f.message)])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def pdf_bytes(found: list[Finding], month: str, agency: str, today: dt.date) -> bytes:
+    """One page for management: the dollars at stake, then per contractor and per code."""
+    from fpdf import FPDF
+
+    whole = group(found)
+    pdf = FPDF(orientation="P", unit="pt", format="letter")
+    pdf.set_margins(MARGIN, 54, MARGIN)
+    pdf.set_auto_page_break(False)
+    pdf.set_creation_date(dt.datetime(today.year, today.month, today.day, tzinfo=dt.UTC))
+    title = f"Billing cross-check {month}"
+    pdf.set_title(f"{title} — {agency}")
+    pdf.set_author(agency or "CALNET Desk")
+    pdf.set_creator(f"CALNET Desk {__version__}")
+    pdf.set_lang("en-US")
+    width = pdf.w - 2 * MARGIN
+    with fonts_added(pdf):
+        pdf.add_page()
+
+        def font(size: float, bold: bool = False, color: tuple[int, int, int] = INK) -> None:
+            pdf.set_font(FONT_FAMILY, "B" if bold else "", size)
+            pdf.set_text_color(*color)
+
+        def line(cells: list[tuple[str, float, str]], size: float = 9, bold: bool = False,
+                 color: tuple[int, int, int] = INK) -> None:
+            font(size, bold, color)
+            pdf.set_x(MARGIN)
+            for text, share, align in cells:
+                pdf.cell(width * share, size * 1.6, text, align=align)
+            pdf.ln(size * 1.6)
+
+        def heading(text: str) -> None:
+            pdf.ln(8)
+            font(12, True, BLUE)
+            pdf.set_x(MARGIN)
+            pdf.cell(width, 16, text, new_x="LMARGIN", new_y="NEXT")
+            pdf.set_draw_color(*LIGHT)
+            pdf.line(MARGIN, pdf.get_y(), MARGIN + width, pdf.get_y())
+            pdf.ln(4)
+
+        font(18, True, BLUE)
+        pdf.cell(width, 24, title, new_x="LMARGIN", new_y="NEXT")
+        font(11, False, GREY)
+        pdf.cell(width, 16, agency, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(14)
+        font(20, True, RED if whole.monthly else INK)
+        pdf.multi_cell(width, 28, f"{money_text(whole.monthly)} a month, "
+                                  f"{money_text(whole.annual)} a year at stake",
+                       align="L", new_x="LMARGIN", new_y="NEXT")
+        font(10, False, GREY)
+        pdf.multi_cell(width, 14, f"{whole.findings:,} finding(s), {whole.open:,} still open "
+                                  f"(unmarked or disputed). Disputed: "
+                                  f"{money_text(whole.disputed)} a month. Recovered so far: "
+                                  f"{money_text(whole.recovered)}.",
+                       align="L", new_x="LMARGIN", new_y="NEXT")
+
+        contractors = [(c, g) for c, ban, g in by_contractor_and_ban(found) if ban is None]
+        heading("By contractor")
+        line([("Contractor", 0.34, "L"), ("Open", 0.1, "R"), ("A month", 0.18, "R"),
+              ("A year", 0.2, "R"), ("Recovered", 0.18, "R")], 8.5, True, GREY)
+        shown = contractors[:8]
+        for c, g in shown:
+            line([(c, 0.34, "L"), (f"{g.open:,}", 0.1, "R"),
+                  (money_text(g.monthly), 0.18, "R"), (money_text(g.annual), 0.2, "R"),
+                  (money_text(g.recovered), 0.18, "R")])
+        if len(contractors) > len(shown):
+            line([(f"… and {len(contractors) - len(shown)} more contractors (in the "
+                   "workbook)", 1.0, "L")], 8.5, color=GREY)
+
+        heading("By finding")
+        line([("Finding", 0.34, "L"), ("Open", 0.1, "R"), ("A month", 0.18, "R"),
+              ("A year", 0.2, "R"), ("Recovered", 0.18, "R")], 8.5, True, GREY)
+        for code in CODES:
+            g = group(f for f in found if f.code == code)
+            line([(LABELS[code], 0.34, "L"), (f"{g.open:,}", 0.1, "R"),
+                  (money_text(g.monthly), 0.18, "R"), (money_text(g.annual), 0.2, "R"),
+                  (money_text(g.recovered), 0.18, "R")])
+        pdf.ln(10)
+        font(8.5, False, GREY)
+        pdf.set_x(MARGIN)
+        pdf.multi_cell(width, 11, "At stake: the monthly amounts of findings still open "
+                       "(unmarked or disputed), a year being twelve months. The finding codes "
+                       "are CALNET Desk's own design: no policy text prescribes a billing "
+                       "check. Every finding, line by line, is in the workbook "
+                       f"(calnet-desk-cli reconcile-report --month {month} -o FILE.xlsx) and "
+                       f"in calnet-desk-cli reconcile --month {month}.",
+                       align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_y(-48)
+        font(7.5, False, GREY)
+        pdf.set_x(MARGIN)
+        pdf.cell(width, 10, f"Prepared with CALNET Desk {__version__} on "
+                            f"{today.strftime('%m/%d/%Y')}")
+        return bytes(pdf.output())
+
+
+def write_report(target: Path, found: list[Finding], month: str, agency: str,
+                 today: dt.date) -> str:
+    """Write the workbook (.xlsx) or the one-page PDF (.pdf); returns which."""
+    suffix = target.suffix.lower()
+    if suffix == ".xlsx":
+        content = workbook_bytes(found, month, agency)
+        kind = "workbook"
+    elif suffix == ".pdf":
+        content = pdf_bytes(found, month, agency, today)
+        kind = "PDF"
+    else:
+        raise ValueError(f"{target}: give a file name ending in .xlsx (the workbook) or .pdf "
+                         "(the one-page summary)")
+    with atomic_output(target) as tmp:
+        tmp.write_bytes(content)
+    return kind
+
+
+def dispute_rows(found: list[Finding], rules: RuleSet) -> list[tuple[str, str, str, str]]:
+    """(BAN, line, amount, reason) of the findings to put to the contractor: those of the
+    disputable codes still open, with a positive amount (an under-billed rate is not
+    disputed). The reason is the rule set's ``dispute`` text of the code."""
+    out = []
+    for f in found:
+        if f.code not in DISPUTABLE or not f.open or f.monthly_amount <= 0:
+            continue
+        template = str(rules.findings.get(f.code, {}).get("dispute") or f.code)
+        reason = template.format_map(_Kept(line=f.line, order=f.order or "", month=f.month,
+                                           amount=money_text(f.monthly_amount)))
+        out.append((escape_cell(f.ban or ""), escape_cell(f.line),
+                    f"{f.monthly_amount / 100:.2f}", escape_cell(reason)))
+    return out
+
+
+class _Kept(dict[str, str]):
+    """Names a rule set's dispute text may use; any other {name} stays as written."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def write_dispute_list(target: Path, rows: list[tuple[str, str, str, str]]) -> None:
+    write_csv(target, DISPUTE_COLUMNS, rows)

@@ -1,0 +1,189 @@
+"""The store's side of the billing cross-check: contractors' statements, their lines and
+the marks a person puts on reconciliation findings. Every SQL statement about billing is
+here; the import (exchange/billing.py) and the reconciliation (policy/reconcile.py) call
+these functions.
+
+A statement is a tracked row (history kind ``statements``, key ``CONTRACTOR:MONTH``) whose
+entry names the source file's SHA-256, line count and totals; its lines are derived from
+the stored file and written beside it in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .register import Changes, RecordError, Register
+from .tracked import BILLING_MARKS, STATEMENTS, delete_row, get_row, put_row
+
+# The columns of statement_lines after (contractor, month, row), in the order of the
+# declaration (records.STATEMENT_LINES).
+LINE_COLUMNS = ("ban", "wtn", "circuit_id", "sr_number", "product_id", "description",
+                "quantity", "mrc", "nrc", "usage", "street", "city", "zip")
+
+
+@dataclass(frozen=True)
+class Statement:
+    contractor: str
+    month: str
+    sha256: str
+    name: str
+    lines: int
+    total_mrc: int  # cents
+    total_nrc: int
+
+    def as_row(self) -> dict[str, Any]:
+        return {"contractor": self.contractor, "month": self.month, "sha256": self.sha256,
+                "name": self.name, "lines": self.lines, "total_mrc": self.total_mrc,
+                "total_nrc": self.total_nrc}
+
+
+@dataclass(frozen=True)
+class Mark:
+    month: str
+    contractor: str
+    code: str
+    line: str
+    mark: str
+    amount: int | None  # cents
+    note: str | None
+    marked_by: str
+    marked_at: str
+
+
+def _has_billing(conn: Any) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                        "name = 'statements'").fetchone() is not None
+
+
+def statements(reg: Register, contractor: str | None = None, month: str | None = None
+               ) -> list[Statement]:
+    """The statements, sorted by (contractor, month); optionally one contractor's or one
+    month's."""
+    if not _has_billing(reg.conn):
+        return []
+    where, params = [], []
+    if contractor is not None:
+        where.append("contractor = ?")
+        params.append(contractor)
+    if month is not None:
+        where.append("month = ?")
+        params.append(month)
+    sql = ("SELECT contractor, month, sha256, name, lines, total_mrc, total_nrc FROM "
+           f"statements {'WHERE ' + ' AND '.join(where) if where else ''} "
+           "ORDER BY contractor, month")
+    return [Statement(*r) for r in reg.conn.execute(sql, params)]
+
+
+def get_statement(reg: Register, contractor: str, month: str) -> Statement | None:
+    found = statements(reg, contractor, month)
+    return found[0] if found else None
+
+
+def put_statement(tx: Changes, statement: Statement) -> str:
+    """Insert or replace the statement row, with its history entry (insert|update)."""
+    return put_row(tx, STATEMENTS, statement.as_row())
+
+
+def delete_lines(tx: Changes, contractor: str, month: str) -> None:
+    tx.conn.execute("DELETE FROM statement_lines WHERE contractor = ? AND month = ?",
+                    (contractor, month))
+
+
+def insert_lines(tx: Changes, contractor: str, month: str,
+                 rows: Iterable[Sequence[object]]) -> None:
+    """Write lines given as (row, *LINE_COLUMNS) tuples."""
+    cols = ("contractor", "month", "row", *LINE_COLUMNS)
+    sql = (f"INSERT INTO statement_lines ({', '.join(cols)}) VALUES "
+           f"(?, ?, {', '.join('?' * (len(cols) - 2))})")
+    tx.conn.executemany(sql, ((contractor, month, *r) for r in rows))
+
+
+def lines(reg: Register, contractor: str, month: str) -> Iterator[tuple[Any, ...]]:
+    """The lines of one statement in file order: (row, *LINE_COLUMNS)."""
+    return reg.conn.execute(
+        f"SELECT row, {', '.join(LINE_COLUMNS)} FROM statement_lines WHERE contractor = ? "
+        "AND month = ? ORDER BY row", (contractor, month))
+
+
+MATCH_COLUMNS = ("row", "ban", "wtn", "circuit_id", "sr_number", "product_id", "mrc", "usage")
+
+
+def lines_for_matching(reg: Register, contractor: str, month: str
+                       ) -> Iterator[tuple[Any, ...]]:
+    """The lines of one statement in file order with only what reconcile reads:
+    MATCH_COLUMNS."""
+    return reg.conn.execute(
+        f"SELECT {', '.join(MATCH_COLUMNS)} FROM statement_lines WHERE contractor = ? "
+        "AND month = ? ORDER BY row", (contractor, month))
+
+
+def line_at(reg: Register, contractor: str, month: str, row: int) -> dict[str, Any] | None:
+    """One statement line by its row in the file: {"row", *LINE_COLUMNS}."""
+    found = reg.conn.execute(
+        f"SELECT row, {', '.join(LINE_COLUMNS)} FROM statement_lines WHERE contractor = ? "
+        "AND month = ? AND row = ?", (contractor, month, row)).fetchone()
+    return dict(zip(("row", *LINE_COLUMNS), found, strict=True)) if found else None
+
+
+def line_summary(reg: Register, contractor: str, month: str) -> tuple[int, int, int]:
+    """(line count, total MRC, total NRC) of the stored lines of one statement."""
+    row = reg.conn.execute(
+        "SELECT count(*), coalesce(sum(mrc), 0), coalesce(sum(nrc), 0) FROM statement_lines "
+        "WHERE contractor = ? AND month = ?", (contractor, month)).fetchone()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def orders_for_matching(reg: Register) -> Iterator[tuple[Any, ...]]:
+    """Every order that is not a draft: (request_number, request_date, order_type,
+    contractor, status, completed_on, circuit_id, billing_account, monthly_cost)."""
+    return reg.conn.execute(
+        "SELECT request_number, request_date, order_type, contractor, status, completed_on, "
+        "circuit_id, billing_account, monthly_cost FROM orders WHERE status IS NOT 'draft'")
+
+
+def contractor_names(reg: Register) -> list[str]:
+    """The contractors the orders name, as written."""
+    return [r[0] for r in reg.conn.execute("SELECT DISTINCT contractor FROM orders "
+                                           "ORDER BY contractor")]
+
+
+# --- marks --------------------------------------------------------------------------------
+
+
+def marks(reg: Register) -> dict[tuple[str, str, str, str], Mark]:
+    """Every mark by (month, contractor, code, line)."""
+    if not _has_billing(reg.conn):
+        return {}
+    out = {}
+    for r in reg.conn.execute("SELECT month, contractor, code, line, mark, amount, note, "
+                              "marked_by, marked_at FROM billing_marks"):
+        m = Mark(*r)
+        out[(m.month, m.contractor, m.code, m.line)] = m
+    return out
+
+
+def put_mark(tx: Changes, mark: Mark) -> str:
+    return put_row(tx, BILLING_MARKS, {
+        "month": mark.month, "contractor": mark.contractor, "code": mark.code,
+        "line": mark.line, "mark": mark.mark, "amount": mark.amount, "note": mark.note,
+        "marked_by": mark.marked_by, "marked_at": mark.marked_at})
+
+
+def get_mark(reg: Register, month: str, contractor: str, code: str, line: str
+             ) -> dict[str, Any] | None:
+    return get_row(reg.conn, BILLING_MARKS, {"month": month, "contractor": contractor,
+                                             "code": code, "line": line})
+
+
+def delete_mark(tx: Changes, month: str, contractor: str, code: str, line: str) -> None:
+    delete_row(tx, BILLING_MARKS, {"month": month, "contractor": contractor, "code": code,
+                                   "line": line},
+               missing=f"no mark on {code} {line} of {contractor} {month}")
+
+
+def require_billing(reg: Register) -> None:
+    if not _has_billing(reg.conn):
+        raise RecordError("this register has no billing tables yet; open it for writing once "
+                          "(any command that changes it) to upgrade it")
