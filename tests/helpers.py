@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import Qt
@@ -75,3 +78,59 @@ def mnemonic_problems(window: Any) -> list[str]:
         if len(whats) > 1:
             problems.append(f"Alt+{letter.upper()} is shared by " + ", ".join(whats))
     return problems
+
+
+def wizard_pages(qtbot: Any, wizard: Any) -> Iterator[Any]:
+    """Each page of a wizard in turn, reached with Next as far as the answers allow."""
+    wizard.show()
+    qtbot.waitExposed(wizard)
+    seen = set()
+    while wizard.currentId() not in seen:
+        seen.add(wizard.currentId())
+        yield wizard
+        from PySide6.QtWidgets import QWizard
+
+        nxt = wizard.button(QWizard.WizardButton.NextButton)
+        if not (nxt.isVisible() and nxt.isEnabled()):
+            return
+        wizard.next()
+
+
+def all_dialogs(qtbot: Any, win: Any, tmp_path: Path) -> Iterator[tuple[str, Any]]:
+    """Every dialog and wizard page of the desktop, shown, with a name for the message."""
+    from ui.bundles import ExportBundleDialog
+    from ui.dialogs import ReasonDialog
+    from ui.documents_panel import RecordPicker
+    from ui.main_window import PAGE_KINDS
+    from ui.rules_screens import NewRecordDialog, SnoozeDialog
+    from ui.wizard import FirstRunWizard
+
+    def shown(dialog: Any) -> Any:
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        return dialog
+
+    wizard = FirstRunWizard(tmp_path / "new-register")
+    qtbot.addWidget(wizard)
+    wizard.agency.name.setText("Department of Walking")
+    wizard.catr.name.setText("Ada")
+    for page in wizard_pages(qtbot, wizard):
+        yield f"first-run wizard, page {page.currentId()}", page
+    yield "bundle export", shown(ExportBundleDialog(win.session, win))
+    yield "settings", win.open_settings()
+    yield "reason", shown(ReasonDialog("Delete", "Why?", win))
+    yield "record picker", shown(RecordPicker(win.session, ["orders"], "Which?", win))
+    yield "new record", shown(NewRecordDialog("exemption", "Project", win))
+    yield "snooze", shown(SnoozeDialog("it", dt.date(2026, 10, 30), win))
+    yield "rules", win.show_rules()
+    yield "IPR calculator", win.ipr_calculator()
+    for page in wizard_pages(qtbot, win.check_purchase()):
+        yield f"procurement check, page {page.currentId()}", page
+    sheet = tmp_path / "orders.csv"
+    sheet.write_text("Request number,Request date,Order type\nW-1,2026-01-02,new\n",
+                     encoding="utf-8")
+    for page in wizard_pages(qtbot, win.open_import_wizard(sheet, "orders")):
+        yield f"import wizard, page {page.currentId()}", page
+    for name in PAGE_KINDS:
+        yield f"new {name}", win.edit_record(name, "", "new")

@@ -63,3 +63,20 @@ def test_the_installed_app_starts_on_a_real_x_server(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=300, env=env, check=False)
     assert run.returncode == 0, (run.returncode, run.stderr[-3000:])
     assert "could not load the Qt platform plugin" not in run.stderr.lower()
+
+
+def test_every_window_fits_1366x768_at_150_percent_on_a_real_x_server(tmp_path: Path) -> None:
+    """tests/screen_fit_check.py under Xvfb, xcb and QT_SCALE_FACTOR=1.5 (issue 16 item 6)."""
+    xvfb_run = shutil.which("xvfb-run")
+    assert xvfb_run, "xvfb-run is missing: install the README's Debian packages (xvfb)"
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY",
+                                                            "WAYLAND_DISPLAY")}
+    env.update(QT_QPA_PLATFORM="xcb", QT_SCALE_FACTOR="1.5", HOME=str(tmp_path),
+               XDG_RUNTIME_DIR=str(tmp_path))
+    run = subprocess.run([xvfb_run, "-a", "-s", "-screen 0 1366x768x24", sys.executable, "-m",
+                          "pytest", "-q", "-p", "no:cacheprovider",
+                          str(ROOT / "tests" / "screen_fit_check.py")],
+                         capture_output=True, text=True, timeout=600, env=env, check=False,
+                         cwd=ROOT)
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+    assert "1 passed" in run.stdout

@@ -4,12 +4,11 @@ person would, headless, never sleeping."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import focus_chain, mnemonic_problems
+from helpers import all_dialogs, focus_chain, mnemonic_problems
 from PySide6.QtCore import QLocale, QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
@@ -23,10 +22,9 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QStyle,
-    QWizard,
 )
 
-from ui.main_window import PAGE_KINDS, MainWindow
+from ui.main_window import MainWindow
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 
@@ -99,65 +97,12 @@ def test_ctrl_n_with_a_row_selected_opens_a_blank_new_and_ctrl_d_duplicates(
 
 # --- 12: mnemonics, tab order -------------------------------------------------------------------
 
-def _wizard_pages(qtbot: Any, wizard: Any) -> Iterator[Any]:
-    """Each page of a wizard in turn, reached with Next as far as the answers allow."""
-    wizard.show()
-    qtbot.waitExposed(wizard)
-    seen = set()
-    while wizard.currentId() not in seen:
-        seen.add(wizard.currentId())
-        yield wizard
-        nxt = wizard.button(QWizard.WizardButton.NextButton)
-        if not (nxt.isVisible() and nxt.isEnabled()):
-            return
-        wizard.next()
-
-
-def _all_dialogs(qtbot: Any, win: MainWindow, tmp_path: Path) -> Iterator[tuple[str, Any]]:
-    """Every dialog and wizard page of the desktop, shown, with a name for the message."""
-    from ui.bundles import ExportBundleDialog
-    from ui.dialogs import ReasonDialog
-    from ui.documents_panel import RecordPicker
-    from ui.rules_screens import NewRecordDialog, SnoozeDialog
-    from ui.wizard import FirstRunWizard
-
-    def shown(dialog: Any) -> Any:
-        qtbot.addWidget(dialog)
-        dialog.show()
-        qtbot.waitExposed(dialog)
-        return dialog
-
-    wizard = FirstRunWizard(tmp_path / "new-register")
-    qtbot.addWidget(wizard)
-    wizard.agency.name.setText("Department of Walking")
-    wizard.catr.name.setText("Ada")
-    for page in _wizard_pages(qtbot, wizard):
-        yield f"first-run wizard, page {page.currentId()}", page
-    yield "bundle export", shown(ExportBundleDialog(win.session, win))
-    yield "settings", win.open_settings()
-    yield "reason", shown(ReasonDialog("Delete", "Why?", win))
-    yield "record picker", shown(RecordPicker(win.session, ["orders"], "Which?", win))
-    yield "new record", shown(NewRecordDialog("exemption", "Project", win))
-    yield "snooze", shown(SnoozeDialog("it", dt.date(2026, 10, 30), win))
-    yield "rules", win.show_rules()
-    yield "IPR calculator", win.ipr_calculator()
-    for page in _wizard_pages(qtbot, win.check_purchase()):
-        yield f"procurement check, page {page.currentId()}", page
-    sheet = tmp_path / "orders.csv"
-    sheet.write_text("Request number,Request date,Order type\nW-1,2026-01-02,new\n",
-                     encoding="utf-8")
-    for page in _wizard_pages(qtbot, win.open_import_wizard(sheet, "orders")):
-        yield f"import wizard, page {page.currentId()}", page
-    for name in PAGE_KINDS:
-        yield f"new {name}", win.edit_record(name, "", "new")
-
-
 def test_no_two_controls_of_a_dialog_share_a_mnemonic(qtbot: Any, open_window: Any,
                                                       tmp_path: Path) -> None:
     win = open_window(60)
     problems = []
     walked = 0
-    for what, dialog in _all_dialogs(qtbot, win, tmp_path):
+    for what, dialog in all_dialogs(qtbot, win, tmp_path):
         walked += 1
         problems += [f"{what}: {p}" for p in mnemonic_problems(dialog)]
     for row in range(win.nav.count()):  # the main window with each page, menus included
@@ -509,4 +454,31 @@ def test_the_matched_column_comes_next_to_the_key_and_chosen_columns_are_remembe
     qtbot.waitUntil(lambda: other.model.rowCount() > 2)
     assert other.table.horizontalHeader().isSectionHidden(contractor)
     assert not other.table.horizontalHeader().isSectionHidden(city)
+    again.close()
+
+
+# --- 6: the window's size, place and splitters are remembered ----------------------------------
+
+def test_the_window_size_and_splitters_are_remembered(qtbot: Any, open_window: Any,
+                                                      tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QSplitter
+
+    from ui.main_window import MainWindow as Window
+    from ui.session import Session
+    from ui.settings import Settings
+
+    win = open_window(20)
+    win.show_page("orders")
+    win.resize(700, 450)
+    split = win.findChild(QSplitter, "orders-split")
+    qtbot.waitUntil(lambda: split.width() > 300)
+    split.setSizes([150, split.width() - 150])
+    sizes = split.sizes()
+    win.close()
+    again = Window(Session(win.session.root), Settings(tmp_path / "settings.ini"))
+    qtbot.addWidget(again)
+    again.show()
+    again.show_page("orders")
+    assert again.size().width() == 700 and again.size().height() == 450
+    qtbot.waitUntil(lambda: again.findChild(QSplitter, "orders-split").sizes() == sizes)
     again.close()

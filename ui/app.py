@@ -150,6 +150,9 @@ def make_app() -> object:
     from .style import FocusRingStyle
 
     app.setStyle(FocusRingStyle())  # Fusion, with a focus ring that can be seen
+    from . import screen
+
+    screen.install(app)  # every window and dialog fits the screen it opens on
     from PySide6.QtCore import QLocale
 
     from .formatting import app_locale

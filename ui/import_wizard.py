@@ -445,8 +445,12 @@ class ImportWizard(QWizard):
             self.file_page.kind.setCurrentIndex(self.file_page.kind.findData(kind_name))
         if path is not None:
             self.file_page.path.setText(str(path))
+        # three quarters of the screen, so the preview's columns show (it is fitted to the
+        # screen when shown: ui/screen.py)
         ch = self.fontMetrics().averageCharWidth()
-        self.resize(ch * 110, self.fontMetrics().height() * 34)
+        area = (parent.screen() if parent is not None else self.screen()).availableGeometry()
+        self.resize(max(ch * 110, area.width() * 3 // 4),
+                    max(self.fontMetrics().height() * 34, area.height() * 3 // 4))
 
     def accept(self) -> None:
         if not self.check_page.ok or self.path is None:

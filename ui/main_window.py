@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -82,13 +82,16 @@ class MainWindow(QMainWindow):
         self._add_page("Billing", self.billing, "billing")
         self.dashboard.follow.connect(self.open_record)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
-        self.nav.setMinimumWidth(self.fontMetrics().averageCharWidth() * 24)
+        self.nav.setMinimumWidth(self.fontMetrics().averageCharWidth() * 14)
 
         split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.setObjectName("navigation-split")
         split.addWidget(self.nav)
         split.addWidget(self.stack)
         split.setStretchFactor(1, 1)
         split.setChildrenCollapsible(False)
+        chars = self.fontMetrics().averageCharWidth()
+        split.setSizes([chars * 24, chars * 156])  # the pages get the room (until moved)
         central = QWidget(self)
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -108,6 +111,27 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(0)
         self.resize(self.fontMetrics().averageCharWidth() * 180,
                     self.fontMetrics().height() * 45)
+        self.restore_layout()  # the size, place and splitters of the last session
+
+    # --- the layout kept from one session to the next ----------------------------------------
+
+    def restore_layout(self) -> None:
+        saved = self.settings.value(GEOMETRY_KEY)
+        if isinstance(saved, QByteArray | bytes) and saved:
+            self.restoreGeometry(QByteArray(saved))
+        for splitter in self.findChildren(QSplitter):
+            state = self.settings.value(f"{SPLITTER_KEY}/{splitter.objectName()}")
+            if splitter.objectName() and isinstance(state, QByteArray | bytes) and state:
+                splitter.restoreState(QByteArray(state))
+
+    def save_layout(self) -> None:
+        self.settings.set_value(GEOMETRY_KEY, self.saveGeometry())
+        for splitter in self.findChildren(QSplitter):
+            if splitter.objectName():
+                self.settings.set_value(f"{SPLITTER_KEY}/{splitter.objectName()}",
+                                        splitter.saveState())
+        for page in self.pages.values():
+            page.save_columns()
 
     # --- building ----------------------------------------------------------------------------
 
@@ -617,8 +641,7 @@ class MainWindow(QMainWindow):
                           "exemptions, delegations and ATOs, with every rule cited.")
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        for page in self.pages.values():
-            page.save_columns()
+        self.save_layout()
         from shiboken6 import isValid
 
         editor = getattr(self, "editor", None)
@@ -632,6 +655,8 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
+GEOMETRY_KEY = "window/geometry"
+SPLITTER_KEY = "window/splitters"
 XLSX_FILTER = "Excel workbook (*.xlsx)"
 CSV_FILTER = "CSV, UTF-8 (*.csv)"
 

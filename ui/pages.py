@@ -136,18 +136,23 @@ class RecordPage(QWidget):
         for b in (self.edit_button, self.duplicate_button):
             b.setEnabled(False)
 
+        # two rows, so a laptop at 150 % (911 px wide) holds the page: the search box and
+        # the commands, then the filters
+        self.search.setMinimumWidth(self.fontMetrics().averageCharWidth() * 18)
         bar = QHBoxLayout()
         bar.addWidget(self.search, 3)
-        bar.addWidget(self.status)
-        bar.addWidget(self.use_from)
-        bar.addWidget(self.date_from)
-        bar.addWidget(self.use_to)
-        bar.addWidget(self.date_to)
         bar.addWidget(self.count, 1)
         bar.addWidget(self.new_button)
         bar.addWidget(self.edit_button)
         bar.addWidget(self.duplicate_button)
         bar.addWidget(self.delete_button)
+        filters = QHBoxLayout()
+        filters.addWidget(self.status)
+        filters.addWidget(self.use_from)
+        filters.addWidget(self.date_from)
+        filters.addWidget(self.use_to)
+        filters.addWidget(self.date_to)
+        filters.addStretch(1)
 
         self.table = _table(kind.label, self)
         self.table.setModel(self.model)
@@ -170,6 +175,7 @@ class RecordPage(QWidget):
         self.documents.take_drops_for(self.view)
         self.documents.take_drops_for(self)  # files dropped anywhere on the page
         side = QSplitter(Qt.Orientation.Vertical, self)
+        side.setObjectName(f"{kind.name}-side")  # its sizes are remembered by this name
         side.addWidget(self.view)
         side.addWidget(self.documents)
         side.setStretchFactor(0, 3)
@@ -177,6 +183,7 @@ class RecordPage(QWidget):
         side.setChildrenCollapsible(False)
 
         split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.setObjectName(f"{kind.name}-split")
         split.addWidget(self.table)
         split.addWidget(side)
         split.setStretchFactor(0, 3)
@@ -184,6 +191,8 @@ class RecordPage(QWidget):
         split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
+        if kind.status_field or kind.date_field:
+            layout.addLayout(filters)
         layout.addWidget(split, 1)
         # Tab from the search box goes to the results, then to the filters and buttons
         chain = (self.search, self.table, self.status, self.use_from, self.date_from,

@@ -59,6 +59,7 @@ from .dialogs import dialog_buttons, name_buttons, show_error
 from .formatting import date_format, readable, show_date
 from .session import Session
 from .settings import Settings
+from .widgets import scrolling
 
 
 def rules_of(session: Session) -> RuleSet:
@@ -441,11 +442,15 @@ class IprDialog(QDialog):
         name_buttons(buttons)
         self.save_button.setAccessibleName("Save to exemption")
 
+        body = QVBoxLayout()
+        body.addLayout(form)
+        body.addWidget(box)
+        body.addWidget(self.attest)
+        body.addWidget(result, 1)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(box)
-        layout.addWidget(self.attest)
-        layout.addWidget(result, 1)
+        scroll = scrolling(body, self)  # a laptop at 150 % scrolls it; Close stays in view
+        scroll.setAccessibleName("IPR figures and result")
+        layout.addWidget(scroll, 1)
         layout.addWidget(buttons)
         for edit in (self.calnet_cost, self.alternative_cost):
             edit.textChanged.connect(self.update_result)
@@ -455,7 +460,9 @@ class IprDialog(QDialog):
         self.ipr: IprInput | None = None
         self.outcome: dict[str, Any] | None = None
         self.update_result()
-        self.resize(self.fontMetrics().averageCharWidth() * 120, self.sizeHint().height())
+        self.resize(self.fontMetrics().averageCharWidth() * 120,
+                    scroll.widget().sizeHint().height() + buttons.sizeHint().height()
+                    + 3 * layout.spacing() + 2 * layout.contentsMargins().top())
 
     def current_input(self) -> IprInput:
         calnet = parse_dollars(self.calnet_cost.text())

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QApplication,
+    QFrame,
+    QLayout,
+    QScrollArea,
+    QWidget,
+)
 
 
 class WheelGuard(QObject):
@@ -32,3 +39,16 @@ def guard_wheel(*widgets: QWidget) -> None:
         _guard = WheelGuard()
     for w in widgets:
         w.installEventFilter(_guard)
+
+
+def scrolling(layout: QLayout, parent: QWidget) -> QScrollArea:
+    """The layout's content in a frameless area that scrolls when the window is too small
+    for it (a laptop at 150 %), so the buttons below it stay on screen."""
+    content = QWidget(parent)
+    content.setLayout(layout)
+    layout.setContentsMargins(0, 0, 0, 0)
+    area = QScrollArea(parent)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidgetResizable(True)
+    area.setWidget(content)
+    return area
