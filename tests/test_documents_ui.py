@@ -161,7 +161,9 @@ def test_files_dropped_on_the_documents_page_ask_for_the_record(
         assert _drop(page, _mime(scan)) == (True, True)
     assert _linked(window, key) == ["signed exemption.pdf"]
     qtbot.waitUntil(lambda: page.model.rowCount() == before + 1)
-    assert window.nav.item(window.nav.count() - 1).text().endswith(f"· {before + 1}")
+    documents_item = next(window.nav.item(r) for r in range(window.nav.count())
+                          if window.nav.item(r).data(Qt.ItemDataRole.UserRole) == "documents")
+    assert documents_item.text().endswith(f"· {before + 1}")
 
 
 def test_the_record_picker_accepts_only_an_existing_record(qtbot: Any, window: MainWindow

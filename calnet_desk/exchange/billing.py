@@ -167,7 +167,12 @@ def read_statement(path: Path, label: str, reading: StatementReading
                     problems.append((chunk[j][0], i, f"{col}: {message}"))
                     bad_rows.add(j)
                 values[at] = parsed
-            for j, (rownum, row) in enumerate(chunk):
+            # rows of another width than the header's, and values under blank headers: a
+            # pass over the few such rows only
+            odd = ([j for j, (_, row) in enumerate(chunk) if len(row) != width] if not blank
+                   else range(n))
+            for j in odd:
+                rownum, row = chunk[j]
                 ncells = len(row)
                 if check_width and ncells < width:
                     problems.append((rownum, ncells, f"{column_name(header, ncells)}: the row "
@@ -185,8 +190,11 @@ def read_statement(path: Path, label: str, reading: StatementReading
                     bad_rows.add(j)
             ids = [values[slot[name]] for name in STATEMENT_LINE_IDS]
             present = [v for v in ids if v is not None]
-            for j in range(n):
-                if j not in bad_rows and all(v[j] is None for v in present):
+            # parsed text is never "": a row none of whose id cells is truthy has none
+            missing = ([j for j, t in enumerate(zip(*present, strict=True)) if not any(t)]
+                       if present else range(n))
+            for j in missing:
+                if j not in bad_rows:
                     problems.append((chunk[j][0], id_columns[0][0] if id_columns else 0,
                                      f"{id_col}: a line needs a circuit id, a WTN or an SR "
                                      "number"))
@@ -205,7 +213,8 @@ def read_statement(path: Path, label: str, reading: StatementReading
                             strict=True))
 
         for rownum, row in rows:
-            if not any(c is not None and c != "" for c in row):
+            # (any(row) decides at C speed for text cells; a 0 or False cell needs a look)
+            if not any(row) and not any(c is not None and c != "" for c in row):
                 continue  # a blank line is not an error
             count += 1
             chunk.append((rownum, row))
