@@ -21,6 +21,7 @@ for r, row in enumerate(rows):
 table.show()
 QTimer.singleShot(0, app.quit)
 app.exec()
+print("first page shown", flush=True)  # benchmarks/gui.py times the cold start to here
 conn.close()
 # PySide 6.12 aborts while finalizing QTableWidgetItems ('deallocating None'); leave
 # without finalizing, which only makes this baseline faster.

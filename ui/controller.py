@@ -23,6 +23,7 @@ from .settings import Settings
 
 QUIT, READ_ONLY, OTHER, RESTORE = "Quit", "Open read-only", "Choose another register…", \
     "Restore the newest good backup"
+KEEP_READING = "Keep reading (read-only)"
 RESTORE_DRAFT, DISCARD_DRAFT, LATER = "&Restore", "&Discard", "Decide &later"
 
 
@@ -98,7 +99,7 @@ class Controller(QObject):
 
         while True:
             try:
-                prepare(root)
+                prepare(root, check=False)  # the integrity check runs behind the window
                 return "ok"
             except RegisterLocked as e:
                 return self.ask(self.window, "The register is in use", str(e),
@@ -136,8 +137,10 @@ class Controller(QObject):
 
     def _show(self, root: Path, read_only: bool) -> None:
         old = self.window
-        # opened for writing, prepare() has just run quick_check: not twice at start-up
-        session = Session(root, read_only=read_only, check=read_only)
+        # the window first; SQLite's quick_check (over half of a cold start on a 100,000-order
+        # register) runs behind it, on its own connection, and speaks up if it finds damage
+        session = Session(root, read_only=read_only, check=False)
+        session.refresh_overview()  # the first page's deadlines, while the window is built
         window = MainWindow(session, self.settings)
         window.switch_register.connect(self.switch)
         window.new_register.connect(self.new_register)
@@ -146,15 +149,48 @@ class Controller(QObject):
         if old is not None:
             old.close()
         window.show()
+        session.check_async(lambda problem: self._checked(session, problem))
         for warning in session.reader.warnings:
             QMessageBox.warning(window, "Register on a shared folder", warning)
-        session.refresh_overview()
         self.settings.add_recent(root)
         self.root = root
         QTimer.singleShot(0, self._daily_backup)  # after the window is usable, not before
         if not read_only:
             self.drafts_left = self._pending_drafts(root)
             QTimer.singleShot(0, self.offer_next_draft)
+
+    def _checked(self, session: Session, problem: str | None) -> None:
+        """The integrity check behind the window is done: on damage, stop writing at once,
+        say so and offer the way out."""
+        window = self.window
+        if problem is None or session is not self.session or window is None:
+            return
+        from calnet_desk.store.backups import newest_good_backup
+
+        session.go_read_only()
+        window.went_read_only()
+        paths = RegisterPaths(session.root)
+        good = newest_good_backup(paths.backups)
+        restore = [RESTORE] if good else []
+        backup = (f"The newest good backup is {good.name}." if good else
+                  "No good backup was found in the register's backups folder.")
+        choice = self.ask(window, "The register is damaged",
+                          f"The integrity check found damage in {paths.database} ({problem}). "
+                          "CALNET Desk switched to read-only: nothing more is written to it, "
+                          "and what you see can still be read and exported. Nothing was "
+                          f"deleted. {backup}", [KEEP_READING, *restore, OTHER, QUIT])
+        if choice == KEEP_READING:
+            return
+        if choice == OTHER:
+            other = self._pick_folder()
+            if other is not None:
+                self.open(other)
+            return
+        root = session.root
+        self.window = self.session = None
+        window.close()  # closes the session: the database is no longer held
+        if choice == RESTORE and self._restore(root):
+            self.open(root)
 
     # --- drafts left by an editor that never closed ---------------------------------------
 

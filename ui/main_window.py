@@ -270,6 +270,14 @@ class MainWindow(QMainWindow):
         for page in self.pages.values():
             page.show_selected()
 
+    def went_read_only(self) -> None:
+        """The session stopped writing (the integrity check found damage): say so in the
+        status bar and turn off the commands that change records."""
+        self.mode.setText("Read-only (damaged)")
+        self.mode.setToolTip("The integrity check found damage: nothing more is written")
+        for page in self.pages.values():
+            page.show_selected()
+
     def _record_changed(self, kind: str, key: str) -> None:
         page = self.pages.get(kind)
         if page is not None:

@@ -99,7 +99,8 @@ class Session(QObject):
         self._task_ids = itertools.count(1)
         self.closed = False
         if not read_only:
-            self.writer = Writer(root, self)
+            # check=False: the session's caller runs quick_check (check_async), not the writer
+            self.writer = Writer(root, self, check=check)
             self.writer.opened.connect(self._writer_opened)
 
     @Slot(str)
@@ -135,6 +136,14 @@ class Session(QObject):
 
         self.read_async(lambda reg: quick_check(reg.conn), on_done,
                         lambda message, details: on_done(message))
+
+    def go_read_only(self) -> None:
+        """Stop writing (the integrity check found damage): the write connection closes on
+        its thread and the lock is released; reading goes on."""
+        self.read_only = True
+        if self.writer is not None:
+            self.writer.shutdown()
+            self.writer = None
 
     def refresh_overview(self, on_error: Callable[[str, str], None] | None = None,
                          with_findings: bool = True) -> None:

@@ -36,15 +36,16 @@ class _Worker(QObject):
     failed = Signal(int, str, str)  # job id, message, details
     progress = Signal(int, int, int)
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, check: bool = True) -> None:
         super().__init__()
         self.root = root
+        self.check = check
         self.reg: Register | None = None
 
     @Slot()
     def open(self) -> None:
         try:
-            self.reg = Register.open(self.root, write=True)
+            self.reg = Register.open(self.root, write=True, check=self.check)
             self.opened.emit("")
         except Exception as e:  # shown to the person by the GUI side
             self.opened.emit(str(e))
@@ -83,13 +84,13 @@ class Writer(QObject):
     _open = Signal()
     _close = Signal()
 
-    def __init__(self, root: Path, parent: QObject | None = None) -> None:
+    def __init__(self, root: Path, parent: QObject | None = None, check: bool = True) -> None:
         super().__init__(parent)
         self._ids = itertools.count(1)
         self._callbacks: dict[int, tuple[Callable[[Any], None], Callable[[str, str], None]]] = {}
         self.thread = QThread()
         self.thread.setObjectName("register-writer")
-        self.worker = _Worker(root)
+        self.worker = _Worker(root, check)
         self.worker.moveToThread(self.thread)
         self._submit.connect(self.worker.run)
         self._open.connect(self.worker.open)

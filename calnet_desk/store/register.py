@@ -323,8 +323,12 @@ class Register:
             conn: sqlite3.Connection | None = None
             try:
                 conn = _connect(paths.database, readonly=not write, wal=not location.shared)
-                # check=False: a second connection of a process that checked already
+                # check=False: a second connection of a process that checked already, or
+                # one whose caller runs quick_check behind its window; a file that is not
+                # a database at all is still caught here, as damage
                 problem = quick_check(conn) if check else None
+                if not check:
+                    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             except sqlite3.DatabaseError as e:
                 if conn is not None:
                     conn.close()

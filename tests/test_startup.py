@@ -1,0 +1,129 @@
+"""Start-up (issue 16 item 15): the window first, SQLite's quick_check behind it; damage
+found then is said at once, writing stops, and the way out is offered."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from calnet_desk import demo
+from calnet_desk.store import register as register_mod
+from calnet_desk.store.backups import make_backup
+from ui import controller as controller_mod
+from ui.settings import Settings
+
+
+def damaged_register(root: Path) -> None:
+    """A register whose schema reads fine but whose last pages (orders, their index and
+    history) are scrambled: it opens, and only the integrity check finds the damage."""
+    reg = demo.create_demo(root, orders=60)
+    make_backup(reg, "manual")
+    reg.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    reg.close()
+    path = root / "register.sqlite3"
+    data = bytearray(path.read_bytes())
+    pages = len(data) // 4096
+    for page in range(pages - 3, pages):
+        for i in range(page * 4096 + 8, page * 4096 + 4096, 5):
+            data[i] = (data[i] + 91) % 256
+    path.write_bytes(bytes(data))
+
+
+def test_the_window_shows_before_the_integrity_check_which_runs_off_the_gui_thread(
+        qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "reg"
+    demo.create_demo(root, orders=10).close()
+    seen: list[tuple[bool, bool]] = []  # (on the GUI thread, a window was showing)
+    real = register_mod.quick_check
+    ctl: Any = None
+
+    def watched(conn: Any) -> str | None:
+        window = ctl.window if ctl is not None else None
+        seen.append((threading.current_thread() is threading.main_thread(),
+                     window is not None and window.isVisible()))
+        return real(conn)
+
+    monkeypatch.setattr(register_mod, "quick_check", watched)
+    asked: list[str] = []
+    ctl = controller_mod.Controller(root, settings=Settings(tmp_path / "s.ini"),
+                                    ask=lambda *a: asked.append(a[2]) or controller_mod.QUIT)
+    try:
+        assert ctl.open(root)
+        qtbot.waitUntil(lambda: len(seen) == 1)
+        assert seen == [(False, True)]  # once, in the background, behind the window
+        qtbot.waitUntil(lambda: ctl.session.writer is not None)
+        assert not ctl.session.read_only and asked == []
+        assert ctl.window.mode.text() == ""
+    finally:
+        if ctl.window:
+            ctl.window.close()
+
+
+def test_damage_found_behind_the_window_switches_to_read_only_and_says_so(
+        qtbot: Any, tmp_path: Path) -> None:
+    root = tmp_path / "reg"
+    damaged_register(root)
+    asked: list[tuple[str, str, list[str]]] = []
+
+    def ask(parent: Any, title: str, text: str, options: Any) -> str:
+        asked.append((title, text, list(options)))
+        return controller_mod.KEEP_READING
+
+    ctl = controller_mod.Controller(root, settings=Settings(tmp_path / "s.ini"), ask=ask)
+    try:
+        assert ctl.open(root)  # the window opens: the damage is not found yet
+        window = ctl.window
+        assert window is not None and window.isVisible()
+        qtbot.waitUntil(lambda: bool(asked))
+        title, text, options = asked[0]
+        assert title == "The register is damaged"
+        assert "integrity check found damage" in text and "read-only" in text
+        assert "Nothing was deleted" in text and "newest good backup" in text
+        assert options == [controller_mod.KEEP_READING, controller_mod.RESTORE,
+                           controller_mod.OTHER, controller_mod.QUIT]
+        assert ctl.session is not None and ctl.session.read_only
+        assert ctl.session.writer is None  # nothing more is written, the lock is released
+        assert window.mode.text() == "Read-only (damaged)"
+        page = window.pages["people"]
+        window.show_page("people")
+        assert not page.new_button.isEnabled()
+        assert window.isVisible()  # reading goes on
+    finally:
+        if ctl.window:
+            ctl.window.close()
+
+
+def test_the_way_out_restores_the_newest_good_backup_and_reopens(
+        qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "reg"
+    damaged_register(root)
+    asked: list[str] = []
+
+    def ask(parent: Any, title: str, text: str, options: Any) -> str:
+        asked.append(title)
+        return controller_mod.RESTORE
+
+    ctl = controller_mod.Controller(root, settings=Settings(tmp_path / "s.ini"), ask=ask)
+    infos: list[str] = []
+    monkeypatch.setattr(controller_mod.QMessageBox, "information",
+                        lambda *a: infos.append(a[1]))
+    try:
+        assert ctl.open(root)
+        first = ctl.window
+        qtbot.waitUntil(lambda: ctl.window is not first and ctl.window is not None)
+        assert infos == ["Restored"] and asked == ["The register is damaged"]
+        assert not first.isVisible()
+        window = ctl.window
+        qtbot.waitUntil(lambda: ctl.session.writer is not None)
+        window.show_page("orders")
+        assert window.pages["orders"].model.total() == 60
+        ctl.session.pool.waitForDone()  # the restored register's own check
+        QApplication.processEvents()  # delivers its queued result: it must say nothing
+        assert asked == ["The register is damaged"] and not ctl.session.read_only
+    finally:
+        if ctl.window:
+            ctl.window.close()
