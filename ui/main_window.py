@@ -83,6 +83,8 @@ class MainWindow(QMainWindow):
         self.dashboard.follow.connect(self.open_record)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.nav.setMinimumWidth(self.fontMetrics().averageCharWidth() * 14)
+        # a screen reader selects an entry (AT-SPI Selection) without moving the current row
+        self.nav.itemSelectionChanged.connect(self._nav_selected)
 
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.setObjectName("navigation-split")
@@ -269,6 +271,11 @@ class MainWindow(QMainWindow):
                                     f"Changes are not possible right now: {error}")
         for page in self.pages.values():
             page.show_selected()
+
+    def _nav_selected(self) -> None:
+        rows = [i.row() for i in self.nav.selectedIndexes()]
+        if rows and rows[0] != self.nav.currentRow():
+            self.nav.setCurrentRow(rows[0])
 
     def went_read_only(self) -> None:
         """The session stopped writing (the integrity check found damage): say so in the

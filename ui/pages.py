@@ -104,6 +104,11 @@ class RecordPage(QWidget):
         for value in status_values(session.reader.conn, kind):
             self.status.addItem(readable(value), value)
         self.status.setVisible(bool(kind.status_field))
+        # on Linux Qt names a combo box by its current text ("All, combo box"): a screen
+        # reader takes its name from the label it is the buddy of (AT-SPI labelled-by)
+        self.status_label = QLabel("Status:", self)
+        self.status_label.setBuddy(self.status)
+        self.status_label.setVisible(bool(kind.status_field))
         date_label = kind.by_name[kind.date_field].label if kind.date_field else ""
         self.use_from = QCheckBox(f"{date_label} fro&m", self)
         self.use_from.setAccessibleName(f"Filter {date_label} from a date")
@@ -147,6 +152,7 @@ class RecordPage(QWidget):
         bar.addWidget(self.duplicate_button)
         bar.addWidget(self.delete_button)
         filters = QHBoxLayout()
+        filters.addWidget(self.status_label)
         filters.addWidget(self.status)
         filters.addWidget(self.use_from)
         filters.addWidget(self.date_from)
