@@ -482,3 +482,86 @@ def test_the_window_size_and_splitters_are_remembered(qtbot: Any, open_window: A
     assert again.size().width() == 700 and again.size().height() == 450
     qtbot.waitUntil(lambda: again.findChild(QSplitter, "orders-split").sizes() == sizes)
     again.close()
+
+
+# --- 4: the dashboard shows what needs action first ---------------------------------------------
+
+def _deadline(kind: str, key: str, days: int, status: str | None = None) -> Any:
+    from calnet_desk.deadlines import Deadline
+
+    today = dt.date(2026, 10, 30)
+    return Deadline(kind, "delegations", key, today + dt.timedelta(days=days), days,
+                    status or ("overdue" if days < 0 else "due-soon"), "STMM 3-502.0",
+                    f"{key} {kind}", (90, 30))
+
+
+def test_the_dashboard_puts_due_soon_first_and_collapses_older_overdue(
+        qtbot: Any, open_window: Any) -> None:
+    from ui.session import Overview
+
+    win = open_window(20)
+    dash = win.dashboard
+    old = [_deadline("delegation-timeframe-end", f"CD-20{n:02d}-01", -400 - n)
+           for n in range(10, 20)]  # years overdue
+    recent = _deadline("delegation-timeframe-end", "CD-2026-01", -10)
+    soon = [_deadline("exemption-term-end", "EX-1", 40), _deadline("ato-notice", "A-1", 5)]
+    win.session.overview_ready.emit(Overview(dt.date(2026, 10, 30), [*old, recent, *soon], []))
+    keys = [d.key for d in dash.due]
+    assert keys == ["A-1", "EX-1", "CD-2026-01"]  # soonest first, then recently overdue
+    assert [dash.deadline_model.index(r, 1).data() for r in range(3)] == [
+        "in 5 days", "in 40 days", "10 days ago"]
+    assert dash.deadline_model.urgent == {2}  # overdue: bold, the error colour, its words
+    assert dash.older.text() == "Show &older overdue (10)"
+    assert dash.glance.text().startswith("11 overdue · 1 due within 30 days")
+    dash.show()
+    win.show_page("dashboard")
+    qtbot.mouseClick(dash.older, Qt.MouseButton.LeftButton)  # the older ones, after the rest
+    assert [d.key for d in dash.due][:3] == keys and len(dash.due) == 13
+    assert dash.due[3].days_left == -410 and dash.due[-1].days_left == -419
+    dash.deadline_kind.setCurrentIndex(dash.deadline_kind.findData("exemption-term-end"))
+    assert [d.key for d in dash.due] == ["EX-1"]
+    assert dash.deadline_kind.currentText() == "Exemption term end (1)"
+    # the timeline counts each month's deadlines as text a screen reader can read
+    assert dash.timeline.accessibleDescription().startswith(
+        "Deadlines falling due per month: Oct 2026: 0; Nov 2026: 1; Dec 2026: 1;")
+
+
+def test_the_dashboard_groups_filters_and_exports_findings(
+        qtbot: Any, open_window: Any, tmp_path: Path) -> None:
+    import csv
+
+    win = open_window(60, overview=True)
+    dash = win.dashboard
+    every = list(dash.found)
+    codes = [dash.code.itemText(i) for i in range(1, dash.code.count())]
+    counts = [int(text.rsplit("(", 1)[1].rstrip(")")) for text in codes]
+    assert sum(counts) == len(every) and counts == sorted(counts, reverse=True)
+    dash.code.setCurrentIndex(1)  # the most frequent code
+    assert len(dash.found) == counts[0] and len({f.code for f in dash.found}) == 1
+    assert dash.finding_model.rowCount() == counts[0]
+    win.show_page("dashboard")
+    win.export_dashboard(tmp_path / "dash.csv")
+    with open(tmp_path / "dash.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][0] == "Section"
+    assert sum(1 for r in rows if r[0] == "Finding") == counts[0]
+    assert sum(1 for r in rows if r[0] == "Deadline") == len(dash.due)
+
+
+def test_acknowledge_takes_every_selected_deadline(qtbot: Any, open_window: Any) -> None:
+    win = open_window(60, overview=True)
+    _active(qtbot, win)
+    win.show_page("dashboard")
+    dash = win.dashboard
+    assert len(dash.due) >= 2
+    table = dash.deadlines
+    _click_row(qtbot, table, 0)
+    rect = table.visualRect(dash.deadline_model.index(1, 0))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, CTRL, rect.center())
+    assert len(dash.deadline_actions.selected_all()) == 2
+    chosen = {(d.key, d.kind) for d in dash.deadline_actions.selected_all()}
+    dash.deadline_actions.ack_button.click()
+    qtbot.waitUntil(lambda: sum(1 for d in dash.due if d.status == "acknowledged") == 2,
+                    timeout=20000)
+    assert {(d.key, d.kind) for d in dash.due if d.status == "acknowledged"} == chosen
+    assert "Acknowledged 2 deadlines" in dash.deadline_actions.note.text()

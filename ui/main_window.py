@@ -510,9 +510,12 @@ class MainWindow(QMainWindow):
         """Write what the page shows (its filters and order) to XLSX or CSV (by the name's
         extension), in the background."""
         page = self.current_page()
+        if page is self.dashboard:
+            self.export_dashboard()
+            return
         if not isinstance(page, RecordPage):
             QMessageBox.information(self, "Export", "Open a register page (Orders, "
-                                    "Exemptions, …) to export what it shows.")
+                                    "Exemptions, …) or the dashboard to export what it shows.")
             return
         name, chosen = QFileDialog.getSaveFileName(
             self, "Export this view", f"{page.kind.name}.xlsx",
@@ -541,6 +544,33 @@ class MainWindow(QMainWindow):
             show_error(self, "Not exported", f"{message}; nothing was written", details)
 
         self.session.read_async(job, done, failed)
+
+    def export_dashboard(self, path: Path | None = None) -> None:
+        """The dashboard's deadlines and findings as shown (filters and order), one table,
+        XLSX or CSV by the extension."""
+        from calnet_desk.exchange.sheets import write_csv, write_xlsx
+
+        chosen = ""
+        if path is None:
+            name, chosen = QFileDialog.getSaveFileName(
+                self, "Export the dashboard", self.settings.export_path("dashboard.xlsx"),
+                f"{XLSX_FILTER};;{CSV_FILTER}")
+            if not name:
+                return
+            path = Path(name)
+        target = export_target(path, chosen)
+        columns, rows = self.dashboard.view_rows()
+        try:
+            if target.suffix.lower() == ".xlsx":
+                write_xlsx(target, "dashboard", columns, rows, [None] * len(columns))
+            else:
+                write_csv(target, columns, rows)
+        except OSError as e:
+            show_error(self, "Not exported", f"{target} could not be written "
+                       f"({e.strerror or e}); nothing was written.")
+            return
+        self.statusBar().showMessage(f"Exported {len(rows):,} dashboard row(s) to {target}",
+                                     10000)
 
     def export_bundle(self) -> None:
         from .bundles import ExportBundleDialog

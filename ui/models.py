@@ -10,6 +10,7 @@ import sqlite3
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 
 from calnet_desk.browse import ViewQuery, read_rows, view_keys
 from calnet_desk.records import Kind, Record
@@ -164,6 +165,7 @@ class RowsModel(QAbstractTableModel):
         self.rows: list[list[str]] = []
         self.payload: list[Any] = []
         self.tooltips: list[str] = []
+        self.urgent: set[int] = set()  # rows shown as overdue
 
     def set_rows(self, rows: list[list[str]], payload: list[Any],
                  tooltips: list[str] | None = None) -> None:
@@ -171,7 +173,16 @@ class RowsModel(QAbstractTableModel):
         self.rows = rows
         self.payload = payload
         self.tooltips = tooltips or [""] * len(rows)
+        self.urgent: set[int] = set()
         self.endResetModel()
+
+    def set_row_style(self, row: int, overdue: bool) -> None:
+        """An overdue row is bold and in the error colour (its words say so too)."""
+        if overdue:
+            self.urgent.add(row)
+        else:
+            self.urgent.discard(row)
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.headers) - 1))
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -188,6 +199,14 @@ class RowsModel(QAbstractTableModel):
             return self.payload[index.row()]
         if role == Qt.ItemDataRole.ToolTipRole:
             return self.tooltips[index.row()] or None
+        if index.row() in self.urgent:
+            if role == Qt.ItemDataRole.ForegroundRole:
+                dark = QGuiApplication.palette().color(QPalette.ColorRole.Base).lightness() < 128
+                return QColor("#ff8a80" if dark else "#b00020")
+            if role == Qt.ItemDataRole.FontRole:
+                font = QFont()
+                font.setBold(True)
+                return font
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation,

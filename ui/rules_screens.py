@@ -602,6 +602,12 @@ class DeadlineActions(QWidget):
         due = self.shown  # the rows as the table has them (dashboard.due may be newer)
         return due[rows[0].row()] if rows and rows[0].row() < len(due) else None
 
+    def selected_all(self) -> list[Any]:
+        """Every selected deadline (Shift or Ctrl with a click or the arrows select more)."""
+        due = self.shown
+        rows = sorted(i.row() for i in self.dashboard.deadlines.selectionModel().selectedRows())
+        return [due[r] for r in rows if r < len(due)]
+
     def update_buttons(self, *args: Any) -> None:
         ok = (self.selected() is not None and self.session.writer is not None
               and not self.session.read_only)
@@ -626,9 +632,32 @@ class DeadlineActions(QWidget):
         self.menu().exec(table.viewport().mapToGlobal(pos))
 
     def acknowledge(self) -> None:
-        d = self.selected()
-        if d is not None:
-            self._mark(d, "acknowledged", None)
+        """All the selected deadlines at once (one write each, in the history)."""
+        chosen = self.selected_all()
+        if len(chosen) == 1:
+            self._mark(chosen[0], "acknowledged", None)
+        elif chosen:
+            self._mark_many(chosen)
+
+    def _mark_many(self, chosen: list[Any]) -> None:
+        writer = self.session.writer
+        if writer is None or self.session.read_only:
+            return
+
+        def job(reg: Register, progress: Any, cancelled: Any) -> object:
+            from calnet_desk.deadlines import mark_deadline
+
+            for d in chosen:
+                mark_deadline(reg, d.record_kind, d.key, d.kind, "acknowledged")
+            return len(chosen)
+
+        def done(_: object) -> None:
+            self.note.setText(f"Acknowledged {len(chosen)} deadlines; each comes back if its "
+                              "date changes.")
+            self.session.refresh_overview()
+
+        writer.submit(job, done, lambda message, details: show_error(
+            self, "Not changed", message, details))
 
     def snooze(self, until: dt.date | None = None) -> None:
         d = self.selected()
