@@ -584,12 +584,18 @@ class DashboardPage(QWidget):
         f_label.setBuddy(self.findings)
         d_bar = QHBoxLayout()
         d_bar.addWidget(d_label, 1)
-        d_bar.addWidget(self.deadline_kind)
-        d_bar.addWidget(self.older)
         f_bar = QHBoxLayout()
         f_bar.addWidget(f_label, 1)
-        f_bar.addWidget(self.severity)
-        f_bar.addWidget(self.code)
+        # each filter has a label it is the buddy of: a screen reader names the combo box by
+        # it (Qt on Linux would announce only its value, "All deadlines, combo box")
+        for bar, text, combo in ((d_bar, "&Kind:", self.deadline_kind),
+                                 (f_bar, "Se&verity:", self.severity),
+                                 (f_bar, "&Code:", self.code)):
+            label = QLabel(text, self)
+            label.setBuddy(combo)
+            bar.addWidget(label)
+            bar.addWidget(combo)
+        d_bar.addWidget(self.older)
         layout = QVBoxLayout(self)
         layout.addWidget(self.glance)
         layout.addWidget(self.timeline)
