@@ -565,3 +565,42 @@ def test_acknowledge_takes_every_selected_deadline(qtbot: Any, open_window: Any)
                     timeout=20000)
     assert {(d.key, d.kind) for d in dash.due if d.status == "acknowledged"} == chosen
     assert "Acknowledged 2 deadlines" in dash.deadline_actions.note.text()
+
+
+# --- 11: the bundle dialog starts on the selected record and names the file after it ------------
+
+def test_export_bundle_starts_on_the_selected_record_and_names_the_file_by_scope(
+        qtbot: Any, open_window: Any) -> None:
+    win = open_window(60)
+    _active(qtbot, win)
+    win.show_page("exemptions")
+    page = win.pages["exemptions"]
+    qtbot.waitUntil(lambda: page.model.rowCount() > 2)
+    _click_row(qtbot, page.table, 2)
+    key = page.selected_key()
+    win.export_bundle()
+    dialog = win.bundle_dialog
+    qtbot.waitUntil(dialog.isVisible)
+    assert dialog.scope.currentData() == "exemption" and dialog.key.currentText() == key
+    assert dialog.scope_text() == f"exemption:{key}"
+    name = Path(dialog.path.text()).name
+    assert f"audit bundle exemption {key} " in name and name.endswith(".zip")
+    dialog.scope.setCurrentIndex(dialog.scope.findData("all"))  # the name follows the scope
+    assert "audit bundle everything " in Path(dialog.path.text()).name
+    qtbot.keyClicks(dialog.path, "x")  # once the user types a name, it stays theirs
+    typed = dialog.path.text()
+    dialog.scope.setCurrentIndex(dialog.scope.findData("since"))
+    assert dialog.path.text() == typed
+    dialog.reject()
+
+
+def test_the_verify_result_opens_wide_enough_to_read(qtbot: Any, tmp_path: Path) -> None:
+    from ui.bundles import VerifyBundleDialog
+
+    dialog = VerifyBundleDialog(tmp_path / "missing.zip")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.summary.text().startswith("Not checked")
+                    or dialog.sound is not None)
+    chars = dialog.fontMetrics().averageCharWidth()
+    assert dialog.width() >= chars * 80 and dialog.height() >= dialog.fontMetrics().height() * 20

@@ -4,7 +4,6 @@ work runs off the GUI thread; the window stays responsive."""
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import traceback
 from collections.abc import Callable
@@ -83,7 +82,10 @@ class ExportBundleDialog(QDialog):
               ("ato", "One ATO"), ("since", "Records changed since a date"))
 
     def __init__(self, session: Session, parent: QWidget | None = None,
-                 reveal: Callable[[Path], None] | None = None) -> None:
+                 reveal: Callable[[Path], None] | None = None,
+                 selected: tuple[str, str] | None = None) -> None:
+        """``selected``: the record (kind, key) selected in the window; an exemption,
+        delegation or ATO starts the dialog on that record's scope."""
         super().__init__(parent)
         self.session = session
         self.reveal = reveal
@@ -137,10 +139,30 @@ class ExportBundleDialog(QDialog):
         self.scope.currentIndexChanged.connect(self._scope_changed)
         self._scope_changed()
         agency = str(session.agency().get("name") or "agency")
-        default = Path.home() / f"{agency.split(' (')[0]} audit bundle {dt.date.today()}.zip"
-        self.path.setText(str(default))
+        self.agency = agency.split(' (')[0]
+        self.folder = Path.home()
+        self.suggested = ""  # the name follows the scope until another one is typed or picked
+        self.key.currentTextChanged.connect(self._suggest_path)
+        self.since.dateChanged.connect(self._suggest_path)
+        self.as_of.dateChanged.connect(self._suggest_path)
+        if selected is not None and selected[0] in ("exemptions", "delegations", "atos"):
+            self.scope.setCurrentIndex(self.scope.findData(selected[0][:-1]))
+            self.key.setCurrentText(selected[1])
+        self._suggest_path()
         self.job: Job | None = None
         self.written: Path | None = None
+
+    def _suggest_path(self, *args: Any) -> None:
+        """The file is named after what it holds: the agency, the scope, the report date."""
+        if self.path.text() not in ("", self.suggested):
+            return
+        code = str(self.scope.currentData())
+        what = {"all": "everything",
+                "since": f"changed since {self.since.date().toPython().isoformat()}"
+                }.get(code, f"{code} {self.key.currentText().strip()}")
+        name = f"{self.agency} audit bundle {what} {self.as_of.date().toPython()}.zip"
+        self.suggested = str(self.folder / name.replace("/", "-").replace(":", "-"))
+        self.path.setText(self.suggested)
 
     def _scope_changed(self) -> None:
         code = self.scope.currentData()
@@ -150,6 +172,8 @@ class ExportBundleDialog(QDialog):
             self.key.addItems(sorted(self.session.reader.keys(kind)))
         self.key.setEnabled(code in ("exemption", "delegation", "ato"))
         self.since.setEnabled(code == "since")
+        if hasattr(self, "suggested"):  # not while the dialog is being built
+            self._suggest_path()
 
     def scope_text(self) -> str:
         code = str(self.scope.currentData())
@@ -270,6 +294,9 @@ class VerifyBundleDialog(QDialog):
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
         layout.addWidget(buttons)
+        # room for the file names and results (it opened at 278×278); fitted to the screen
+        self.resize(self.fontMetrics().averageCharWidth() * 100,
+                    self.fontMetrics().height() * 30)
         self.sound: bool | None = None
         self.job = Job(lambda report, cancelled: verify_per_file(path), None, self)
         self.job.done.connect(self._done)

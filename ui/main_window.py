@@ -575,7 +575,11 @@ class MainWindow(QMainWindow):
     def export_bundle(self) -> None:
         from .bundles import ExportBundleDialog
 
-        ExportBundleDialog(self.session, self).exec()
+        page = self.current_page()
+        key = page.selected_key() if isinstance(page, RecordPage) else None
+        selected = (page.kind.name, key) if isinstance(page, RecordPage) and key else None
+        self.bundle_dialog = ExportBundleDialog(self.session, self, selected=selected)
+        self.bundle_dialog.open()  # window-modal, not blocking
 
     def verify_bundle(self, path: Path | None = None) -> None:
         from .bundles import VerifyBundleDialog
