@@ -604,3 +604,38 @@ def test_the_verify_result_opens_wide_enough_to_read(qtbot: Any, tmp_path: Path)
                     or dialog.sound is not None)
     chars = dialog.fontMetrics().averageCharWidth()
     assert dialog.width() >= chars * 80 and dialog.height() >= dialog.fontMetrics().height() * 20
+
+
+# --- 14: a record's summary, saved to print or file ---------------------------------------------
+
+def test_ctrl_p_saves_the_selected_records_summary_as_a_pdf(
+        qtbot: Any, open_window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    from ui import main_window
+
+    win = open_window(60)
+    _active(qtbot, win)
+    win.show_page("exemptions")
+    page = win.pages["exemptions"]
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0)
+    _click_row(qtbot, page.table, 0)
+    key = page.selected_key()
+    target = tmp_path / "summary"
+    monkeypatch.setattr(main_window.QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(target), "PDF (*.pdf)"))
+    qtbot.keyClick(page.table, Qt.Key.Key_P, CTRL)
+    saved = tmp_path / "summary.pdf"
+    assert saved.read_bytes().startswith(b"%PDF")
+    assert not (tmp_path / "summary.pdf.part").exists()
+    text = subprocess.run(["pdftotext", str(saved), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert f"Exemption {key}" in text and "History" in text
+    assert f"Saved the summary of exemption {key}" in win.statusBar().currentMessage()
+    # a folder that cannot be written (it does not exist): a sentence, nothing left behind
+    shown: list[str] = []
+    monkeypatch.setattr(main_window, "show_error",
+                        lambda parent, title, message, *a: shown.append(message))
+    assert win.save_summary(tmp_path / "gone" / "x.pdf") is None
+    assert shown and "nothing was saved" in shown[0]
+    assert not (tmp_path / "gone").exists()

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtCore import QByteArray, QMarginsF, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -167,6 +167,8 @@ class MainWindow(QMainWindow):
         self._action("&Import a spreadsheet…", lambda: self.import_spreadsheet(), "Ctrl+I",
                      file_menu)
         self._action("Export this vie&w (XLSX or CSV)…", self.export_view, None, file_menu)
+        self._action("Save the record's summar&y as PDF…", lambda: self.save_summary(),
+                     QKeySequence.StandardKey.Print, file_menu)
         self._action("Export deadlines to &calendar…", lambda: self.export_calendar(), None,
                      file_menu)
         file_menu.addSeparator()
@@ -544,6 +546,48 @@ class MainWindow(QMainWindow):
             show_error(self, "Not exported", f"{message}; nothing was written", details)
 
         self.session.read_async(job, done, failed)
+
+    def save_summary(self, path: Path | None = None) -> Path | None:
+        """The selected record as its view shows it (fields, deadlines, findings, links,
+        documents, history) to a PDF, to print or file; written whole or not at all."""
+        from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter
+
+        page = self.current_page()
+        key = page.selected_key() if isinstance(page, RecordPage) else None
+        if not isinstance(page, RecordPage) or not key or page.view.key != key:
+            self.statusBar().showMessage("Select a record on a register page first", 5000)
+            return None
+        singular = page.kind.singular
+        if path is None:
+            name, _ = QFileDialog.getSaveFileName(
+                self, f"Save the summary of {singular} {key}",
+                self.settings.export_path(f"{singular} {key} summary.pdf"), "PDF (*.pdf)")
+            if not name:
+                return None
+            path = Path(name)
+        if path.suffix.lower() != ".pdf":
+            path = path.with_name(path.name + ".pdf")
+        part = path.with_name(path.name + ".part")
+        try:
+            part.touch()  # the folder takes a file (else a sentence, not a Qt warning)
+            writer = QPdfWriter(str(part))
+            writer.setTitle(f"{singular.capitalize()} {key}")
+            writer.setCreator("CALNET Desk")
+            writer.setPageSize(QPageSize(QPageSize.PageSizeId.Letter))
+            writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
+            document = page.view.document().clone()
+            document.print_(writer)
+            del writer  # the file is finished when the writer goes
+            if not part.is_file() or part.stat().st_size == 0:
+                raise OSError(f"the folder {part.parent} cannot be written to")
+            part.replace(path)
+        except OSError as e:
+            part.unlink(missing_ok=True)
+            show_error(self, "Summary not saved", f"{path} could not be written "
+                       f"({e.strerror or e}); nothing was saved.")
+            return None
+        self.statusBar().showMessage(f"Saved the summary of {singular} {key} to {path}", 10000)
+        return path
 
     def export_dashboard(self, path: Path | None = None) -> None:
         """The dashboard's deadlines and findings as shown (filters and order), one table,
