@@ -8,7 +8,7 @@ city with the most orders):
 
 * baseline: the SQL ``calnet_desk.store.search.search`` runs, with the same quoted FTS5
   query string (``fts_query``), executed through sqlite3 and every row fetched;
-* search: ``search(conn, term, limit=200)``: the query built, run, rows made ``Hit`` s.
+* search: ``search(reg, term, limit=200)``: the query built, run, rows made ``Hit`` s.
 
 The target is search / baseline <= 2 for each term.
 """
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                 matches = conn.execute("SELECT count(*) FROM search_index WHERE "
                                        "search_index MATCH ?", (query,)).fetchone()[0]
                 raw = conn.execute(RAW_SQL, (query, LIMIT)).fetchall()
-                hits = search(conn, term, limit=LIMIT)  # warm-up, and the same answer
+                hits = search(reg, term, limit=LIMIT)  # warm-up, and the same answer
                 assert [(h.kind, h.key, h.snippet) for h in hits] == [r[:3] for r in raw]
                 assert hits and len(hits) == min(LIMIT, matches)
 
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                     return conn.execute(RAW_SQL, (q, LIMIT)).fetchall()
 
                 def run_search(t: str = term) -> object:
-                    return search(conn, t, limit=LIMIT)
+                    return search(reg, t, limit=LIMIT)
 
                 # Alternate the two so a change in machine load hits both.
                 t_raw = t_search = float("inf")

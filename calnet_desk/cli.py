@@ -10,7 +10,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,8 +20,18 @@ from .paths import resolve_data_dir
 from .policy.billing_codes import CODES as RECONCILE_CODES
 from .policy.billing_codes import MARKS as RECONCILE_MARKS
 from .policy.rules import RulesError
-from .records import AGENCY_CLASSES, KINDS, Kind, Record, UnknownKind, kind_named
+from .records import (
+    AGENCY_CLASSES,
+    CATALOG_STATUSES,
+    GENERATIONS,
+    KINDS,
+    Kind,
+    Record,
+    UnknownKind,
+    kind_named,
+)
 from .store import Register, StoreError
+from .store.errors import STORAGE_ERRORS
 from .store.lock import RegisterLocked
 from .store.register import NeedsUpgrade, NoRegister
 from .values import display, to_json
@@ -201,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     p = add("rules", "show every rule with its citation")
-    p.add_argument("--generation", choices=("calnet-2", "calnet-3", "nextgen"),
+    p.add_argument("--generation", choices=GENERATIONS,
                    help="the rule set of one contract generation (default: the common one)")
     p.add_argument("--sources", action="store_true",
                    help="every source document with the rules resting on it and the sentence "
@@ -216,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="contact-center technology (routing, IVR, analytics, the platform) is "
                         "calnet; human agents or staff augmentation are contact-center-agents; "
                         "both in one purchase is contact-center-mixed")
-    p.add_argument("--catalog-status", choices=("required", "discretionary"))
+    p.add_argument("--catalog-status", choices=CATALOG_STATUSES)
     p.add_argument("--delegation-flag", choices=("yes", "no"))
     p.add_argument("--buy-outside", action="store_true",
                    help="buy a CALNET-offered service elsewhere, or extend or re-bid an "
@@ -457,15 +466,15 @@ def _table(rows: list[list[str]], out: TextIO) -> None:
 
 
 def cmd_init(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
-    reg = Register.create(root, agency=args.agency, agency_class=args.agency_class,
-                          billing_code=args.billing_code)
-    reg.close()
+    from .operations import create_register
+
+    create_register(root, args.agency, args.agency_class, args.billing_code)
     out.write(f"Created the register of {args.agency} in {root}\n")
     return OK
 
 
 def cmd_import(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
-    from .exchange.importer import import_file
+    from .operations import import_spreadsheet
 
     kind: Kind = args.kind
     name = str(args.file)
@@ -475,8 +484,8 @@ def cmd_import(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -
         err.flush()
 
     with _open(root, err, write=True) as reg:
-        result = import_file(reg, args.file, kind, dry_run=args.dry_run, name=name,
-                             progress=progress)
+        result = import_spreadsheet(reg, args.file, kind, dry_run=args.dry_run, name=name,
+                                    progress=progress)
     for line in result.errors:
         err.write(line + "\n")
     if result.errors:
@@ -553,8 +562,10 @@ def cmd_history(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) 
 
 def cmd_delete(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
     kind: Kind = args.kind
-    with _open(root, err, write=True) as reg, reg.transaction(args.reason) as tx:
-        tx.delete(kind, args.key)
+    from .operations import delete_record
+
+    with _open(root, err, write=True) as reg:
+        delete_record(reg, kind, args.key, args.reason)
     out.write(f"Deleted {kind.singular} {args.key}; its history is kept\n")
     return OK
 
@@ -580,32 +591,27 @@ def cmd_verify(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -
 
 
 def cmd_attach(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
-    from .store import documents as docs
+    from .operations import attach
 
     kind, key = args.to
     src: Path = args.file
     if not src.is_file():
         raise CliError(f"{src}: no such file; nothing was attached")
     with _open(root, err, write=True) as reg:
-        if reg.get(kind, key) is None:
-            raise CliError(f"no {kind.singular} {key} in the register; nothing was attached")
-        sha, size = docs.store_file(reg.paths, src)
-        with reg.transaction(args.reason) as tx:
-            doc = docs.add_document(tx, sha, src.name, size)
-            linked = docs.link(tx, sha, kind, key)
-    verb = "Attached" if linked else "Already attached:"
-    out.write(f"{verb} {doc.name} ({size:,} bytes, SHA-256 {sha}) to {kind.singular} {key}\n")
+        [done] = attach(reg, [src], kind, key, args.reason)
+    doc = done.document
+    verb = "Attached" if done.linked else "Already attached:"
+    out.write(f"{verb} {doc.name} ({doc.size:,} bytes, SHA-256 {doc.sha256}) to "
+              f"{kind.singular} {key}\n")
     return OK
 
 
 def cmd_detach(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
-    from .store import documents as docs
+    from .operations import detach
 
     kind, key = args.from_
     with _open(root, err, write=True) as reg:
-        doc = docs.resolve_sha(reg, args.sha256)
-        with reg.transaction(args.reason) as tx:
-            docs.unlink(tx, doc.sha256, kind.name, key)
+        doc = detach(reg, args.sha256, kind, key, args.reason)
     out.write(f"Detached {doc.name} from {kind.singular} {key}; the stored file is kept\n")
     return OK
 
@@ -648,7 +654,7 @@ def cmd_search(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -
     from .store.search import search
 
     with _open(root, err, write=False) as reg:
-        hits = search(reg.conn, args.text, args.kind, args.limit)
+        hits = search(reg, args.text, args.kind, args.limit)
     if args.json:
         _print_json([h.as_dict() for h in hits], out)
         return OK
@@ -770,7 +776,7 @@ def cmd_check_purchase(args: argparse.Namespace, root: Path, out: TextIO, err: T
 
 
 def cmd_deadlines(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
-    from .deadlines import deadlines
+    from .policy.deadlines import deadlines
 
     today = args.today or dt.date.today()
     with _open(root, err, write=False) as reg:
@@ -778,7 +784,7 @@ def cmd_deadlines(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO
     if args.json:
         _print_json([d.as_dict() for d in found], out)
         return OK
-    from .deadlines import us_date
+    from .policy.deadlines import us_date
 
     rows = [["Date", "Days", "Status", "Deadline", "Record", "Source"]]
     rows += [[us_date(d.date), str(d.days_left), d.status, d.kind,
@@ -789,7 +795,7 @@ def cmd_deadlines(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO
 
 
 def cmd_export_ics(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
-    from .calendar_export import export_ics
+    from .exchange.calendar import export_ics
 
     target: Path = args.file
     today = args.today or dt.date.today()
@@ -804,7 +810,7 @@ def cmd_export_ics(args: argparse.Namespace, root: Path, out: TextIO, err: TextI
 
 
 def cmd_ack(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
-    from .deadlines import mark_deadline, us_date
+    from .policy.deadlines import mark_deadline, us_date
 
     with _open(root, err, write=True) as reg:
         raw = mark_deadline(reg, args.kind.name, args.key, args.deadline_kind, "acknowledged",
@@ -815,7 +821,7 @@ def cmd_ack(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> i
 
 
 def cmd_snooze(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
-    from .deadlines import mark_deadline, us_date
+    from .policy.deadlines import mark_deadline, us_date
 
     with _open(root, err, write=True) as reg:
         raw = mark_deadline(reg, args.kind.name, args.key, args.deadline_kind, "snoozed",
@@ -826,7 +832,7 @@ def cmd_snooze(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -
 
 
 def cmd_set_ladder(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
-    from .deadlines import parse_ladder, set_ladder
+    from .policy.deadlines import parse_ladder, set_ladder
 
     try:
         ladder = None if args.clear else parse_ladder(args.ladder)
@@ -896,7 +902,7 @@ def _request_kind(text: str) -> Kind:
 
 
 def cmd_request_check(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
-    from .deadlines import RuleBook
+    from .policy.deadlines import RuleBook
     from .policy.requests import check_request, elements
 
     kind: Kind = args.kind
@@ -991,7 +997,7 @@ def cmd_ipr(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> i
 
 
 def cmd_findings(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
-    from .deadlines import us_date
+    from .policy.deadlines import us_date
     from .policy.findings import SEVERITIES, findings
 
     today = args.today or dt.date.today()
@@ -1055,7 +1061,7 @@ def cmd_export_bundle(args: argparse.Namespace, root: Path, out: TextIO, err: Te
     _target(target)
     scope = parse_scope(args.scope) if isinstance(args.scope, str) else args.scope
     with _open(root, err, write=False) as reg:
-        first = reg.conn.execute("SELECT min(at) FROM history").fetchone()[0]
+        first = reg.first_entry_at()
         if args.as_of is not None and first and args.as_of.isoformat() < first[:10]:
             raise CliError(f"--as-of {args.as_of.isoformat()} is before the register's first "
                            f"history entry ({first[:10]}); give that date or a later one. "
@@ -1363,7 +1369,7 @@ def _restore_sigterm(previous: Any) -> None:
 
 def _kept() -> str:
     """What the command had saved for good before it stopped, truthfully."""
-    from .store.register import SAVED
+    from .store.saved import SAVED
 
     if not SAVED:
         return "nothing was written; the register is as it was."
@@ -1397,7 +1403,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     except SystemExit as e:
         return int(e.code or 0)
     root = resolve_data_dir(args.data_dir or args.data_dir_after)
-    from .store.register import SAVED
+    from .store.saved import SAVED
 
     SAVED.clear()
     previous = _on_sigterm()
@@ -1418,7 +1424,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
         except OSError:
             pass
         return PROBLEM
-    except (OSError, sqlite3.Error) as e:
+    except STORAGE_ERRORS as e:  # the disk's and the database's own errors
         from .store.errors import describe, what_to_do
 
         err.write(f"calnet-desk-cli: {describe(e)}. The command stopped: {_kept()} "

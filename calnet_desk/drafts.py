@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
-import os
 import re
 import uuid
 from collections.abc import Mapping
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .files import write_text_atomically
 from .paths import RegisterPaths
 
 FORMAT = 1
@@ -100,20 +100,10 @@ class Drafts:
         old one, so a crash leaves either the previous draft or this one, never half."""
         draft.saved_at = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
         target = self.path(draft.draft_id)
-        tmp = target.with_name(f".{target.name}.tmp")
         data = json.dumps(draft.to_json(), ensure_ascii=False, sort_keys=True, indent=1)
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
+            write_text_atomically(target, data)
         except OSError as e:
-            try:
-                tmp.unlink(missing_ok=True)
-            except OSError:
-                pass
             raise DraftError(f"could not keep a draft in {self.folder}: "
                              f"{e.strerror or e}") from e
         return target

@@ -31,6 +31,35 @@ class Field:
     default: Value = None
     personal: bool = False  # a person's name, e-mail or phone (redacted in public copies)
     minimum: int | None = None  # the least a whole number may be (integer fields)
+    multiline: bool = False  # free text of several lines (a paragraph in a form)
+
+    def choice_label(self, code: str) -> str:
+        """How one of the choices reads for a person."""
+        return choice_label(code)
+
+    @property
+    def labelled_choices(self) -> list[tuple[str, str]]:
+        """(code, label) of each choice, in the declared order."""
+        return [(c, choice_label(c)) for c in self.choices]
+
+
+# How a code reads for a person where capitalising it is not enough: whole codes first,
+# then single words inside a code ("ato-renewal" -> "ATO renewal").
+CODE_LABELS = {"non-exempt-state": "Non-exempt state", "exempt-state": "Exempt state",
+               "non-state": "Non-state (local)", "catr": "CATR", "atr": "ATR",
+               "ipr": "IPR", "calnet-2": "CALNET 2", "calnet-3": "CALNET 3",
+               "nextgen": "CALNET NextGen", "feature-gap": "Feature gap"}
+WORD_LABELS = {"ato": "ATO", "atr": "ATR", "catr": "CATR", "ipr": "IPR", "calnet": "CALNET",
+               "form20": "Form 20", "cdt": "CDT", "sla": "SLA", "fsr": "FSR"}
+
+
+def choice_label(code: str) -> str:
+    """'in-progress' -> 'In progress', 'non-exempt-state' -> 'Non-exempt state'."""
+    if code in CODE_LABELS:
+        return CODE_LABELS[code]
+    words = [WORD_LABELS.get(w, w) for w in code.replace("_", "-").split("-")]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
 
 
 @dataclass(frozen=True)
@@ -95,7 +124,8 @@ ORDERS = Kind(
         Field("contract_number", "Contract number", references=None,
               help="The CALNET contract the service is ordered under."),
         Field("category", "Category", help="Contract category or subcategory."),
-        Field("description", "Description", help="Catalog product ids and descriptions."),
+        Field("description", "Description", help="Catalog product ids and descriptions.",
+              multiline=True),
         Field("quantity", "Quantity", "integer"),
         Field("street", "Street address", help="Service address.", citation="design"),
         Field("city", "City"),
@@ -137,24 +167,26 @@ EXEMPTIONS = Kind(
         Field("services", "Services", "list", help=LIST_HELP, citation="STMM 501.0"),
         Field("service_locations", "Quantities, types and street addresses",
               help="Quantity, type and location of each service, street address included.",
-              citation="STMM 501.0"),
+              citation="STMM 501.0", multiline=True),
         Field("reason", "Reason", "choice", choices=EXEMPTION_REASONS,
               help="feature-gap: CALNET lacks features, functionality or availability; "
                    "ipr: an Individual Price Reduction.", citation="STMM 501.0"),
-        Field("calnet_gap", "Why CALNET cannot meet the need", citation="STMM 501.0"),
-        Field("consequences", "Consequences if not granted", citation="STMM 501.0"),
+        Field("calnet_gap", "Why CALNET cannot meet the need", citation="STMM 501.0",
+              multiline=True),
+        Field("consequences", "Consequences if not granted", citation="STMM 501.0", multiline=True),
         Field("provider", "Provider", citation="STMM 501.0"),
-        Field("provider_documents", "Provider documents", citation="STMM 501.0"),
+        Field("provider_documents", "Provider documents", citation="STMM 501.0", multiline=True),
         Field("contract_length_months", "Contract length (months)", "integer",
               citation="STMM 501.0"),
-        Field("contract_terms", "Contract terms", citation="STMM 501.0"),
-        Field("early_termination", "Early termination commitments", citation="STMM 501.0"),
-        Field("extensions", "Extension commitments", citation="STMM 501.0"),
+        Field("contract_terms", "Contract terms", citation="STMM 501.0", multiline=True),
+        Field("early_termination", "Early termination commitments", citation="STMM 501.0",
+              multiline=True),
+        Field("extensions", "Extension commitments", citation="STMM 501.0", multiline=True),
         Field("total_cost", "Total cost", "money", citation="STMM 501.0"),
-        Field("cost_by_item", "Cost by contract item", citation="STMM 501.0"),
+        Field("cost_by_item", "Cost by contract item", citation="STMM 501.0", multiline=True),
         Field("sla_rights_remedies", "Service levels, rights and remedies",
-              citation="STMM 501.0"),
-        Field("ipr_documentation", "IPR documentation", citation="STMM 501.0"),
+              citation="STMM 501.0", multiline=True),
+        Field("ipr_documentation", "IPR documentation", citation="STMM 501.0", multiline=True),
         Field("fsr_reference", "FSR / project approval reference", citation="STMM 501.0"),
         Field("signer", "Signer (AIO/CIO)", personal=True, citation="STMM 501.0"),
         Field("signer_title", "Signer title", citation="STMM 501.0"),
@@ -183,17 +215,19 @@ DELEGATIONS = Kind(
               help="general: things CALNET does not provide; contract: catalog items "
                    "marked Delegation = Yes.", citation="STMM 3-502.0"),
         Field("project", "Project", required=True, citation="STMM 3-502.0"),
-        Field("scope", "Scope", citation="STMM 3-502.0"),
-        Field("purpose", "Purpose", citation="STMM 3-502.0"),
+        Field("scope", "Scope", citation="STMM 3-502.0", multiline=True),
+        Field("purpose", "Purpose", citation="STMM 3-502.0", multiline=True),
         Field("activities", "Activities", "list",
               help="planning; design and development; oversight; installation; "
                    "operation and maintenance", citation="STMM 3-502.0"),
-        Field("locations", "Locations", citation="STMM 3-502.0"),
-        Field("products_equipment", "Products and equipment", citation="STMM 3-502.0"),
+        Field("locations", "Locations", citation="STMM 3-502.0", multiline=True),
+        Field("products_equipment", "Products and equipment", citation="STMM 3-502.0",
+              multiline=True),
         Field("staff_qualifications", "Staff qualifications and experience",
-              citation="STMM 3-502.0"),
-        Field("justification", "Justification", citation="STMM 3-502.0"),
-        Field("consequences_if_denied", "Consequences if denied", citation="STMM 3-502.0"),
+              citation="STMM 3-502.0", multiline=True),
+        Field("justification", "Justification", citation="STMM 3-502.0", multiline=True),
+        Field("consequences_if_denied", "Consequences if denied", citation="STMM 3-502.0",
+              multiline=True),
         Field("signer", "Signer (CIO)", personal=True, citation="STMM 3-502.0"),
         Field("signer_title", "Signer title", citation="STMM 3-502.0"),
         Field("submitted_on", "Submitted on", "date"),

@@ -44,6 +44,7 @@ class BadValue(ValueError):
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?")
 _US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_STRICT_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # JSON dates: exactly YYYY-MM-DD
 _YES = frozenset({"yes", "y", "true", "t", "1"})
 _NO = frozenset({"no", "n", "false", "f", "0"})
 
@@ -305,6 +306,56 @@ def to_json(f: Field, value: Value) -> Any:
         assert isinstance(value, int)
         return value / 100 if value % 100 else value // 100
     return value
+
+
+def from_json(f: Field, raw: Any) -> Value:
+    """The inverse of to_json: a JSON value as `list --json` prints it (and bundles hold
+    it), back to a record value, exactly; BadValue says why it cannot be."""
+    if raw is None:
+        return None
+    t = f.type
+    if t in ("text", "choice", "date"):
+        if not isinstance(raw, str):
+            raise BadValue(f"{raw!r} is not text")
+        if _CONTROL.search(raw):
+            raise BadValue("contains a control character")
+        if raw == "":
+            return None
+        if t == "choice" and raw not in f.choices:
+            raise BadValue(f"{raw!r} is not one of {'|'.join(f.choices)}")
+        if t == "date":
+            try:
+                if not _STRICT_ISO_DATE.fullmatch(raw):
+                    raise ValueError
+                dt.date.fromisoformat(raw)
+            except ValueError:
+                raise BadValue(f"{raw!r} is not a date YYYY-MM-DD") from None
+        return raw
+    if t == "money":
+        if isinstance(raw, bool) or not isinstance(raw, int | Decimal):
+            raise BadValue(f"{raw!r} is not an amount in dollars")
+        cents = Decimal(raw) * 100
+        if not cents.is_finite() or cents != cents.to_integral_value():
+            raise BadValue(f"{raw} is not an amount in whole cents")
+        n = int(cents)
+        if not -_INT64_MAX - 1 <= n <= _INT64_MAX:
+            raise BadValue(f"{raw} is too large")  # as written in the file, not repr
+        return n
+    if t == "integer":
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise BadValue(f"{raw!r} is not a whole number")
+        return _fits(raw, raw)
+    if t == "yesno":
+        if not isinstance(raw, bool):
+            raise BadValue(f"{raw!r} is not true or false")
+        return raw
+    if t == "list":
+        if not isinstance(raw, list) or not all(isinstance(i, str) and i for i in raw):
+            raise BadValue(f"{raw!r} is not a list of texts")
+        if any(_CONTROL.search(i) for i in raw):
+            raise BadValue("contains a control character")
+        return list(raw) or None
+    raise BadValue(f"unknown field type {t}")  # pragma: no cover
 
 
 def to_cell_text(f: Field, value: Value) -> str:

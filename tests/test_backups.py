@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import order
 
+from calnet_desk.progress import Cancelled
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
 from calnet_desk.store import backups as bk
@@ -28,10 +30,6 @@ class Clock:
     def __call__(self) -> dt.datetime:
         return self.now
 
-
-def order(key: str, **extra: Any) -> dict[str, Any]:
-    return {"request_number": key, "request_date": "2026-01-02", "order_type": "new",
-            "contractor": "AT&T", **extra}
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
@@ -281,7 +279,7 @@ def test_a_register_on_a_share_uses_a_rollback_journal_and_warns(
 def test_a_cancelled_backup_leaves_nothing(home: Path) -> None:
     seen: list[tuple[int, int]] = []
     with Register.open(home) as reg:
-        with pytest.raises(bk.BackupCancelled):
+        with pytest.raises(Cancelled):
             bk.make_backup(reg, "manual", progress=lambda d, t: seen.append((d, t)),
                            cancelled=lambda: True)
         made = bk.make_backup(reg, "manual", progress=lambda d, t: seen.append((d, t)))

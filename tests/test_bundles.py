@@ -18,11 +18,11 @@ import pytest
 
 from calnet_desk.exchange.bundle import (
     BundleError,
-    ExportCancelled,
     export_bundle,
     parse_scope,
     verify_bag,
 )
+from calnet_desk.progress import Cancelled
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
 from calnet_desk.store.documents import add_document, document_path, link, store_bytes
@@ -417,7 +417,7 @@ def test_cancel_leaves_no_partial_file(filled: Register, tmp_path: Path) -> None
     def cancelled() -> bool:
         return any(d > 1 << 20 for d in seen)  # half-way through the big document
 
-    with pytest.raises(ExportCancelled):
+    with pytest.raises(Cancelled):
         export(filled, tmp_path, progress=progress, cancelled=cancelled)
     assert list(tmp_path.glob("b.zip*")) == []
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from icalendar import Calendar
 
-from calnet_desk.calendar_export import calendar_bytes, deadline_revisions, event_uid
-from calnet_desk.deadlines import RuleBook, deadlines, set_ladder
+from calnet_desk.exchange.calendar import calendar_bytes, deadline_revisions, event_uid
+from calnet_desk.policy.deadlines import RuleBook, deadlines, set_ladder
 from calnet_desk.records import KINDS, Record
 from calnet_desk.store import Register
 

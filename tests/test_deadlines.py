@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calnet_desk.deadlines import add_months, ato_anniversary, deadlines, notice_effective
+from calnet_desk.policy.deadlines import add_months, ato_anniversary, deadlines, notice_effective
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
 

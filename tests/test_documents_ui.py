@@ -239,9 +239,9 @@ def test_verify_rehashes_on_demand(qtbot: Any, window: MainWindow, scan: Path) -
     docs_page = window.documents
     row = docs_page.model.payload.index(sha)
     docs_page.table.selectRow(row)
-    with qtbot.waitSignal(docs_page.actions.verified, timeout=10000):
-        docs_page.actions.verify_button.click()
-    assert "MISSING" in docs_page.actions.result.text()
+    with qtbot.waitSignal(docs_page.document_actions.verified, timeout=10000):
+        docs_page.document_actions.verify_button.click()
+    assert "MISSING" in docs_page.document_actions.result.text()
 
 
 def test_the_documents_page_adds_by_button_after_asking_the_record(
@@ -252,7 +252,7 @@ def test_the_documents_page_adds_by_button_after_asking_the_record(
                         lambda *a, **k: ([str(scan)], ""))
     monkeypatch.setattr(panel_mod, "pick_record", lambda *a: ("exemptions", key))
     with qtbot.waitSignal(window.session.changed, timeout=10000):
-        window.documents.actions.add_button.click()
+        window.documents.document_actions.add_button.click()
     assert _linked(window, key) == ["signed exemption.pdf"]
 
 
@@ -269,6 +269,6 @@ def test_a_read_only_register_offers_no_document_writes(qtbot: Any, tmp_path: Pa
         assert not page.documents.add_button.isEnabled()
         assert _drop(page.view.viewport(), _mime(tmp_path / "ro" / "register.sqlite3")) == (
             False, False)
-        assert not win.documents.actions.add_button.isEnabled()
+        assert not win.documents.document_actions.add_button.isEnabled()
     finally:
         win.close()

@@ -13,7 +13,7 @@ from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import QApplication
 
 from calnet_desk import demo
-from calnet_desk.deadlines import deadlines
+from calnet_desk.policy.deadlines import deadlines
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
 from ui import editor as editor_mod

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from calnet_desk.deadlines import set_ladder
+from calnet_desk.policy.deadlines import set_ladder
 from calnet_desk.policy.findings import FINDING_CODES, SEVERITIES, Finding, findings
 from calnet_desk.policy.rules import RulesError, load_rules
 from calnet_desk.records import KINDS, Record

@@ -33,8 +33,9 @@ LAZY = ("calnet_desk.store.verify", "calnet_desk.store.backups", "calnet_desk.st
         "calnet_desk.store.search", "calnet_desk.exchange.importer",
         "calnet_desk.exchange.exporter", "calnet_desk.exchange.bundle",
         "calnet_desk.exchange.merge", "calnet_desk.exchange.packet",
-        "calnet_desk.calendar_export", "calnet_desk.deadlines", "calnet_desk.policy.findings",
-        "calnet_desk.policy.requests", "calnet_desk.policy.ipr", "calnet_desk.demo",
+        "calnet_desk.exchange.calendar", "calnet_desk.policy.deadlines",
+        "calnet_desk.policy.findings", "calnet_desk.policy.requests", "calnet_desk.policy.ipr",
+        "calnet_desk.demo", "calnet_desk.operations",
         "sqlite_utils", "openpyxl", "_strptime", "encodings.utf_8_sig", "encodings.cp1252",
         "icalendar", "zipfile", "csv", "calnet_desk.exchange.summary",
         "calnet_desk.exchange.archive", "calnet_desk.exchange.sheets")

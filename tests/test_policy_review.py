@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from calnet_desk.calendar_export import calendar_bytes
-from calnet_desk.deadlines import deadlines
+from calnet_desk.exchange.calendar import calendar_bytes
+from calnet_desk.policy.deadlines import deadlines
 from calnet_desk.policy.findings import Finding, findings
 from calnet_desk.policy.rules import load_rules
 from calnet_desk.records import KINDS
@@ -231,7 +231,7 @@ def test_a_long_past_deadline_is_past_and_leaves_the_calendar(reg: Register) -> 
 
 
 def test_the_dashboard_leaves_past_deadlines_out(reg: Register) -> None:
-    from ui.rules_screens import in_reminder_window
+    from ui.deadline_actions import in_reminder_window
 
     put(reg, "contracts", {"contract_number": "OLD", "generation": "calnet-3",
                            "contractor": "AT&T", "end_date": "2021-12-31"})

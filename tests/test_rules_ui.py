@@ -16,13 +16,12 @@ from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import QApplication, QDialog, QWidget, QWizard
 
 from calnet_desk import demo
-from calnet_desk.deadlines import DEADLINE_RECORD_KINDS, deadlines
+from calnet_desk.policy.deadlines import DEADLINE_RECORD_KINDS, deadlines
 from calnet_desk.policy.ipr import saved_calculation
 from calnet_desk.policy.rules import RulesError, load_rules, write_kind_ladders
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
-from ui import formatting
-from ui import rules_screens as rs
+from ui import deadline_actions, formatting, ipr_dialog, procurement_wizard
 from ui.main_window import MainWindow
 from ui.session import Session
 from ui.settings import Settings
@@ -64,7 +63,7 @@ def unnamed_focusable(root: QWidget) -> list[str]:
             and w.isEnabled() and not _named(w)]
 
 
-def set_answers(wizard: rs.ProcurementWizard, agency: str, offering: str) -> None:
+def set_answers(wizard: procurement_wizard.ProcurementWizard, agency: str, offering: str) -> None:
     page = wizard.answers
     page.agency_class.setCurrentIndex(page.agency_class.findData(agency))
     page.offering.setCurrentIndex(page.offering.findData(offering))
@@ -151,7 +150,7 @@ def test_create_the_records_the_requirement_asks_for(
     wizard.next()
     page = wizard.result_page
     answers = iter([("GD-NEW-1", "Fiber to the annex"), ("EX-NEW-1", "Fiber to the annex")])
-    monkeypatch.setattr(rs, "ask_new_record", lambda *a: next(answers))
+    monkeypatch.setattr(procurement_wizard, "ask_new_record", lambda *a: next(answers))
     with qtbot.waitSignal(wizard.open_record, timeout=10000):
         page.create_buttons["general-delegation"].click()
     assert window.current_page() is window.pages["delegations"]
@@ -182,13 +181,14 @@ def test_an_id_already_taken_creates_nothing(qtbot: Any, window: MainWindow,
     wizard.next()
     assert set(wizard.result_page.create_buttons) == {"general-delegation"}
     errors: list[str] = []
-    monkeypatch.setattr(rs, "show_error", lambda parent, title, message, details="":
+    monkeypatch.setattr(procurement_wizard, "show_error", lambda parent, title, message, details="":
                         errors.append(message))
-    monkeypatch.setattr(rs, "ask_new_record", lambda *a: (taken, "Something else"))
+    monkeypatch.setattr(procurement_wizard, "ask_new_record", lambda *a: (taken, "Something else"))
     wizard.result_page.create_buttons["general-delegation"].click()
     qtbot.waitUntil(lambda: bool(errors), timeout=10000)
     assert "already in the register" in errors[0]
-    monkeypatch.setattr(rs, "ask_new_record", lambda *a: None)  # cancelled: nothing asked
+    # cancelled: nothing asked
+    monkeypatch.setattr(procurement_wizard, "ask_new_record", lambda *a: None)
     wizard.result_page.create_buttons["general-delegation"].click()
     with Register.open(window.session.root) as reg:
         assert reg.get(KINDS["delegations"], taken) == before
@@ -240,7 +240,7 @@ def test_snooze_through_the_context_menu(qtbot: Any, window: MainWindow,
         asked.append(today)
         return today + dt.timedelta(days=10)
 
-    monkeypatch.setattr(rs, "ask_snooze_date", ask)
+    monkeypatch.setattr(deadline_actions, "ask_snooze_date", ask)
     menu = dash.deadline_actions.menu()
     labels = [a.text() for a in menu.actions()]
     assert labels == ["&Acknowledge", "S&nooze until…"]
@@ -261,13 +261,14 @@ def test_snooze_through_the_context_menu(qtbot: Any, window: MainWindow,
 def test_cancelled_snooze_changes_nothing(qtbot: Any, window: MainWindow,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     _select_due(window, "due-soon")
-    monkeypatch.setattr(rs, "ask_snooze_date", lambda *a: None)
+    monkeypatch.setattr(deadline_actions, "ask_snooze_date", lambda *a: None)
     with qtbot.assertNotEmitted(window.session.overview_ready, wait=50):
         window.dashboard.deadline_actions.snooze_button.click()
 
 
 def test_the_snooze_dialog_starts_a_week_out(qtbot: Any) -> None:
-    dialog = rs.SnoozeDialog("exemption term end of exemption X", dt.date(2026, 10, 30))
+    dialog = deadline_actions.SnoozeDialog("exemption term end of exemption X",
+                                           dt.date(2026, 10, 30))
     qtbot.addWidget(dialog)
     assert dialog.date.date().toPython() == dt.date(2026, 11, 6)
     assert dialog.date.minimumDate().toPython() == dt.date(2026, 10, 31)
@@ -325,7 +326,7 @@ def test_ipr_save_to_an_exemption(qtbot: Any, window: MainWindow,
         offered.append(keys)
         return str(ipr_key)
 
-    monkeypatch.setattr(rs, "pick_exemption", pick)
+    monkeypatch.setattr(ipr_dialog, "pick_exemption", pick)
     with qtbot.waitSignal(window.session.changed, timeout=10000):
         dialog.save_button.click()
     assert ipr_key in offered[0] and other not in offered[0]
@@ -334,9 +335,9 @@ def test_ipr_save_to_an_exemption(qtbot: Any, window: MainWindow,
         saved = saved_calculation(reg, ipr_key)
     assert saved is not None and saved.calnet_cost == 12_000_000
     errors: list[str] = []
-    monkeypatch.setattr(rs, "show_error", lambda parent, title, message, details="":
+    monkeypatch.setattr(ipr_dialog, "show_error", lambda parent, title, message, details="":
                         errors.append(message))
-    monkeypatch.setattr(rs, "pick_exemption", lambda *a: str(other))
+    monkeypatch.setattr(ipr_dialog, "pick_exemption", lambda *a: str(other))
     dialog.save_button.click()
     qtbot.waitUntil(lambda: bool(errors), timeout=10000)
     assert "not ipr" in errors[0]
@@ -349,7 +350,7 @@ def test_export_deadlines_to_a_calendar(qtbot: Any, window: MainWindow, tmp_path
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "out" / "deadlines"
     target.parent.mkdir()
-    monkeypatch.setattr(rs.QFileDialog, "getSaveFileName",
+    monkeypatch.setattr(deadline_actions.QFileDialog, "getSaveFileName",
                         lambda *a, **k: (str(target), "iCalendar (*.ics)"))
     menu_texts = [a.text() for m in window.menuBar().actions() if m.menu()
                   for a in m.menu().actions()]
@@ -361,7 +362,7 @@ def test_export_deadlines_to_a_calendar(qtbot: Any, window: MainWindow, tmp_path
     text = ics.read_text("utf-8")
     assert text.startswith("BEGIN:VCALENDAR") and "DTSTAMP:20261030T000000Z" in text
     errors: list[str] = []
-    monkeypatch.setattr(rs, "show_error", lambda parent, title, message, details="":
+    monkeypatch.setattr(deadline_actions, "show_error", lambda parent, title, message, details="":
                         errors.append(message))
     window.export_calendar(tmp_path / "missing" / "x.ics")
     qtbot.waitUntil(lambda: bool(errors), timeout=10000)
@@ -518,7 +519,7 @@ def test_focus_walk_over_the_new_screens(qtbot: Any, window: MainWindow) -> None
     window.show_page("dashboard")
     _select_due(window, "due-soon")
     assert unnamed_focusable(window) == []
-    dialog = rs.NewRecordDialog("exemption", "")
+    dialog = procurement_wizard.NewRecordDialog("exemption", "")
     qtbot.addWidget(dialog)
     assert unnamed_focusable(dialog) == []
     assert wizard.button(QWizard.WizardButton.NextButton).accessibleName()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import order
 
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register, schema
@@ -15,10 +16,6 @@ from calnet_desk.store.search import fts_query, search
 
 ORDERS, PEOPLE = KINDS["orders"], KINDS["people"]
 
-
-def order(key: str, **extra: Any) -> dict[str, Any]:
-    return {"request_number": key, "request_date": "2026-01-02", "order_type": "new",
-            "contractor": "AT&T", **extra}
 
 
 @pytest.fixture
@@ -38,31 +35,31 @@ def keys(hits: list[search_mod.Hit]) -> list[str]:
 
 
 def test_hyphenated_ids_and_phone_numbers_are_not_fts_syntax(filled: Register) -> None:
-    assert keys(search(filled.conn, "CKT-55-1001")) == ["HO-1"]
-    assert keys(search(filled.conn, "916-555-0100")) == ["HO-2"]
-    assert keys(search(filled.conn, "CKT-55")) == ["HO-1"]  # prefix while typing
+    assert keys(search(filled, "CKT-55-1001")) == ["HO-1"]
+    assert keys(search(filled, "916-555-0100")) == ["HO-2"]
+    assert keys(search(filled, "CKT-55")) == ["HO-1"]  # prefix while typing
     for nasty in ('"', "NOT", "a:b", "(", "*", "AND OR", "HO-1 NEAR"):
-        search(filled.conn, nasty)  # never a syntax error
+        search(filled, nasty)  # never a syntax error
 
 
 def test_ranked_best_first_and_filtered_by_kind(filled: Register) -> None:
-    hits = search(filled.conn, "sacramento")
+    hits = search(filled, "sacramento")
     assert keys(hits)[0] == "HO-1"  # three mentions beat one
     assert set(keys(hits)) == {"HO-1", "HO-3"}
     assert hits[0].rank >= hits[1].rank
-    assert keys(search(filled.conn, "lopez")) == ["P-1"]  # diacritics folded
-    assert keys(search(filled.conn, "lopez", kind="orders")) == []
-    assert len(search(filled.conn, "AT", limit=2)) == 2
+    assert keys(search(filled, "lopez")) == ["P-1"]  # diacritics folded
+    assert keys(search(filled, "lopez", kind="orders")) == []
+    assert len(search(filled, "AT", limit=2)) == 2
 
 
 def test_the_index_follows_updates_and_deletes(filled: Register) -> None:
     with filled.transaction() as tx:
         tx.put(ORDERS, order("HO-2", city="Eureka"))
-    assert keys(search(filled.conn, "fresno")) == []
-    assert keys(search(filled.conn, "eureka")) == ["HO-2"]
+    assert keys(search(filled, "fresno")) == []
+    assert keys(search(filled, "eureka")) == ["HO-2"]
     with filled.transaction() as tx:
         tx.delete(ORDERS, "HO-2")
-    assert keys(search(filled.conn, "eureka")) == []
+    assert keys(search(filled, "eureka")) == []
     count = filled.conn.execute("SELECT count(*) FROM search_index").fetchone()[0]
     assert count == 3  # HO-1, HO-3, P-1
 

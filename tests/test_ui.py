@@ -17,9 +17,9 @@ from PySide6.QtCore import QLocale, QModelIndex, Qt, QUrl
 from PySide6.QtWidgets import QApplication
 
 from calnet_desk import demo
-from calnet_desk.browse import ViewQuery
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
+from calnet_desk.store.browse import ViewQuery
 from calnet_desk.system import open_with_viewer
 from ui import controller as controller_mod
 from ui import main_window as main_window_mod
@@ -72,7 +72,7 @@ def window(open_window: Any) -> MainWindow:
 
 def test_record_model_passes_qtmodeltester(qtmodeltester: Any, demo_root: Path) -> None:
     with Register.open(demo_root) as reg:
-        model = RecordTableModel(reg.conn, ORDERS)
+        model = RecordTableModel(reg, ORDERS)
         qtmodeltester.check(model)
         model.set_query(ViewQuery(ORDERS, "monthly_cost", True, ("completed",)))
         qtmodeltester.check(model)
@@ -87,7 +87,7 @@ def test_rows_model_passes_qtmodeltester(qtmodeltester: Any) -> None:
 
 def test_lazy_fetching_sorting_and_filters(big_root: Path) -> None:
     with Register.open(big_root) as reg:
-        model = RecordTableModel(reg.conn, ORDERS)
+        model = RecordTableModel(reg, ORDERS)
         assert model.total() == 1500 and model.rowCount() == 512
         assert model.canFetchMore(QModelIndex())
         model.fetchMore(QModelIndex())
@@ -107,7 +107,7 @@ def test_lazy_fetching_sorting_and_filters(big_root: Path) -> None:
 
 def test_an_edit_updates_one_row_without_a_reset(qtbot: Any, big_root: Path) -> None:
     reg = Register.open(big_root, write=True)
-    model = RecordTableModel(reg.conn, ORDERS)
+    model = RecordTableModel(reg, ORDERS)
     with reg.transaction("cancelled") as tx:
         tx.put(ORDERS, {"request_number": "HO-00003", "status": "cancelled"})
         tx.delete(ORDERS, "HO-00004")

@@ -487,7 +487,7 @@ def test_the_window_size_and_splitters_are_remembered(qtbot: Any, open_window: A
 # --- 4: the dashboard shows what needs action first ---------------------------------------------
 
 def _deadline(kind: str, key: str, days: int, status: str | None = None) -> Any:
-    from calnet_desk.deadlines import Deadline
+    from calnet_desk.policy.deadlines import Deadline
 
     today = dt.date(2026, 10, 30)
     return Deadline(kind, "delegations", key, today + dt.timedelta(days=days), days,

@@ -11,8 +11,12 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from calnet_desk.paths import resolve_data_dir
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
 
 log = logging.getLogger("calnet_desk.ui")
 
@@ -77,14 +81,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         "populated, exit 0 (1 with the reason on stderr)")
     p.add_argument("--read-only", action="store_true", help="open without taking the lock")
     return p.parse_args(argv)
-
-
-def prepare(root: Path, check: bool = True) -> None:
-    """Open for writing once: takes the lock briefly, checks (unless the caller runs the
-    integrity check behind its window: check=False), backs up and migrates."""
-    from calnet_desk.store import Register
-
-    Register.open(root, write=True, check=check).close()
 
 
 def smoke_test(root: Path) -> int:
@@ -157,10 +153,11 @@ def smoke_test(root: Path) -> int:
     return outcome[0] if outcome else 1
 
 
-def make_app() -> object:
+def make_app() -> QApplication:
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("CALNET Desk")
     app.setOrganizationName("CALNET Desk")
     from .style import FocusRingStyle

@@ -205,7 +205,7 @@ class BillingPage(QWidget):
     def _current_month(self) -> tuple[str, str] | None:
         rows = self.months.selectionModel().selectedRows()
         target = rows[0].data(KEY_ROLE) if rows else None
-        return tuple(target) if target else None  # type: ignore[return-value]
+        return (str(target[0]), str(target[1])) if target else None
 
     def _month_chosen(self, current: QModelIndex, previous: QModelIndex) -> None:
         target = current.data(KEY_ROLE)

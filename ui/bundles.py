@@ -4,13 +4,11 @@ work runs off the GUI thread; the window stays responsive."""
 
 from __future__ import annotations
 
-import threading
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, QThread, Signal
+from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -35,36 +33,9 @@ from calnet_desk.records import KINDS
 from calnet_desk.store import Register
 
 from .dialogs import dialog_buttons, name_buttons
-from .formatting import date_format
+from .formatting import date_format, to_date
 from .session import Session
-
-
-class Job(QThread):
-    """A long read job on its own thread (and its own read-only connection, when it needs
-    the register): progress, cancel, a result or an error."""
-
-    progress = Signal(int, int)
-    done = Signal(object)
-    failed = Signal(str, str)
-
-    def __init__(self, fn: Callable[..., Any], root: Path | None,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.fn, self.root = fn, root
-        self.cancel = threading.Event()
-
-    def run(self) -> None:
-        try:
-            report = self.progress.emit
-            if self.root is None:
-                result = self.fn(report, self.cancel.is_set)
-            else:
-                with Register.open(self.root, write=False, check=False) as reg:
-                    result = self.fn(reg, report, self.cancel.is_set)
-        except Exception as e:
-            self.failed.emit(str(e), traceback.format_exc())
-        else:
-            self.done.emit(result)
+from .worker import Background, Ticket
 
 
 def _named(widget: QWidget, name: str) -> QWidget:
@@ -118,10 +89,11 @@ class ExportBundleDialog(QDialog):
         self.show_folder.setEnabled(False)
         self.show_folder.clicked.connect(self._show_in_folder)
         name_buttons(self.buttons)
-        for w, name in ((self.scope, "Scope"), (self.key, "Record"), (self.since, "Since"),
-                        (self.as_of, "As of"), (self.redact, "Redact"),
-                        (self.path, "Bundle file"), (browse, "Browse for the bundle file")):
-            _named(w, name)
+        for widget, name in ((self.scope, "Scope"), (self.key, "Record"), (self.since, "Since"),
+                             (self.as_of, "As of"), (self.redact, "Redact"),
+                             (self.path, "Bundle file"),
+                             (browse, "Browse for the bundle file")):
+            _named(widget, name)
         form = QFormLayout()
         form.addRow("&Scope:", self.scope)
         form.addRow("&Record:", self.key)
@@ -149,7 +121,7 @@ class ExportBundleDialog(QDialog):
             self.scope.setCurrentIndex(self.scope.findData(selected[0][:-1]))
             self.key.setCurrentText(selected[1])
         self._suggest_path()
-        self.job: Job | None = None
+        self.job: Ticket | None = None
         self.written: Path | None = None
 
     def _suggest_path(self, *args: Any) -> None:
@@ -158,9 +130,9 @@ class ExportBundleDialog(QDialog):
             return
         code = str(self.scope.currentData())
         what = {"all": "everything",
-                "since": f"changed since {self.since.date().toPython().isoformat()}"
+                "since": f"changed since {to_date(self.since.date()).isoformat()}"
                 }.get(code, f"{code} {self.key.currentText().strip()}")
-        name = f"{self.agency} audit bundle {what} {self.as_of.date().toPython()}.zip"
+        name = f"{self.agency} audit bundle {what} {to_date(self.as_of.date())}.zip"
         self.suggested = str(self.folder / name.replace("/", "-").replace(":", "-"))
         self.path.setText(self.suggested)
 
@@ -180,7 +152,7 @@ class ExportBundleDialog(QDialog):
         if code == "all":
             return "all"
         if code == "since":
-            return f"since:{self.since.date().toPython().isoformat()}"
+            return f"since:{to_date(self.since.date()).isoformat()}"
         return f"{code}:{self.key.currentText().strip()}"
 
     def _browse(self) -> None:
@@ -198,7 +170,7 @@ class ExportBundleDialog(QDialog):
             self.status.setText(str(e))
             return
         out = Path(self.path.text().strip())
-        as_of = self.as_of.date().toPython()
+        as_of = to_date(self.as_of.date())
         redact = self.redact.isChecked()
 
         def work(reg: Register, report: Any, cancelled: Any) -> Path:
@@ -209,11 +181,7 @@ class ExportBundleDialog(QDialog):
         self.bar.setRange(0, 0)
         self.status.setText("Exporting…")
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
-        self.job = Job(work, self.session.root, self)
-        self.job.progress.connect(self._progress)
-        self.job.done.connect(self._done)
-        self.job.failed.connect(self._failed)
-        self.job.start()
+        self.job = self.session.read_job(work, self._done, self._failed, self._progress)
 
     def _progress(self, done: int, total: int) -> None:
         self.bar.setRange(0, max(total, 1))
@@ -233,9 +201,8 @@ class ExportBundleDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
 
     def _cancel(self) -> None:
-        if self.job is not None and self.job.isRunning():
-            self.job.cancel.set()
-            self.job.wait()
+        if self.job is not None:
+            self.job.cancel_and_wait()  # the partial file is gone when the dialog closes
         self.reject()
 
     def _show_in_folder(self) -> None:
@@ -298,10 +265,11 @@ class VerifyBundleDialog(QDialog):
         self.resize(self.fontMetrics().averageCharWidth() * 100,
                     self.fontMetrics().height() * 30)
         self.sound: bool | None = None
-        self.job = Job(lambda report, cancelled: verify_per_file(path), None, self)
-        self.job.done.connect(self._done)
-        self.job.failed.connect(lambda m, d: self.summary.setText(f"Not checked: {m}"))
-        self.job.start()
+        self.background = Background(self)  # no register needed: the bundle alone
+        self.finished.connect(lambda _result: self.background.close())
+        self.job = self.background.run(lambda report, cancelled: verify_per_file(path),
+                                       self._done,
+                                       lambda m, d: self.summary.setText(f"Not checked: {m}"))
 
     def _done(self, rows: object) -> None:
         assert isinstance(rows, list)
@@ -346,11 +314,9 @@ class MergeBundleDialog(QDialog):
         self.result: Any = None
         from calnet_desk.exchange.merge import merge_bundle
 
-        self.job = Job(lambda reg, report, cancelled: merge_bundle(reg, path, dry_run=True),
-                       session.root, self)
-        self.job.done.connect(self._planned)
-        self.job.failed.connect(lambda m, d: self.summary.setText(f"Not checked: {m}"))
-        self.job.start()
+        self.job = session.read_job(
+            lambda reg, report, cancelled: merge_bundle(reg, path, dry_run=True),
+            self._planned, lambda m, d: self.summary.setText(f"Not checked: {m}"))
 
     def _planned(self, result: Any) -> None:
         if result.problems:

@@ -3,13 +3,21 @@ out (restore, open read-only, choose another register), switching registers, the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QFileDialog,
+    QMessageBox,
+    QWidget,
+)
 
 from calnet_desk.drafts import Draft, DraftError, Drafts, describe
+from calnet_desk.operations import create_register
 from calnet_desk.paths import RegisterPaths
 from calnet_desk.records import KINDS
 from calnet_desk.store import StoreError, TooNew
@@ -20,6 +28,7 @@ from .formatting import show_moment
 from .main_window import MainWindow
 from .session import Session
 from .settings import Settings
+from .worker import wait_for
 
 QUIT, READ_ONLY, OTHER, RESTORE = "Quit", "Open read-only", "Choose another register…", \
     "Restore the newest good backup"
@@ -31,8 +40,9 @@ def choose(parent: QWidget | None, title: str, text: str, options: Sequence[str]
     """Ask with one button per way out; returns the option's text (Quit when closed)."""
     box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.NoButton,
                       parent)
-    buttons = {box.addButton(o, QMessageBox.ButtonRole.AcceptRole if o != QUIT
-                             else QMessageBox.ButtonRole.RejectRole): o for o in options}
+    buttons: dict[QAbstractButton, str] = {
+        box.addButton(o, QMessageBox.ButtonRole.AcceptRole if o != QUIT
+                      else QMessageBox.ButtonRole.RejectRole): o for o in options}
     box.exec()
     return buttons.get(box.clickedButton(), QUIT)
 
@@ -41,6 +51,15 @@ def demo_folder() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("CALNET Desk Demo", appauthor=False))
+
+
+
+def prepare(root: Path, check: bool = True) -> None:
+    """Open for writing once: takes the lock briefly, checks (unless the caller runs the
+    integrity check behind its window: check=False), backs up and migrates."""
+    from calnet_desk.store import Register
+
+    Register.open(root, write=True, check=check).close()
 
 
 class Controller(QObject):
@@ -60,7 +79,7 @@ class Controller(QObject):
             return 1
         app = QApplication.instance()
         assert app is not None
-        return int(app.exec())  # type: ignore[attr-defined]
+        return int(app.exec())
 
     # --- opening ---------------------------------------------------------------------------
 
@@ -74,8 +93,9 @@ class Controller(QObject):
                 wizard = FirstRunWizard(root, self.window)
                 if not wizard.exec():
                     return self.window is not None
+                answers = wizard.answers()  # read on the GUI thread, written off it
                 try:
-                    wizard.create_register()
+                    wait_for(functools.partial(create_register, *answers))
                 except StoreError as e:
                     QMessageBox.warning(self.window, "Not created", str(e))
                     continue
@@ -95,11 +115,9 @@ class Controller(QObject):
             return True
 
     def _prepare(self, root: Path) -> str:
-        from .app import prepare
-
         while True:
             try:
-                prepare(root, check=False)  # the integrity check runs behind the window
+                wait_for(lambda: prepare(root, check=False))  # the check runs behind the window
                 return "ok"
             except RegisterLocked as e:
                 return self.ask(self.window, "The register is in use", str(e),
@@ -122,7 +140,7 @@ class Controller(QObject):
 
         try:
             backup = find_backup(RegisterPaths(root), None)
-            restore(RegisterPaths(root), backup)
+            wait_for(lambda: restore(RegisterPaths(root), backup))
         except StoreError as e:
             QMessageBox.warning(self.window, "Not restored", str(e))
             return False
@@ -257,7 +275,7 @@ class Controller(QObject):
 
             QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
             try:
-                create_demo(folder).close()
+                wait_for(lambda: create_demo(folder).close())
             finally:
                 QApplication.restoreOverrideCursor()
         self.open(folder)

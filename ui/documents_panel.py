@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent
@@ -31,12 +30,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from calnet_desk.operations import Attached, attach, detach
 from calnet_desk.records import KINDS, Kind
-from calnet_desk.store import Register
 from calnet_desk.store import documents as docs
 
 from . import dialogs
 from .session import Session
+from .worker import operation
 
 CHECK_TEXT = {"ok": "OK", "changed": "Changed!", "missing": "Missing!",
               "checking": "Checking…", "": "Not checked"}
@@ -61,20 +61,12 @@ def attach_files(session: Session, parent: QWidget, paths: list[Path], kind_name
     kind = KINDS[kind_name]
     sources = list(paths)
 
-    def job(reg: Register, report: Any, cancelled: Any) -> int:
-        stored = [(p.name, *docs.store_file(reg.paths, p)) for p in sources]
-        added = 0
-        with reg.transaction(f"attach to {kind.singular} {key}") as tx:
-            for name, sha, size in stored:
-                docs.add_document(tx, sha, name, size)
-                added += docs.link(tx, sha, kind, key)
-        return added
-
-    def done(added: int) -> None:
+    def done(attached: list[Attached]) -> None:
         session.changed.emit(kind_name, key)
         if on_done:
-            on_done(added)
+            on_done(sum(a.linked for a in attached))
 
+    job = operation(attach, sources, kind, key, f"attach to {kind.singular} {key}")
     session.writer.submit(job, done, lambda message, details: dialogs.show_error(
         parent, "No document added", message, details))
     return True
@@ -305,12 +297,9 @@ class RecordDocuments(QWidget):
         kind = self.kind
         assert self.session.writer is not None
 
-        def job(reg: Register, report: Any, cancelled: Any) -> None:
-            with reg.transaction(reason or f"detach from {kind.singular} {key}") as tx:
-                docs.unlink(tx, sha, kind.name, key)
-
         self.session.writer.submit(
-            job, lambda _: self.session.changed.emit(kind.name, key),
+            operation(detach, sha, kind, key, reason or f"detach from {kind.singular} {key}"),
+            lambda _: self.session.changed.emit(kind.name, key),
             lambda message, details: dialogs.show_error(self, "Not detached", message,
                                                         details))
 

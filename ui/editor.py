@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,26 +39,21 @@ from PySide6.QtWidgets import (
     QWidgetAction,
 )
 
-from calnet_desk.deadlines import DEADLINE_RECORD_KINDS, parse_ladder
 from calnet_desk.drafts import Draft, DraftError, Drafts
+from calnet_desk.operations import SavedEdit, current_ladder, save_record
+from calnet_desk.policy.deadlines import DEADLINE_RECORD_KINDS, parse_ladder
 from calnet_desk.records import KINDS, Field, Kind, Record, Value
 from calnet_desk.store import Register
-from calnet_desk.store.tracked import REMINDER_LADDERS, current_state, delete_row, put_row
+from calnet_desk.store.browse import titles
 from calnet_desk.values import BadValue, display, parser_for
 
 from .formatting import readable
 from .session import Session
 from .widgets import guard_wheel
+from .worker import operation
 
 MODES = ("new", "edit", "duplicate")
 REQUEST_KINDS = ("exemptions", "delegations")
-# Text fields that hold sentences rather than a name or a number: a multi-line box.
-LONG_TEXT = frozenset({
-    "description", "service_locations", "calnet_gap", "consequences", "provider_documents",
-    "contract_terms", "early_termination", "extensions", "cost_by_item", "sla_rights_remedies",
-    "ipr_documentation", "scope", "purpose", "locations", "products_equipment",
-    "staff_qualifications", "justification", "consequences_if_denied",
-})
 LADDER_FIELD = "reminder_ladder"
 # The answers when a changed form is closed without saving.
 SAVE, DISCARD, KEEP = "save", "discard", "keep"
@@ -68,92 +62,6 @@ SEP = " — "  # between a key and its title in a picker
 
 class RecordChanged(Exception):
     """The record changed in the register since the editor (or the last save) read it."""
-
-
-@dataclass(frozen=True)
-class SavedEdit:
-    """What a save changed, so that it can be undone: the values before it (None for a new
-    record), the ladder before it, and the history entry the save wrote."""
-
-    kind: str
-    key: str
-    previous: Record | None
-    previous_ladder: str | None
-    ladder_changed: bool
-    entry_id: int | None
-    reason: str
-
-
-def last_entry_id(reg: Register, kind: str, key: str) -> int | None:
-    row = reg.conn.execute("SELECT max(id) FROM history WHERE kind = ? AND key = ?",
-                           (kind, key)).fetchone()
-    return int(row[0]) if row and row[0] is not None else None
-
-
-def current_ladder(reg: Register, kind: str, key: str) -> str | None:
-    row = current_state(reg.conn, REMINDER_LADDERS).get(f"{kind}:{key}")
-    return str(row["ladder"]) if row else None
-
-
-def _set_ladder(tx: Any, kind: str, key: str, ladder: str | None) -> None:
-    keys = {"record_kind": kind, "key": key}
-    if ladder is None:
-        if current_ladder(tx.register, kind, key) is not None:
-            delete_row(tx, REMINDER_LADDERS, keys)
-    else:
-        put_row(tx, REMINDER_LADDERS, {**keys, "ladder": ladder})
-
-
-def save_job(kind: Kind, record: Record, mode: str, expected_entry: int | None,
-             ladder: str | None, set_ladder: bool, reason: str
-             ) -> Callable[[Register, Any, Any], SavedEdit]:
-    """The writer job of one save: the record (and its ladder) in one transaction."""
-    key = str(record[kind.key.name])
-
-    def job(reg: Register, progress: Any, cancelled: Any) -> SavedEdit:
-        from calnet_desk.store import RecordError
-
-        with reg.transaction(reason) as tx:
-            old = reg.get(kind, key)
-            if mode != "edit" and old is not None:
-                raise RecordError(f"{kind.singular} {key} is already in the register; "
-                                  "give another " + kind.key.label.lower())
-            if mode == "edit" and last_entry_id(reg, kind.name, key) != expected_entry:
-                raise RecordError(f"{kind.singular} {key} was changed elsewhere since the "
-                                  "editor opened it; nothing was saved. Close and reopen it.")
-            old_ladder = current_ladder(reg, kind.name, key)
-            tx.put(kind, record)
-            changed = set_ladder and ladder != old_ladder
-            if changed:
-                _set_ladder(tx, kind.name, key, ladder)
-        return SavedEdit(kind.name, key, old, old_ladder, changed,
-                         last_entry_id(reg, kind.name, key), reason)
-
-    return job
-
-
-def undo_job(saved: SavedEdit) -> Callable[[Register, Any, Any], str]:
-    """Write back the values before ``saved`` (delete a new record), refused when anything
-    changed the record since."""
-    kind = KINDS[saved.kind]
-
-    def job(reg: Register, progress: Any, cancelled: Any) -> str:
-        from calnet_desk.store import RecordError
-
-        reason = "undo" if saved.previous is None else f"undo: {saved.reason}"
-        with reg.transaction(reason) as tx:
-            if last_entry_id(reg, saved.kind, saved.key) != saved.entry_id:
-                raise RecordError(f"{kind.singular} {saved.key} changed since that save; "
-                                  "it was not undone.")
-            if saved.ladder_changed or saved.previous is None:
-                _set_ladder(tx, saved.kind, saved.key, saved.previous_ladder)
-            if saved.previous is None:
-                tx.delete(kind, saved.key)
-            else:
-                tx.put(kind, saved.previous)
-        return saved.key
-
-    return job
 
 
 def tip(f: Field) -> str:
@@ -324,8 +232,8 @@ class ComboInput(FieldInput):
             self.combo.addItem("Yes", "yes")
             self.combo.addItem("No", "no")
         else:
-            for choice in f.choices:
-                self.combo.addItem(readable(choice), choice)
+            for choice, label in f.labelled_choices:
+                self.combo.addItem(label, choice)
         self._name(self.combo)
         guard_wheel(self.combo)  # scrolling the form never changes a choice
         self.focus = self.widget = self.combo
@@ -390,11 +298,7 @@ class ReferenceInput(FieldInput):
 def make_input(f: Field, parent: QWidget, session: Session) -> FieldInput:
     if f.references:
         target = KINDS[f.references]
-        title = target.title_field or target.key.name
-        rows = session.reader.conn.execute(
-            f"SELECT {target.key.name}, {title} FROM {target.table} "
-            f"ORDER BY {target.key.name}").fetchall()
-        return ReferenceInput(f, parent, [(str(k), str(t or "")) for k, t in rows])
+        return ReferenceInput(f, parent, titles(session.reader, target))
     if f.type in ("choice", "yesno"):
         return ComboInput(f, parent)
     if f.type == "date":
@@ -405,7 +309,7 @@ def make_input(f: Field, parent: QWidget, session: Session) -> FieldInput:
         return LineInput(f, parent, "$0.00")
     if f.type == "list":
         return LineInput(f, parent, "several values separated by ';'")
-    if f.name in LONG_TEXT:
+    if f.multiline:  # sentences rather than a name or a number: a multi-line box
         return LongTextInput(f, parent)
     return LineInput(f, parent)
 
@@ -439,7 +343,7 @@ class RecordEditor(QDialog):
         if mode != "new" and loaded is None:
             raise ValueError(f"no {kind.singular} {key} in the register")
         self.loaded: Record | None = loaded if mode == "edit" else None
-        self.entry_id = last_entry_id(reader, kind.name, key) if mode == "edit" and key else None
+        self.entry_id = reader.last_entry_id(kind.name, key) if mode == "edit" and key else None
         self.keys = reader.keys(kind)
         self._ref_keys: dict[str, set[str]] = {}
         from calnet_desk.policy.rules import load_rules
@@ -834,8 +738,8 @@ class RecordEditor(QDialog):
         reason = {"new": f"new {self.kind.singular}",
                   "edit": f"edit of {self.kind.singular} {key}",
                   "duplicate": f"duplicate of {self.kind.singular} {self.source_key}"}[self.mode]
-        job = save_job(self.kind, record, self.mode, self.entry_id, ladder,
-                       self.has_ladder and ladder != self.start_ladder, reason)
+        job = operation(save_record, self.kind, record, self.mode, self.entry_id, ladder,
+                        self.has_ladder and ladder != self.start_ladder, reason)
         self.saving = True
         self.save_button.setEnabled(False)
         self.summary.setText("Saving…")

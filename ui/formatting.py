@@ -6,24 +6,12 @@ import datetime as dt
 
 from PySide6.QtCore import QDate, QLocale, QTime
 
-from calnet_desk.records import Field, Value
+from calnet_desk.records import Field, Value, choice_label
 
 
 def readable(word: str) -> str:
-    """'in-progress' -> 'In progress', 'non-exempt-state' -> 'Non-exempt state'."""
-    special = {"non-exempt-state": "Non-exempt state", "exempt-state": "Exempt state",
-               "non-state": "Non-state (local)", "catr": "CATR", "atr": "ATR",
-               "ipr": "IPR", "calnet-2": "CALNET 2", "calnet-3": "CALNET 3",
-               "nextgen": "CALNET NextGen", "feature-gap": "Feature gap"}
-    if word in special:
-        return special[word]
-    words = [_WORDS.get(w, w) for w in word.replace("_", "-").split("-")]
-    text = " ".join(words)
-    return text[:1].upper() + text[1:]
-
-
-_WORDS = {"ato": "ATO", "atr": "ATR", "catr": "CATR", "ipr": "IPR", "calnet": "CALNET",
-          "form20": "Form 20", "cdt": "CDT", "sla": "SLA", "fsr": "FSR"}
+    """A code as a person reads it (declared with the records: records.choice_label)."""
+    return choice_label(word)
 
 
 def app_locale() -> QLocale:
@@ -61,6 +49,11 @@ def date_format(locale: QLocale | None = None) -> str:
     if "yyyy" not in fmt:
         fmt = fmt.replace("yy", "yyyy")
     return "MM/dd/yyyy" if fmt == "M/d/yyyy" else fmt
+
+
+def to_date(day: QDate) -> dt.date:
+    """A QDate as a date (QDate.toPython is typed as returning object)."""
+    return dt.date(day.year(), day.month(), day.day())
 
 
 def show_date(iso: str, locale: QLocale | None = None) -> str:

@@ -382,7 +382,7 @@ class DryRunPage(QWizardPage):
         self.running, self.result = False, result
         self.again.setEnabled(True)
         self.problems.addItems(result.errors)
-        self.problems.addItems(f"Warning: {w}" for w in result.warnings)
+        self.problems.addItems([f"Warning: {w}" for w in result.warnings])
         ignored = len(result.notes)
         ignored_text = f" {ignored} column(s) ignored." if ignored else ""
         warned = len(result.warnings)

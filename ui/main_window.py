@@ -23,11 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from calnet_desk.browse import counts
+from calnet_desk.operations import delete_record, import_spreadsheet, undo_save
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
 from calnet_desk.store import documents as docs
 from calnet_desk.store.billing import statements as billing_statements
+from calnet_desk.store.browse import counts
 
 from .billing_page import BillingPage
 from .dialogs import ask_reason, show_error
@@ -35,6 +36,7 @@ from .formatting import readable, set_date_display
 from .pages import DashboardPage, DocumentsPage, RecordPage
 from .session import Session
 from .settings import Settings
+from .worker import operation
 
 PAGE_KINDS = ("orders", "exemptions", "delegations", "atos", "outside-contracts",
               "contracts", "people")
@@ -198,7 +200,7 @@ class MainWindow(QMainWindow):
             label = self.nav.item(row).text()
             shortcut = f"Ctrl+{row + 1}" if row < 9 else None
             self._action(f"&{label}" if row >= 9 else f"&{row + 1} {label}",
-                         lambda checked=False, r=row: self.nav.setCurrentRow(r), shortcut, go)
+                         self._go_to(row), shortcut, go)
         go.addSeparator()
         self._action("Re&fresh", self.refresh, QKeySequence.StandardKey.Refresh, go)
 
@@ -212,7 +214,13 @@ class MainWindow(QMainWindow):
 
     # --- navigation --------------------------------------------------------------------------
 
-    def current_page(self) -> QWidget:
+    def _go_to(self, row: int) -> Callable[..., None]:
+        def go(checked: bool = False) -> None:
+            self.nav.setCurrentRow(row)
+
+        return go
+
+    def current_page(self) -> QWidget | None:
         return self.stack.currentWidget()
 
     def show_page(self, name: str) -> None:
@@ -242,9 +250,8 @@ class MainWindow(QMainWindow):
             self.pages["orders"].search.setFocus()
 
     def update_counts(self) -> None:
-        n = counts(self.session.reader.conn, [KINDS[k] for k in PAGE_KINDS])
-        n["documents"] = int(self.session.reader.conn.execute(
-            "SELECT count(*) FROM documents").fetchone()[0])
+        n = counts(self.session.reader, [KINDS[k] for k in PAGE_KINDS])
+        n["documents"] = docs.document_count(self.session.reader)
         n["billing"] = len(billing_statements(self.session.reader))
         for row in range(self.nav.count()):
             item = self.nav.item(row)
@@ -349,8 +356,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Saved {KINDS[saved.kind].singular} {saved.key}", 5000)
 
     def undo_last_save(self) -> None:
-        from .editor import undo_job
-
         saved = getattr(self, "last_save", None)
         if saved is None or self.session.writer is None:
             return
@@ -369,7 +374,7 @@ class MainWindow(QMainWindow):
             self.undo_action.setText("&Undo last save")
             show_error(self, "Not undone", message, details)
 
-        self.session.writer.submit(undo_job(saved), done, failed)
+        self.session.writer.submit(operation(undo_save, saved), done, failed)
 
     def delete_selected(self) -> None:
         page = self.current_page()
@@ -397,12 +402,9 @@ class MainWindow(QMainWindow):
         if reason is None:
             return
 
-        def job(reg: Register, progress: Any, cancelled: Any) -> None:
-            with reg.transaction(reason or None) as tx:
-                tx.delete(kind, key)
-
         self.session.writer.submit(
-            job, lambda _: self.session.changed.emit(kind_name, key),
+            operation(delete_record, kind, key, reason or None),
+            lambda _: self.session.changed.emit(kind_name, key),
             lambda message, details: show_error(self, "Not deleted", message, details))
 
     def _long_job(self, title: str, label: str, job: Any, on_done: Callable[[Any], None],
@@ -479,17 +481,7 @@ class MainWindow(QMainWindow):
         kind = KINDS[kind_name]
         source = path
 
-        def job(reg: Register, report: Any, cancelled: Any) -> Any:
-            from calnet_desk.exchange.importer import import_file
-
-            from .worker import Cancelled
-
-            def progress(done: int, total: int) -> None:
-                if cancelled():
-                    raise Cancelled()
-                report(done, total)
-
-            return import_file(reg, source, kind, progress=progress, mapping=mapping)
+        job = operation(import_spreadsheet, source, kind, mapping=mapping)
 
         def done(result: Any) -> None:
             if result.errors:
@@ -526,8 +518,9 @@ class MainWindow(QMainWindow):
             return
         target = export_target(Path(name), chosen)
         kind, keys = page.kind, list(page.model.keys)
-        progress = QProgressDialog(f"Exporting {len(keys):,} {kind.label.lower()}…", None,
-                                   0, 0, self)
+        # no Cancel button (None); the stubs know only text
+        progress = QProgressDialog(f"Exporting {len(keys):,} {kind.label.lower()}…",
+                                   None, 0, 0, self)  # type: ignore[call-overload]
         progress.setWindowTitle("Export")
         progress.setWindowModality(Qt.WindowModality.WindowModal)
         progress.setMinimumDuration(400)
@@ -641,21 +634,21 @@ class MainWindow(QMainWindow):
             dialog.merged.connect(self.refresh)
             dialog.exec()
 
-    # --- the rules on screen (ui/rules_screens.py) and the settings ----------------------------
+    # --- the rules on screen (procurement, IPR, rules, calendar) and the settings -------------
 
     def check_purchase(self) -> Any:
         """The procurement check wizard (window-modal, not blocking); returns it."""
-        from .rules_screens import ProcurementWizard
+        from .procurement_wizard import ProcurementWizard
 
         wizard = ProcurementWizard(self.session, self)
         wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         wizard.open_record.connect(self.open_record)
-        self.rules_dialog = wizard
+        self.rules_dialog: QWidget = wizard
         wizard.open()
         return wizard
 
     def ipr_calculator(self) -> Any:
-        from .rules_screens import IprDialog
+        from .ipr_dialog import IprDialog
 
         dialog = IprDialog(self.session, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -664,7 +657,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def show_rules(self) -> Any:
-        from .rules_screens import RulesDialog, rules_of
+        from .rules_dialog import RulesDialog, rules_of
 
         dialog = RulesDialog(rules_of(self.session), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -673,7 +666,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def export_calendar(self, path: Path | None = None) -> None:
-        from .rules_screens import export_calendar
+        from .deadline_actions import export_calendar
 
         export_calendar(self, self.session, self.settings,
                         lambda text: self.statusBar().showMessage(text, 10000), path)
@@ -765,7 +758,7 @@ def export_target(path: Path, chosen_filter: str = "") -> Path:
 def export_keys(reg: Register, kind: Any, keys: list[str], target: Path) -> None:
     """The records with these keys, in this order, in the canonical layout (what import
     reads back): XLSX when the target ends in .xlsx, else CSV; written atomically."""
-    from calnet_desk.browse import read_rows
+    from calnet_desk.store.browse import read_rows
     from calnet_desk.values import to_cell_native, to_cell_text
 
     xlsx = target.suffix.lower() == ".xlsx"
@@ -774,7 +767,7 @@ def export_keys(reg: Register, kind: Any, keys: list[str], target: Path) -> None
     def rows() -> Any:
         for start in range(0, len(keys), 2000):
             block = keys[start:start + 2000]
-            found = read_rows(reg.conn, kind, block)
+            found = read_rows(reg, kind, block)
             for k in block:
                 if k in found:
                     yield [cell(f, found[k][f.name]) for f in kind.fields]

@@ -1,4 +1,4 @@
-"""Table models over the register, fed plain rows by calnet_desk.browse.
+"""Table models over the register, fed plain rows by calnet_desk.store.browse.
 
 A view is the ordered key list of the current filter; rows are read a block at a time
 when shown, and the model grows with fetchMore, so 100,000 orders stay smooth.
@@ -6,14 +6,14 @@ when shown, and the model grows with fetchMore, so 100,000 orders stay smooth.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 
-from calnet_desk.browse import ViewQuery, read_rows, view_keys
 from calnet_desk.records import Kind, Record
+from calnet_desk.store import Register
+from calnet_desk.store.browse import ViewQuery, read_rows, view_keys
 
 from .formatting import show
 
@@ -24,10 +24,10 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 class RecordTableModel(QAbstractTableModel):
-    def __init__(self, conn: sqlite3.Connection, kind: Kind, parent: Any = None,
+    def __init__(self, reader: Register, kind: Kind, parent: Any = None,
                  load: bool = True) -> None:
         super().__init__(parent)
-        self.conn = conn
+        self.reader = reader
         self.kind = kind
         self.fields = kind.fields
         self.query = ViewQuery(kind)
@@ -47,7 +47,7 @@ class RecordTableModel(QAbstractTableModel):
     def reload(self) -> None:
         self.ready = True
         self.beginResetModel()
-        self.keys = view_keys(self.conn, self.query)
+        self.keys = view_keys(self.reader, self.query)
         self.loaded = min(len(self.keys), FIRST_FETCH)
         self._blocks.clear()
         self.endResetModel()
@@ -61,7 +61,7 @@ class RecordTableModel(QAbstractTableModel):
         block = row // BLOCK
         if block not in self._blocks:
             keys = self.keys[block * BLOCK:(block + 1) * BLOCK]
-            self._blocks[block] = read_rows(self.conn, self.kind, keys)
+            self._blocks[block] = read_rows(self.reader, self.kind, keys)
         return self._blocks[block].get(self.keys[row])
 
     def row_of(self, key: str) -> int:
@@ -80,10 +80,7 @@ class RecordTableModel(QAbstractTableModel):
             return
         block = row // BLOCK
         self._blocks.pop(block, None)
-        exists = self.conn.execute(
-            f"SELECT 1 FROM {self.kind.table} WHERE {self.kind.key.name} = ?", (key,)
-        ).fetchone()
-        if exists:
+        if self.reader.exists(self.kind, key):
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.fields) - 1))
             return
         self.beginRemoveRows(QModelIndex(), row, row)
@@ -173,7 +170,7 @@ class RowsModel(QAbstractTableModel):
         self.rows = rows
         self.payload = payload
         self.tooltips = tooltips or [""] * len(rows)
-        self.urgent: set[int] = set()
+        self.urgent = set()
         self.endResetModel()
 
     def set_row_style(self, row: int, overdue: bool) -> None:

@@ -39,14 +39,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from calnet_desk.browse import ViewQuery, status_values
 from calnet_desk.records import KINDS, Kind
+from calnet_desk.store.browse import ViewQuery, status_values
+from calnet_desk.store.documents import all_documents, all_links
 
+from .deadline_actions import DeadlineActions, in_reminder_window
 from .documents_panel import DocumentsPageActions, RecordDocuments
-from .formatting import date_format, local_moment, readable, show_date
+from .formatting import date_format, local_moment, readable, show_date, to_date
 from .models import KEY_ROLE, RecordTableModel, RowsModel
 from .record_view import RecordView
-from .rules_screens import DeadlineActions, in_reminder_window
 from .session import Overview, Session
 from .settings import Settings
 
@@ -92,7 +93,7 @@ class RecordPage(QWidget):
         self._layout_before_search: QByteArray | None = None
         self.matched: list[str] = []  # the fields the search words were found in
         self.setObjectName(f"page-{kind.name}")
-        self.model = RecordTableModel(session.reader.conn, kind, self, load=False)
+        self.model = RecordTableModel(session.reader, kind, self, load=False)
 
         self.search = QLineEdit(self)
         self.search.setPlaceholderText(f"Search {kind.label.lower()}…")
@@ -104,7 +105,7 @@ class RecordPage(QWidget):
         self.status = QComboBox(self)
         self.status.setAccessibleName("Filter by status")
         self.status.addItem("All", None)
-        for value in status_values(session.reader.conn, kind):
+        for value in status_values(session.reader, kind):
             self.status.addItem(readable(value), value)
         self.status.setVisible(bool(kind.status_field))
         # on Linux Qt names a combo box by its current text ("All, combo box"): a screen
@@ -128,8 +129,8 @@ class RecordPage(QWidget):
             w.setDisplayFormat(date_format())
             w.setCalendarPopup(True)
             w.setEnabled(False)
-        for w in (self.use_from, self.date_from, self.use_to, self.date_to):
-            w.setVisible(bool(kind.date_field))
+        for widget in (self.use_from, self.date_from, self.use_to, self.date_to):
+            widget.setVisible(bool(kind.date_field))
         self.count = QLabel(self)
         self.delete_button = QPushButton("&Delete…", self)
         self.delete_button.setAccessibleName(f"Delete the selected {kind.singular}")
@@ -172,9 +173,9 @@ class RecordPage(QWidget):
         header.setDefaultSectionSize(self.fontMetrics().averageCharWidth() * 16)
         header.setSectionsMovable(True)
         # the columns: right-click the header or the table (or Shift+F10) to choose them
-        for w in (header, self.table):
-            w.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-            w.customContextMenuRequested.connect(self._column_menu)
+        for view in (header, self.table):
+            view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            view.customContextMenuRequested.connect(self._column_menu)
         header.sectionMoved.connect(self._remember_columns)
         self.view = RecordView(self)
         self.view.follow.connect(self.follow)
@@ -216,8 +217,8 @@ class RecordPage(QWidget):
         self._apply_timer.timeout.connect(self.apply_filters)
         self.search.textChanged.connect(self._apply_timer.start)
         self.status.currentIndexChanged.connect(self._apply_timer.start)
-        for w in (self.use_from, self.use_to):
-            w.toggled.connect(self._dates_toggled)
+        for box in (self.use_from, self.use_to):
+            box.toggled.connect(self._dates_toggled)
         self.date_from.dateChanged.connect(self._apply_timer.start)
         self.date_to.dateChanged.connect(self._apply_timer.start)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
@@ -273,8 +274,8 @@ class RecordPage(QWidget):
         status = self.status.currentData()
         return ViewQuery(
             self.kind, q.sort_field, q.descending, (status,) if status else (),
-            self.date_from.date().toPython() if self.use_from.isChecked() else None,
-            self.date_to.date().toPython() if self.use_to.isChecked() else None,
+            to_date(self.date_from.date()) if self.use_from.isChecked() else None,
+            to_date(self.date_to.date()) if self.use_to.isChecked() else None,
             self.search.text())
 
     def apply_filters(self) -> None:
@@ -753,17 +754,17 @@ class DocumentsPage(QWidget):
         self.open_button.clicked.connect(self._open_selected)
         self.count = QLabel(self)
         # Add document… and dropped files (asking for the record), Verify
-        self.actions = DocumentsPageActions(session, self, self.selected_sha)
+        self.document_actions = DocumentsPageActions(session, self, self.selected_sha)
         bar = QHBoxLayout()
         bar.addWidget(self.search, 3)
         bar.addWidget(self.count, 1)
-        bar.addWidget(self.actions.add_button)
+        bar.addWidget(self.document_actions.add_button)
         bar.addWidget(self.open_button)
-        bar.addWidget(self.actions.verify_button)
+        bar.addWidget(self.document_actions.verify_button)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.actions.result)
+        layout.addWidget(self.document_actions.result)
         self.loaded = False
         session.changed.connect(self._changed)
 
@@ -786,20 +787,19 @@ class DocumentsPage(QWidget):
 
     def reload(self) -> None:
         self.loaded = True
-        conn = self.session.reader.conn
+        reader = self.session.reader
         links: dict[str, list[str]] = {}
-        for sha, kind, key in conn.execute(
-                "SELECT sha256, kind, key FROM document_links ORDER BY kind, key"):
+        for sha, kind, key in all_links(reader):  # by kind and key within each document
             links.setdefault(sha, []).append(f"{KIND_LABELS.get(kind, kind)} {key}")
         rows, payload = [], []
-        for sha, name, size, media_type, added in conn.execute(
-                "SELECT sha256, name, size, media_type, added_at FROM documents "
-                "ORDER BY added_at DESC, name"):
-            linked = links.get(sha, [])
-            rows.append([name, f"{size:,}", media_type,
+        for doc in all_documents(reader, newest_first=True):
+            linked = links.get(doc.sha256, [])
+            added = doc.added_at
+            rows.append([doc.name, f"{doc.size:,}", doc.media_type,
                          show_date(local_moment(added).date().isoformat()) if added else "",
-                         ", ".join(linked[:3]) + (" …" if len(linked) > 3 else ""), sha])
-            payload.append(sha)
+                         ", ".join(linked[:3]) + (" …" if len(linked) > 3 else ""),
+                         doc.sha256])
+            payload.append(doc.sha256)
         # the tooltip names every linked record, so the search finds the fourth one too
         self.model.set_rows(rows, payload, [", ".join(links.get(sha, [])) for sha in payload])
         self._update_count()

@@ -5,6 +5,7 @@ the record's deadlines and findings."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 from collections.abc import Callable
 from typing import Any
@@ -141,9 +142,9 @@ def render(reg: Register, kind: Kind, rec: Record, deadlines: list[Any],
         parts.append(f"<li>{when} · {_e(e['user'])} · {_e(e['action'])}{reason}<br>")
         changes = []
         for name, (old, new) in e["changes"].items():
-            f = kind.by_name.get(name)
-            fmt: Callable[[Any], str] = (lambda v, f=f: show(f, v)) if f else str
-            label = f.label if f else name
+            declared = kind.by_name.get(name)
+            fmt: Callable[[Any], str] = functools.partial(show, declared) if declared else str
+            label = declared.label if declared else name
             changes.append(f"{_e(label)}: {_e(fmt(old) or '—')} → {_e(fmt(new) or '—')}")
         parts.append("<small>" + "<br>".join(changes) + "</small></li>")
     parts.append("</ul>")

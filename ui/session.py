@@ -5,42 +5,17 @@ connections) for the slow computations — deadlines and findings over 100,000 o
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
+from calnet_desk.progress import IsCancelled, Progress
 from calnet_desk.store import Register
 
-from .worker import Writer
-
-
-class _Relay(QObject):
-    """Carries background results to the GUI thread; one per session, outliving its tasks."""
-
-    done = Signal(int, object)
-    failed = Signal(int, str, str)
-
-
-class _ReadTask(QRunnable):
-    def __init__(self, root: Path, fn: Callable[[Register], Any], relay: _Relay,
-                 task_id: int) -> None:
-        super().__init__()
-        self.root, self.fn, self.relay, self.task_id = root, fn, relay, task_id
-
-    def run(self) -> None:
-        try:
-            # the session's own connection ran quick_check at open already
-            with Register.open(self.root, write=False, check=False) as reg:
-                result = self.fn(reg)
-        except Exception as e:
-            self.relay.failed.emit(self.task_id, str(e), traceback.format_exc())
-        else:
-            self.relay.done.emit(self.task_id, result)
+from .worker import Background, Job, Ticket, Writer, show_failure
 
 
 @dataclass
@@ -58,7 +33,7 @@ class Overview:
 
 
 def compute_deadlines(reg: Register, today: dt.date) -> list[Any]:
-    from calnet_desk.deadlines import deadlines
+    from calnet_desk.policy.deadlines import deadlines
 
     return deadlines(reg, today)
 
@@ -89,14 +64,7 @@ class Session(QObject):
         self.read_only = read_only
         self.writer: Writer | None = None
         self.overview: Overview | None = None
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(2)
-        self._relay = _Relay(self)
-        self._relay.done.connect(self._task_done)
-        self._relay.failed.connect(self._task_failed)
-        self._tasks: dict[int, tuple[Callable[[Any], None],
-                                     Callable[[str, str], None] | None]] = {}
-        self._task_ids = itertools.count(1)
+        self.background = Background(self)
         self.closed = False
         if not read_only:
             # check=False: the session's caller runs quick_check (check_async), not the writer
@@ -113,28 +81,27 @@ class Session(QObject):
         return dict(self.reader.agency())
 
     def read_async(self, fn: Callable[[Register], Any], on_done: Callable[[Any], None],
-                   on_error: Callable[[str, str], None] | None = None) -> None:
-        task_id = next(self._task_ids)
-        self._tasks[task_id] = (on_done, on_error)
-        self.pool.start(_ReadTask(self.root, fn, self._relay, task_id))
+                   on_error: Callable[[str, str], None] | None = None) -> Ticket:
+        """``fn(reg)`` on a background reader (its own read-only connection)."""
+        return self.read_job(lambda reg, progress, cancelled: fn(reg), on_done, on_error)
 
-    @Slot(int, object)
-    def _task_done(self, task_id: int, result: object) -> None:
-        on_done, _ = self._tasks.pop(task_id, (None, None))
-        if on_done and not self.closed:  # a result after the window closed is dropped
-            on_done(result)
+    def read_job(self, job: Job, on_done: Callable[[Any], None],
+                 on_error: Callable[[str, str], None] | None = show_failure,
+                 on_progress: Callable[[int, int], None] | None = None) -> Ticket:
+        """``job(reg, progress, cancelled)`` on a background reader, with progress and a
+        ticket whose cancel stops it at its next step."""
+        root = self.root
 
-    @Slot(int, str, str)
-    def _task_failed(self, task_id: int, message: str, details: str) -> None:
-        _, on_error = self._tasks.pop(task_id, (None, None))
-        if on_error and not self.closed:
-            on_error(message, details)
+        def run(progress: Progress, cancelled: IsCancelled) -> Any:
+            # the session's own connection ran quick_check at open already
+            with Register.open(root, write=False, check=False) as reg:
+                return job(reg, progress, cancelled)
+
+        return self.background.run(run, on_done, on_error, on_progress)
 
     def check_async(self, on_done: Callable[[str | None], None]) -> None:
         """SQLite's quick_check on a background connection: None when sound."""
-        from calnet_desk.store.register import quick_check
-
-        self.read_async(lambda reg: quick_check(reg.conn), on_done,
+        self.read_async(lambda reg: reg.quick_check(), on_done,
                         lambda message, details: on_done(message))
 
     def go_read_only(self) -> None:
@@ -167,7 +134,7 @@ class Session(QObject):
         if self.closed:
             return
         self.closed = True
-        self.pool.waitForDone()
+        self.background.close()
         if self.writer:
             self.writer.shutdown()
         self.reader.close()

@@ -24,7 +24,8 @@ class Settings:
 
     def recent_registers(self) -> list[Path]:
         value = self._qs.value("registers/recent", [])
-        items = [value] if isinstance(value, str) else list(value or [])
+        items = [value] if isinstance(value, str) else list(value) if isinstance(
+            value, list | tuple) else []
         return [Path(p) for p in items if p]
 
     def add_recent(self, root: Path) -> None:

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from calnet_desk.deadlines import DEADLINE_RECORD_KINDS, parse_ladder
+from calnet_desk.policy.deadlines import DEADLINE_RECORD_KINDS, parse_ladder
 from calnet_desk.policy.rules import kind_ladders, load_rules, write_kind_ladders
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from calnet_desk.records import AGENCY_CLASSES, KINDS
-from calnet_desk.store import Register
+from calnet_desk.operations import create_register
+from calnet_desk.records import AGENCY_CLASSES
 
 from .formatting import readable
 
@@ -76,17 +76,14 @@ class FirstRunWizard(QWizard):
             button = self.button(which)
             button.setAccessibleName(button.text().replace("&", "").strip("<> "))
 
+    def answers(self) -> tuple[Path, str, str, str | None, str | None, str | None]:
+        """The arguments of operations.create_register, read from the pages."""
+        return (self.root, self.agency.name.text().strip(),
+                str(self.agency.agency_class.currentData()),
+                self.agency.billing.text().strip() or None,
+                self.catr.name.text().strip() or None,
+                self.catr.email.text().strip() or None)
+
     def create_register(self) -> None:
         """Create the register from the answers (called after the wizard is accepted)."""
-        reg = Register.create(self.root, agency=self.agency.name.text().strip(),
-                              agency_class=str(self.agency.agency_class.currentData()),
-                              billing_code=self.agency.billing.text().strip() or None)
-        try:
-            catr = self.catr.name.text().strip()
-            if catr:
-                with reg.transaction("first run") as tx:
-                    tx.put(KINDS["people"], {"person_id": "CATR-1", "name": catr,
-                                             "role": "catr", "active": True,
-                                             "email": self.catr.email.text().strip() or None})
-        finally:
-            reg.close()
+        create_register(*self.answers())

@@ -1,7 +1,12 @@
-"""One thread owns the writes: the register's write connection lives on it (sqlite3
-connections belong to the thread that made them), jobs run there one at a time, results
-come back to the GUI thread by signal. Core functions take plain callbacks for progress and
-cancellation; this adapts them to Qt."""
+"""Work off the GUI thread, in the manner of anki's CollectionOp and QueryOp.
+
+Writes: one thread owns them (``Writer``): the register's write connection lives on it
+(sqlite3 connections belong to the thread that made them), jobs run there one at a time.
+Reads and other long work (``Background``): a small thread pool, each job with its own
+read-only connection when it needs the register. Both take jobs with plain ``progress`` and
+``cancelled`` callbacks (the core's operations), give back a ``Ticket`` whose ``cancel`` stops
+the job at its next step, and bring results, progress and errors back to the GUI thread by
+signal. Without an error callback a job's failure is shown in the default error dialog."""
 
 from __future__ import annotations
 
@@ -13,21 +18,130 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
 
+from calnet_desk.progress import Cancelled, IsCancelled, Progress
 from calnet_desk.store import Register
 
-Job = Callable[[Register, Callable[[int, int], None], Callable[[], bool]], Any]
+Job = Callable[[Register, Progress, IsCancelled], Any]
 
 
-class Cancelled(Exception):
-    """Raised by a job that saw its cancel flag; its transaction rolls back."""
+def operation(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Job:
+    """A core operation (calnet_desk.operations) as a writer job: the register first, the
+    job's progress and cancelled callbacks last."""
+
+    def job(reg: Register, progress: Progress, cancelled: IsCancelled) -> Any:
+        return fn(reg, *args, progress=progress, cancelled=cancelled, **kwargs)
+
+    return job
 
 
 @dataclass
 class Ticket:
     id: int
     cancel: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)  # ended, either way
+
+    def cancel_and_wait(self) -> None:
+        """Ask the job to stop and wait until it has (its partial files are gone)."""
+        self.cancel.set()
+        self.finished.wait()
+
+
+OnDone = Callable[[Any], None]
+OnError = Callable[[str, str], None]
+OnProgress = Callable[[int, int], None]
+
+
+def show_failure(message: str, details: str) -> None:
+    """The default error dialog of a background job without its own error handling."""
+    from PySide6.QtWidgets import QApplication
+
+    from .dialogs import show_error
+
+    show_error(QApplication.activeWindow(), "Not done", message, details)
+
+
+class _Relay(QObject):
+    """Carries a pool's results to the GUI thread; one per Background, outliving its jobs."""
+
+    done = Signal(int, object)
+    failed = Signal(int, str, str)
+    progress = Signal(int, int, int)
+
+
+class _Task(QRunnable):
+    def __init__(self, fn: Callable[[Progress, IsCancelled], Any], relay: _Relay,
+                 ticket: Ticket) -> None:
+        super().__init__()
+        self.fn, self.relay, self.ticket = fn, relay, ticket
+
+    def run(self) -> None:
+        ticket = self.ticket
+
+        def report(done: int, total: int) -> None:
+            self.relay.progress.emit(ticket.id, done, total)
+
+        try:
+            result = self.fn(report, ticket.cancel.is_set)
+        except Cancelled as e:
+            self.relay.failed.emit(ticket.id, str(e), "")
+        except Exception as e:
+            self.relay.failed.emit(ticket.id, str(e), traceback.format_exc())
+        else:
+            self.relay.done.emit(ticket.id, result)
+        finally:
+            ticket.finished.set()
+
+
+class Background(QObject):
+    """Jobs on a small thread pool: ``run(fn, on_done, on_error, on_progress) -> Ticket``
+    where ``fn(progress, cancelled)`` never touches widgets. Results that arrive after
+    ``close()`` are dropped (the window that asked is gone)."""
+
+    def __init__(self, parent: QObject | None = None, threads: int = 2) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(threads)
+        self._relay = _Relay(self)
+        self._relay.done.connect(self._done)
+        self._relay.failed.connect(self._failed)
+        self._relay.progress.connect(self._progress)
+        self._ids = itertools.count(1)
+        self._callbacks: dict[int, tuple[OnDone, OnError | None, OnProgress | None]] = {}
+        self.closed = False
+
+    def run(self, fn: Callable[[Progress, IsCancelled], Any], on_done: OnDone,
+            on_error: OnError | None = show_failure,
+            on_progress: OnProgress | None = None) -> Ticket:
+        ticket = Ticket(next(self._ids))
+        self._callbacks[ticket.id] = (on_done, on_error, on_progress)
+        self.pool.start(_Task(fn, self._relay, ticket))
+        return ticket
+
+    @Slot(int, object)
+    def _done(self, task_id: int, result: object) -> None:
+        on_done, _, _ = self._callbacks.pop(task_id, (None, None, None))
+        if on_done and not self.closed:
+            on_done(result)
+
+    @Slot(int, str, str)
+    def _failed(self, task_id: int, message: str, details: str) -> None:
+        _, on_error, _ = self._callbacks.pop(task_id, (None, None, None))
+        if on_error and not self.closed:
+            on_error(message, details)
+
+    @Slot(int, int, int)
+    def _progress(self, task_id: int, done: int, total: int) -> None:
+        callbacks = self._callbacks.get(task_id)
+        if callbacks and callbacks[2] and not self.closed:
+            callbacks[2](done, total)
+
+    def close(self) -> None:
+        """Wait for the running jobs; their results are dropped."""
+        self.closed = True
+        self.pool.waitForDone()
+        self._callbacks.clear()
 
 
 class _Worker(QObject):
@@ -51,7 +165,13 @@ class _Worker(QObject):
             self.opened.emit(str(e))
 
     @Slot(int, object, object)
-    def run(self, job_id: int, job: Job, cancel: threading.Event) -> None:
+    def run(self, job_id: int, job: Job, ticket: Ticket) -> None:
+        try:
+            self._run(job_id, job, ticket)
+        finally:
+            ticket.finished.set()
+
+    def _run(self, job_id: int, job: Job, ticket: Ticket) -> None:
         if self.reg is None:
             self.failed.emit(job_id, "the register is open read-only", "")
             return
@@ -60,9 +180,9 @@ class _Worker(QObject):
             self.progress.emit(job_id, done, total)
 
         try:
-            result = job(self.reg, report, cancel.is_set)
-        except Cancelled:
-            self.failed.emit(job_id, "cancelled; nothing was changed", "")
+            result = job(self.reg, report, ticket.cancel.is_set)
+        except Cancelled as e:  # its transaction rolled back
+            self.failed.emit(job_id, str(e), "")
         except Exception as e:
             self.failed.emit(job_id, str(e), traceback.format_exc())
         else:
@@ -88,10 +208,10 @@ class Writer(QObject):
         super().__init__(parent)
         self._ids = itertools.count(1)
         self._callbacks: dict[int, tuple[Callable[[Any], None], Callable[[str, str], None]]] = {}
-        self.thread = QThread()
-        self.thread.setObjectName("register-writer")
+        self._thread = QThread()
+        self._thread.setObjectName("register-writer")
         self.worker = _Worker(root, check)
-        self.worker.moveToThread(self.thread)
+        self.worker.moveToThread(self._thread)
         self._submit.connect(self.worker.run)
         self._open.connect(self.worker.open)
         self._close.connect(self.worker.close)
@@ -99,14 +219,14 @@ class Writer(QObject):
         self.worker.done.connect(self._on_done)
         self.worker.failed.connect(self._on_failed)
         self.worker.progress.connect(self.progress)
-        self.thread.start()
+        self._thread.start()
         self._open.emit()
 
     def submit(self, job: Job, on_done: Callable[[Any], None],
-               on_error: Callable[[str, str], None]) -> Ticket:
+               on_error: Callable[[str, str], None] = show_failure) -> Ticket:
         ticket = Ticket(next(self._ids))
         self._callbacks[ticket.id] = (on_done, on_error)
-        self._submit.emit(ticket.id, job, ticket.cancel)
+        self._submit.emit(ticket.id, job, ticket)
         return ticket
 
     def busy(self) -> bool:
@@ -127,6 +247,32 @@ class Writer(QObject):
     def shutdown(self) -> None:
         """Close the write connection on its own thread, then stop the thread."""
         self._close.emit()
-        self.thread.quit()
-        self.thread.wait()
+        self._thread.quit()
+        self._thread.wait()
         self._callbacks.clear()
+
+
+def wait_for(fn: Callable[[], Any]) -> Any:
+    """``fn()`` on a background thread while the GUI thread keeps painting (a local event
+    loop), for the steps that must end before a window can open: opening and migrating the
+    register, the first run, the demo, a restore. Its result, or its exception, comes back
+    here as if it had been called directly."""
+    from PySide6.QtCore import QEventLoop
+
+    outcome: list[tuple[bool, Any]] = []
+
+    def task(progress: Progress, cancelled: IsCancelled) -> None:
+        try:
+            outcome.append((True, fn()))
+        except BaseException as e:  # re-raised on the GUI thread below
+            outcome.append((False, e))
+
+    loop = QEventLoop()
+    background = Background(threads=1)
+    background.run(task, lambda _: loop.quit(), lambda message, details: loop.quit())
+    loop.exec()  # the job's end is delivered inside this loop, even when it came first
+    background.close()
+    ok, value = outcome[0]
+    if ok:
+        return value
+    raise value

@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..files import atomic_output
 from ..policy.billing_codes import CODES, LABELS
 from ..policy.reconcile import Finding, money_text, totals
 from ..policy.rules import RuleSet
 from ..values import escape_cell
-from .packet import BLUE, FONT_FAMILY, GREY, INK, LIGHT, MARGIN, RED, fonts_added
-from .sheets import atomic_output, write_csv
+from .pdf import BLUE, FONT_FAMILY, GREY, INK, LIGHT, MARGIN, RED, fonts_added
+from .sheets import write_csv
 
 # The codes a contractor is asked to credit (the others are the agency's own work: an
 # unused line to disconnect, an order not billed to look into).

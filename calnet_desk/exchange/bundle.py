@@ -37,18 +37,26 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..files import atomic_output
+from ..progress import IsCancelled, Progress, check
 from ..records import KINDS, Kind, Record, kind_among
 from ..store import Register, StoreError
 from ..store.billing import Mark
-from ..store.documents import CHUNK, Document, document_path, hash_file, safe_file_name
-from ..store.history import GENESIS, canonical_json, entry_hash, read_entries
+from ..store.documents import (
+    CHUNK,
+    Document,
+    all_documents,
+    all_links,
+    document_path,
+    get_document,
+    hash_file,
+    safe_file_name,
+)
+from ..store.history import GENESIS, canonical_json, entry_hash
 from ..values import to_cell_native, to_cell_text, to_json
 from . import billing_bundle
 from .exporter import XLSX_FORMATS
 from .sheets import xlsx_bytes
-
-Progress = Callable[[int, int], None]
-Cancelled = Callable[[], bool]
 
 REDACTED = "[redacted]"
 BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
@@ -66,10 +74,6 @@ class BundleError(StoreError):
 
 class ScopeSyntax(ValueError):
     """A --scope that is not one of the forms (exit 2)."""
-
-
-class ExportCancelled(Exception):
-    """The export was cancelled; the partial file was removed."""
 
 
 # --- scope ----------------------------------------------------------------------------------
@@ -139,22 +143,14 @@ def _by_key(reg: Register, kind: Kind, keys: Iterable[str]) -> list[Record]:
     return out
 
 
-def _where(reg: Register, kind: Kind, column: str, value: str) -> list[str]:
-    return [str(r[0]) for r in reg.conn.execute(
-        f"SELECT {kind.key.name} FROM {kind.table} WHERE {column} = ? ORDER BY "
-        f"{kind.key.name}", (value,))]
-
-
 def _scoped_records(reg: Register, scope: Scope) -> dict[str, list[Record]]:
     if scope.kind == "all":
         return {k.name: reg.records(k) for k in KINDS.values()}
     if scope.kind == "since":
         wanted: dict[str, set[str]] = {}
-        for kind_name, key in reg.conn.execute(
-                "SELECT DISTINCT kind, key FROM history WHERE substr(at, 1, 10) >= ?",
-                (scope.value,)):
+        for kind_name, key in reg.changed_since(scope.value):
             if kind_name in KINDS:
-                wanted.setdefault(kind_name, set()).add(str(key))
+                wanted.setdefault(kind_name, set()).add(key)
         return {name: _by_key(reg, KINDS[name], keys) for name, keys in sorted(wanted.items())}
     kind = KINDS[scope.kind]
     record = reg.get(kind, scope.value)
@@ -163,12 +159,12 @@ def _scoped_records(reg: Register, scope: Scope) -> dict[str, list[Record]]:
                           "written")
     orders, out = KINDS["orders"], {kind.name: [record]}
     if kind.name == "exemptions":
-        out["orders"] = _by_key(reg, orders, _where(reg, orders, "exemption_id", scope.value))
+        out["orders"] = _by_key(reg, orders, reg.keys_where(orders, "exemption_id", scope.value))
         general = record.get("general_delegation_id")
         if isinstance(general, str):
             out["delegations"] = _by_key(reg, KINDS["delegations"], [general])
     elif kind.name == "delegations":
-        out["orders"] = _by_key(reg, orders, _where(reg, orders, "delegation_id", scope.value))
+        out["orders"] = _by_key(reg, orders, reg.keys_where(orders, "delegation_id", scope.value))
     return out
 
 
@@ -193,45 +189,37 @@ def _in_scope(entry_kind: str, key: str, keys: set[tuple[str, str]], shas: set[s
 
 def select(reg: Register, scope: Scope) -> Selection:
     """Everything the bundle holds, read in one snapshot of the register."""
-    conn = reg.conn
-    began = not conn.in_transaction
-    if began:
-        conn.execute("BEGIN")  # one read snapshot (WAL): records, documents, history agree
-    try:
+    with reg.snapshot():  # records, documents and history agree
         records = {k: v for k, v in _scoped_records(reg, scope).items()
                    if v or scope.kind == "all"}
         sel = Selection(records, [], [], [], reg.agency(), [])
         keys = sel.keys()
         links: dict[str, list[tuple[str, str]]] = {}
-        for sha, kind_name, key in conn.execute(
-                "SELECT sha256, kind, key FROM document_links ORDER BY sha256, kind, key"):
+        for sha, kind_name, key in all_links(reg):
             if (kind_name, key) in keys:
                 links.setdefault(sha, []).append((kind_name, key))
         for sha in sorted(links):
-            row = conn.execute("SELECT sha256, name, size, media_type, added_at FROM documents "
-                               "WHERE sha256 = ?", (sha,)).fetchone()
-            if row is not None:
-                sel.documents.append((Document(*row), links[sha]))
+            doc = get_document(reg, sha)
+            if doc is not None:
+                sel.documents.append((doc, links[sha]))
         if scope.kind == "all":  # every document, linked or not
             linked = set(links)
-            for row in conn.execute("SELECT sha256, name, size, media_type, added_at FROM "
-                                    "documents ORDER BY sha256"):
-                if row[0] not in linked:
-                    sel.documents.append((Document(*row), []))
+            for doc in all_documents(reg):
+                if doc.sha256 not in linked:
+                    sel.documents.append((doc, []))
             sel.documents.sort(key=lambda d: d[0].sha256)
         sel.statements, sel.marks = billing_bundle.in_scope(
             reg, scope.kind, scope.value if scope.kind == "since" else None)
         bundled = {d.sha256 for d, _ in sel.documents}
         for st in sel.statements:  # each statement's source file travels with it
             if st.sha256 not in bundled:
-                row = conn.execute("SELECT sha256, name, size, media_type, added_at FROM "
-                                   "documents WHERE sha256 = ?", (st.sha256,)).fetchone()
-                if row is not None:
-                    sel.documents.append((Document(*row), []))
+                doc = get_document(reg, st.sha256)
+                if doc is not None:
+                    sel.documents.append((doc, []))
                     bundled.add(st.sha256)
         sel.documents.sort(key=lambda d: d[0].sha256)
         shas = {d.sha256 for d, _ in sel.documents}
-        for entry in read_entries(conn):
+        for entry in reg.iter_history():
             sel.chain.append((entry["id"], entry["prev"], entry["hash"]))
             if (scope.kind == "all" or _in_scope(entry["kind"], entry["key"], keys, shas)
                     or billing_bundle.history_in_scope(entry["kind"], entry["key"],
@@ -247,13 +235,8 @@ def select(reg: Register, scope: Scope) -> Selection:
             personal = [f.name for f in kind.fields if f.personal]
             if not personal:
                 continue
-            for (value,) in conn.execute(
-                    " UNION ".join(f"SELECT {n} FROM {kind.table} WHERE {n} IS NOT NULL"
-                                   for n in personal)):
+            for value in reg.distinct_values(kind, personal):
                 sel.personal_values.add(str(value))
-    finally:
-        if began:
-            conn.execute("COMMIT")
     return sel
 
 
@@ -451,10 +434,10 @@ def _info(name: str, date_time: tuple[int, int, int, int, int, int], size: int
 
 def export_bundle(reg: Register, out: Path, scope: Scope | None = None,
                   as_of: dt.date | None = None, redact: bool = False,
-                  progress: Progress | None = None, cancelled: Cancelled | None = None
+                  progress: Progress | None = None, cancelled: IsCancelled | None = None
                   ) -> BundleResult:
     """Write the bundle to ``out`` (``out.partial`` first, then os.replace). Raises
-    BundleError (nothing written) or ExportCancelled (the partial removed)."""
+    BundleError (nothing written) or Cancelled (the partial removed)."""
     scope = scope or Scope("all")
     as_of = as_of or dt.date.today()
     sel = select(reg, scope)
@@ -471,43 +454,38 @@ def export_bundle(reg: Register, out: Path, scope: Scope | None = None,
     manifest: list[tuple[str, str]] = []
 
     def check_cancel() -> None:
-        if cancelled is not None and cancelled():
-            raise ExportCancelled("the export was cancelled; nothing was written")
+        check(cancelled, "the export was cancelled; nothing was written")
 
-    try:
-        with open(partial, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as zf:
-            # sorted names: bag-info.txt, bagit.txt, data/…, manifest…, tagmanifest…
-            for name in ("bag-info.txt", "bagit.txt"):
-                zf.writestr(_info(f"{bag}/{name}", date_time, len(tags[name])), tags[name])
-            for item in payload:
-                check_cancel()
-                info = _info(f"{bag}/data/{item.name}", date_time, item.size)
-                if item.content is not None:
-                    zf.writestr(info, item.content)
-                    digest = hashlib.sha256(item.content).hexdigest()
-                    done += item.size
-                else:
-                    assert item.document is not None
-                    info.file_size = item.document.size
-                    digest = _copy_document(reg, item.document, zf, info, check_cancel,
-                                            _offset(progress, done, total))
-                    done += item.size
-                manifest.append((digest, f"data/{item.name}"))
-                if progress:
-                    progress(done, total)
-            tags["manifest-sha256.txt"] = "".join(
-                f"{d}  {n}\n" for d, n in manifest).encode("utf-8")
-            zf.writestr(_info(f"{bag}/manifest-sha256.txt", date_time,
-                              len(tags["manifest-sha256.txt"])), tags["manifest-sha256.txt"])
-            tagmanifest = "".join(f"{hashlib.sha256(tags[n]).hexdigest()}  {n}\n"
-                                  for n in TAG_FILES).encode("utf-8")
-            zf.writestr(_info(f"{bag}/tagmanifest-sha256.txt", date_time, len(tagmanifest)),
-                        tagmanifest)
+    with atomic_output(out, partial) as tmp, open(tmp, "wb") as fh, \
+            zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as zf:
+        # sorted names: bag-info.txt, bagit.txt, data/…, manifest…, tagmanifest…
+        for name in ("bag-info.txt", "bagit.txt"):
+            zf.writestr(_info(f"{bag}/{name}", date_time, len(tags[name])), tags[name])
+        for item in payload:
             check_cancel()
-        os.replace(partial, out)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+            info = _info(f"{bag}/data/{item.name}", date_time, item.size)
+            if item.content is not None:
+                zf.writestr(info, item.content)
+                digest = hashlib.sha256(item.content).hexdigest()
+                done += item.size
+            else:
+                assert item.document is not None
+                info.file_size = item.document.size
+                digest = _copy_document(reg, item.document, zf, info, check_cancel,
+                                        _offset(progress, done, total))
+                done += item.size
+            manifest.append((digest, f"data/{item.name}"))
+            if progress:
+                progress(done, total)
+        tags["manifest-sha256.txt"] = "".join(
+            f"{d}  {n}\n" for d, n in manifest).encode("utf-8")
+        zf.writestr(_info(f"{bag}/manifest-sha256.txt", date_time,
+                          len(tags["manifest-sha256.txt"])), tags["manifest-sha256.txt"])
+        tagmanifest = "".join(f"{hashlib.sha256(tags[n]).hexdigest()}  {n}\n"
+                              for n in TAG_FILES).encode("utf-8")
+        zf.writestr(_info(f"{bag}/tagmanifest-sha256.txt", date_time, len(tagmanifest)),
+                    tagmanifest)
+        check_cancel()
     records = sum(len(v) for v in sel.records.values())
     return BundleResult(out, records, len(sel.documents), len(sel.entries), out.stat().st_size)
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from ..progress import Progress
 from ..records import BILLING_KINDS, KINDS, Field, Kind, Record, Value
 from ..store import Register
 from ..values import BadValue, parser_for
@@ -222,7 +223,6 @@ def preview(path: Path, kind: Kind, mapping: ColumnMap, limit: int = 20,
     return out
 
 
-Progress = Callable[[int, int], None]
 
 
 def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,

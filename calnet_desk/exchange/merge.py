@@ -11,7 +11,6 @@ the merge in the history as "merge bundle <SHA-256>". All or nothing.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from collections.abc import Callable, Collection
@@ -20,17 +19,22 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..records import KINDS, Field, Kind, Record, Value
+from ..records import KINDS, Kind, Record
 from ..store import Register
-from ..store.documents import add_document, document_path, link, store_file
-from ..values import to_json
+from ..store.documents import (
+    add_document,
+    document_path,
+    get_document,
+    is_linked,
+    link,
+    store_file,
+)
+from ..values import from_json, to_json
 from . import billing_bundle
 from .archive import Limits, UnsafeArchive, bundle_sha256, open_bundle
 
 Verifier = Callable[[Path], list[str]]
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SHA = re.compile(r"[0-9a-f]{64}")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class BadBundle(Exception):
@@ -104,58 +108,6 @@ def _manifest(root: Path) -> dict[str, str]:
     return out
 
 
-def _parse_value(f: Field, raw: Any) -> Value:
-    """A JSON value as `list --json` prints it, back to a record value, exactly."""
-    if raw is None:
-        return None
-    t = f.type
-    if t in ("text", "choice", "date"):
-        if not isinstance(raw, str):
-            raise ValueError(f"{raw!r} is not text")
-        if _CONTROL.search(raw):
-            raise ValueError("contains a control character")
-        if raw == "":
-            return None
-        if t == "choice" and raw not in f.choices:
-            raise ValueError(f"{raw!r} is not one of {'|'.join(f.choices)}")
-        if t == "date":
-            try:
-                if not _DATE.fullmatch(raw):
-                    raise ValueError
-                dt.date.fromisoformat(raw)
-            except ValueError:
-                raise ValueError(f"{raw!r} is not a date YYYY-MM-DD") from None
-        return raw
-    if t == "money":
-        if isinstance(raw, bool) or not isinstance(raw, int | Decimal):
-            raise ValueError(f"{raw!r} is not an amount in dollars")
-        cents = Decimal(raw) * 100
-        if not cents.is_finite() or cents != cents.to_integral_value():
-            raise ValueError(f"{raw} is not an amount in whole cents")
-        return _int64(int(cents), raw)
-    if t == "integer":
-        if isinstance(raw, bool) or not isinstance(raw, int):
-            raise ValueError(f"{raw!r} is not a whole number")
-        return _int64(raw, raw)
-    if t == "yesno":
-        if not isinstance(raw, bool):
-            raise ValueError(f"{raw!r} is not true or false")
-        return raw
-    if t == "list":
-        if not isinstance(raw, list) or not all(isinstance(i, str) and i for i in raw):
-            raise ValueError(f"{raw!r} is not a list of texts")
-        if any(_CONTROL.search(i) for i in raw):
-            raise ValueError("contains a control character")
-        return list(raw) or None
-    raise ValueError(f"unknown field type {t}")  # pragma: no cover
-
-
-def _int64(n: int, raw: object) -> int:
-    if -(2**63) <= n < 2**63:
-        return n
-    raise ValueError(f"{raw} is too large")
-
-
 def _load_json(path: Path, label: str, problems: list[str]) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal,
@@ -207,7 +159,7 @@ def read_records(root: Path, problems: list[str]) -> dict[str, list[Record]]:
             bad = False
             for f in kind.fields:
                 try:
-                    record[f.name] = _parse_value(f, obj.get(f.name))
+                    record[f.name] = from_json(f, obj.get(f.name))
                 except ValueError as e:
                     problems.append(f"{where}: {f.name}: {e}")
                     bad = True
@@ -391,14 +343,10 @@ def _merge(reg: Register, root: Path, result: MergeResult, allow_other_agency: b
         return
     if result.dry_run:
         for doc in documents:
-            if reg.conn.execute("SELECT 1 FROM documents WHERE sha256 = ?",
-                                (doc.sha256,)).fetchone() is None:
+            if get_document(reg, doc.sha256) is None:
                 result.documents_added += 1
-            result.links_added += sum(
-                1 for kind, key in doc.links
-                if reg.conn.execute("SELECT 1 FROM document_links WHERE sha256 = ? AND "
-                                    "kind = ? AND key = ?",
-                                    (doc.sha256, kind.name, key)).fetchone() is None)
+            result.links_added += sum(1 for kind, key in doc.links
+                                      if not is_linked(reg, doc.sha256, kind, key))
         return
     _write(reg, result, order, to_write, documents, billing)
 
@@ -421,8 +369,7 @@ def _write(reg: Register, result: MergeResult, order: list[Kind],
                 if to_write[kind.name]:
                     tx.put_many(kind, to_write[kind.name])
             for doc in documents:
-                if tx.conn.execute("SELECT 1 FROM documents WHERE sha256 = ?",
-                                   (doc.sha256,)).fetchone() is None:
+                if get_document(tx.register, doc.sha256) is None:
                     result.documents_added += 1
                 add_document(tx, doc.sha256, doc.name, doc.size)
                 for kind, key in doc.links:

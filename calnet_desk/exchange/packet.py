@@ -14,17 +14,15 @@ packet, and nothing random goes in.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..calendar_export import write_atomically
+from ..files import write_atomically
 from ..policy.ipr import CHECKLIST_LABELS, IprInput, calculate, checklist_items, money_text
 from ..policy.ipr import saved_calculation as saved_ipr
 from ..policy.requests import Element, elements, request_kind
@@ -34,27 +32,26 @@ from ..store import RecordError, Register
 from ..store.documents import Document, documents_of
 from ..store.tracked import DOCUMENT_LINKS, IPR_CALCULATIONS
 from ..values import display
+from .pdf import (
+    BAND,
+    BLUE,
+    BOTTOM,
+    FONT_FAMILY,
+    GREEN,
+    GREEN_FILL,
+    GREY,
+    INK,
+    LIGHT,
+    MARGIN,
+    RED,
+    RED_FILL,
+    TOP,
+    fonts_added,
+)
 
 if TYPE_CHECKING:
     from fpdf import FPDF
 
-FONT_FAMILY = "DejaVuSansCondensed"
-FONT_FILES = {"": "DejaVuSansCondensed.ttf", "B": "DejaVuSansCondensed-Bold.ttf"}
-
-# Colours (RGB): a dark state blue for the letterhead and headings, a plain red for what is
-# missing, greys for labels and citations.
-INK = (33, 37, 41)
-BLUE = (22, 58, 102)
-GREY = (96, 103, 112)
-LIGHT = (214, 219, 225)
-RED = (176, 0, 32)
-RED_FILL = (253, 236, 238)
-GREEN = (25, 105, 52)
-GREEN_FILL = (232, 245, 236)
-BAND = (242, 245, 248)
-
-MARGIN = 66.0  # points (a little under an inch)
-TOP, BOTTOM = 54.0, 64.0
 LABEL_WIDTH = 138.0
 INDENT = 22.0  # element numbers hang in it
 
@@ -129,14 +126,12 @@ def _newest_entry(reg: Register, kind: Kind, key: str) -> dt.datetime:
     """When the data behind the packet last changed: the record, its IPR calculation, its
     document links, the agency and its people (the letterhead)."""
     link_prefix = f"{kind.name}:{key}:"
-    row = reg.conn.execute(
-        "SELECT max(at) FROM history WHERE (kind = ? AND key = ?) OR (kind = ? AND key = ?) "
-        "OR (kind = ? AND substr(key, 1, ?) = ?) OR kind IN ('agency', 'people')",
-        (kind.name, key, IPR_CALCULATIONS.history_kind, key, DOCUMENT_LINKS.history_kind,
-         len(link_prefix), link_prefix)).fetchone()
-    if row is None or row[0] is None:
+    at = reg.newest_change_at(
+        records=[(kind.name, key), (IPR_CALCULATIONS.history_kind, key)],
+        prefixes=[(DOCUMENT_LINKS.history_kind, link_prefix)], kinds=["agency", "people"])
+    if at is None:
         return dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-    return _utc(str(row[0]))
+    return _utc(at)
 
 
 def packet_data(reg: Register, kind: Kind | str, key: str,
@@ -216,24 +211,6 @@ def cost_items(text: str) -> list[tuple[str, str]]:
 
 
 # --- the PDF ------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _font_paths() -> Iterator[dict[str, Path]]:
-    with contextlib.ExitStack() as stack:
-        base = resources.files("calnet_desk") / "data" / "fonts"
-        yield {style: stack.enter_context(resources.as_file(base / name))
-               for style, name in FONT_FILES.items()}
-
-
-@contextlib.contextmanager
-def fonts_added(pdf: Any) -> Iterator[None]:
-    """The bundled DejaVu fonts added to ``pdf`` (as FONT_FAMILY, regular and bold), their
-    files kept at hand until the block ends (make the PDF's bytes inside it)."""
-    with _font_paths() as fonts:
-        for style, path in fonts.items():
-            pdf.add_font(FONT_FAMILY, style, str(path))
-        yield
 
 
 def _subject(data: PacketData) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from ..files import atomic_output
 
 Row = Sequence[object]
 
@@ -88,21 +88,6 @@ def read_rows(path: Path, name: str | None = None) -> Iterator[Iterator[tuple[in
         raise SheetError(f"{label}: cannot read ({e.strerror or e})") from e
     except csv.Error as e:
         raise SheetError(f"{label}: not a well-formed CSV file ({e})") from e
-
-
-@contextmanager
-def atomic_output(path: Path) -> Iterator[Path]:
-    """A temporary file beside ``path`` that replaces it only when the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:

@@ -2,7 +2,7 @@
 a list of the records, the open findings and deadlines in scope as of that date, and the
 citations behind them [STMM 501.0, 3-502.0].
 
-Made with fpdf2 and the fonts the request packets use (packet.fonts_added); the PDF's
+Made with fpdf2 and the fonts the request packets use (exchange.pdf); the PDF's
 creation date is the as-of date, so the same data gives the same bytes.
 """
 
@@ -12,12 +12,12 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..deadlines import deadlines, us_date
+from ..policy.deadlines import deadlines, us_date
 from ..policy.findings import findings
 from ..records import KINDS, Kind, Record
 from ..store import Register
 from ..values import display
-from .packet import BLUE, BOTTOM, FONT_FAMILY, GREY, INK, LIGHT, MARGIN, RED, TOP, fonts_added
+from .pdf import BLUE, BOTTOM, FONT_FAMILY, GREY, INK, LIGHT, MARGIN, RED, TOP, fonts_added
 
 if TYPE_CHECKING:
     from .bundle import Redactor, Scope, Selection

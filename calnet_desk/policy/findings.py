@@ -14,12 +14,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..deadlines import RuleBook, ato_anniversary, ato_term, notice_effective, stored_ladder
 from ..records import KINDS, Record, Value
 from ..store import Register
+from ..store.documents import linked_records
 from ..store.register import AGENCY_KEY, AGENCY_KIND
 from ..store.tracked import REMINDER_LADDERS, current_state
 from .billing_codes import RECONCILE_PLACEHOLDERS
+from .deadlines import RuleBook, ato_anniversary, ato_term, notice_effective, stored_ladder
 from .requests import Element, elements
 from .rules import RulesError, RuleSet
 
@@ -179,9 +180,7 @@ class _Register:
         self.today = today
         self.agency_class = reg.agency().get("agency_class")
         self._first_seen: dict[tuple[str, str], dt.date] = {
-            (str(kind), str(key)): dt.date.fromisoformat(str(at)[:10])
-            for kind, key, at in reg.conn.execute(
-                "SELECT kind, key, MIN(at) FROM history GROUP BY kind, key")}
+            ref: dt.date.fromisoformat(at[:10]) for ref, at in reg.first_change_at().items()}
         self.orders = self._existing("orders")
         self.exemptions = {str(r["exemption_id"]): r for r in self._existing("exemptions")}
         self.delegations = {str(r["delegation_id"]): r
@@ -189,8 +188,7 @@ class _Register:
         self.atos = self._existing("atos")
         self.outside = self._existing("outside-contracts")
         self.people = self._existing("people")
-        self.documented = {(str(k), str(key)) for k, key in reg.conn.execute(
-            "SELECT DISTINCT kind, key FROM document_links")}
+        self.documented = linked_records(reg)
         self._inactive_since: dict[str, dt.date | None] = {}
 
     def _existing(self, kind_name: str) -> list[Record]:
@@ -454,7 +452,7 @@ def _outside_contract_checks(data: _Register, catalog: Catalog, today: dt.date,
                              book: RuleBook) -> Iterator[Finding]:
     if data.agency_class != "non-exempt-state":
         return
-    overrides = current_state(data.reg.conn, REMINDER_LADDERS)
+    overrides = current_state(data.reg, REMINDER_LADDERS)
     for oc in data.outside:
         key = str(oc["contract_id"])
         if oc["calnet_offers"] is not True:

@@ -209,7 +209,7 @@ def save_calculation(reg: Register, exemption_id: str, ipr: IprInput,
 
 
 def saved_calculation(reg: Register, exemption_id: str) -> IprInput | None:
-    row = get_row(reg.conn, IPR_CALCULATIONS, {"exemption_id": exemption_id})
+    row = get_row(reg, IPR_CALCULATIONS, {"exemption_id": exemption_id})
     if row is None:
         return None
     checklist = tuple(c for c in str(row["checklist"] or "").split(",") if c)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..store import Register
+from ..store import RecordError, Register
 from ..store.billing import (
     Mark,
     Statement,
@@ -38,7 +38,6 @@ from ..store.billing import (
     put_mark,
     statements,
 )
-from ..store.register import RecordError
 from .billing_codes import RECONCILE_PLACEHOLDERS
 from .findings import Catalog
 from .rules import RuleSet

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +17,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-GENERATIONS = ("calnet-2", "calnet-3", "nextgen")
+from ..files import write_text_atomically
+from ..records import GENERATIONS as GENERATIONS  # the contract generations, declared there
+
 OVERRIDE_FILE = "rules.toml"
 
 
@@ -273,16 +273,5 @@ def write_kind_ladders(register_root: Path, ladders: Mapping[str, Sequence[int]]
            for kind, days in ladders.items()):
         raise RulesError(f"{target} defines {LADDER_RULE} in a way this cannot change; "
                          "edit its by-kind table by hand. Nothing was written.")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{OVERRIDE_FILE}.", suffix=".tmp",
-                                    dir=register_root)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_text_atomically(target, text)
     return target

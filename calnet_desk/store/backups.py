@@ -17,13 +17,17 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..paths import RegisterPaths
+from ..progress import Cancelled, IsCancelled, Progress
+from .exceptions import StoreError
 from .history import GENESIS, Clock, entry_hash, read_entries, utc_now
 from .lock import WriterLock
-from .register import Register, StoreError
+
+if TYPE_CHECKING:  # the register calls the backups (before a migration, on damage)
+    from .register import Register
 
 # Retention: design choice (DOMAIN.md "Nothing is lost"), not policy: a week of dailies, a
 # month of weeklies, a year of monthlies.
@@ -113,10 +117,6 @@ def _copy_verified(src: Path, dest: Path, sha256: str, temp: Path | None = None)
         tmp.unlink(missing_ok=True)
 
 
-class BackupCancelled(BackupError):
-    pass
-
-
 class BackupBusy(BackupError):
     pass
 
@@ -199,8 +199,8 @@ def _check_database(database: Path) -> list[str]:
 
 def make_backup(reg: Register, reason: str, folder: Path | None = None,
                 clock: Clock | None = None,
-                progress: Callable[[int, int], None] | None = None,
-                cancelled: Callable[[], bool] | None = None) -> Backup:
+                progress: Progress | None = None,
+                cancelled: IsCancelled | None = None) -> Backup:
     made = _make_backup(reg, reason, folder, clock, progress, cancelled)
     assert made is not None
     return made
@@ -208,8 +208,8 @@ def make_backup(reg: Register, reason: str, folder: Path | None = None,
 
 def _make_backup(reg: Register, reason: str, folder: Path | None = None,
                  clock: Clock | None = None,
-                 progress: Callable[[int, int], None] | None = None,
-                 cancelled: Callable[[], bool] | None = None,
+                 progress: Progress | None = None,
+                 cancelled: IsCancelled | None = None,
                  only_if_none_today: bool = False) -> Backup | None:
     """Back the register up (database and the documents it references). Backups run one
     at a time; each gets a name no other has; it is published (renamed into place) only
@@ -254,7 +254,7 @@ def _make_backup(reg: Register, reason: str, folder: Path | None = None,
             missing = []
             for done, sha in enumerate(shas, start=1):
                 if cancelled and cancelled():
-                    raise BackupCancelled("the backup was cancelled; nothing was kept")
+                    raise Cancelled("the backup was cancelled; nothing was kept")
                 dest = root / "documents" / sha[:2] / sha
                 if not dest.exists():
                     src = document_path(reg.paths, sha)
@@ -280,7 +280,7 @@ def _make_backup(reg: Register, reason: str, folder: Path | None = None,
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(partial, root / name)
-            from .register import SAVED
+            from .saved import SAVED
 
             SAVED.append(f"backup {root / name}")
             faults.point("backup-published")
@@ -462,7 +462,7 @@ def restore(paths: RegisterPaths, backup: Backup, clock: Clock = utc_now,
         aside = _aside_folder(paths, "replaced", clock)
         begin_restore(paths, aside)  # from here the next open completes it
         finish_restore(paths)
-        from .register import SAVED
+        from .saved import SAVED
 
         SAVED.append(f"restore of {backup.name}")
         sync_folder(paths.root)

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .register import Changes, RecordError, Register
+from .exceptions import RecordError
+from .register import Changes, Register
 from .tracked import BILLING_MARKS, STATEMENTS, delete_row, get_row, put_row
 
 # The columns of statement_lines after (contractor, month, row), in the order of the

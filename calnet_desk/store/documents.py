@@ -17,18 +17,19 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..paths import RegisterPaths
+from ..progress import Progress
 from ..records import Kind
-from .register import Changes, RecordError, Register
+from .exceptions import RecordError
 from .tracked import DOCUMENT_LINKS, DOCUMENTS, delete_row, put_row
+
+if TYPE_CHECKING:  # annotations only: the register does not import this module back
+    from .register import Changes, Register
 
 CHUNK = 1 << 20
 _SHA = re.compile(r"[0-9a-f]{6,64}")
-
-Progress = Callable[[int, int], None]
-
 
 @dataclass(frozen=True)
 class Document:
@@ -162,6 +163,34 @@ def links_of(reg: Register, sha256: str) -> list[tuple[str, str]]:
     return [(k, key) for k, key in reg.conn.execute(
         "SELECT kind, key FROM document_links WHERE sha256 = ? ORDER BY kind, key",
         (sha256,))]
+
+
+def all_documents(reg: Register, newest_first: bool = False) -> list[Document]:
+    """Every stored document, by SHA-256 (or newest first, then by name)."""
+    order = "added_at DESC, name" if newest_first else "sha256"
+    return [_row(r) for r in reg.conn.execute(
+        f"SELECT sha256, name, size, media_type, added_at FROM documents ORDER BY {order}")]
+
+
+def document_count(reg: Register) -> int:
+    return int(reg.conn.execute("SELECT count(*) FROM documents").fetchone()[0])
+
+
+def all_links(reg: Register) -> list[tuple[str, str, str]]:
+    """Every link as (sha256, record kind, key), by SHA-256, then kind and key."""
+    return [(str(sha), str(k), str(key)) for sha, k, key in reg.conn.execute(
+        "SELECT sha256, kind, key FROM document_links ORDER BY sha256, kind, key")]
+
+
+def linked_records(reg: Register) -> set[tuple[str, str]]:
+    """(kind, key) of every record with at least one document."""
+    return {(str(k), str(key)) for k, key in reg.conn.execute(
+        "SELECT DISTINCT kind, key FROM document_links")}
+
+
+def is_linked(reg: Register, sha256: str, kind: Kind, key: str) -> bool:
+    return reg.conn.execute("SELECT 1 FROM document_links WHERE sha256 = ? AND kind = ? AND "
+                            "key = ?", (sha256, kind.name, key)).fetchone() is not None
 
 
 def add_document(tx: Changes, sha256: str, name: str, size: int) -> Document:

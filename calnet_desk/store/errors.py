@@ -22,6 +22,9 @@ ERROR_DISK_FULL = 112
 ERROR_WRITE_PROTECT = 19
 
 _SQLITE_DAMAGE = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+# What a command may meet from the disk and the database (outside the store nothing names
+# SQLite's own exception types): described by describe() and what_to_do().
+STORAGE_ERRORS: tuple[type[Exception], ...] = (OSError, sqlite3.Error)
 
 
 def sqlite_code(e: BaseException) -> int | None:

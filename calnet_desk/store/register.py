@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from ..paths import RegisterPaths
+from ..progress import Progress
 from ..records import AGENCY_FIELDS, KINDS, Field, Kind, Record, Value
 from ..values import from_db, to_db
 from . import schema, search
+from .exceptions import RecordError, StoreError
 from .history import (
     Clock,
     HistoryWriter,
@@ -23,6 +25,8 @@ from .history import (
 )
 from .location import Location, classify
 from .lock import FileLocker, RegisterLocked, WriterLock, os_user
+from .saved import SAVED
+from .tracked import DOCUMENT_LINKS, delete_owned_rows, delete_row
 
 AGENCY_KIND = "agency"
 AGENCY_KEY = "agency"
@@ -31,10 +35,6 @@ BATCH = 1000  # records per write (and per progress report) in put_many
 # table flush its pending index data at every row (its savepoint), many times slower.
 ROWS_PER_STATEMENT = 1000
 _CONVERTED = ("list", "yesno")  # the field types whose stored form differs (values.to_db)
-
-
-class StoreError(Exception):
-    """A problem a person must act on; the message says what happened and what to do."""
 
 
 class NoRegister(StoreError):
@@ -96,17 +96,6 @@ def require_fts5() -> None:
     """Checked at every open: search and its triggers need SQLite's FTS5."""
     if not search.fts5_available():
         raise NoFts5(search.NO_FTS5_MESSAGE)
-
-
-class RecordError(StoreError):
-    """A record the store refuses (missing required field, unknown reference, …)."""
-
-
-Progress = Callable[[int, int], None]
-
-# What this process has saved for good (committed transactions, published backups, a
-# restore put in place), so an interrupted command can say truthfully what was kept.
-SAVED: list[str] = []
 
 
 class Corrupt(StoreError):
@@ -504,13 +493,105 @@ class Register:
     def keys(self, kind: Kind) -> set[str]:
         return {r[0] for r in self.conn.execute(f"SELECT {kind.key.name} FROM {kind.table}")}
 
+    def exists(self, kind: Kind, key: str) -> bool:
+        return self.conn.execute(f"SELECT 1 FROM {kind.table} WHERE {kind.key.name} = ?",
+                                 (key,)).fetchone() is not None
+
+    def keys_where(self, kind: Kind, field: str, value: Value) -> list[str]:
+        """The keys of the records whose field holds this value, in key order."""
+        name = kind.by_name[field].name  # a declared field, never text from outside
+        return [str(r[0]) for r in self.conn.execute(
+            f"SELECT {kind.key.name} FROM {kind.table} WHERE {name} = ? "
+            f"ORDER BY {kind.key.name}", (value,))]
+
+    def distinct_values(self, kind: Kind, fields: Iterable[str]) -> set[Value]:
+        """Every non-empty value held in these fields of a kind, as stored."""
+        names = [kind.by_name[n].name for n in fields]
+        if not names:
+            return set()
+        return {r[0] for r in self.conn.execute(" UNION ".join(
+            f"SELECT {n} FROM {kind.table} WHERE {n} IS NOT NULL" for n in names))}
+
+    def quick_check(self) -> str | None:
+        """The database's own integrity check: None when sound, else what it found."""
+        return quick_check(self.conn)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one state of the register (records, documents and history
+        agree) although a writer goes on beside them."""
+        began = not self.conn.in_transaction
+        if began:
+            self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if began:
+                self.conn.execute("COMMIT")
+
+    # --- reading the history ---------------------------------------------------------
+
     def history(self, kind: str | None = None, key: str | None = None
                 ) -> list[dict[str, Any]]:
+        return list(self.iter_history(kind, key))
+
+    def iter_history(self, kind: str | None = None, key: str | None = None
+                     ) -> Iterator[dict[str, Any]]:
+        """The entries, oldest first: all, of one kind, or of one record."""
         if kind is None:
-            return list(read_entries(self.conn))
+            return read_entries(self.conn)
         if key is None:
-            return list(read_entries(self.conn, "WHERE kind = ?", (kind,)))
-        return list(read_entries(self.conn, "WHERE kind = ? AND key = ?", (kind, key)))
+            return read_entries(self.conn, "WHERE kind = ?", (kind,))
+        return read_entries(self.conn, "WHERE kind = ? AND key = ?", (kind, key))
+
+    def last_entry_id(self, kind: str, key: str) -> int | None:
+        """The id of the newest history entry of one record (or tracked row)."""
+        row = self.conn.execute("SELECT max(id) FROM history WHERE kind = ? AND key = ?",
+                                (kind, key)).fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
+    def changed_since(self, day: str) -> set[tuple[str, str]]:
+        """(kind, key) of every history entry made on or after an ISO date (UTC)."""
+        return {(str(k), str(key)) for k, key in self.conn.execute(
+            "SELECT DISTINCT kind, key FROM history WHERE substr(at, 1, 10) >= ?", (day,))}
+
+    def first_entry_at(self) -> str | None:
+        """The time ("at") of the history's first entry; None when it is empty."""
+        row = self.conn.execute("SELECT min(at) FROM history").fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
+    def first_change_at(self) -> dict[tuple[str, str], str]:
+        """The time ("at") of the first history entry of every (kind, key)."""
+        return {(str(kind), str(key)): str(at) for kind, key, at in self.conn.execute(
+            "SELECT kind, key, MIN(at) FROM history GROUP BY kind, key")}
+
+    def newest_change_by_key(self, kind: str) -> dict[str, str]:
+        """The time ("at") of the newest entry of each key of one history kind."""
+        return {str(key): str(at) for key, at in self.conn.execute(
+            "SELECT key, max(at) FROM history WHERE kind = ? GROUP BY key", (kind,))}
+
+    def newest_change_at(self, records: Iterable[tuple[str, str]] = (),
+                         prefixes: Iterable[tuple[str, str]] = (),
+                         kinds: Iterable[str] = ()) -> str | None:
+        """The time of the newest entry about any of these (kind, key) pairs, any key of a
+        kind starting with a prefix, or any entry of these kinds; None when there is none."""
+        terms: list[str] = []
+        params: list[Any] = []
+        for kind, key in records:
+            terms.append("(kind = ? AND key = ?)")
+            params += [kind, key]
+        for kind, prefix in prefixes:
+            terms.append("(kind = ? AND substr(key, 1, ?) = ?)")
+            params += [kind, len(prefix), prefix]
+        kinds = list(kinds)
+        if kinds:
+            terms.append(f"kind IN ({', '.join('?' * len(kinds))})")
+            params += kinds
+        if not terms:
+            return None
+        row = self.conn.execute(f"SELECT max(at) FROM history WHERE {' OR '.join(terms)}",
+                                params).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
 
     def referrers(self, kind: Kind, key: str) -> list[tuple[Kind, str]]:
         """The records whose reference fields name this one."""
@@ -681,8 +762,7 @@ class Changes:
         _Checks(self, kind)(record)
 
     def _exists(self, kind: Kind, key: str) -> bool:
-        return self.conn.execute(
-            f"SELECT 1 FROM {kind.table} WHERE {kind.key.name} = ?", (key,)).fetchone() is not None
+        return self.register.exists(kind, key)
 
     def delete(self, kind: Kind, key: str) -> None:
         old = self.register.get(kind, key)
@@ -695,13 +775,10 @@ class Changes:
             raise RecordError(
                 f"{kind.singular} {key} is referred to by {names}{more}; change those first. "
                 "Nothing was deleted.")
-        from .documents import unlink  # documents builds on this module
-
         for (sha,) in self.conn.execute("SELECT sha256 FROM document_links WHERE kind = ? AND "
                                         "key = ? ORDER BY sha256", (kind.name, key)).fetchall():
-            unlink(self, sha, kind.name, key)  # the document itself stays in the register
-        from .tracked import delete_owned_rows
-
+            # the link goes; the document itself stays in the register
+            delete_row(self, DOCUMENT_LINKS, {"sha256": sha, "kind": kind.name, "key": key})
         delete_owned_rows(self, kind.name, key)  # e.g. an exemption's IPR calculation
         self.conn.execute(f"DELETE FROM {kind.table} WHERE {kind.key.name} = ?", (key,))
         self.history.append(kind.name, key, "delete", diff(_nonempty(old), None), self.reason)

@@ -9,9 +9,12 @@ from __future__ import annotations
 import functools
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..records import KINDS
+
+if TYPE_CHECKING:
+    from .register import Register
 
 
 @functools.cache
@@ -59,7 +62,7 @@ class Hit:
 SEARCH_KINDS = (*KINDS, "documents")
 
 
-def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
+def search(reg: Register, text: str, kind: str | None = None,
            limit: int = 50) -> list[Hit]:
     """Best matches first (bm25)."""
     query = fts_query(text)
@@ -74,4 +77,4 @@ def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
     sql += " ORDER BY score LIMIT ?"
     params.append(limit)
     return [Hit(k, key, snip, round(-score, 6)) for k, key, snip, score in
-            conn.execute(sql, params)]
+            reg.conn.execute(sql, params)]

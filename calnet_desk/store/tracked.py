@@ -8,10 +8,13 @@ the row's key columns joined with ':'), so verify replays them too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .exceptions import RecordError
 from .history import diff
-from .register import Changes, RecordError
+
+if TYPE_CHECKING:  # the register builds on this module
+    from .register import Changes
 
 
 @dataclass(frozen=True)
@@ -112,8 +115,10 @@ def delete_owned_rows(tx: Changes, kind_name: str, key: str) -> None:
             delete_row(tx, spec, dict(zip(spec.key_columns, r, strict=True)))
 
 
-def current_state(conn: Any, spec: TrackedTable) -> dict[str, dict[str, Any]]:
-    """Every row as verify compares it with the history: {key: non-empty columns}."""
+def current_state(source: Any, spec: TrackedTable) -> dict[str, dict[str, Any]]:
+    """Every row as verify compares it with the history: {key: non-empty columns}.
+    ``source`` is a Register or a transaction's Changes."""
+    conn = getattr(source, "conn", source)
     exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                           (spec.table,)).fetchone()
     if not exists:

@@ -9,7 +9,7 @@
   in every export, so importing a newer file updates the events instead of duplicating them.
 * SEQUENCE counts how often the deadline's date has moved, derived from the history: each
   record's entries are replayed in order, the deadline dates recomputed after each one
-  (:func:`calnet_desk.deadlines.record_deadlines`), and every change of a date counts one
+  (:func:`calnet_desk.policy.deadlines.record_deadlines`), and every change of a date counts one
   (the first date is SEQUENCE 0; a deadline that disappears and comes back on the same date
   does not count). Nothing is stored, so nothing can drift out of step. The replay uses the
   rule sets as they are now (today's contract generations and rule overrides): a move that
@@ -22,19 +22,22 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .deadlines import DEADLINE_RECORD_KINDS, Deadline, RuleBook, deadlines, record_deadlines
-from .records import KINDS
-from .store import Register
-from .store.history import read_entries
-from .store.tracked import REMINDER_LADDERS
+from ..files import write_atomically
+from ..policy.deadlines import (
+    DEADLINE_RECORD_KINDS,
+    Deadline,
+    RuleBook,
+    deadlines,
+    record_deadlines,
+)
+from ..records import KINDS
+from ..store import Register
+from ..store.tracked import REMINDER_LADDERS
 
 PRODID = "-//CALNET Desk//EN"
 CATEGORY = "CALNET Desk"
@@ -89,7 +92,7 @@ def deadline_revisions(reg: Register, book: RuleBook
         kind = KINDS[record_kind]
         blank: dict[str, Any] = {f.name: None for f in kind.fields}
         replays: dict[str, _Replay] = {}
-        for entry in read_entries(reg.conn, "WHERE kind = ?", (record_kind,)):
+        for entry in reg.iter_history(record_kind):
             key = entry["key"]
             replay = replays.setdefault(key, _Replay())
             replay.last_at = entry["at"]
@@ -114,13 +117,11 @@ def deadline_revisions(reg: Register, book: RuleBook
             for deadline_kind, rev in replay.deadlines.items():
                 revisions[(record_kind, key, deadline_kind)] = rev
     # A record's own reminder ladder changes its alarm: that counts as a change of the record.
-    for (ladder_key, at) in reg.conn.execute(
-            "SELECT key, max(at) FROM history WHERE kind = ? GROUP BY key",
-            (REMINDER_LADDERS.history_kind,)):
-        record_kind, _, key = str(ladder_key).partition(":")
+    for ladder_key, at in reg.newest_change_by_key(REMINDER_LADDERS.history_kind).items():
+        record_kind, _, key = ladder_key.partition(":")
         ref = (record_kind, key)
-        if ref in changed_at and str(at) > changed_at[ref]:
-            changed_at[ref] = str(at)
+        if ref in changed_at and at > changed_at[ref]:
+            changed_at[ref] = at
     return revisions, changed_at
 
 
@@ -185,26 +186,6 @@ def _description(d: Deadline) -> str:
         lines.append("Reminders: " + ", ".join(map(str, d.ladder)) + " days before "
                      "(this event carries the first)")
     return "\n\n".join(lines)
-
-
-def write_atomically(target: Path, chunks: Iterable[bytes]) -> None:
-    """Write a temporary file beside the target, then put it in place with os.replace:
-    a reader sees the old file or the new one, never half of one."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                    dir=target.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            for chunk in chunks:
-                f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
-        mode = target.stat().st_mode & 0o777 if target.is_file() else 0o644
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def export_ics(reg: Register, target: Path, today: dt.date) -> int:

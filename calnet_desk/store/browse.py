@@ -1,4 +1,4 @@
-"""Browsing a register page by page: the queries behind the desktop's tables, Qt-free.
+"""Browsing a register page by page: the queries behind the desktop's tables.
 
 A view is the ordered list of keys that match the filters (cheap even at 100,000 rows);
 rows are read in blocks only when they are shown.
@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .records import Kind, Record
-from .store.search import fts_query
-from .values import from_db
+from ..records import Kind, Record
+from ..values import from_db
+from .search import fts_query
+
+if TYPE_CHECKING:
+    from .register import Register
 
 
 @dataclass(frozen=True)
@@ -60,12 +62,12 @@ class ViewQuery:
         return f"SELECT {key} FROM {kind.table}{clause} ORDER BY {order}", params
 
 
-def view_keys(conn: sqlite3.Connection, query: ViewQuery) -> list[str]:
+def view_keys(reg: Register, query: ViewQuery) -> list[str]:
     sql, params = query.sql()
-    return [r[0] for r in conn.execute(sql, params)]
+    return [r[0] for r in reg.conn.execute(sql, params)]
 
 
-def read_rows(conn: sqlite3.Connection, kind: Kind, keys: Sequence[str]) -> dict[str, Record]:
+def read_rows(reg: Register, kind: Kind, keys: Sequence[str]) -> dict[str, Record]:
     """The records with these keys (one query per call; call it a block at a time)."""
     if not keys:
         return {}
@@ -74,23 +76,29 @@ def read_rows(conn: sqlite3.Connection, kind: Kind, keys: Sequence[str]) -> dict
     sql = (f"SELECT {cols} FROM {kind.table} WHERE {kind.key.name} IN "
            f"(SELECT value FROM json_each(?))")
     out: dict[str, Record] = {}
-    for row in conn.execute(sql, (json.dumps(list(keys)),)):
+    for row in reg.conn.execute(sql, (json.dumps(list(keys)),)):
         rec = {f.name: from_db(f, v) for f, v in zip(fields, row, strict=True)}
         out[str(rec[kind.key.name])] = rec
     return out
 
 
-def status_values(conn: sqlite3.Connection, kind: Kind) -> list[str]:
+def status_values(reg: Register, kind: Kind) -> list[str]:
     """The status values to offer in a filter: the declared choices, else those in use."""
     if not kind.status_field:
         return []
     f = kind.by_name[kind.status_field]
     if f.choices:
         return list(f.choices)
-    return [r[0] for r in conn.execute(
+    return [r[0] for r in reg.conn.execute(
         f"SELECT DISTINCT {f.name} FROM {kind.table} WHERE {f.name} IS NOT NULL ORDER BY 1")]
 
 
-def counts(conn: sqlite3.Connection, kinds: Sequence[Kind]) -> dict[str, int]:
-    return {k.name: int(conn.execute(f"SELECT count(*) FROM {k.table}").fetchone()[0])
-            for k in kinds}
+def counts(reg: Register, kinds: Sequence[Kind]) -> dict[str, int]:
+    return {k.name: reg.count(k) for k in kinds}
+
+
+def titles(reg: Register, kind: Kind) -> list[tuple[str, str]]:
+    """(key, title) of every record of a kind, by key: what a picker of references offers."""
+    title = kind.title_field or kind.key.name
+    return [(str(k), str(t or "")) for k, t in reg.conn.execute(
+        f"SELECT {kind.key.name}, {title} FROM {kind.table} ORDER BY {kind.key.name}")]

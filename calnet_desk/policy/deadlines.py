@@ -9,24 +9,40 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .policy.rules import GENERATIONS, RulesError, RuleSet, load_rules
-from .records import KINDS
-from .store import RecordError, Register
-from .store.tracked import DEADLINE_MARKS, REMINDER_LADDERS, current_state, delete_row, put_row
+from ..records import GENERATIONS, KINDS
+from ..store import RecordError, Register
+from ..store.tracked import DEADLINE_MARKS, REMINDER_LADDERS, current_state, delete_row, put_row
+from .rules import RulesError, RuleSet, load_rules
 
-DEADLINE_KINDS = ("ato-exclusive-term-end", "ato-notice-effective", "exemption-term-end",
-                  "delegation-timeframe-end", "outside-contract-end",
-                  "outside-contract-renewal", "contract-end")
-DEADLINE_RECORD_KIND = {"ato-exclusive-term-end": "atos", "ato-notice-effective": "atos",
-                        "exemption-term-end": "exemptions",
-                        "delegation-timeframe-end": "delegations",
-                        "outside-contract-end": "outside-contracts",
-                        "outside-contract-renewal": "outside-contracts",
-                        "contract-end": "contracts"}
+
+@dataclass(frozen=True)
+class DeadlineKind:
+    """One kind of deadline, declared once: the record kind it belongs to and the field its
+    date comes from (the rule behind it is the rule set's deadline entry of the same code,
+    which carries the citation)."""
+
+    code: str
+    record_kind: str
+    date_field: str
+
+
+DEADLINE_DECLARATIONS = (
+    DeadlineKind("ato-exclusive-term-end", "atos", "approved_on"),  # + the term
+    DeadlineKind("ato-notice-effective", "atos", "notice_given_on"),  # + the notice days
+    DeadlineKind("exemption-term-end", "exemptions", "term_end"),
+    DeadlineKind("delegation-timeframe-end", "delegations", "timeframe_end"),
+    DeadlineKind("outside-contract-end", "outside-contracts", "end_date"),
+    DeadlineKind("outside-contract-renewal", "outside-contracts", "renewal_date"),
+    DeadlineKind("contract-end", "contracts", "end_date"),
+)
+DEADLINE_KINDS = tuple(d.code for d in DEADLINE_DECLARATIONS)
+DEADLINE_RECORD_KIND = {d.code: d.record_kind for d in DEADLINE_DECLARATIONS}
+# The record kinds that have deadlines, in the order raw_deadlines reports them.
+DEADLINE_RECORD_KINDS = tuple(dict.fromkeys(d.record_kind for d in DEADLINE_DECLARATIONS))
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -132,15 +148,112 @@ def ato_term(ato: dict[str, Any], book: RuleBook) -> tuple[int | None, str]:
             f"the default of {rules.name}, {rules.citation('ato-exclusive-term-months')}")
 
 
-# The record kinds that have deadlines, in the order raw_deadlines reports them.
-DEADLINE_RECORD_KINDS = ("atos", "exemptions", "delegations", "outside-contracts", "contracts")
-
-
 def raw_deadlines(reg: Register, book: RuleBook | None = None) -> Iterator[RawDeadline]:
     book = book or RuleBook(reg)
     for record_kind in DEADLINE_RECORD_KINDS:
         for record in reg.records(KINDS[record_kind]):
             yield from record_deadlines(record_kind, record, book)
+
+
+Cite = Callable[..., str]  # (deadline kind, rule set or None) -> its citation
+
+
+def _declared_date(code: str, record: dict[str, Any]) -> dt.date | None:
+    """The date in the field a deadline kind is declared on."""
+    return _date(record[_DECLARED[code].date_field])
+
+
+def _ato_deadlines(ato: dict[str, Any], book: RuleBook, cite: Cite) -> Iterator[RawDeadline]:
+    key = str(ato["ato_id"])
+    approved = _declared_date("ato-exclusive-term-end", ato)
+    notice = _declared_date("ato-notice-effective", ato)
+    rules = book.for_contract(ato.get("contract_number"))
+    term, term_source = ato_term(ato, book)
+    notice_days = int(rules.value("ato-notice-days"))
+    anniversary = ato_anniversary(approved, term) if approved and term is not None \
+        else None
+    if approved and anniversary and term:
+        yield RawDeadline(
+            "ato-exclusive-term-end", "atos", key, anniversary - dt.timedelta(days=1),
+            cite("ato-exclusive-term-end", rules),
+            f"ATO {key} was approved {us_date(approved)} with a {term}-month exclusive "
+            f"term ({term_source}); the anniversary is {us_date(anniversary)}, so "
+            f"{us_date(anniversary - dt.timedelta(days=1))} is the last day the listed "
+            "services must be bought from CALNET.")
+    # Until the approval date and the term are known, when notice takes effect is unknown.
+    if notice and approved and term is not None:
+        floor = anniversary if anniversary and term > 0 else notice
+        effective = notice_effective(notice, floor, notice_days)
+        why = (f"never before the anniversary {us_date(floor)}"
+               if effective > notice + dt.timedelta(days=notice_days) else
+               f"{notice_days} calendar days after it was given")
+        yield RawDeadline(
+            "ato-notice-effective", "atos", key, effective,
+            cite("ato-notice-effective", rules),
+            f"Notice on ATO {key} was given {us_date(notice)}; it takes effect "
+            f"{us_date(effective)} ({why}, {rules.citation('ato-notice-days')}).")
+
+
+def _exemption_deadlines(ex: dict[str, Any], book: RuleBook, cite: Cite
+                         ) -> Iterator[RawDeadline]:
+    end = _declared_date("exemption-term-end", ex)
+    if ex["decision"] == "approved" and end:
+        yield RawDeadline("exemption-term-end", "exemptions", str(ex["exemption_id"]), end,
+                          cite("exemption-term-end"),
+                          f"Exemption {ex['exemption_id']} ({ex['project']}) is granted "
+                          f"until {us_date(end)}; after that, purchases under it need a "
+                          "new exemption.")
+
+
+def _delegation_deadlines(dg: dict[str, Any], book: RuleBook, cite: Cite
+                          ) -> Iterator[RawDeadline]:
+    end = _declared_date("delegation-timeframe-end", dg)
+    if dg["decision"] == "approved" and end:
+        yield RawDeadline("delegation-timeframe-end", "delegations",
+                          str(dg["delegation_id"]), end, cite("delegation-timeframe-end"),
+                          f"Delegation {dg['delegation_id']} ({dg['project']}) covers work "
+                          f"until {us_date(end)}.")
+
+
+def _outside_contract_deadlines(oc: dict[str, Any], book: RuleBook, cite: Cite
+                                ) -> Iterator[RawDeadline]:
+    key = str(oc["contract_id"])
+    end = _declared_date("outside-contract-end", oc)
+    renewal = _declared_date("outside-contract-renewal", oc)
+    if end:
+        yield RawDeadline("outside-contract-end", "outside-contracts", key, end,
+                          cite("outside-contract-end"),
+                          f"Outside contract {key} with {oc['provider']} ends "
+                          f"{us_date(end)}" + ("; CALNET offers these services, so "
+                                               "migrate as soon as feasible."
+                                               if oc["calnet_offers"] else "."))
+    if renewal:
+        yield RawDeadline("outside-contract-renewal", "outside-contracts", key, renewal,
+                          cite("outside-contract-renewal"),
+                          f"Outside contract {key} with {oc['provider']} renews "
+                          f"{us_date(renewal)}" + ("; extending or re-bidding it needs "
+                                                   "an approved exemption first."
+                                                   if oc["calnet_offers"] else "."))
+
+
+def _contract_deadlines(c: dict[str, Any], book: RuleBook, cite: Cite
+                        ) -> Iterator[RawDeadline]:
+    end = _declared_date("contract-end", c)
+    if end:
+        yield RawDeadline("contract-end", "contracts", str(c["contract_number"]), end,
+                          cite("contract-end"),
+                          f"CALNET contract {c['contract_number']} ({c['contractor']}) "
+                          f"ends {us_date(end)}.")
+
+
+_DECLARED = {d.code: d for d in DEADLINE_DECLARATIONS}
+# How each record kind's deadlines are worked out from its declared date fields.
+_RULES: dict[str, Callable[[dict[str, Any], RuleBook, Cite], Iterator[RawDeadline]]] = {
+    "atos": _ato_deadlines, "exemptions": _exemption_deadlines,
+    "delegations": _delegation_deadlines, "outside-contracts": _outside_contract_deadlines,
+    "contracts": _contract_deadlines,
+}
+assert tuple(_RULES) == DEADLINE_RECORD_KINDS
 
 
 def record_deadlines(record_kind: str, record: dict[str, Any], book: RuleBook
@@ -152,80 +265,9 @@ def record_deadlines(record_kind: str, record: dict[str, Any], book: RuleBook
     def cite(kind: str, rules: RuleSet | None = None) -> str:
         return (rules or common).deadlines.get(kind, {}).get("citation", "")
 
-    if record_kind == "atos":
-        ato = record
-        key = str(ato["ato_id"])
-        approved = _date(ato["approved_on"])
-        notice = _date(ato["notice_given_on"])
-        rules = book.for_contract(ato.get("contract_number"))
-        term, term_source = ato_term(ato, book)
-        notice_days = int(rules.value("ato-notice-days"))
-        anniversary = ato_anniversary(approved, term) if approved and term is not None \
-            else None
-        if approved and anniversary and term:
-            yield RawDeadline(
-                "ato-exclusive-term-end", "atos", key, anniversary - dt.timedelta(days=1),
-                cite("ato-exclusive-term-end", rules),
-                f"ATO {key} was approved {us_date(approved)} with a {term}-month exclusive "
-                f"term ({term_source}); the anniversary is {us_date(anniversary)}, so "
-                f"{us_date(anniversary - dt.timedelta(days=1))} is the last day the listed "
-                "services must be bought from CALNET.")
-        # Until the approval date and the term are known, when notice takes effect is unknown.
-        if notice and approved and term is not None:
-            floor = anniversary if anniversary and term > 0 else notice
-            effective = notice_effective(notice, floor, notice_days)
-            why = (f"never before the anniversary {us_date(floor)}"
-                   if effective > notice + dt.timedelta(days=notice_days) else
-                   f"{notice_days} calendar days after it was given")
-            yield RawDeadline(
-                "ato-notice-effective", "atos", key, effective,
-                cite("ato-notice-effective", rules),
-                f"Notice on ATO {key} was given {us_date(notice)}; it takes effect "
-                f"{us_date(effective)} ({why}, {rules.citation('ato-notice-days')}).")
-    elif record_kind == "exemptions":
-        ex = record
-        end = _date(ex["term_end"])
-        if ex["decision"] == "approved" and end:
-            yield RawDeadline("exemption-term-end", "exemptions", str(ex["exemption_id"]), end,
-                              cite("exemption-term-end"),
-                              f"Exemption {ex['exemption_id']} ({ex['project']}) is granted "
-                              f"until {us_date(end)}; after that, purchases under it need a "
-                              "new exemption.")
-    elif record_kind == "delegations":
-        dg = record
-        end = _date(dg["timeframe_end"])
-        if dg["decision"] == "approved" and end:
-            yield RawDeadline("delegation-timeframe-end", "delegations",
-                              str(dg["delegation_id"]), end, cite("delegation-timeframe-end"),
-                              f"Delegation {dg['delegation_id']} ({dg['project']}) covers work "
-                              f"until {us_date(end)}.")
-    elif record_kind == "outside-contracts":
-        oc = record
-        key = str(oc["contract_id"])
-        end = _date(oc["end_date"])
-        renewal = _date(oc["renewal_date"])
-        if end:
-            yield RawDeadline("outside-contract-end", "outside-contracts", key, end,
-                              cite("outside-contract-end"),
-                              f"Outside contract {key} with {oc['provider']} ends "
-                              f"{us_date(end)}" + ("; CALNET offers these services, so "
-                                                   "migrate as soon as feasible."
-                                                   if oc["calnet_offers"] else "."))
-        if renewal:
-            yield RawDeadline("outside-contract-renewal", "outside-contracts", key, renewal,
-                              cite("outside-contract-renewal"),
-                              f"Outside contract {key} with {oc['provider']} renews "
-                              f"{us_date(renewal)}" + ("; extending or re-bidding it needs "
-                                                       "an approved exemption first."
-                                                       if oc["calnet_offers"] else "."))
-    elif record_kind == "contracts":
-        c = record
-        end = _date(c["end_date"])
-        if end:
-            yield RawDeadline("contract-end", "contracts", str(c["contract_number"]), end,
-                              cite("contract-end"),
-                              f"CALNET contract {c['contract_number']} ({c['contractor']}) "
-                              f"ends {us_date(end)}.")
+    rule = _RULES.get(record_kind)
+    if rule is not None:
+        yield from rule(record, book, cite)
 
 
 PAST_RULE = "deadline-past-after-days"
@@ -241,7 +283,7 @@ def past_after_days(rules: RuleSet) -> int:
 
 def parse_ladder(text: str) -> tuple[int, ...]:
     """'90,60,30,7' -> (90, 60, 30, 7): whole days, largest first, no repeats."""
-    from .store.errors import printable
+    from ..store.errors import printable
 
     bad = f"{printable(text, 40)!r} is not a list of days such as 90,60,30,7"
     if len(text) > 1000:
@@ -278,8 +320,8 @@ def deadlines(reg: Register, today: dt.date, within: int | None = None,
               book: RuleBook | None = None) -> list[Deadline]:
     book = book or RuleBook(reg)
     overrides = {k: stored_ladder(v["ladder"])
-                 for k, v in current_state(reg.conn, REMINDER_LADDERS).items()}
-    marks = current_state(reg.conn, DEADLINE_MARKS)
+                 for k, v in current_state(reg, REMINDER_LADDERS).items()}
+    marks = current_state(reg, DEADLINE_MARKS)
     past_after = past_after_days(book.common)
     out = []
     for raw in raw_deadlines(reg, book):

@@ -1,0 +1,104 @@
+"""Writing the demo into a register: one transaction through the store's normal path, so the
+history and verify hold as for any data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import demo_billing
+from ..records import KINDS
+from ..store import Register, StoreError
+from ..store import documents as docs
+from .generate import generate
+from .reference import (
+    AS_OF,
+    DEFAULT_ORDERS,
+    DEFAULT_SEED,
+    DEMO_AGENCY,
+    DEMO_BILLING_CODE,
+    DEMO_CLASS,
+    Report,
+)
+
+
+class NotEmpty(StoreError):
+    """The demo fills only a new or empty register."""
+
+
+
+# --- writing it --------------------------------------------------------------------------
+
+# Referenced kinds first, so every reference resolves.
+FILL_ORDER = ("contracts", "people", "delegations", "exemptions", "atos", "outside-contracts",
+              "orders")
+
+
+def record_counts(reg: Register) -> dict[str, int]:
+    counts = {kind.name: reg.count(kind) for kind in KINDS.values()}
+    counts["documents"] = docs.document_count(reg)
+    return counts
+
+
+def check_empty(reg: Register) -> None:
+    """Raise NotEmpty unless the register holds no records and no documents."""
+    held = {k: n for k, n in record_counts(reg).items() if n}
+    if held:
+        what = ", ".join(f"{n:,} {k}" for k, n in held.items())
+        raise NotEmpty(
+            f"the register in {reg.paths.root} already holds records ({what}); the demo "
+            "fills only a new or empty register, so nothing was changed. Choose another "
+            "folder: calnet-desk-cli --data-dir DIR demo")
+
+
+def fill_demo(reg: Register, orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_SEED,
+              report: Report | None = None) -> dict[str, int]:
+    """Fill an empty register (open for writing) with the demo; returns what was added."""
+    check_empty(reg)
+    agency = str(reg.agency().get("name") or DEMO_AGENCY)
+    if report:
+        report(f"generating {orders:,} orders and the rest (seed {seed})")
+    data = generate(orders, seed, agency)
+    if report:
+        report(f"storing {len(data.documents):,} documents")
+    stored = [docs.store_bytes(reg.paths, d.content) for d in data.documents]
+    step = max(1000, orders // 10)
+    reported = [0]
+
+    def progress(done: int, total: int) -> None:
+        if report and done > reported[0] and (done % step == 0 or done == total):
+            reported[0] = done
+            report(f"{done:,} of {total:,} orders written")
+
+    with reg.transaction(f"demo data (seed {seed})") as tx:
+        check_empty(reg)  # again, now under the writer's transaction
+        for name in FILL_ORDER:
+            kind = KINDS[name]
+            tx.put_many(kind, data.records[name],
+                        progress=progress if name == "orders" else None)
+        for d, (sha, size) in zip(data.documents, stored, strict=True):
+            docs.add_document(tx, sha, d.name, size)
+            for kind, key in d.links:
+                docs.link(tx, sha, kind, key)
+        statements = 0
+        if orders <= demo_billing.MAX_ORDERS:  # small demos: a year of contractor statements
+            statements = demo_billing.add_statements(tx, data.records["orders"], seed, AS_OF)
+        if report:
+            report("committing")
+    counts = {name: len(data.records[name]) for name in FILL_ORDER}
+    counts["documents"] = len(data.documents)
+    if statements:
+        counts["statements"] = statements
+    return counts
+
+
+def create_demo(root: Path, orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_SEED,
+                report: Report | None = None) -> Register:
+    """A new register with the demo agency, filled; returned open for writing."""
+    reg = Register.create(root, agency=DEMO_AGENCY, agency_class=DEMO_CLASS,
+                          billing_code=DEMO_BILLING_CODE)
+    try:
+        fill_demo(reg, orders, seed, report)
+    except BaseException:
+        reg.close()
+        raise
+    return reg

@@ -1,0 +1,185 @@
+"""One function per thing a person does to the register, for the CLI and the desktop alike:
+create a register, save a record (refused when it changed since it was opened), undo the
+last save, import a spreadsheet, attach and detach documents, delete with a reason, create
+a request from the procurement check.
+
+Each is one transaction (one history entry per change), takes plain ``progress`` and
+``cancelled`` callbacks (see calnet_desk.progress) and raises ``Cancelled`` when stopped.
+The desktop runs them on its writer thread (ui/worker.py); nothing here knows about Qt."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .progress import IsCancelled, Progress, check, reporting
+from .records import KINDS, Kind, Record
+from .store import RecordError, Register
+from .store import documents as docs
+from .store.register import Changes
+from .store.tracked import REMINDER_LADDERS, current_state, delete_row, put_row
+
+if TYPE_CHECKING:
+    from .exchange.importer import ColumnMap, ImportResult
+
+SAVE_MODES = ("new", "edit", "duplicate")
+
+
+def create_register(root: Path, agency: str, agency_class: str, billing_code: str | None = None,
+                    catr_name: str | None = None, catr_email: str | None = None) -> None:
+    """A new register (first run, ``init``), with the agency's CATR when one is named."""
+    with Register.create(root, agency=agency, agency_class=agency_class,
+                         billing_code=billing_code) as reg:
+        if catr_name:
+            with reg.transaction("first run") as tx:
+                tx.put(KINDS["people"], {"person_id": "CATR-1", "name": catr_name,
+                                         "role": "catr", "active": True, "email": catr_email})
+
+
+@dataclass(frozen=True)
+class SavedEdit:
+    """What a save changed, so that it can be undone: the values before it (None for a new
+    record), the ladder before it, and the history entry the save wrote."""
+
+    kind: str
+    key: str
+    previous: Record | None
+    previous_ladder: str | None
+    ladder_changed: bool
+    entry_id: int | None
+    reason: str
+
+
+def current_ladder(reg: Register, kind: str, key: str) -> str | None:
+    """A record's own reminder ladder, or None when it follows the rule set's."""
+    row = current_state(reg, REMINDER_LADDERS).get(f"{kind}:{key}")
+    return str(row["ladder"]) if row else None
+
+
+def _set_ladder(tx: Changes, kind: str, key: str, ladder: str | None) -> None:
+    keys = {"record_kind": kind, "key": key}
+    if ladder is None:
+        if current_ladder(tx.register, kind, key) is not None:
+            delete_row(tx, REMINDER_LADDERS, keys)
+    else:
+        put_row(tx, REMINDER_LADDERS, {**keys, "ladder": ladder})
+
+
+def save_record(reg: Register, kind: Kind, record: Record, mode: str,
+                expected_entry: int | None, ladder: str | None = None,
+                set_ladder: bool = False, reason: str = "",
+                progress: Progress | None = None, cancelled: IsCancelled | None = None
+                ) -> SavedEdit:
+    """Save one record (and its ladder) in one transaction. ``mode`` "new" or "duplicate"
+    refuses a key in use; "edit" refuses a record whose newest history entry is no longer
+    ``expected_entry`` (it changed since it was opened)."""
+    check(cancelled)
+    key = str(record[kind.key.name])
+    with reg.transaction(reason) as tx:
+        old = reg.get(kind, key)
+        if mode != "edit" and old is not None:
+            raise RecordError(f"{kind.singular} {key} is already in the register; "
+                              "give another " + kind.key.label.lower())
+        if mode == "edit" and reg.last_entry_id(kind.name, key) != expected_entry:
+            raise RecordError(f"{kind.singular} {key} was changed elsewhere since the "
+                              "editor opened it; nothing was saved. Close and reopen it.")
+        old_ladder = current_ladder(reg, kind.name, key)
+        tx.put(kind, record)
+        changed = set_ladder and ladder != old_ladder
+        if changed:
+            _set_ladder(tx, kind.name, key, ladder)
+    return SavedEdit(kind.name, key, old, old_ladder, changed,
+                     reg.last_entry_id(kind.name, key), reason)
+
+
+def undo_save(reg: Register, saved: SavedEdit, progress: Progress | None = None,
+              cancelled: IsCancelled | None = None) -> str:
+    """Write back the values before ``saved`` (delete a new record), refused when anything
+    changed the record since; returns its key."""
+    check(cancelled)
+    kind = KINDS[saved.kind]
+    reason = "undo" if saved.previous is None else f"undo: {saved.reason}"
+    with reg.transaction(reason) as tx:
+        if reg.last_entry_id(saved.kind, saved.key) != saved.entry_id:
+            raise RecordError(f"{kind.singular} {saved.key} changed since that save; "
+                              "it was not undone.")
+        if saved.ladder_changed or saved.previous is None:
+            _set_ladder(tx, saved.kind, saved.key, saved.previous_ladder)
+        if saved.previous is None:
+            tx.delete(kind, saved.key)
+        else:
+            tx.put(kind, saved.previous)
+    return saved.key
+
+
+def import_spreadsheet(reg: Register, path: Path, kind: Kind, *, dry_run: bool = False,
+                       name: str | None = None, mapping: ColumnMap | None = None,
+                       progress: Progress | None = None,
+                       cancelled: IsCancelled | None = None) -> ImportResult:
+    """Import a CSV/XLSX of one kind: every row or none (see exchange.importer)."""
+    from .exchange.importer import import_file
+
+    return import_file(reg, path, kind, dry_run=dry_run, name=name,
+                       progress=reporting(progress, cancelled), mapping=mapping)
+
+
+@dataclass(frozen=True)
+class Attached:
+    document: docs.Document
+    linked: bool  # False: it was linked to the record already
+
+
+def attach(reg: Register, paths: Sequence[Path], kind: Kind, key: str,
+           reason: str | None = None, progress: Progress | None = None,
+           cancelled: IsCancelled | None = None) -> list[Attached]:
+    """Store the files (each once, by content) and link them to the record, in one
+    transaction. Progress counts the files stored."""
+    if not reg.exists(kind, key):
+        raise RecordError(f"no {kind.singular} {key} in the register; nothing was attached")
+    stored = []
+    for done, path in enumerate(paths, start=1):
+        check(cancelled, "cancelled; nothing was attached")
+        stored.append((path.name, *docs.store_file(reg.paths, path)))
+        if progress is not None:
+            progress(done, len(paths))
+    with reg.transaction(reason) as tx:
+        return [Attached(docs.add_document(tx, sha, name, size), docs.link(tx, sha, kind, key))
+                for name, sha, size in stored]
+
+
+def detach(reg: Register, sha256: str, kind: Kind, key: str, reason: str | None = None,
+           progress: Progress | None = None, cancelled: IsCancelled | None = None
+           ) -> docs.Document:
+    """Unlink a document (a SHA-256 or a unique prefix) from a record; the stored file
+    stays (other records and backups may need it)."""
+    check(cancelled)
+    doc = docs.resolve_sha(reg, sha256)
+    with reg.transaction(reason) as tx:
+        docs.unlink(tx, doc.sha256, kind.name, key)
+    return doc
+
+
+def delete_record(reg: Register, kind: Kind, key: str, reason: str | None = None,
+                  progress: Progress | None = None, cancelled: IsCancelled | None = None
+                  ) -> None:
+    """Delete one record (refused while others refer to it); its history stays."""
+    check(cancelled)
+    with reg.transaction(reason) as tx:
+        tx.delete(kind, key)
+
+
+def create_from_check(reg: Register, kind: Kind, record: Record,
+                      progress: Progress | None = None, cancelled: IsCancelled | None = None
+                      ) -> str:
+    """Create the request (exemption, delegation) the procurement check says is needed;
+    refused when its key is taken. Returns its key."""
+    check(cancelled)
+    key = str(record[kind.key.name])
+    if reg.get(kind, key) is not None:
+        raise RecordError(f"{kind.singular} {key} is already in the register; "
+                          "choose another id. Nothing was created.")
+    with reg.transaction("created from the procurement check") as tx:
+        tx.put(kind, record)
+    return key

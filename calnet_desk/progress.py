@@ -1,0 +1,38 @@
+"""How long work reports on itself and is stopped: one ``Progress`` callback, one
+``cancelled`` question, one ``Cancelled`` exception, for the CLI and the desktop alike
+(the desktop adapts them to its progress dialog; see ui/worker.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+Progress = Callable[[int, int], None]  # (done, total)
+IsCancelled = Callable[[], bool]  # asked between steps: True stops the work
+
+CANCELLED = "cancelled; nothing was changed"
+
+
+class Cancelled(Exception):
+    """The person cancelled: the transaction rolled back, partial files were removed.
+    The message says what was kept."""
+
+    def __init__(self, message: str = CANCELLED) -> None:
+        super().__init__(message)
+
+
+def check(cancelled: IsCancelled | None, message: str = CANCELLED) -> None:
+    """Raise Cancelled when the person asked to stop."""
+    if cancelled is not None and cancelled():
+        raise Cancelled(message)
+
+
+def reporting(progress: Progress | None, cancelled: IsCancelled | None) -> Progress:
+    """One callback for work that only reports progress: it also stops the work (raises
+    Cancelled) at the next report after a cancel."""
+
+    def report(done: int, total: int) -> None:
+        check(cancelled)
+        if progress is not None:
+            progress(done, total)
+
+    return report

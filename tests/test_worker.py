@@ -1,0 +1,76 @@
+"""The desktop's one background mechanism (ui/worker.py): jobs off the GUI thread with
+progress and cancel, results and errors back by signal, the default error dialog."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from calnet_desk.progress import check
+from calnet_desk.store import RecordError
+from ui.worker import Background, wait_for
+
+
+def test_wait_for_returns_the_result_and_raises_the_error_on_the_gui_thread(qapp: Any) -> None:
+    gui = threading.get_ident()
+    ran_on: list[int] = []
+
+    def job() -> int:
+        ran_on.append(threading.get_ident())
+        return 42
+
+    assert wait_for(job) == 42
+    assert ran_on and ran_on[0] != gui
+
+    def refused() -> None:
+        raise RecordError("no order HO-404 in the register")
+
+    with pytest.raises(RecordError, match="HO-404"):
+        wait_for(refused)
+
+
+def test_a_background_job_reports_progress_and_stops_when_cancelled(qtbot: Any) -> None:
+    background = Background()
+    started, go_on = threading.Event(), threading.Event()
+    seen: list[tuple[int, int]] = []
+    failed: list[tuple[str, str]] = []
+
+    def job(progress: Any, cancelled: Any) -> str:
+        progress(1, 3)
+        started.set()
+        go_on.wait(10)
+        check(cancelled, "the export was cancelled; nothing was written")
+        return "finished"
+
+    ticket = background.run(job, lambda r: failed.append(("done", r)),
+                            lambda m, d: failed.append((m, d)), lambda d, t: seen.append((d, t)))
+    assert started.wait(10)
+    ticket.cancel.set()
+    go_on.set()
+    qtbot.waitUntil(lambda: bool(failed), timeout=10000)
+    assert failed == [("the export was cancelled; nothing was written", "")]  # no traceback
+    assert seen == [(1, 3)]
+    assert ticket.finished.is_set()
+    background.close()
+
+
+def test_a_failure_without_its_own_handler_gets_the_default_error_dialog(
+        qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ui import dialogs
+
+    shown: list[tuple[str, str, str]] = []
+    monkeypatch.setattr(dialogs, "show_error",
+                        lambda parent, title, m, d="": shown.append((title, m, d)))
+    background = Background()
+
+    def job(progress: Any, cancelled: Any) -> None:
+        raise RecordError("no order HO-404 in the register")
+
+    background.run(job, lambda r: None)  # no error callback: the default dialog
+    qtbot.waitUntil(lambda: bool(shown), timeout=10000)
+    [(title, message, details)] = shown
+    assert (title, message) == ("Not done", "no order HO-404 in the register")
+    assert "RecordError" in details  # the traceback, copyable
+    background.close()
