@@ -199,18 +199,6 @@ class _Matcher:
         return (("u", ident) if ident else ("s", sr or "")), False
 
 
-@dataclass
-class _Group:
-    row: int
-    line: str
-    ban: str | None
-    matched: bool
-    mrc: int = 0
-    products: set[str] = field(default_factory=set)
-    usage_zero: bool = True
-    after_disconnect: bool = False
-
-
 class Reconciler:
     """Reconciles statements; one per run (orders and rules read once)."""
 
@@ -225,9 +213,18 @@ class Reconciler:
         self.months_before = self.catalog.param("unused-line", "months_before",
                                                 DEFAULT_UNUSED_MONTHS_BEFORE)
         self._zero_usage: dict[tuple[str, str], set[ServiceKey]] = {}
+        # one matcher per contractor for the whole run: the same line values come back
+        # every month, and each is normalised and looked up once
+        self._matchers: dict[str, _Matcher] = {}
+        # per service: (its last order, every order cancelled), worked out once
+        self._facts: dict[tuple[str, ServiceKey], tuple[Order | None, bool]] = {}
 
     def _matcher(self, contractor: str) -> _Matcher:
-        return _Matcher(self.orders.get(contractor.casefold()) or _Orders())
+        folded = contractor.casefold()
+        m = self._matchers.get(folded)
+        if m is None:
+            m = self._matchers[folded] = _Matcher(self.orders.get(folded) or _Orders())
+        return m
 
     def _zero_usage_services(self, contractor: str, month: str) -> set[ServiceKey] | None:
         """The services whose every line has usage 0 in that month; None when the month
@@ -251,35 +248,46 @@ class Reconciler:
         contractor, month = st.contractor, st.month
         first_day = f"{month}-01"
         orders = self.orders.get(contractor.casefold()) or _Orders()
-        match = _Matcher(orders)
+        matcher = self._matcher(contractor)
+        seen, match = matcher.seen, matcher._match
         catalog = self.catalog
 
         def make(code: str, key: str, **values: object) -> Any:
             return catalog.make(code, "statements", key, **values)
 
         found: list[Finding] = []
-        groups: dict[ServiceKey, _Group] = {}
+        # per service: [first row, its line, its BAN, matched, MRC (extras left out),
+        #               products seen, every usage zero, billed after disconnect]
+        groups: dict[ServiceKey, list[Any]] = {}
         disconnected: dict[ServiceKey, str | None] = {}
         services = orders.services
         for row, ban, wtn, circuit, sr, product, mrc, usage in lines_for_matching(
                 self.reg, contractor, month):
-            sk, matched = match(circuit, wtn, sr)
-            shown = circuit or wtn or sr or ""
+            raw = (circuit, wtn, sr)
+            m = seen.get(raw)
+            if m is None:
+                m = seen[raw] = match(circuit, wtn, sr)
+            sk, matched = m
+            cents = mrc or 0
             g = groups.get(sk)
             if g is None:
-                g = groups[sk] = _Group(row, shown, ban, matched)
-            cents = mrc or 0
-            product_key = product or ""
-            if product_key in g.products:
-                found.append(self._finding(make(
-                    "duplicate-billing", shown, contractor=contractor, month=month,
-                    line=shown, product=product or "(blank)", first_row=g.row, row=row,
-                    amount=money_text(cents)), "duplicate-billing", contractor, month, ban,
-                    shown, services[sk][-1][_RN] if matched else None, cents, row))
+                shown = circuit or wtn or sr or ""
+                groups[sk] = g = [row, shown, ban, matched, cents, {product or ""},
+                                  usage == 0, False]
             else:
-                g.products.add(product_key)
-                g.mrc += cents
-            g.usage_zero = g.usage_zero and usage == 0
+                shown = circuit or wtn or sr or ""
+                product_key = product or ""
+                if product_key in g[5]:
+                    found.append(self._finding(make(
+                        "duplicate-billing", shown, contractor=contractor, month=month,
+                        line=shown, product=product or "(blank)", first_row=g[0], row=row,
+                        amount=money_text(cents)), "duplicate-billing", contractor, month,
+                        ban, shown, services[sk][-1][_RN] if matched else None, cents, row))
+                else:
+                    g[5].add(product_key)
+                    g[4] += cents
+                if g[6] and usage != 0:
+                    g[6] = False
             if not matched:
                 found.append(self._finding(make(
                     "billed-not-in-register", shown, contractor=contractor, month=month,
@@ -289,11 +297,11 @@ class Reconciler:
             if sk in disconnected:
                 problem = disconnected[sk]
             else:
-                group = services[sk]
-                problem = disconnected[sk] = _disconnected(group[-1], group, first_day)
+                problem = disconnected[sk] = self._disconnected(contractor, sk, services,
+                                                                first_day)
             if problem:
+                g[7] = True
                 last = services[sk][-1]
-                g.after_disconnect = True
                 found.append(self._finding(make(
                     "billed-after-disconnect", shown, contractor=contractor, month=month,
                     line=shown, order=last[_RN], problem=problem, amount=money_text(cents)),
@@ -301,40 +309,39 @@ class Reconciler:
                     cents, row))
         # per service
         zero_before: list[set[ServiceKey] | None] = []
-        needs_usage = any(g.usage_zero for g in groups.values())
+        needs_usage = any(g[6] for g in groups.values())
         if needs_usage:
-            m = month
+            before = month
             for _ in range(self.months_before):
-                m = _previous_month(m)
-                zero_before.append(self._zero_usage_services(contractor, m))
-        self._zero_usage[(contractor, month)] = {sk for sk, g in groups.items()
-                                                 if g.usage_zero}
+                before = _previous_month(before)
+                zero_before.append(self._zero_usage_services(contractor, before))
+        self._zero_usage[(contractor, month)] = {sk for sk, g in groups.items() if g[6]}
         oldest = month
         for _ in range(self.months_before):
             oldest = _previous_month(oldest)
         for key in [k for k in self._zero_usage if k[0] == contractor and k[1] < oldest]:
             del self._zero_usage[key]  # one contractor's recent months only: memory stays flat
-        for sk, g in groups.items():
-            if g.matched and not g.after_disconnect:
+        tolerance_cents, tolerance_percent = self.tolerance_cents, self.tolerance_percent
+        for sk, (first_row, line, ban, matched, billed, _p, usage_zero, after) in groups.items():
+            if matched and not after:
                 last = services[sk][-1]
                 cost = last[_MONTHLY]
                 if cost is not None:
-                    diff = g.mrc - cost
-                    limit = max(self.tolerance_cents * 100, abs(cost) * self.tolerance_percent)
-                    if abs(diff) * 100 > limit:
+                    diff = billed - cost
+                    if abs(diff) * 100 > max(tolerance_cents * 100, abs(cost) * tolerance_percent):
                         found.append(self._finding(make(
-                            "rate-mismatch", g.line, contractor=contractor, month=month,
-                            line=g.line, order=last[_RN], billed=money_text(g.mrc),
+                            "rate-mismatch", line, contractor=contractor, month=month,
+                            line=line, order=last[_RN], billed=money_text(billed),
                             ordered=money_text(cost), difference=money_text(diff)),
-                            "rate-mismatch", contractor, month, g.ban, g.line, last[_RN], diff,
-                            g.row))
-            if g.usage_zero and needs_usage and all(
+                            "rate-mismatch", contractor, month, ban, line, last[_RN], diff,
+                            first_row))
+            if usage_zero and needs_usage and all(
                     z is not None and sk in z for z in zero_before):
                 found.append(self._finding(make(
-                    "unused-line", g.line, contractor=contractor, month=month, line=g.line,
-                    months=self.months_before + 1, amount=money_text(g.mrc)),
-                    "unused-line", contractor, month, g.ban, g.line,
-                    services[sk][-1][_RN] if g.matched else None, g.mrc, g.row))
+                    "unused-line", line, contractor=contractor, month=month, line=line,
+                    months=self.months_before + 1, amount=money_text(billed)),
+                    "unused-line", contractor, month, ban, line,
+                    services[sk][-1][_RN] if matched else None, billed, first_row))
         for sk, group in services.items():
             last = group[-1]
             if (last[_STATUS] == "completed" and last[_TYPE] in ("new", "change", "move")
@@ -349,19 +356,30 @@ class Reconciler:
                     0))
         return found
 
+    def _disconnected(self, contractor: str, sk: ServiceKey,
+                      services: dict[ServiceKey, list[Order]], first_day: str) -> str | None:
+        """Why the service should not be billed in the month starting first_day (its
+        last order a disconnect completed before it, or every order cancelled), or None."""
+        key = (contractor, sk)
+        facts = self._facts.get(key)
+        if facts is None:
+            group = services[sk]
+            last = group[-1]
+            gone = (last[_TYPE] == "disconnect" and last[_STATUS] == "completed"
+                    and last[_DONE] is not None)
+            facts = self._facts[key] = (
+                last if gone else None, all(o[_STATUS] == "cancelled" for o in group))
+        last_gone, cancelled = facts
+        if last_gone is not None and last_gone[_DONE] < first_day:
+            return f"was disconnected on {_us(last_gone[_DONE])} (order {last_gone[_RN]})"
+        if cancelled:
+            return "has only cancelled orders"
+        return None
+
     def _finding(self, made: Any, code: str, contractor: str, month: str, ban: str | None,
                  line: str, order: str | None, cents: int, row: int) -> Finding:
         return Finding(code, made.severity, contractor, month, ban, line, order, cents,
                        made.message, made.citation, row)
-
-
-def _disconnected(last: Order, group: list[Order], first_day: str) -> str | None:
-    if (last[_TYPE] == "disconnect" and last[_STATUS] == "completed"
-            and last[_DONE] is not None and last[_DONE] < first_day):
-        return f"was disconnected on {_us(last[_DONE])} (order {last[_RN]})"
-    if all(o[_STATUS] == "cancelled" for o in group):
-        return "has only cancelled orders"
-    return None
 
 
 def _previous_month(month: str) -> str:
