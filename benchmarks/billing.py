@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import multiprocessing
 import random
 import re
 import resource
@@ -35,6 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -174,6 +176,25 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _child(root: str, files: list[tuple[str, str, str]], out: Any) -> None:
+    """import + reconcile in a fresh process, so its peak memory is its own."""
+    with Register.open(Path(root), write=True) as reg:
+        out.put(calnet(Path(root), reg, [(c, m, Path(p)) for c, m, p in files])
+                + (peak_mb(),))
+
+
+def calnet_in_child(copy: Path, files: list[tuple[str, str, Path]]
+                    ) -> tuple[float, float, float, int, float]:
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_child, args=(str(copy), [(c, m, str(p)) for c, m, p in files],
+                                             queue))
+    child.start()
+    result = queue.get()
+    child.join()
+    return result  # type: ignore[no-any-return]
+
+
 def calnet(root: Path, reg: Register, files: list[tuple[str, str, Path]]
            ) -> tuple[float, float, float, int]:
     """(import seconds, reconcile seconds, peak MB after the first statement, findings)"""
@@ -213,18 +234,19 @@ def main() -> int:
             shutil.copytree(root / "register", copy)  # the orders only, untimed
             with Register.open(copy, write=True) as reg:
                 bases.append(baseline(root, reg, files))
-                runs.append(calnet(root, reg, files))
+            runs.append(calnet_in_child(copy, files))
             shutil.rmtree(copy)
     base = min(bases)
-    t_import, t_reconcile, first_peak, n_found = min(runs, key=lambda r: r[0] + r[1])
+    t_import, t_reconcile, first_peak, n_found, last_peak = min(runs,
+                                                                 key=lambda r: r[0] + r[1])
     ours = t_import + t_reconcile
     ratio = ours / base
     print(f"baseline (csv + executemany + one join): {base:.2f} s")
     print(f"import-billing + reconcile:             {ours:.2f} s (import {t_import:.2f} s, "
           f"reconcile {t_reconcile:.2f} s, {n_found:,} findings)")
     print(f"ratio: {ratio:.2f}x (goal <= 2x)")
-    print(f"peak memory: {first_peak:.0f} MB after the first statement, "
-          f"{peak_mb():.0f} MB after all {len(files)} and reconcile")
+    print(f"peak memory of the import and reconcile process: {first_peak:.0f} MB after the "
+          f"first statement, {last_peak:.0f} MB after all {len(files)} and reconcile")
     return 0 if ratio <= 2 else 1
 
 
