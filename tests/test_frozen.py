@@ -132,7 +132,8 @@ def test_the_frozen_cli_and_desktop_app_work_on_a_fresh_register(
     assert (tmp_path / "orders.xlsx").stat().st_size > 0
     cli("export-ics", tmp_path / "deadlines.ics", "--today", "2026-06-01")
     # the bundle: CSV/XLSX/JSON records and summary.pdf (fpdf2 with the bundled fonts)
-    cli("export-bundle", tmp_path / "bundle.zip", "--as-of", "2026-03-01")
+    # as of today: a register made now has no history before today to rebuild
+    cli("export-bundle", tmp_path / "bundle.zip")
     assert "sound" in cli("verify-bundle", tmp_path / "bundle.zip").stdout
     cli("verify")
     smoke = run(app, "calnet-desk", "--data-dir", reg, "--smoke-test", env=env, cwd=tmp_path)
