@@ -758,20 +758,10 @@ def cmd_check_purchase(args: argparse.Namespace, root: Path, out: TextIO, err: T
     if args.json:
         _print_json(result, out)
         return OK
-    out.write(f"Requirements: {', '.join(result['requirements'])}\n")
-    out.write(f"Why: {result['explanation']}\n")
-    out.write(f"Sources: {', '.join(result['citations'])}\n")
-    for part in result["parts"]:
-        out.write(f"Part {part['part']}: {', '.join(part['requirements'])}  "
-                  f"[{', '.join(part['citations'])}]\n")
-    if result["conflicts"]:
-        out.write("Where the sources differ:\n")
-        for c in result["conflicts"]:
-            out.write(f"  - {c['source']} ({c['date'] or 'undated'}): \u201c{c['says']}\u201d\n")
-    if result["documents"]:
-        out.write("The file must hold:\n")
-        for d in result["documents"]:
-            out.write(f"  - {d}\n")
+    from .policy.procurement import result_lines
+
+    for line in result_lines(result):
+        out.write(line + "\n")
     return OK
 
 

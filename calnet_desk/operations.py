@@ -170,16 +170,25 @@ def delete_record(reg: Register, kind: Kind, key: str, reason: str | None = None
         tx.delete(kind, key)
 
 
-def create_from_check(reg: Register, kind: Kind, record: Record,
+def create_from_check(reg: Register, kind: Kind, record: Record, check_text: str | None = None,
                       progress: Progress | None = None, cancelled: IsCancelled | None = None
                       ) -> str:
     """Create the request (exemption, delegation) the procurement check says is needed;
-    refused when its key is taken. Returns its key."""
+    refused when its key is taken. ``check_text`` (policy.procurement.record_of_check), the
+    check's answers and result, is kept as a document of the record, in the same
+    transaction. Returns its key."""
+    from .store import documents as docs
+
     check(cancelled)
     key = str(record[kind.key.name])
     if reg.get(kind, key) is not None:
         raise RecordError(f"{kind.singular} {key} is already in the register; "
                           "choose another id. Nothing was created.")
+    stored = docs.store_bytes(reg.paths, check_text.encode("utf-8")) if check_text else None
     with reg.transaction("created from the procurement check") as tx:
         tx.put(kind, record)
+        if stored is not None:
+            docs.add_document(tx, stored[0], docs.safe_file_name(
+                f"procurement check {key}.txt"), stored[1])
+            docs.link(tx, stored[0], kind, key)
     return key

@@ -16,7 +16,6 @@ from calnet_desk import demo
 from calnet_desk.policy.deadlines import deadlines
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
-from ui import editor as editor_mod
 from ui import main_window as main_window_mod
 from ui.editor import ComboInput, DateInput, RecordEditor, ReferenceInput
 from ui.main_window import MainWindow
@@ -293,37 +292,66 @@ def test_a_stale_editor_does_not_overwrite_a_newer_change(qtbot: Any,
     assert stored(window, "orders", PLAIN_ORDER)["city"] == "Los Angeles"  # type: ignore[index]
 
 
-def test_request_completeness_is_live_and_the_packet_is_written(
-        qtbot: Any, window: MainWindow, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_request_completeness_is_live_and_the_packet_is_kept_with_the_documents(
+        qtbot: Any, open_window: Any) -> None:
+    """Issue 16 item 11: one click in the editor saves a changed form, makes the packet,
+    keeps the PDF with the record's documents (in the history) and offers to open it."""
+    from calnet_desk.store.documents import document_path, documents_of
+
+    window = open_window(60, record_opened=True)
     editor = window.edit_record("exemptions", "EX-2026-01")
     assert editor.missing is not None and editor.packet_button is not None
     before = [editor.missing.item(i).text() for i in range(editor.missing.count())]
     assert len(before) == 3 and all("(STMM 501.0)" in t for t in before)
     assert "3 element(s) missing" in editor.completeness.text()
-    assert editor.packet_button.isEnabled()
+    assert editor.packet_button.text() == "&Generate request packet"
     type_into(editor, "provider_documents", "Quote Q-1 dated 2026-01-05")
     assert editor.missing.count() == 2  # live, before saving
-    assert not editor.packet_button.isEnabled()  # the packet is made from the register
-    assert "Save your changes first" in editor.packet_note.text()
-    editor.inputs["provider_documents"].set(None)
-    assert editor.packet_button.isEnabled()
-    target = tmp_path / "out" / "request.pdf"
-    target.parent.mkdir()
-    monkeypatch.setattr(editor_mod.QFileDialog, "getSaveFileName",
-                        lambda *a, **k: (str(target), "PDF (*.pdf)"))
+    assert editor.packet_button.isEnabled()  # no save, reopen, generate: one click
+    assert editor.packet_button.text() == "Save and &generate request packet"
+    assert "Saves the record first" in editor.packet_note.text()
     editor.packet_button.click()
-    qtbot.waitUntil(lambda: editor.packet_note.text().startswith(("Wrote", "Packet not")),
-                    timeout=20000)
-    assert editor.packet_note.text().startswith("Wrote"), editor.packet_note.text()
-    assert target.read_bytes().startswith(b"%PDF")
-    assert "3 element(s) marked missing" in editor.packet_note.text()
+    qtbot.waitUntil(lambda: getattr(window, "packet_box", None) is not None
+                    and window.packet_box.isVisible(), timeout=30000)
+    box = window.packet_box
+    from shiboken6 import isValid
+
+    assert not isValid(editor) or not editor.isVisible()  # saved and closed, as Save does
+    assert "exemption-EX-2026-01-request.pdf" in box.text()
+    assert "is kept with exemption EX-2026-01's documents" in box.text()
+    assert "2 element(s) marked missing" in box.text()
+    record = stored(window, "exemptions", "EX-2026-01")
+    assert record is not None and record["provider_documents"] == "Quote Q-1 dated 2026-01-05"
+    with Register.open(window.session.root) as reg:
+        kept = [d for d in documents_of(reg, KINDS["exemptions"], "EX-2026-01")
+                if d.name == "exemption-EX-2026-01-request.pdf"]
+        assert len(kept) == 1
+        assert document_path(reg.paths, kept[0].sha256).read_bytes().startswith(b"%PDF")
+        reasons = [e["reason"] for e in reg.history()]
+        assert "request packet for exemption EX-2026-01" in reasons
+    open_button = next(b for b in box.buttons() if b.text() == "&Open")
+    open_button.click()
+    assert len(window.opened_files) == 1
+    assert window.opened_files[0].read_bytes().startswith(b"%PDF")
+    # a saved form makes it straight away (a packet made again is kept as another version)
+    again = window.edit_record("exemptions", "EX-2026-01")
+    assert again.packet_button.text() == "&Generate request packet"
+    again.packet_button.click()
+    qtbot.waitUntil(lambda: "is kept with" in again.packet_note.text(), timeout=30000)
+    assert again.isVisible()
+    with Register.open(window.session.root) as reg:
+        packets = [d for d in documents_of(reg, KINDS["exemptions"], "EX-2026-01")
+                   if d.name == "exemption-EX-2026-01-request.pdf"]
+        assert 1 <= len(packets) <= 2 and len({d.sha256 for d in packets}) == len(packets)
+    window.packet_box.close()
+    again.reject()
     delegation = window.edit_record("delegations", "GD-2026-01")
     assert delegation.missing is not None and delegation.packet_button is not None
+    delegation.reject()
     new = RecordEditor(window.session, EXEMPTIONS, None, "new", window)
-    assert new.packet_button is not None and not new.packet_button.isEnabled()
+    assert new.packet_button is not None and new.packet_button.isEnabled()
+    assert new.packet_button.text() == "Save and &generate request packet"
     assert new.missing is not None and new.missing.count() > 3
-
 
 
 @pytest.mark.parametrize("kind", list(KINDS))

@@ -168,6 +168,19 @@ def test_create_the_records_the_requirement_asks_for(
     assert ex is not None and ex["decision"] == "pending"
     assert ex["general_delegation_id"] == "GD-NEW-1"  # paired, as SAM 4605 asks
     assert history[-1]["reason"] == "created from the procurement check"
+    # the check's answers and result are kept with each record it created (issue 16 item 14)
+    from calnet_desk.store.documents import document_path, documents_of
+
+    with Register.open(window.session.root) as reg:
+        kept = documents_of(reg, KINDS["exemptions"], "EX-NEW-1")
+        assert [d.name for d in kept] == ["procurement check EX-NEW-1.txt"]
+        text = document_path(reg.paths, kept[0].sha256).read_text("utf-8")
+        assert [d.name for d in documents_of(reg, KINDS["delegations"], "GD-NEW-1")] == [
+            "procurement check GD-NEW-1.txt"]
+    assert "kept with exemption EX-NEW-1" in text
+    assert "agency class: non-exempt-state" in text and "buy outside: True" in text
+    assert "Requirements: " in text and "exemption-before-purchase" in text
+    assert "Sources: " in text and "kept in its documents" in page.note.text()
     wizard.reject()
 
 

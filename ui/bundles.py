@@ -54,9 +54,10 @@ class ExportBundleDialog(QDialog):
 
     def __init__(self, session: Session, parent: QWidget | None = None,
                  reveal: Callable[[Path], None] | None = None,
-                 selected: tuple[str, str] | None = None) -> None:
+                 selected: tuple[str, str] | None = None, folder: Path | None = None) -> None:
         """``selected``: the record (kind, key) selected in the window; an exemption,
-        delegation or ATO starts the dialog on that record's scope."""
+        delegation or ATO starts the dialog on that record's scope, an order on its
+        exemption's or delegation's; ``folder``: where the file goes (start_folder)."""
         super().__init__(parent)
         self.session = session
         self.reveal = reveal
@@ -112,14 +113,15 @@ class ExportBundleDialog(QDialog):
         self._scope_changed()
         agency = str(session.agency().get("name") or "agency")
         self.agency = agency.split(' (')[0]
-        self.folder = Path.home()
+        self.folder = folder or Path.home()
         self.suggested = ""  # the name follows the scope until another one is typed or picked
         self.key.currentTextChanged.connect(self._suggest_path)
         self.since.dateChanged.connect(self._suggest_path)
         self.as_of.dateChanged.connect(self._suggest_path)
-        if selected is not None and selected[0] in ("exemptions", "delegations", "atos"):
-            self.scope.setCurrentIndex(self.scope.findData(selected[0][:-1]))
-            self.key.setCurrentText(selected[1])
+        start = scope_of(session, selected) if selected is not None else None
+        if start is not None:
+            self.scope.setCurrentIndex(self.scope.findData(start[0]))
+            self.key.setCurrentText(start[1])
         self._suggest_path()
         self.job: Ticket | None = None
         self.written: Path | None = None
@@ -219,6 +221,21 @@ def _reveal(folder: Path) -> None:
     from calnet_desk.system import open_with_viewer
 
     open_with_viewer(folder)
+
+
+def scope_of(session: Session, selected: tuple[str, str]) -> tuple[str, str] | None:
+    """The bundle scope (code, key) of the record selected in the window: an exemption,
+    delegation or ATO itself; an order through the exemption or delegation it rests on;
+    None for anything else (the dialog then starts with everything)."""
+    kind, key = selected
+    if kind in ("exemptions", "delegations", "atos") and key:
+        return kind[:-1], key
+    if kind == "orders" and key:
+        order = session.reader.get(KINDS["orders"], key) or {}
+        for code in ("exemption", "delegation"):
+            if order.get(f"{code}_id"):
+                return code, str(order[f"{code}_id"])
+    return None
 
 
 def verify_per_file(path: Path) -> list[tuple[str, str]]:

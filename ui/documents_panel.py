@@ -36,6 +36,7 @@ from calnet_desk.store import documents as docs
 
 from . import dialogs
 from .session import Session
+from .settings import remember_folder, start_folder
 from .worker import operation
 
 CHECK_TEXT = {"ok": "OK", "changed": "Changed!", "missing": "Missing!",
@@ -273,8 +274,10 @@ class RecordDocuments(QWidget):
         if not self.key:
             return
         names, _ = QFileDialog.getOpenFileNames(
-            self, f"Add documents to {self.kind.singular} {self.key}", "", "All files (*)")
+            self, f"Add documents to {self.kind.singular} {self.key}", start_folder(self),
+            "All files (*)")
         if names:
+            remember_folder(self, names[0])
             self.add_files([Path(n) for n in names])
 
     def add_files(self, paths: list[Path]) -> bool:
@@ -385,9 +388,10 @@ class DocumentsPageActions(QObject):
         page.installEventFilter(self)
 
     def add_clicked(self) -> None:
-        names, _ = QFileDialog.getOpenFileNames(self.page, "Add documents", "",
-                                                "All files (*)")
+        names, _ = QFileDialog.getOpenFileNames(self.page, "Add documents",
+                                                start_folder(self.page), "All files (*)")
         if names:
+            remember_folder(self.page, names[0])
             self.add_files([Path(n) for n in names])
 
     def add_files(self, paths: list[Path]) -> bool:

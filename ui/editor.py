@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QPalette, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QCalendarWidget,
     QComboBox,
     QCompleter,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -43,7 +41,6 @@ from calnet_desk.drafts import Draft, DraftError, Drafts
 from calnet_desk.operations import SavedEdit, current_ladder, save_record
 from calnet_desk.policy.deadlines import DEADLINE_RECORD_KINDS, parse_ladder
 from calnet_desk.records import KINDS, Field, Kind, Record, Value
-from calnet_desk.store import Register
 from calnet_desk.store.browse import titles
 from calnet_desk.values import BadValue, display, parser_for
 
@@ -144,6 +141,35 @@ class LineInput(FieldInput):
 
     def set_read_only(self, read_only: bool) -> None:
         self.line.setReadOnly(read_only)
+
+
+VALUE_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class SuggestInput(LineInput):
+    """Free text with the register's choices offered as you type (any part matches): people
+    with their role and id, inactive ones marked; contractors; contract numbers."""
+
+    def __init__(self, f: Field, parent: QWidget, choices: list[Any]) -> None:
+        super().__init__(f, parent, "Type, or pick from the list")
+        model = QStandardItemModel(self.line)
+        for choice in choices:  # the list shows the label; matching and picking, the value
+            item = QStandardItem(choice.label)
+            item.setData(choice.value, VALUE_ROLE)
+            item.setEditable(False)
+            if choice.inactive:
+                item.setForeground(self.line.palette().placeholderText())
+            model.appendRow(item)
+        self.model = model
+        completer = QCompleter(model, self.line)
+        completer.setCompletionRole(VALUE_ROLE)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.completer = completer
+        self.line.setCompleter(completer)
+        # the value picked goes in even when the line lost focus to the list meanwhile
+        completer.activated[str].connect(self.line.setText)  # type: ignore[index]
 
 
 class IntegerInput(LineInput):
@@ -295,7 +321,11 @@ class ReferenceInput(FieldInput):
         self.combo.currentTextChanged.connect(slot)
 
 
-def make_input(f: Field, parent: QWidget, session: Session) -> FieldInput:
+def make_input(f: Field, parent: QWidget, session: Session, kind: str = "") -> FieldInput:
+    from calnet_desk.suggest import SUGGESTED, suggestions
+
+    if (kind, f.name) in SUGGESTED:
+        return SuggestInput(f, parent, suggestions(session.reader, kind, f.name))
     if f.references:
         target = KINDS[f.references]
         return ReferenceInput(f, parent, titles(session.reader, target))
@@ -320,6 +350,7 @@ class RecordEditor(QDialog):
     """New, edit or duplicate one record. ``saved`` carries a SavedEdit after a save."""
 
     saved = Signal(object)
+    packet_wanted = Signal(str, str)  # kind, key: make the packet and keep it (main window)
     draft_written = Signal(str)  # the draft file, each time it is written
     # A draft is on disk at most this long after the first change of a burst of typing.
     DRAFT_DELAY_MS = 1000
@@ -337,6 +368,8 @@ class RecordEditor(QDialog):
         self.saving = False
         self.values: Record = {}
         self.packet_message = ""
+        self.packet_after_save = False
+        self._people: list[dict[str, Any]] | None = None
         self.setObjectName(f"editor-{kind.name}")
         reader = session.reader
         loaded = reader.get(kind, key) if key is not None else None
@@ -369,7 +402,7 @@ class RecordEditor(QDialog):
             texts.append("Reminder days")
         marked = assign_mnemonics(texts, taken)
         for f, text in zip(kind.fields, marked, strict=False):
-            inp = make_input(f, form_host, session)
+            inp = make_input(f, form_host, session, kind.name)
             self._add_row(form, form_host, f.name, text + (" *" if f.required else ""),
                           inp.widget, inp.focus, tip(f))
             self.inputs[f.name] = inp
@@ -408,8 +441,9 @@ class RecordEditor(QDialog):
             self.missing.setAccessibleName("Missing request elements")
             self.missing.setWordWrap(True)
             heading.setBuddy(self.missing)
-            self.packet_button = QPushButton("&Generate request packet…", side)
-            self.packet_button.setAccessibleName("Generate the request packet (PDF)")
+            self.packet_button = QPushButton("&Generate request packet", side)
+            self.packet_button.setAccessibleName("Generate the request packet (PDF) and keep "
+                                                 "it with the record's documents")
             self.packet_button.clicked.connect(self.generate_packet)
             self.packet_note = QLabel(side)
             self.packet_note.setWordWrap(True)
@@ -531,6 +565,25 @@ class RecordEditor(QDialog):
             self._ref_keys[target] = self.session.reader.keys(KINDS[target])
         return self._ref_keys[target]
 
+    def _inactive_atr(self, placed_by: str) -> str:
+        """An open order being placed by an inactive ATR (new, or placed_by changed) is caught
+        here, before saving (a completed one is history: the finding says what to note)."""
+        from calnet_desk.suggest import inactive_atr, people
+
+        if "status" in self.inputs and self.inputs["status"].raw() == "completed":
+            return ""
+        before = self.loaded.get("placed_by") if self.loaded and self.mode == "edit" else None
+        if isinstance(before, str) and before.strip().casefold() == placed_by.casefold():
+            return ""  # as it was: the dashboard's finding speaks for it, other edits go on
+        if self._people is None:
+            self._people = people(self.session.reader)
+        atr = inactive_atr(self._people, placed_by)
+        if atr is None:
+            return ""
+        return (f"{atr['name']} ({atr['person_id']}) is an inactive ATR; only active ATRs "
+                "place orders (STMM 0300.0). Pick an active ATR, or make the person active "
+                "first.")
+
     def check_field(self, f: Field) -> tuple[Value, str]:
         """The field's value and what is wrong with it ('' when fine)."""
         try:
@@ -544,6 +597,10 @@ class RecordEditor(QDialog):
         if f.references and str(value) not in self._reference_keys(f.references):
             target = KINDS[f.references]
             return None, f"No {target.singular} {value} in the register."
+        if self.kind.name == "orders" and f.name == "placed_by":
+            problem = self._inactive_atr(str(value))
+            if problem:
+                return value, problem
         if f is self.kind.key and self.mode != "edit" and value in self.keys:
             return value, f"{self.kind.singular.capitalize()} {value} is already in the register."
         return value, ""
@@ -677,51 +734,36 @@ class RecordEditor(QDialog):
         self.completeness.setText(
             "Every element the request needs is there." if result["complete"] else
             f"{n} element(s) missing before the request goes out:")
-        if self.mode != "edit":
-            self.packet_button.setEnabled(False)
-            self.packet_note.setText("Save the record first: the packet is made from the "
-                                     "register.")
-        elif self.dirty():
-            self.packet_button.setEnabled(False)
-            self.packet_note.setText("Save your changes first: the packet is made from the "
-                                     "register.")
-        else:
-            self.packet_button.setEnabled(True)
-            self.packet_note.setText(self.packet_message)
+        unsaved = self.mode != "edit" or self.dirty()
+        self.packet_button.setEnabled(not self.saving)
+        self.packet_button.setText("Save and &generate request packet" if unsaved else
+                                   "&Generate request packet")
+        self.packet_note.setText(
+            "Saves the record first; the packet is made from the register and kept with the "
+            "record's documents." if unsaved else self.packet_message or
+            "The packet is kept with the record's documents.")
 
     def generate_packet(self) -> None:
-        if self.loaded is None or self.packet_button is None:
+        """Make the request packet and keep it with the record's documents; a new or changed
+        form is saved first (one click, no reopening)."""
+        if self.packet_button is None:
+            return
+        if self.mode != "edit" or self.dirty() or self.loaded is None:
+            self.packet_after_save = True
+            self.save()
+            if not self.saving:  # not valid, or read-only: the form says why
+                self.packet_after_save = False
             return
         key = str(self.loaded[self.kind.key.name])
-        name, _ = QFileDialog.getSaveFileName(
-            self, "Generate request packet", f"{self.kind.singular}-{key}-request.pdf",
-            "PDF (*.pdf)")
-        if not name:
-            return
-        target = Path(name)
-        kind = self.kind
+        self.packet_message = "Making the packet…"
         self.packet_button.setEnabled(False)
-        # kept as the message, so a refresh of the panel meanwhile still says so
-        self.packet_message = f"Writing {target.name}…"
         self.packet_note.setText(self.packet_message)
+        self.packet_wanted.emit(self.kind.name, key)
 
-        def job(reg: Register) -> Any:
-            from calnet_desk.exchange.packet import write_packet
-
-            return write_packet(reg, kind, key, target)
-
-        def done(result: Any) -> None:
-            self.packet_result = result
-            missing = (f"; {len(result.missing)} element(s) marked missing"
-                       if result.missing else "")
-            self.packet_message = f"Wrote {target} ({result.pages} page(s){missing})."
-            self._update_completeness()
-
-        def failed(message: str, details: str) -> None:
-            self.packet_message = f"Packet not written: {message}"
-            self._update_completeness()
-
-        self.session.read_async(job, done, failed)
+    def packet_done(self, message: str) -> None:
+        """What became of the packet (the main window made it)."""
+        self.packet_message = message
+        self._update_completeness()
 
     # --- saving -------------------------------------------------------------------------------
 
@@ -752,6 +794,8 @@ class RecordEditor(QDialog):
         self.drop_draft()
         self.saved.emit(result)
         self.session.changed.emit(result.kind, result.key)
+        if self.packet_after_save:
+            self.packet_wanted.emit(result.kind, result.key)
         self.accept()
 
     def _failed(self, message: str, details: str) -> None:

@@ -45,6 +45,7 @@ from calnet_desk.store import Register
 
 from .formatting import show
 from .session import Session
+from .settings import remember_folder, start_folder
 from .widgets import guard_wheel
 
 IGNORE = "(ignore)"
@@ -107,8 +108,10 @@ class FilePage(QWizardPage):
 
     def _browse(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Import a spreadsheet",
-                                              self.path.text(), SPREADSHEETS)
+                                              self.path.text() or start_folder(self),
+                                              SPREADSHEETS)
         if name:
+            remember_folder(self, name)
             self.path.setText(name)
             try:
                 self._guess(Path(name), read_header(Path(name), Path(name).name))

@@ -173,6 +173,7 @@ class MainWindow(QMainWindow):
                      QKeySequence.StandardKey.Print, file_menu)
         self._action("Export deadlines to &calendar…", lambda: self.export_calendar(), None,
                      file_menu)
+        self._action("&Print the record's summary…", self.print_summary, None, file_menu)
         file_menu.addSeparator()
         self._action("Export an &audit bundle…", self.export_bundle, None, file_menu)
         self._action("&Verify a bundle…", lambda: self.verify_bundle(), None, file_menu)
@@ -329,9 +330,71 @@ class MainWindow(QMainWindow):
                               draft=draft)
         editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         editor.saved.connect(self._editor_saved)
+        editor.packet_wanted.connect(self.keep_packet)
         self.editor = editor
         editor.open()
         return editor
+
+    def print_summary(self) -> None:
+        """File > Print the record's summary…: the summary (save_summary) written to a
+        temporary PDF and opened in the system's PDF viewer, whose Print prints it."""
+        page = self.current_page()
+        key = page.selected_key() if isinstance(page, RecordPage) else None
+        name = (docs.safe_file_name(f"{page.kind.singular} {key} summary.pdf")
+                if isinstance(page, RecordPage) and key else "summary.pdf")
+        written = self.save_summary(Path(self._temp.name) / name)
+        if written is not None:
+            self.statusBar().showMessage(f"Opened {written.name} in the PDF viewer: print it "
+                                         "from there", 10000)
+            self._open_copy(written)
+
+    def keep_packet(self, kind_name: str, key: str) -> None:
+        """Make a record's request packet, keep it with its documents (one transaction, in
+        the history) and offer to open it."""
+        from shiboken6 import isValid
+
+        editor = getattr(self, "editor", None)
+
+        def tell(message: str) -> None:
+            if editor is not None and isValid(editor) and editor.isVisible():
+                editor.packet_done(message)
+
+        if self.session.writer is None or self.session.read_only:
+            tell("This register is open read-only; no packet was made.")
+            return
+
+        def job(reg: Any, progress: Any, cancelled: Any) -> Any:
+            from calnet_desk.exchange.packet import keep_packet
+
+            return keep_packet(reg, kind_name, key)
+
+        def done(kept: Any) -> None:
+            self.session.changed.emit(kind_name, key)
+            singular = KINDS[kind_name].singular
+            missing = (f"; {len(kept.missing)} element(s) marked missing" if kept.missing
+                       else "")
+            message = (f"{kept.name} ({kept.pages} page(s){missing}) is kept with "
+                       f"{singular} {key}'s documents.")
+            tell(message)
+            parent = editor if editor is not None and isValid(editor) and \
+                editor.isVisible() else self
+            box = QMessageBox(QMessageBox.Icon.Information, "Request packet kept", message,
+                              QMessageBox.StandardButton.NoButton, parent)
+            open_button = box.addButton("&Open", QMessageBox.ButtonRole.AcceptRole)
+            box.addButton("&Close", QMessageBox.ButtonRole.RejectRole)
+            box.setDefaultButton(open_button)
+            box.buttonClicked.connect(
+                lambda b: self.open_document(kept.sha256) if b is open_button else None)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self.packet_box = box
+            box.open()
+
+        def failed(message: str, details: str) -> None:
+            tell(f"Packet not made: {message}")
+            if editor is None or not isValid(editor) or not editor.isVisible():
+                show_error(self, "Packet not made", message, details)
+
+        self.session.writer.submit(job, done, failed)
 
     def restore_draft(self, draft: Any) -> Any:
         """Open an editor on what a person typed before CALNET Desk closed; returns it. A
@@ -512,8 +575,10 @@ class MainWindow(QMainWindow):
                                     "Exemptions, …) or the dashboard to export what it shows.")
             return
         name, chosen = QFileDialog.getSaveFileName(
-            self, "Export this view", f"{page.kind.name}.xlsx",
+            self, "Export this view", self.settings.export_path(f"{page.kind.name}.xlsx"),
             f"{XLSX_FILTER};;{CSV_FILTER}")
+        if name:
+            self.settings.remember_folder(name)
         if not name:
             return
         target = export_target(Path(name), chosen)
@@ -615,7 +680,8 @@ class MainWindow(QMainWindow):
         page = self.current_page()
         key = page.selected_key() if isinstance(page, RecordPage) else None
         selected = (page.kind.name, key) if isinstance(page, RecordPage) and key else None
-        self.bundle_dialog = ExportBundleDialog(self.session, self, selected=selected)
+        self.bundle_dialog = ExportBundleDialog(self.session, self, selected=selected,
+                                                folder=self.settings.start_folder())
         self.bundle_dialog.open()  # window-modal, not blocking
 
     def verify_bundle(self, path: Path | None = None) -> None:
@@ -682,17 +748,16 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _pick_bundle(self, title: str) -> Path | None:
-        name, _ = QFileDialog.getOpenFileName(self, title, "", "Bundle (*.zip)")
+        name, _ = QFileDialog.getOpenFileName(self, title, str(self.settings.start_folder()),
+                                              "Bundle (*.zip)")
+        if name:
+            self.settings.remember_folder(name)
         return Path(name) if name else None
 
     def open_document(self, sha: str) -> None:
         doc = docs.get_document(self.session.reader, sha)
         if doc is None:
             return
-        from calnet_desk.system import NoViewer
-
-        from .dialogs import no_viewer
-
         try:
             copy = docs.export_copy(self.session.reader, doc, Path(self._temp.name))
         except OSError as e:
@@ -700,6 +765,15 @@ class MainWindow(QMainWindow):
                        f"The read-only copy of {doc.name} could not be written "
                        f"({e.strerror or e}); the stored document is unchanged.")
             return
+        self._open_copy(copy)
+
+    def _open_copy(self, copy: Path) -> None:
+        """A file the app wrote for viewing, opened with the system viewer (or said why not,
+        with Show in folder)."""
+        from calnet_desk.system import NoViewer
+
+        from .dialogs import no_viewer
+
         try:
             self.open_file(copy)
         except NoViewer as e:

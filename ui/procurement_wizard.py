@@ -3,6 +3,7 @@ core's, calnet_desk.policy.procurement), and creating the request it says is nee
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from typing import Any
 
@@ -25,7 +26,12 @@ from PySide6.QtWidgets import (
 )
 
 from calnet_desk.operations import create_from_check
-from calnet_desk.policy.procurement import Purchase, UsageError, check_purchase
+from calnet_desk.policy.procurement import (
+    Purchase,
+    UsageError,
+    check_purchase,
+    record_of_check,
+)
 from calnet_desk.records import AGENCY_CLASSES, KINDS
 
 from .dialogs import dialog_buttons, show_error
@@ -304,7 +310,11 @@ class ProcurementWizard(QWizard):
         if kind_name == "exemptions" and "general-delegation" in self.created:
             record["general_delegation_id"] = self.created["general-delegation"]
 
-        job = operation(create_from_check, kind, record)
+        # the check's answers and result are kept with the record, as one of its documents
+        result = self.result_page.result
+        check_text = record_of_check(self.answers.purchase(), result, dt.date.today(),
+                                     f"{kind.singular} {key}") if result else None
+        job = operation(create_from_check, kind, record, check_text)
 
         def done(_: object) -> None:
             self.created[code] = key
@@ -314,7 +324,8 @@ class ProcurementWizard(QWizard):
                 button.setText(f"Created {what} {key}")
                 button.setAccessibleName(button.text())
             self.result_page.note.setText(
-                f"Created {what} {key} (pending); it is open on the {kind.label} page.")
+                f"Created {what} {key} (pending), with this check kept in its documents; it "
+                f"is open on the {kind.label} page.")
             self.session.changed.emit(kind_name, key)
             self.open_record.emit(kind_name, key)
 

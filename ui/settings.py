@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QSettings
 
 MAX_RECENT = 8
 DATE_DISPLAY_KEY = "display/dates"
 EXPORT_FOLDER_KEY = "export/folder"
+LAST_FOLDER_KEY = "dialogs/last_folder"
 
 
 def default_settings_file() -> Path:
@@ -62,8 +64,44 @@ class Settings:
     def set_export_folder(self, folder: Path | None) -> None:
         self.set_value(EXPORT_FOLDER_KEY, str(folder) if folder else "")
 
+    def start_folder(self) -> Path:
+        """Where file dialogs start: the default export folder when it is set and exists,
+        else the folder last used in a file dialog, else the user's Documents folder (or
+        home); never the folder the app happens to run in."""
+        for folder in (self.export_folder(), self.last_folder()):
+            if folder and folder.is_dir():
+                return folder
+        import platformdirs
+
+        documents = Path(platformdirs.user_documents_dir())
+        return documents if documents.is_dir() else Path.home()
+
+    def last_folder(self) -> Path | None:
+        value = self._qs.value(LAST_FOLDER_KEY, "")
+        return Path(str(value)) if value else None
+
+    def remember_folder(self, chosen: str | Path) -> None:
+        """After a file dialog: the next one starts in the folder of what was chosen."""
+        if str(chosen):
+            path = Path(chosen)
+            self.set_value(LAST_FOLDER_KEY, str(path if path.is_dir() else path.parent))
+
     def export_path(self, name: str) -> str:
-        """A file name in the default export folder (when it is set and exists), for a save
-        dialog to start with."""
-        folder = self.export_folder()
-        return str(folder / name) if folder and folder.is_dir() else name
+        """A file name in the folder save dialogs start in (see start_folder)."""
+        return str(self.start_folder() / name)
+
+
+def start_folder(widget: Any) -> str:
+    """Where a file dialog opened from ``widget`` starts: its window's Settings (see
+    Settings.start_folder), or home."""
+    settings = getattr(widget.window(), "settings", None)
+    if isinstance(settings, Settings):
+        return str(settings.start_folder())
+    return str(Path.home())
+
+
+def remember_folder(widget: Any, chosen: str) -> None:
+    """After a file dialog opened from ``widget``: the next one starts where this ended."""
+    settings = getattr(widget.window(), "settings", None)
+    if isinstance(settings, Settings):
+        settings.remember_folder(chosen)

@@ -115,6 +115,33 @@ class PacketResult:
     missing: list[str]  # element codes
 
 
+@dataclass
+class KeptPacket:
+    sha256: str
+    name: str
+    pages: int
+    size: int
+    missing: list[str]  # element codes
+
+
+def keep_packet(reg: Register, kind: Kind | str, key: str,
+                rules: RuleSet | None = None) -> KeptPacket:
+    """Make the packet and keep it with the record's documents: stored by its SHA-256 and
+    linked to the record in one transaction (so it is in the history). The same bytes
+    made twice are one document; a packet made again later is kept beside the first."""
+    from ..store import documents as docs
+
+    k = request_kind(kind)
+    data = packet_data(reg, k, key, rules)
+    content, pages = render(data)
+    sha, size = docs.store_bytes(reg.paths, content)
+    name = docs.safe_file_name(f"{k.singular}-{key}-request.pdf")
+    with reg.transaction(f"request packet for {k.singular} {key}") as tx:
+        docs.add_document(tx, sha, name, size)
+        docs.link(tx, sha, k, key)
+    return KeptPacket(sha, name, pages, size, [e.code for e in data.missing])
+
+
 # --- reading the data -----------------------------------------------------------------
 
 

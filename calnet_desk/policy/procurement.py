@@ -4,6 +4,7 @@ data (``procurement`` in the rule set); first matching case wins."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -85,6 +86,36 @@ def check_purchase(rules: RuleSet, purchase: Purchase) -> dict[str, Any]:
     if purchase.offering == "contact-center-mixed":
         return _in_parts(rules, purchase)
     return _decide(rules, purchase)
+
+
+def result_lines(result: dict[str, Any]) -> list[str]:
+    """The check's result in words, line by line: what `check-purchase` prints and what the
+    desktop keeps with a record it creates from the check."""
+    lines = [f"Requirements: {', '.join(result['requirements'])}",
+             f"Why: {result['explanation']}",
+             f"Sources: {', '.join(result['citations'])}"]
+    for part in result["parts"]:
+        lines.append(f"Part {part['part']}: {', '.join(part['requirements'])}  "
+                     f"[{', '.join(part['citations'])}]")
+    if result["conflicts"]:
+        lines.append("Where the sources differ:")
+        for c in result["conflicts"]:
+            lines.append(f"  - {c['source']} ({c['date'] or 'undated'}): \u201c{c['says']}\u201d")
+    if result["documents"]:
+        lines.append("The file must hold:")
+        lines += [f"  - {d}" for d in result["documents"]]
+    return lines
+
+
+def record_of_check(purchase: Purchase, result: dict[str, Any], day: dt.date,
+                    kept_with: str) -> str:
+    """The text kept with a record created from a check (``kept_with``, e.g. "exemption
+    EX-1"): the day, the record, the answers, the result."""
+    answers = [f"  {name.replace('_', ' ')}: {value}" for name, value in vars(purchase).items()
+               if value not in (None, False)]
+    return "\n".join([f"Procurement check of {day.isoformat()} (CALNET Desk), kept with "
+                      f"{kept_with}", "Answers:",
+                      *answers, "", *result_lines(result)]) + "\n"
 
 
 def _in_parts(rules: RuleSet, purchase: Purchase) -> dict[str, Any]:
