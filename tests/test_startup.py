@@ -121,7 +121,7 @@ def test_the_way_out_restores_the_newest_good_backup_and_reopens(
         qtbot.waitUntil(lambda: ctl.session.writer is not None)
         window.show_page("orders")
         assert window.pages["orders"].model.total() == 60
-        ctl.session.pool.waitForDone()  # the restored register's own check
+        ctl.session.background.pool.waitForDone()  # the restored register's own check
         QApplication.processEvents()  # delivers its queued result: it must say nothing
         assert asked == ["The register is damaged"] and not ctl.session.read_only
     finally:
