@@ -36,8 +36,10 @@ class ScreenFit(QObject):
     """Shrinks and moves each window and dialog onto the available screen as it is shown."""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (event.type() == QEvent.Type.Show and isinstance(watched, QWidget)
-                and watched.isWindow() and not watched.isMaximized()
+        # every event of the app passes here: the cheap tests first (reading event.type()
+        # makes a Python enum, a cost paid thousands of times while the window is built)
+        if (isinstance(watched, QWidget) and watched.isWindow()
+                and event.type() == QEvent.Type.Show and not watched.isMaximized()
                 and not watched.isFullScreen() and _is_window(watched)):
             fit_to_screen(watched)
         return False
