@@ -114,6 +114,32 @@ def undo_save(reg: Register, saved: SavedEdit, progress: Progress | None = None,
     return saved.key
 
 
+def undo_import(reg: Register, kind_name: str, name: str, entries: tuple[int, int],
+                progress: Progress | None = None, cancelled: IsCancelled | None = None) -> int:
+    """Undo a whole import (its history entries, ImportResult.entries) in one transaction:
+    the records it added are deleted, those it updated get their values back; refused,
+    with nothing changed, when any of them changed since. Returns the records restored."""
+    check(cancelled)
+    after, last = entries
+    written = [e for e in reg.entries_between(after, last) if e["kind"] == kind_name]
+    kind = KINDS[kind_name]
+    for e in written:
+        newest = reg.last_entry_id(e["kind"], e["key"])
+        if newest is not None and newest > last:
+            raise RecordError(f"{kind.singular} {e['key']} changed since the import of {name}; "
+                              "nothing was undone.")
+    with reg.transaction(f"undo: import {name}") as tx:
+        for e in reversed(written):
+            if e["action"] == "insert":
+                tx.delete(kind, e["key"])
+            elif e["action"] == "update":
+                current = reg.get(kind, e["key"])
+                if current is None:
+                    continue
+                tx.put(kind, {**current, **{f: old for f, (old, _) in e["changes"].items()}})
+    return len(written)
+
+
 def import_spreadsheet(reg: Register, path: Path, kind: Kind, *, dry_run: bool = False,
                        name: str | None = None, mapping: ColumnMap | None = None,
                        progress: Progress | None = None,

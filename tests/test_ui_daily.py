@@ -639,3 +639,54 @@ def test_ctrl_p_saves_the_selected_records_summary_as_a_pdf(
     assert win.save_summary(tmp_path / "gone" / "x.pdf") is None
     assert shown and "nothing was saved" in shown[0]
     assert not (tmp_path / "gone").exists()
+
+
+# --- 8: an import is one undoable operation, and Undo names it ----------------------------------
+
+def test_an_import_is_undone_whole_and_undo_names_it(qtbot: Any, open_window: Any,
+                                                     tmp_path: Path) -> None:
+    from calnet_desk.records import KINDS
+
+    orders = KINDS["orders"]
+    win = open_window(20)
+    reader = win.session.reader
+    existing = sorted(reader.keys(orders))[0]
+    before = reader.get(orders, existing)
+    sheet = tmp_path / "batch.csv"
+    sheet.write_text("Request number,Request date,Order type,Contractor,Monthly cost\n"
+                     f"{existing},2026-01-02,change,Zayo,$99.00\n"
+                     "U-1,2026-01-03,new,Zayo,$10.00\n"
+                     "U-2,2026-01-04,new,Zayo,$20.00\n", encoding="utf-8")
+    with qtbot.waitSignal(win.session.changed, timeout=20000):
+        win.import_spreadsheet(sheet, "orders")
+    assert win.undo_action.isEnabled()
+    assert win.undo_action.text() == "&Undo the import of batch.csv (3 orders)"
+    assert reader.get(orders, "U-1") is not None
+    assert reader.get(orders, existing)["monthly_cost"] == 9900
+    with qtbot.waitSignal(win.session.changed, timeout=20000):
+        win.undo_action.trigger()
+    assert reader.get(orders, "U-1") is None and reader.get(orders, "U-2") is None
+    assert reader.get(orders, existing) == before  # every field as it was
+    assert not win.undo_action.isEnabled()
+    assert "Undid the import of batch.csv: 3 record(s)" in win.statusBar().currentMessage()
+    assert reader.history("orders", existing)[-1]["reason"] == "undo: import batch.csv"
+
+
+def test_an_import_changed_since_is_not_undone(reg: Any, tmp_path: Path) -> None:
+    from calnet_desk.exchange.importer import import_file
+    from calnet_desk.operations import undo_import
+    from calnet_desk.records import KINDS
+    from calnet_desk.store import RecordError
+
+    orders = KINDS["orders"]
+    sheet = tmp_path / "batch.csv"
+    sheet.write_text("Request number,Request date,Order type,Contractor\n"
+                     "U-1,2026-01-03,new,Zayo\nU-2,2026-01-04,new,Zayo\n", encoding="utf-8")
+    result = import_file(reg, sheet, orders)
+    assert result.entries is not None
+    with reg.transaction("later") as tx:
+        tx.put(orders, {**reg.get(orders, "U-2"), "contractor": "AT&T"})
+    with pytest.raises(RecordError, match="U-2 changed since the import of batch.csv; "
+                                          "nothing was undone"):
+        undo_import(reg, "orders", "batch.csv", result.entries)
+    assert reg.get(orders, "U-1") is not None  # nothing undone, not even U-1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -422,6 +423,9 @@ class MainWindow(QMainWindow):
         saved = getattr(self, "last_save", None)
         if saved is None or self.session.writer is None:
             return
+        if isinstance(saved, ImportDone):
+            self._undo_import(saved)
+            return
 
         def done(_: object) -> None:
             self.last_save = None
@@ -438,6 +442,28 @@ class MainWindow(QMainWindow):
             show_error(self, "Not undone", message, details)
 
         self.session.writer.submit(operation(undo_save, saved), done, failed)
+
+    def _undo_import(self, batch: ImportDone) -> None:
+        from calnet_desk.operations import undo_import
+
+        def finish() -> None:
+            self.last_save = None
+            self.undo_action.setEnabled(False)
+            self.undo_action.setText("&Undo last save")
+
+        def done(n: object) -> None:
+            finish()
+            self.session.changed.emit(batch.kind, "")
+            self.statusBar().showMessage(f"Undid the import of {batch.name}: {n} record(s) "
+                                         "as they were before it", 10000)
+
+        def failed(message: str, details: str) -> None:
+            finish()  # it cannot succeed later either
+            show_error(self, "Not undone", message, details)
+
+        assert self.session.writer is not None
+        self.session.writer.submit(
+            operation(undo_import, batch.kind, batch.name, batch.entries), done, failed)
 
     def delete_selected(self) -> None:
         page = self.current_page()
@@ -559,6 +585,14 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(
                 f"{source.name}: {result.inserted} added, {result.updated} updated, "
                 f"{result.unchanged} unchanged{ignored}", 10000)
+            if result.entries is not None and result.inserted + result.updated:
+                # the import is what Undo undoes now, and Undo says so
+                self.last_save = ImportDone(kind_name, source.name, result.entries,
+                                            result.inserted + result.updated)
+                self.undo_action.setEnabled(True)
+                self.undo_action.setText(f"&Undo the import of {source.name} "
+                                         f"({result.inserted + result.updated:,} "
+                                         f"{kind.label.split(' (')[0].lower()})")
             self.session.changed.emit(kind_name, "")
 
         self._long_job("Import", f"Importing {source.name}…", job, done, "Not imported")
@@ -813,6 +847,16 @@ class MainWindow(QMainWindow):
         self.session.close()
         self._temp.cleanup()
         super().closeEvent(event)
+
+
+@dataclass(frozen=True)
+class ImportDone:
+    """An import Edit > Undo can take back whole (its history entries)."""
+
+    kind: str
+    name: str
+    entries: tuple[int, int]
+    records: int
 
 
 GEOMETRY_KEY = "window/geometry"

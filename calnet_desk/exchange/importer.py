@@ -33,6 +33,8 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)  # e.g. the columns an import ignored
     problem_rows: int = 0  # rows with at least one problem (a header problem: row 1)
     warnings: list[str] = field(default_factory=list)  # FILE:ROW:COLUMN: imported, but odd
+    # the history entries the import wrote: ids after entries[0] up to entries[1]
+    entries: tuple[int, int] | None = None
 
 
 # Dates that say something already happened: one after today is most likely a typing slip
@@ -378,8 +380,10 @@ def _import_file(reg: Register, path: Path, kind: Kind, dry_run: bool, name: str
     result.problem_rows = len(bad_rows)
     if errors or dry_run:
         return result
+    before = reg.newest_entry_id()
     with reg.transaction(f"import {path.name}") as tx:
         counts = tx.put_many(kind, records, progress=progress, total=len(records))
+    result.entries = (before, reg.newest_entry_id())
     result.inserted, result.updated = counts["insert"], counts["update"]
     result.unchanged = counts["unchanged"]
     result.written = True

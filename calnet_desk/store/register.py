@@ -544,6 +544,16 @@ class Register:
             return read_entries(self.conn, "WHERE kind = ?", (kind,))
         return read_entries(self.conn, "WHERE kind = ? AND key = ?", (kind, key))
 
+    def newest_entry_id(self) -> int:
+        """The id of the newest history entry (0 for an empty history)."""
+        row = self.conn.execute("SELECT max(id) FROM history").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def entries_between(self, after: int, last: int) -> list[dict[str, Any]]:
+        """The history entries with ids after ``after`` up to ``last``, oldest first (one
+        transaction's, when it wrote them all)."""
+        return list(read_entries(self.conn, "WHERE id > ? AND id <= ?", (after, last)))
+
     def last_entry_id(self, kind: str, key: str) -> int | None:
         """The id of the newest history entry of one record (or tracked row)."""
         row = self.conn.execute("SELECT max(id) FROM history WHERE kind = ? AND key = ?",
