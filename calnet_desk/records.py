@@ -197,6 +197,19 @@ EXEMPTIONS = Kind(
               help="Exemptions are granted for a limited term.", citation="SAM 4605"),
         Field("general_delegation_id", "General delegation", references="delegations",
               help="The General Delegation paired with the exemption.", citation="SAM 4605"),
+        # Added in schema 0006 (so at the end: a migration appends columns).
+        Field("need", "Why the services are needed",
+              help="Pertinent and specific information on the proposed services and why "
+                   "they are needed (apart from why CALNET cannot meet the need).",
+              citation="STMM 501.0"),
+        Field("ipr_comparability", "IPR comparability",
+              help="How the alternative compares with CALNET: service level agreements, "
+                   "network support, diversity, survivability, recoverability, scalability.",
+              citation="STMM 501.0"),
+        Field("ipr_network_ok", "Will not unduly interfere with the statewide network",
+              "yesno", help="A separately bid contract will not unduly interfere with the "
+                            "state's goal of a statewide consolidated wide area network.",
+              citation="STMM 501.0"),
     ),
     citation="STMM 501.0",
     status_field="decision",
@@ -234,6 +247,8 @@ DELEGATIONS = Kind(
         Field("decision", "Decision", "choice", choices=DECISIONS, default="pending"),
         Field("decided_on", "Decided on", "date"),
         Field("timeframe_end", "Timeframe end", "date", citation="STMM 3-502.0"),
+        # Added in schema 0006 (so at the end: a migration appends columns).
+        Field("timeframe_start", "Timeframe start", "date", citation="STMM 3-502.0"),
     ),
     citation="STMM 3-502.0",
     status_field="decision",

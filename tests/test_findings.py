@@ -38,7 +38,8 @@ def exemption(**extra: Any) -> Record:
         "extensions": "Two one-year options", "total_cost": 4_800_000,
         "cost_by_item": "Service $1,200/month", "sla_rights_remedies": "99.5 %; credits",
         "signer": "R. Patel", "signer_title": "Chief Information Officer",
-        "submitted_on": "2024-06-01", "decision": "pending"}
+        "submitted_on": "2024-06-01", "decision": "pending", "general_delegation_id": "GD-1",
+        "need": "The field office has no broadband."}
     record.update(extra)
     return record
 
@@ -51,7 +52,8 @@ def delegation(**extra: Any) -> Record:
         "locations": "1416 9th Street, Sacramento", "products_equipment": "Avaya IP Office",
         "staff_qualifications": "Two certified engineers", "justification": "No CALNET PBX",
         "consequences_if_denied": "Outage risk", "signer": "R. Patel", "signer_title": "CIO",
-        "timeframe_end": "2027-06-30", "submitted_on": "2024-06-01", "decision": "pending"}
+        "timeframe_end": "2027-06-30", "submitted_on": "2024-06-01", "decision": "pending",
+        "timeframe_start": "2024-07-01", "activities": ["Installation"]}
     record.update(extra)
     return record
 

@@ -23,7 +23,11 @@ from calnet_desk.store import documents as docs
 
 EXEMPTIONS, DELEGATIONS, PEOPLE = KINDS["exemptions"], KINDS["delegations"], KINDS["people"]
 AGENCY = "Department of Testing — Región Norte"
-MISSING = "MISSING — required by STMM 501.0"
+MISSING = "MISSING"
+# Tool text that must never appear in the letter (the pages before the checklist).
+TOOL_TEXT = ["prepared with", "CALNET Desk", "feature-gap", "Complete:", "Incomplete:",
+             "required by STMM", "STMM 501.0", "STMM 3-502.0", "Not applicable",
+             "SAM 4605"]
 ALL = ["sla", "network-support", "diversity", "survivability", "recoverability",
        "scalability"]
 
@@ -43,7 +47,10 @@ def exemption(**extra: Any) -> Record:
         "sla_rights_remedies": "99.9 % availability; credits of 10 % per hour down",
         "ipr_documentation": "IPR worksheet with the comparability checklist",
         "signer": "María Núñez-Patel", "signer_title": "Chief Information Officer",
-        "submitted_on": "2026-03-03", "decision": "pending"}
+        "submitted_on": "2026-03-03", "decision": "pending", "general_delegation_id": "GD-1",
+        "need": "The Eureka office's line is at capacity; the court filings need 1 Gbps.",
+        "ipr_comparability": "Same availability SLA, diverse paths, 24x7 network support",
+        "ipr_network_ok": True}
     record.update(extra)
     return record
 
@@ -61,21 +68,23 @@ def register(tmp_path: Path, clock: Any) -> Path:
                             "phone": "916-555-0100"})
             tx.put(PEOPLE, {"person_id": "P-0", "name": "Former Catr", "role": "catr",
                             "active": False})
-            tx.put(EXEMPTIONS, exemption())
-            tx.put(EXEMPTIONS, exemption(
-                exemption_id="EX-GAP", reason="feature-gap", ipr_documentation=None,
-                service_locations="The Sacramento headquarters", consequences=None,
-                signer_title=None, project="Satellite link for the Alturas field office"))
             tx.put(DELEGATIONS, {
                 "delegation_id": "GD-1", "type": "general", "project": "PBX replacement",
                 "scope": "Headquarters PBX", "purpose": "End of support",
                 "activities": ["installation", "operation and maintenance"],
                 "locations": "1416 9th Street, Sacramento", "timeframe_end": "2027-06-30",
+                "timeframe_start": "2026-07-01",
                 "products_equipment": "Hybrid IP PBX, 600 handsets",
                 "staff_qualifications": "Two certified engineers, ten years each",
                 "justification": "CALNET offers no premise PBX",
                 "consequences_if_denied": "Outage risk", "signer": "R. Patel",
                 "signer_title": "CIO", "decision": "pending"})
+            tx.put(EXEMPTIONS, exemption())
+            tx.put(EXEMPTIONS, exemption(
+                exemption_id="EX-GAP", reason="feature-gap", ipr_documentation=None,
+                ipr_comparability=None, ipr_network_ok=None,
+                service_locations="The Sacramento headquarters", consequences=None,
+                signer_title=None, project="Satellite link for the Alturas field office"))
         for name, content in (("Quote Q-2291.pdf", b"%PDF-1.4 quote " * 100),
                               ("IPR worksheet.xlsx", b"PK worksheet")):
             sha, size = docs.store_bytes(reg.paths, content)
@@ -95,10 +104,12 @@ def packet(run_cli: Any, register: Path, kind: str, key: str, name: str = "p.pdf
     return target, r
 
 
-def text_of(path: Path) -> str:
-    """The packet's text, whitespace collapsed (lines wrap where the layout says)."""
+def text_of(path: Path, letter_only: bool = False) -> str:
+    """The packet's text, whitespace collapsed (lines wrap where the layout says); with
+    ``letter_only`` the letter without the coordinator's checklist page."""
     reader = PdfReader(path)
-    return " ".join(" ".join(page.extract_text() or "" for page in reader.pages).split())
+    text = " ".join(" ".join(page.extract_text() or "" for page in reader.pages).split())
+    return text.split("Checklist for the coordinator")[0] if letter_only else text
 
 
 # --- content ------------------------------------------------------------------------------
@@ -107,19 +118,27 @@ def text_of(path: Path) -> str:
 def test_a_complete_exemption_packet(run_cli: Any, register: Path) -> None:
     path, r = packet(run_cli, register, "exemptions", "EX-IPR")
     assert "every element given" in r.out
-    text = text_of(path)
-    # Letterhead (the inactive CATR left out), date, addressee per the rule set, subject.
+    full = text_of(path)
+    text = text_of(path, letter_only=True)
+    # Letterhead (the inactive CATR left out), date, addressee as STMM 501.0 gives it, subject.
     for expected in (AGENCY, "Billing code TST-0042",
                      "CATR: María Núñez · maria.nunez@example.ca.gov · 916-555-0100",
-                     "March 3, 2026", "CALNET Program Statewide Telecommunications and Network "
-                     "Division California Department of Technology",
+                     "March 3, 2026", "Deputy Director Statewide Telecommunications and Network "
+                     "Division (now the Office of Technology Services) California Department "
+                     "of Technology P.O. Box 1810, MS# STND Y-13 Rancho Cordova, CA 95741-1810",
+                     "Also sent by e-mail STNDexemptions@dts.ca.gov and fax (916) 463-9920",
                      "Subject: Request for exemption from CALNET — EX-IPR, Ethernet transport "
-                     "to the Eureka office", "Dear CALNET Program:",
-                     "Complete: all 14 elements STMM 501.0 asks for are given."):
+                     "to the Eureka office", "Dear Deputy Director:"):
         assert expected in text, expected
     assert "Former Catr" not in text and "MISSING" not in text
-    # Every element, in the rule set's order, with the record's data.
-    labels = [e["label"] for e in load_rules().requests["exemptions"]["elements"]]
+    # A letter ready to sign: no tool text in it; the checklist page says it is complete.
+    assert [w for w in TOOL_TEXT if w in text] == []
+    assert "Reason Individual Price Reduction (IPR)" in text and " ipr " not in text
+    assert "Ready to sign: all 17 elements STMM 501.0 asks for are given." in full
+    # Every element that applies, in the rule set's order, with the record's data.
+    rules = load_rules()
+    labels = [e["label"] for e in rules.requests["exemptions"]["elements"]
+              if e["code"] != "fsr-reference"]
     positions = [text.find(f"{n}. {label}") for n, label in enumerate(labels, start=1)]
     assert -1 not in positions, list(zip(labels, positions, strict=True))
     assert positions == sorted(positions)
@@ -127,20 +146,22 @@ def test_a_complete_exemption_packet(run_cli: Any, register: Path) -> None:
                   "Quote Q-2291 and master agreement", "Two one-year options",
                   "$80,000.00", "Average per month $2,222.22 over 36 months"):
         assert value in text, value
-    assert "Not applicable: only when the request mentions an FSR" in text
+    assert "Feasibility Study Report" not in text  # does not apply: on the checklist only
+    assert "does not apply: only when the request mentions an FSR" in full
     # Cost by item as a table, and the saved IPR calculation.
     assert "Contract item Cost Installation $4,800 Service $2,088.89/month x 36 months" in text
-    for row in ("Saved IPR calculation (STMM 501.0)", "CALNET cost (total over the term) "
+    for row in ("IPR calculation", "CALNET cost (total over the term) "
                 "$100,000.00", "Alternative cost (same term) $80,000.00",
                 "Saving $20,000.00 (20.00 %)", "Alternative ÷ CALNET 0.8000",
                 "Term 36 months", "Comparable SLAs shown", "Comparable scalability shown",
-                "Statewide network not unduly affected attested",
-                "Meets the IPR guide (advisory) yes", "about 20 %"):
+                "Statewide network not unduly affected attested"):
         assert row in text, row
+    # the calculator's judgement is for the coordinator: on the checklist page
+    assert "meets the guide: yes" in full and "about 20 %" in full
+    assert "about 20 %" not in text
     # Signature block for the AIO/CIO.
     assert ("María Núñez-Patel Chief Information Officer " + AGENCY) in text
-    assert "Agency Information Officer / Chief Information Officer, or equivalent " \
-           "(STMM 501.0)" in text
+    assert "Agency Information Officer / Chief Information Officer, or equivalent" in text
     assert re.search(r"Page 1 of \d", text)
 
 
@@ -148,24 +169,29 @@ def test_missing_elements_are_marked_plainly(run_cli: Any, register: Path) -> No
     path, r = packet(run_cli, register, "exemption", "EX-GAP")
     assert r.out.endswith("3 element(s) marked MISSING: services-quantity-type-location, "
                           "consequences, signer-aio-cio\n")
-    text = text_of(path)
-    assert "Incomplete: 3 of 13 required elements are missing" in text
-    assert text.count(MISSING) == 3
-    for label, problem, next_label in (
+    full = text_of(path)
+    text = text_of(path, letter_only=True)
+    assert [w for w in TOOL_TEXT if w in text] == []
+    # the letter marks each missing element (and the signature block's title) MISSING
+    assert text.count(MISSING) == 4
+    for label, next_label in (
             ("The services with quantity, type and location, street address included",
-             "Quantities, types and street addresses: does not give a street address",
-             "3. The technical or financial reason"),
+             "3. Why the services are needed"),
             ("The consequences if the exemption is not granted",
-             "Consequences if not granted: not given", "6. The contract length and terms"),
+             "7. The contract length and terms"),
             ("Signed by the AIO/CIO or equivalent (name and title)",
-             "Signer title: not given", "Please direct questions")):
+             "Please direct questions")):
         start = text.index(label)
-        marker = text.index(MISSING, start)
-        assert marker < text.index(next_label, start)
-        assert text.index(problem, start) < text.index(next_label, start)
-    assert "Not applicable: only when the reason is ipr" in text
-    assert "Title — MISSING, required by STMM 501.0" in text  # the signature block too
-    assert "Saved IPR calculation" not in text
+        assert text.index(MISSING, start) < text.index(next_label, start)
+    assert "Title — MISSING" in text  # the signature block too
+    assert "Reason The CALNET contracts cannot meet the need" in text
+    assert "IPR calculation" not in text and "IPR documentation" not in text
+    # the checklist page says what is missing and why
+    assert "Not ready to sign: 3 of 14 required elements are missing" in full
+    for problem in ("Quantities, types and street addresses: does not give a street address",
+                    "Consequences if not granted: not given", "Signer title: not given",
+                    "does not apply: only when the reason is ipr"):
+        assert problem in full, problem
 
 
 def test_documents_are_listed_with_name_size_and_sha256(run_cli: Any, register: Path) -> None:
@@ -187,11 +213,16 @@ def test_a_delegation_packet(run_cli: Any, register: Path) -> None:
     assert "every element given" in r.out
     text = text_of(path)
     assert "Subject: Request for a general delegation — GD-1, PBX replacement" in text
-    assert "Complete: all 8 elements STMM 3-502.0 asks for are given." in text
-    assert "8. Signed by the CIO or equivalent (name and title)" in text
-    assert "Activities installation; operation and maintenance" in text  # additional info
-    assert "Timeframe end 06/30/2027" in text
-    assert "Chief Information Officer, or equivalent (STMM 3-502.0)" in text
+    assert "Ready to sign: all 9 elements STMM 3-502.0 asks for are given." in text
+    assert "9. Signed by the CIO or equivalent (name and title)" in text
+    assert "Activities installation; operation and maintenance" in text
+    assert "Timeframe start 07/01/2026" in text and "Timeframe end 06/30/2027" in text
+    assert ("CALNET Program Chief Office of Technology Services California Department of "
+            "Technology P.O. Box 1810 Rancho Cordova, CA 95741-1810") in text
+    assert "STNDdelegations@state.ca.gov" in text and "Dear CALNET Program Chief:" in text
+    letter = text_of(path, letter_only=True)
+    assert [w for w in TOOL_TEXT if w in letter] == []
+    assert "Chief Information Officer, or equivalent" in letter
     assert "Saved IPR calculation" not in text and "Contract item" not in text
 
 

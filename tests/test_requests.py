@@ -20,12 +20,14 @@ from calnet_desk.records import KINDS, Record
 from calnet_desk.store import RecordError, Register
 
 EXEMPTION_ELEMENTS = [
-    "project", "services-quantity-type-location", "reason", "calnet-cannot-meet-need",
-    "consequences", "contract-length-terms", "early-termination-extension", "total-cost",
-    "cost-by-item", "provider", "provider-documents", "sla-rights-remedies",
-    "ipr-documentation", "fsr-reference", "signer-aio-cio"]
+    "project", "services-quantity-type-location", "services-needed", "reason",
+    "calnet-cannot-meet-need", "consequences", "contract-length-terms",
+    "early-termination-extension", "total-cost", "cost-by-item", "provider",
+    "sla-rights-remedies", "ipr-documentation", "ipr-comparability",
+    "ipr-no-undue-interference", "fsr-reference", "signer-aio-cio",
+    "general-delegation-paired"]
 DELEGATION_ELEMENTS = [
-    "project-scope-purpose", "timeframes", "locations", "products-equipment",
+    "project-scope-purpose", "activities", "timeframes", "locations", "products-equipment",
     "staff-qualifications", "justification", "consequences-if-denied", "signer-cio"]
 
 
@@ -42,7 +44,9 @@ def exemption(**extra: Any) -> Record:
         "total_cost": 4_800_000, "cost_by_item": "Service $1,200/month; install $4,800",
         "sla_rights_remedies": "99.5 % availability; credits of 10 % per hour down",
         "ipr_documentation": None, "fsr_reference": None, "signer": "R. Patel",
-        "signer_title": "Chief Information Officer", "decision": "pending"}
+        "signer_title": "Chief Information Officer", "decision": "pending",
+        "need": "The field office has no broadband; staff drive to Redding to file reports.",
+        "submitted_on": "2023-03-01"}  # before SAM 4605: no paired General Delegation asked
     record.update(extra)
     return record
 
@@ -55,6 +59,7 @@ def delegation(**extra: Any) -> Record:
         "staff_qualifications": "Two certified engineers, ten years each",
         "justification": "CALNET offers no premise PBX", "consequences_if_denied": "Outage risk",
         "signer": "R. Patel", "signer_title": "CIO", "timeframe_end": "2027-06-30",
+        "timeframe_start": "2026-07-01", "activities": ["Installation", "Design and development"],
         "decision": "pending"}
     record.update(extra)
     return record
@@ -73,7 +78,8 @@ def test_element_codes_are_exactly_the_documented_ones_in_order(rules: Any) -> N
     assert [e.code for e in elements(rules, "exemptions")] == EXEMPTION_ELEMENTS
     assert [e.code for e in elements(rules, "delegations")] == DELEGATION_ELEMENTS
     for e in elements(rules, "exemptions"):
-        assert e.citation == "STMM 501.0" and e.label
+        assert e.citation == ("SAM 4605" if e.code == "general-delegation-paired"
+                              else "STMM 501.0") and e.label
     for e in elements(rules, "delegations"):
         assert e.citation == "STMM 3-502.0" and e.label
 
@@ -92,7 +98,7 @@ def test_a_complete_exemption_request(rules: Any) -> None:
     ("early_termination", "early-termination-extension"),
     ("extensions", "early-termination-extension"), ("total_cost", "total-cost"),
     ("cost_by_item", "cost-by-item"), ("provider", "provider"),
-    ("provider_documents", "provider-documents"), ("sla_rights_remedies", "sla-rights-remedies"),
+    ("sla_rights_remedies", "sla-rights-remedies"), ("need", "services-needed"),
     ("signer", "signer-aio-cio"), ("signer_title", "signer-aio-cio"),
 ])
 def test_each_exemption_element_missing_in_turn(rules: Any, field: str, element: str) -> None:
@@ -105,10 +111,47 @@ def test_each_exemption_element_missing_in_turn(rules: Any, field: str, element:
 
 
 @pytest.mark.parametrize("blank", ["", "   ", ["", " "]])
-def test_blank_text_is_missing_but_zero_cost_is_given(rules: Any, blank: Any) -> None:
+def test_blank_text_is_missing_and_zero_is_no_amount(rules: Any, blank: Any) -> None:
     field = "services" if isinstance(blank, list) else "provider"
     assert codes(rules, "exemptions", exemption(**{field: blank})) != []
-    assert codes(rules, "exemptions", exemption(total_cost=0)) == []
+    # contract length 0 and total cost $0 were accepted: amounts and terms must be positive
+    assert codes(rules, "exemptions", exemption(total_cost=0)) == ["total-cost"]
+    assert codes(rules, "exemptions", exemption(contract_length_months=0)) == [
+        "contract-length-terms"]
+    assert codes(rules, "exemptions", exemption(total_cost=-100)) == ["total-cost"]
+
+
+def test_vendor_documentation_is_if_available(rules: Any) -> None:
+    assert codes(rules, "exemptions", exemption(provider_documents=None)) == []
+
+
+@pytest.mark.parametrize(("title", "ok"), [
+    ("Chief Information Officer", True), ("Acting CIO", True),
+    ("Agency Information Officer", True), ("Intern", False), ("Office technician", False),
+])
+def test_the_signer_title_must_be_aio_cio_or_a_configured_equivalent(
+        rules: Any, title: str, ok: bool) -> None:
+    expected = [] if ok else ["signer-aio-cio"]
+    assert codes(rules, "exemptions", exemption(signer_title=title)) == expected
+    assert codes(rules, "delegations", delegation(signer_title=title)) == (
+        [] if ok else ["signer-cio"])
+
+
+def test_an_agency_configures_an_equivalent_title(reg: Register) -> None:
+    (reg.paths.root / "rules.toml").write_text(
+        '[requests.signer-titles]\ntitles = ["Chief Information Officer", "CIO", '
+        '"Chief Technology Officer"]\n', "utf-8")
+    rules = load_rules(None, reg.paths.root)
+    assert codes(rules, "exemptions", exemption(signer_title="Chief Technology Officer")) == []
+
+
+def test_after_sam_4605_a_request_names_its_general_delegation(rules: Any) -> None:
+    later = exemption(submitted_on="2024-05-01")
+    assert codes(rules, "exemptions", later) == ["general-delegation-paired"]
+    assert codes(rules, "exemptions", exemption(submitted_on=None)) == [
+        "general-delegation-paired"]  # not yet submitted: it will be after SAM 4605
+    assert codes(rules, "exemptions", exemption(submitted_on="2024-05-01",
+                                                general_delegation_id="GD-1")) == []
 
 
 @pytest.mark.parametrize(("locations", "ok"), [
@@ -117,6 +160,11 @@ def test_blank_text_is_missing_but_zero_cost_is_given(rules: Any, blank: Any) ->
     ("12B Harbor Way, Oakland", True),
     ("The Fresno call center", False),
     ("Sacramento and Fresno offices", False),
+    # junk the old check accepted: a quantity is not a house number, a city is not a street
+    ("4 x Ethernet private line, Sacramento", False),
+    ("25 x contact center agent seats in Fresno", False),
+    ("1500 Capitol Mall, Sacramento; 2 x DIA, 4500 Mountain Rd., Alturas", True),
+    ("1500 Capitol Mall, Sacramento; 25 x contact center agent seats in Fresno", False),
 ])
 def test_the_street_address_must_be_given(rules: Any, locations: str, ok: bool) -> None:
     missing = codes(rules, "exemptions", exemption(service_locations=locations))
@@ -125,9 +173,14 @@ def test_the_street_address_must_be_given(rules: Any, locations: str, ok: bool) 
 
 def test_ipr_documentation_only_when_the_reason_is_ipr(rules: Any) -> None:
     assert codes(rules, "exemptions", exemption(reason="feature-gap")) == []
-    assert codes(rules, "exemptions", exemption(reason="ipr")) == ["ipr-documentation"]
-    assert codes(rules, "exemptions", exemption(reason="ipr",
-                                                ipr_documentation="IPR worksheet")) == []
+    assert codes(rules, "exemptions", exemption(reason="ipr")) == [
+        "ipr-documentation", "ipr-comparability", "ipr-no-undue-interference"]
+    assert codes(rules, "exemptions", exemption(
+        reason="ipr", ipr_documentation="IPR worksheet", ipr_comparability="Same SLAs",
+        ipr_network_ok=False)) == ["ipr-no-undue-interference"]
+    assert codes(rules, "exemptions", exemption(
+        reason="ipr", ipr_documentation="IPR worksheet", ipr_comparability="Same SLAs",
+        ipr_network_ok=True)) == []
     # No reason at all: the reason is missing, the IPR papers are not asked for yet.
     assert codes(rules, "exemptions", exemption(reason=None)) == ["reason"]
 
@@ -157,7 +210,8 @@ def test_a_complete_general_delegation_and_each_element_missing(rules: Any) -> N
     for field, element in [("project", "project-scope-purpose"),
                            ("scope", "project-scope-purpose"),
                            ("purpose", "project-scope-purpose"),
-                           ("timeframe_end", "timeframes"), ("locations", "locations"),
+                           ("timeframe_end", "timeframes"), ("timeframe_start", "timeframes"),
+                           ("activities", "activities"), ("locations", "locations"),
                            ("products_equipment", "products-equipment"),
                            ("staff_qualifications", "staff-qualifications"),
                            ("justification", "justification"),
@@ -196,14 +250,14 @@ def test_only_exemptions_and_delegations_have_requests(name: str) -> None:
 def test_a_register_override_changes_the_elements(reg: Register) -> None:
     (reg.paths.root / "rules.toml").write_text(
         '[[requests.exemptions.elements]]\n'
-        'code = "provider-documents"\nretired = true\n\n'
+        'code = "general-delegation-paired"\nretired = true\n\n'
         '[[requests.exemptions.elements]]\n'
         'code = "sla-rights-remedies"\ncitation = "STMM 501.0 (2027 text)"\n\n'
         '[[requests.exemptions.elements]]\n'
         'code = "submitted-on"\nlabel = "The submission date"\ncitation = "design"\n'
         'fields = ["submitted_on"]\n', "utf-8")
     with reg.transaction() as tx:
-        tx.put(KINDS["exemptions"], exemption(provider_documents=None,
+        tx.put(KINDS["exemptions"], exemption(submitted_on=None,
                                               sla_rights_remedies=None))
     result = check_request(reg, "exemptions", "EX-1")
     assert result["missing"] == [
@@ -250,7 +304,7 @@ def test_cli_complete_request_exits_0(home: Path, run_cli: Any) -> None:
     assert json.loads(r.out) == {"kind": "exemptions", "key": "EX-1", "complete": True,
                                  "missing": []}
     r = run_cli("request-check", "delegation", "CD-1")  # singular; contract: no products
-    assert r.code == 0 and "complete, all 6 elements given" in r.out
+    assert r.code == 0 and "complete, all 7 elements given" in r.out
 
 
 def test_cli_incomplete_request_exits_1_and_says_what_is_missing(home: Path,
@@ -260,11 +314,12 @@ def test_cli_incomplete_request_exits_1_and_says_what_is_missing(home: Path,
     out = json.loads(r.out)
     assert out["kind"] == "exemptions" and out["key"] == "EX-2" and out["complete"] is False
     assert [m["element"] for m in out["missing"]] == [
-        "services-quantity-type-location", "ipr-documentation", "signer-aio-cio"]
+        "services-quantity-type-location", "ipr-documentation", "ipr-comparability",
+        "ipr-no-undue-interference", "signer-aio-cio"]
     assert all(set(m) == {"element", "label", "citation"} for m in out["missing"])
     text = run_cli("request-check", "exemptions", "EX-2")
     assert text.code == 1
-    assert "incomplete, 3 of 14 elements missing" in text.out
+    assert "incomplete, 5 of 16 elements missing" in text.out
     assert "service_locations does not give a street address" in text.out
     assert "signer_title is empty" in text.out
 
@@ -301,3 +356,8 @@ def test_the_readme_lists_every_element_code(rules: Any) -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
     for kind in ("exemptions", "delegations"):
         assert [e.code for e in elements(rules, kind) if f"`{e.code}`" not in readme] == []
+
+
+def test_the_activities_are_the_five_the_chapter_names(rules: Any) -> None:
+    assert codes(rules, "delegations", delegation(activities=["Operation and maintenance"])) == []
+    assert codes(rules, "delegations", delegation(activities=["Everything"])) == ["activities"]

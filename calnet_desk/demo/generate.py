@@ -273,6 +273,8 @@ class _Generator:
                 "decision": decision,
                 "decided_on": decided_on.isoformat() if decided_on else None,
                 # the timeframe the request asks for; from the decision once approved
+                "timeframe_start": (decided_on if decision == "approved" and decided_on
+                                    else decided).isoformat(),
                 "timeframe_end": add_months(decided_on if decision == "approved" and decided_on
                                             else decided, 12 * years).isoformat(),
             }
@@ -352,6 +354,13 @@ class _Generator:
                 decided and decision == "approved") else None
             eid = next_id("EX", submitted)
             gd_id = None
+            if decision == "pending":  # requested together with its General Delegation
+                gd = delegation("general", project_t.format(city=site.city),
+                                f"Acquisition under exemption {eid}",
+                                "The General Delegation paired with the exemption",
+                                service, "Paired with the exemption requested (SAM 4605)",
+                                submitted, "pending", [site], months // 12)
+                gd_id = str(gd["delegation_id"])
             if decision == "approved" and decided:
                 gd = delegation("general", project_t.format(city=site.city),
                                 f"Acquisition under exemption {eid}",
@@ -368,6 +377,13 @@ class _Generator:
                                      f"CA {site.zip}",
                 "reason": reason,
                 "calnet_gap": gap_t.format(pct=pct),
+                "need": (f"{qty} x {service} for the {site.city} site, which the program "
+                         "needs to reach the network and the public it serves"),
+                "ipr_comparability": (
+                    "Same 99.9% availability and 4-hour restore as CALNET; 24x7 network "
+                    "support; diverse entrance; same recoverability and scalability"
+                    if reason == "ipr" else None),
+                "ipr_network_ok": True if reason == "ipr" else None,
                 "consequences": (
                     f"The agency pays about {pct}% more for the same service"
                     if reason == "ipr" else rng.choice((

@@ -2,10 +2,12 @@
 AIO/CIO's signature [STMM 501.0, 3-502.0].
 
 The packet is a PDF made here in the core with fpdf2 (pure Python, imported only when a
-packet is made): the agency's letterhead, the addressee from the rule set
-(``[requests.addressee]``), every element the rule set asks of the request, in order, with
-the record's data and each missing one marked, the costs and the saved IPR calculation, the
-signature block and the linked documents with their SHA-256.
+packet is made): a letter ready to sign (the agency's letterhead, the addressee for the kind
+of request from the rule set, ``[requests.KIND.addressee]``, every element that applies, in
+order, with the record's data and each one still missing marked MISSING, the costs and the
+saved IPR calculation, the signature block and the linked documents with their SHA-256),
+with no tool text in it; then a separate checklist page for the coordinator: which elements
+are given, missing or do not apply, with the rule each rests on.
 
 The text is real text in an embedded DejaVu font (searchable, any Latin script). The same
 data gives the same bytes: the PDF's creation date is the newest history entry behind the
@@ -64,6 +66,14 @@ SIGNER_ROLES = {"exemptions": "Agency Information Officer / Chief Information Of
                 "delegations": "Chief Information Officer, or equivalent"}
 SUBJECTS = {"exemptions": "Request for exemption from CALNET",
             "delegations": "Request for a {type} delegation"}
+# A choice's words in a letter, instead of its code.
+CHOICE_TEXT = {
+    "reason": {"feature-gap": "The CALNET contracts cannot meet the need for lack of features, "
+                              "functionality or availability",
+               "ipr": "Individual Price Reduction (IPR): the alternative costs substantially "
+                      "less than CALNET"},
+    "type": {"general": "General delegation", "contract": "CALNET contract delegation"},
+}
 
 
 class PacketError(RecordError):
@@ -172,7 +182,10 @@ def packet_data(reg: Register, kind: Kind | str, key: str,
                            else []) for e in elements(rules, k)]
     people = reg.records(KINDS["people"])
     catrs = [p for p in people if p.get("role") == "catr" and p.get("active") is not False]
-    addressee = rules.requests.get("addressee", {})
+    section = rules.requests.get(k.name, {})
+    addressee = section.get("addressee") if isinstance(section, dict) else None
+    if not isinstance(addressee, dict):  # a register's older rules.toml: one for both
+        addressee = rules.requests.get("addressee", {})
     return PacketData(
         kind=k, key=key, record=dict(record), agency=reg.agency(), catrs=catrs, rules=rules,
         states=states, documents=documents_of(reg, k, key),
@@ -193,6 +206,8 @@ def _text(value: Value) -> str:
 
 
 def _shown(f: Field, value: Value) -> str:
+    if isinstance(value, str) and value in CHOICE_TEXT.get(f.name, {}):
+        return CHOICE_TEXT[f.name][value]
     return display(f, value) if value is not None else ""
 
 
@@ -317,11 +332,11 @@ def _letter_class() -> Callable[[PacketData], FPDF]:
             self.ln(6)
             self.set_font(FONT_FAMILY, "", 7.5)
             self.set_text_color(*GREY)
-            made = self.data.created.strftime("%m/%d/%Y %H:%M UTC")
             self.set_x(MARGIN)
             self.cell((self.w - 2 * MARGIN) * 0.75, 10,
-                      f"{self.data.kind.singular.capitalize()} request {self.data.key} · "
-                      f"prepared with CALNET Desk from the register as of {made}", align="L")
+                      f"{_text(self.data.agency.get('name'))} · "
+                      f"{self.data.kind.singular.capitalize()} request {self.data.key}",
+                      align="L")
             self.cell((self.w - 2 * MARGIN) * 0.25, 10, f"Page {self.page_no()} of {{nb}}",
                       align="R")
 
@@ -443,12 +458,14 @@ class _LetterWriter:
         self.letterhead()
         self.date_and_addressee()
         self.subject_and_opening()
-        for number, state in enumerate(self.data.states, start=1):
+        applicable = [s for s in self.data.states if s.applies]
+        for number, state in enumerate(applicable, start=1):
             self.element(number, state)
         self.additional()
         self.closing()
         self.signature()
         self.enclosures()
+        self.checklist()
 
     def letterhead(self) -> None:
         pdf, data = self.pdf, self.data
@@ -477,7 +494,16 @@ class _LetterWriter:
         self.para(long_date(day), gap=14)
         lines = [str(line) for line in data.addressee.get("lines", [])]
         if lines:
-            self.para("\n".join(lines), gap=14)
+            self.para("\n".join(lines), gap=4 if self._via() else 14)
+        if self._via():
+            self.para(self._via(), size=9, color=GREY, gap=14)
+
+    def _via(self) -> str:
+        a = self.data.addressee
+        ways = [f"e-mail {a['email']}" if a.get("email") else "",
+                f"fax {a['fax']}" if a.get("fax") else ""]
+        ways = [w for w in ways if w]
+        return f"Also sent by {' and '.join(ways)}" if ways else ""
 
     def subject_and_opening(self) -> None:
         data, kind = self.data, self.kind
@@ -490,27 +516,14 @@ class _LetterWriter:
         self.para(salutation, gap=8)
         agency = _text(data.agency.get("name")) or "The agency"
         if kind.name == "exemptions":
-            ask = (f"{agency} requests an exemption from the use of CALNET for the project "
-                   f"below, under {data.citation}.")
+            ask = (f"{agency} requests an exemption from the use of the CALNET contracts for "
+                   "the project described below.")
         else:
             dtype = _text(data.record.get("type")) or "general"
-            ask = (f"{agency} requests a {dtype} delegation for the project below, under "
-                   f"{data.citation}.")
-        applicable = [s for s in data.states if s.applies]
-        self.para(f"{ask} The request gives each element the policy asks for, in the order "
-                  f"the policy lists them ({len(applicable)} apply to this request); the "
-                  "documents on file are listed at the end with their SHA-256 fingerprints.",
-                  gap=10, align="L")
-        missing = data.missing
-        if missing:
-            are = "element is" if len(missing) == 1 else "elements are"
-            self.box(f"Incomplete: {len(missing)} of {len(applicable)} required {are} missing "
-                     "and marked MISSING below. A request missing an element comes back; "
-                     "complete it before it is signed and sent.", RED, RED_FILL)
-        else:
-            self.box(f"Complete: all {len(applicable)} elements {data.citation} asks for are "
-                     "given.", GREEN, GREEN_FILL)
-        self.heading("Request elements", data.citation)
+            ask = (f"{agency} requests a {dtype} delegation for the project described below.")
+        self.para(f"{ask} The information the request calls for follows; the documents on "
+                  "file are listed at the end.", gap=10, align="L")
+        self.heading("The request")
 
     def element(self, number: int, state: ElementState) -> None:
         pdf, data, kind = self.pdf, self.data, self.kind
@@ -519,23 +532,14 @@ class _LetterWriter:
         title_h = self.height_of(e.label, title_w, 10.5, True, 14)
         self.need(title_h + 30)
         start_page, start_y = pdf.page_no(), pdf.get_y()
-        self.font(10.5, True, INK if state.applies else GREY)
+        self.font(10.5, True, INK)
         pdf.cell(INDENT, 14, f"{number}.", align="L")
-        pdf.multi_cell(title_w, 14, e.label, align="L", new_x="RIGHT", new_y="TOP")
-        self.font(8, False, GREY)
-        pdf.cell(90, 14, e.citation, align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(title_w, 14, e.label, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_y(start_y + title_h + 3)
-        if not state.applies:
-            self.para(f"Not applicable: {e.condition or 'its condition does not hold'}.",
-                      size=9, color=GREY, gap=0, x=MARGIN + INDENT)
-        else:
+        if state.applies:
             if state.missing:
-                self.para(f"MISSING — required by {e.citation}", size=10, bold=True,
-                          color=RED, gap=1, x=MARGIN + INDENT)
-                for p in state.problems:
-                    self.para(_problem_text(kind, p), size=9, color=RED, gap=0,
-                              x=MARGIN + INDENT, height=12)
-                pdf.ln(3)
+                self.para("MISSING", size=10, bold=True, color=RED, gap=4,
+                          x=MARGIN + INDENT)
             shown = [f for f in e.fields if data.record.get(f) not in (None, "", [])]
             for name in shown:
                 f = kind.by_name[name]
@@ -591,18 +595,13 @@ class _LetterWriter:
                          "shown" if item in ipr.checklist else "not shown"])
         rows.append(["Statewide network not unduly affected",
                      "attested" if ipr.network_attested else "not attested"])
-        rows.append(["Meets the IPR guide (advisory)",
-                     "yes" if result["meets_guide"] else "no"])
         self.pdf.ln(2)
         self.need(20.0 * (len(rows) + 1) + 30)
         self.font(9, True, BLUE)
         self.pdf.set_x(MARGIN + INDENT)
-        self.pdf.cell(0, 13, f"Saved IPR calculation ({result['citation']})",
-                      new_x="LMARGIN", new_y="NEXT")
+        self.pdf.cell(0, 13, "IPR calculation", new_x="LMARGIN", new_y="NEXT")
         width = self.pdf.epw - INDENT
         self.table(["Item", "Value"], rows, [width * 0.6, width * 0.4], ["LEFT", "RIGHT"])
-        self.para(str(result["explanation"]), size=8.5, color=GREY, gap=2, x=MARGIN + INDENT,
-                  height=11.5, align="L")
 
     def additional(self) -> None:
         data, kind = self.data, self.kind
@@ -647,14 +646,12 @@ class _LetterWriter:
         pdf.cell(290, 10, "Signature", align="L")
         pdf.cell(130, 10, "Date", align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(6)
-        citation = data.citation
-        self.para(signer or f"Signer — MISSING, required by {citation}", size=10.5,
+        self.para(signer or "Signer — MISSING", size=10.5,
                   bold=True, color=INK if signer else RED, gap=0, height=14)
-        self.para(title or f"Title — MISSING, required by {citation}", size=10,
+        self.para(title or "Title — MISSING", size=10,
                   color=INK if title else RED, gap=0, height=13)
         self.para(_text(data.agency.get("name")), size=10, gap=2, height=13)
-        self.para(f"{SIGNER_ROLES[kind.name]} ({citation})", size=8, color=GREY, gap=10,
-                  height=11)
+        self.para(SIGNER_ROLES[kind.name], size=8, color=GREY, gap=10, height=11)
 
     def enclosures(self) -> None:
         docs = self.data.documents
@@ -669,3 +666,42 @@ class _LetterWriter:
         self.table(["#", "Document", "SHA-256"], rows, [18, epw - 18 - 286, 286],
                    ["RIGHT", "LEFT", "LEFT"], small_last=True)
 
+    def checklist(self) -> None:
+        """A page of its own for the coordinator, not part of the letter: which elements are
+        given, missing or do not apply, and the rule each rests on."""
+        pdf, data, kind = self.pdf, self.data, self.kind
+        pdf.add_page()
+        self.heading("Checklist for the coordinator", "not part of the letter")
+        applicable = [s for s in data.states if s.applies]
+        missing = data.missing
+        if missing:
+            are = "element is" if len(missing) == 1 else "elements are"
+            self.box(f"Not ready to sign: {len(missing)} of {len(applicable)} required {are} "
+                     "missing (marked MISSING in the letter). A request missing an element "
+                     "comes back; complete it first.", RED, RED_FILL)
+        else:
+            self.box(f"Ready to sign: all {len(applicable)} elements {data.citation} asks for "
+                     "are given.", GREEN, GREEN_FILL)
+        rows = []
+        for number, state in enumerate(data.states, start=1):
+            e = state.element
+            if not state.applies:
+                status = f"does not apply: {e.condition or 'its condition does not hold'}"
+            elif state.missing:
+                status = "MISSING: " + "; ".join(_problem_text(kind, p) for p in state.problems)
+            else:
+                status = "given"
+            rows.append([str(number), e.label, status, e.citation])
+        epw = pdf.epw
+        self.table(["#", "Element", "Status", "Source"], rows,
+                   [26, epw * 0.42, epw * 0.38 - 26, epw * 0.2], ["RIGHT", "LEFT", "LEFT", "LEFT"])
+        if data.ipr is not None:
+            result = calculate(data.rules, data.ipr)
+            self.para(f"IPR calculation (advisory): meets the guide: "
+                      f"{'yes' if result['meets_guide'] else 'no'}. {result['explanation']}",
+                      size=9, color=GREY, gap=6, align="L")
+        a = data.addressee
+        source = str(a.get("citation") or "the rule set")
+        self.para(f"Addressed as {source} gives it ([requests.{kind.name}.addressee] in the "
+                  "rule set); check the address, e-mail and fax with the CALNET Program before "
+                  "sending.", size=9, color=GREY, gap=4, align="L")

@@ -121,6 +121,9 @@ def bases(rules: RuleSet) -> list[Basis]:
         if not isinstance(spec, dict):
             continue
         out += _bases(f"request {kind}", spec, _cites(spec))
+        if isinstance(spec.get("addressee"), dict):
+            out += _bases(f"request {kind}: addressee", spec["addressee"],
+                          _cites(spec["addressee"]))
         for e in spec.get("elements", []):
             if isinstance(e, dict) and not e.get("retired"):
                 out += _bases(f"request {kind}: {e.get('code')}", e, _cites(e))

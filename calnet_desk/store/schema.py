@@ -220,21 +220,26 @@ def record_tables() -> list[str]:
             "statement_lines", "billing_marks"]
 
 
-def _search_source(table: str) -> tuple[str, str, list[str]]:
-    """(kind name, key column, searchable columns) of a searchable table."""
+def _search_source(table: str, present: set[str] | None = None
+                   ) -> tuple[str, str, list[str]]:
+    """(kind name, key column, searchable columns) of a searchable table; with ``present``
+    (the table's columns so far, during a migration) only those it has yet."""
     if table == "documents":
         return "documents", "sha256", ["name", "media_type"]
     kind = next(k for k in KINDS.values() if k.table == table)
     return kind.name, kind.key.name, [f.name for f in kind.fields
-                                      if f.type in SEARCHABLE_TYPES]
+                                      if f.type in SEARCHABLE_TYPES
+                                      and (present is None or f.name in present)]
 
 
 def _body(prefix: str, columns: list[str]) -> str:
     return " || ' ' || ".join(f"coalesce({prefix}.{c}, '')" for c in columns)
 
 
-def trigger_definitions(existing: set[str]) -> dict[str, str]:
-    """Every trigger by name, for the tables that exist so far."""
+def trigger_definitions(existing: set[str], columns: dict[str, set[str]] | None = None
+                        ) -> dict[str, str]:
+    """Every trigger by name, for the tables that exist so far (and, given ``columns``,
+    their columns so far: an earlier migration runs before later ones add columns)."""
     defs: dict[str, str] = {}
     if "history" in existing:
         for op in ("update", "delete"):
@@ -255,7 +260,7 @@ def trigger_definitions(existing: set[str]) -> dict[str, str]:
         for table, code in SEARCH_CODES.items():
             if table not in existing:
                 continue
-            kind, key, cols = _search_source(table)
+            kind, key, cols = _search_source(table, columns.get(table) if columns else None)
             insert = (f"INSERT INTO search_index (rowid, kind, key, body) VALUES "
                       f"(new.rowid * 16 + {code}, '{kind}', new.{key}, {_body('new', cols)});")
             delete = f"DELETE FROM search_index WHERE rowid = old.rowid * 16 + {code};"
@@ -282,11 +287,17 @@ def _existing_tables(db: Any) -> set[str]:
         "SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
+def _columns(db: Any, table: str) -> set[str]:
+    return {str(r[1]) for r in db.conn.execute(f'PRAGMA table_info("{table}")')}
+
+
 def install_triggers(db: Any) -> None:
     """(Re-)create every trigger, in their current definition. Runs after each migration
     (a ``table.transform()`` drops a table's triggers) and at the end of migrating."""
     drop_triggers(db)
-    for sql in trigger_definitions(_existing_tables(db)).values():
+    existing = _existing_tables(db)
+    columns = {t: _columns(db, t) for t in SEARCH_CODES if t in existing}
+    for sql in trigger_definitions(existing, columns).values():
         db.conn.execute(sql)
 
 
@@ -301,7 +312,7 @@ def rebuild_search_index(db: Any) -> None:
     renumbered rowids)."""
     db.conn.execute("DELETE FROM search_index")
     for table, code in SEARCH_CODES.items():
-        kind, key, cols = _search_source(table)
+        kind, key, cols = _search_source(table, _columns(db, table))
         db.conn.execute(
             f"INSERT INTO search_index (rowid, kind, key, body) SELECT rowid * 16 + {code}, "
             f"'{kind}', {key}, {_body(table, cols)} FROM {table}")
@@ -431,3 +442,24 @@ def m0005_billing_statements(db: Any) -> None:
         if statement.strip():
             db.conn.execute(statement)
     install_triggers(db)
+
+
+# Request elements the policy review found missing (issue 15): why the services are needed,
+# the IPR comparability and network statement (STMM 501.0), a delegation's timeframe start
+# (STMM 3-502.0). Columns are appended, as the kinds declare them last.
+SCHEMA_0006 = """
+ALTER TABLE exemptions ADD COLUMN need TEXT;
+ALTER TABLE exemptions ADD COLUMN ipr_comparability TEXT;
+ALTER TABLE exemptions ADD COLUMN ipr_network_ok INTEGER;
+ALTER TABLE delegations ADD COLUMN timeframe_start TEXT;
+"""
+
+
+@migration("0006_request_elements")
+def m0006_request_elements(db: Any) -> None:
+    drop_triggers(db)  # the search triggers name the new columns: made again below
+    for statement in SCHEMA_0006.split(";"):
+        if statement.strip():
+            db.conn.execute(statement)
+    install_triggers(db)
+    rebuild_search_index(db)
