@@ -302,11 +302,11 @@ def test_request_completeness_is_live_and_the_packet_is_kept_with_the_documents(
     editor = window.edit_record("exemptions", "EX-2026-01")
     assert editor.missing is not None and editor.packet_button is not None
     before = [editor.missing.item(i).text() for i in range(editor.missing.count())]
-    assert len(before) == 3 and all("(STMM 501.0)" in t for t in before)
-    assert "3 element(s) missing" in editor.completeness.text()
+    assert len(before) == 2 and all("(STMM 501.0)" in t for t in before)
+    assert "2 element(s) missing" in editor.completeness.text()
     assert editor.packet_button.text() == "&Generate request packet"
-    type_into(editor, "provider_documents", "Quote Q-1 dated 2026-01-05")
-    assert editor.missing.count() == 2  # live, before saving
+    type_into(editor, "early_termination", "None after month 12")
+    assert editor.missing.count() == 1  # live, before saving
     assert editor.packet_button.isEnabled()  # no save, reopen, generate: one click
     assert editor.packet_button.text() == "Save and &generate request packet"
     assert "Saves the record first" in editor.packet_note.text()
@@ -319,9 +319,9 @@ def test_request_completeness_is_live_and_the_packet_is_kept_with_the_documents(
     assert not isValid(editor) or not editor.isVisible()  # saved and closed, as Save does
     assert "exemption-EX-2026-01-request.pdf" in box.text()
     assert "is kept with exemption EX-2026-01's documents" in box.text()
-    assert "2 element(s) marked missing" in box.text()
+    assert "1 element(s) marked missing" in box.text()
     record = stored(window, "exemptions", "EX-2026-01")
-    assert record is not None and record["provider_documents"] == "Quote Q-1 dated 2026-01-05"
+    assert record is not None and record["early_termination"] == "None after month 12"
     with Register.open(window.session.root) as reg:
         kept = [d for d in documents_of(reg, KINDS["exemptions"], "EX-2026-01")
                 if d.name == "exemption-EX-2026-01-request.pdf"]

@@ -395,7 +395,7 @@ class RecordEditor(QDialog):
         self.labels: dict[str, QLabel] = {}
         self.focus_of: dict[str, QWidget] = {}
         has_requests = kind.name in REQUEST_KINDS
-        taken = {"s", "c"} | ({"g"} if has_requests else set())
+        taken = {"s", "c"} | ({"g", "k"} if has_requests else set())  # Generate, checKlist
         texts = [f.label for f in kind.fields]
         self.has_ladder = kind.name in DEADLINE_RECORD_KINDS
         if self.has_ladder:

@@ -97,6 +97,7 @@ class _Generator:
     def __init__(self, orders: int, seed: int, agency: str) -> None:
         self.n = orders
         self.rng = random.Random(seed)
+        self.seed = seed
         self.agency = agency
         self.data = DemoData()
         self.serial = 0
@@ -244,25 +245,27 @@ class _Generator:
 
         def delegation(kind: str, project: str, scope: str, purpose: str, products: str | None,
                        justification: str | None, submitted: dt.date, decision: str,
-                       sites: Sequence[Site], years: int, staff: str | None = None) -> Record:
-            decided = submitted + dt.timedelta(days=rng.randint(20, 75))
+                       sites: Sequence[Site], years: int, staff: str | None = None,
+                       r: random.Random | None = None) -> Record:
+            r = r or rng
+            decided = submitted + dt.timedelta(days=r.randint(20, 75))
             if decision == "pending":
                 decided_on = None
             else:
                 decided_on = min(decided, AS_OF)
-            activities = [a for a in ACTIVITIES if rng.random() < 0.7] or ["installation"]
+            activities = [a for a in ACTIVITIES if r.random() < 0.7] or ["installation"]
             record: Record = {
                 "delegation_id": next_id("GD" if kind == "general" else "CD", submitted),
                 "type": kind, "project": project, "scope": scope, "purpose": purpose,
                 "activities": activities,
                 "locations": "; ".join(site_text(s) for s in sites),
                 "products_equipment": products,
-                "staff_qualifications": staff or rng.choice((
+                "staff_qualifications": staff or r.choice((
                     "Two certified voice engineers, 10+ years operating the agency PBX",
                     "Telecom unit of four; vendor-certified installers on staff",
                     "Voice engineer and a contracted integrator under state supervision")),
                 "justification": justification,
-                "consequences_if_denied": rng.choice((
+                "consequences_if_denied": r.choice((
                     "Loss of voice service when the end-of-life system fails",
                     "Field offices stay on slow, costly legacy circuits",
                     "The public line cannot handle seasonal call volumes",
@@ -278,8 +281,8 @@ class _Generator:
                 "timeframe_end": add_months(decided_on if decision == "approved" and decided_on
                                             else decided, 12 * years).isoformat(),
             }
-            if rng.random() < 0.15:  # an incomplete file, as in real life
-                record[rng.choice(("scope", "purpose", "staff_qualifications",
+            if r.random() < 0.15:  # an incomplete file, as in real life
+                record[r.choice(("scope", "purpose", "staff_qualifications",
                                    "consequences_if_denied"))] = None
             delegations.append(record)
             return record
@@ -330,6 +333,7 @@ class _Generator:
         optional = ("service_locations", "consequences", "provider_documents",
                     "early_termination", "extensions", "cost_by_item", "sla_rights_remedies",
                     "fsr_reference", "contract_terms")
+        pending: list[tuple[Record, Site, str, dt.date, int]] = []
         for i in range(n_ex):
             if i < len(combos):
                 reason, decision = combos[i]
@@ -354,13 +358,6 @@ class _Generator:
                 decided and decision == "approved") else None
             eid = next_id("EX", submitted)
             gd_id = None
-            if decision == "pending":  # requested together with its General Delegation
-                gd = delegation("general", project_t.format(city=site.city),
-                                f"Acquisition under exemption {eid}",
-                                "The General Delegation paired with the exemption",
-                                service, "Paired with the exemption requested (SAM 4605)",
-                                submitted, "pending", [site], months // 12)
-                gd_id = str(gd["delegation_id"])
             if decision == "approved" and decided:
                 gd = delegation("general", project_t.format(city=site.city),
                                 f"Acquisition under exemption {eid}",
@@ -426,6 +423,8 @@ class _Generator:
                 for name in rng.sample(optional, rng.randint(1, 3)):
                     record[name] = None
             exemptions.append(record)
+            if decision == "pending":
+                pending.append((record, site, service, submitted, months))
             if decision == "approved" and decided and term_end:
                 self.approved_exemptions.append((record, _Span(eid, decided, term_end), site))
         delegations.sort(key=lambda r: str(r["delegation_id"]))
@@ -433,6 +432,17 @@ class _Generator:
         self.data.records["delegations"] = delegations
         self.data.records["exemptions"] = exemptions
         self.documents_for_delegations_and_exemptions(delegations, exemptions)
+        # Since SAM 4605 a request goes with its General Delegation request: made last (after the
+        # documents), with their own random numbers, so the rest of the sample stays as it was.
+        paired = random.Random(f"{self.seed}-paired")
+        for record, site, service, submitted, months in pending:
+            gd = delegation("general", str(record["project"]),
+                            f"Acquisition under exemption {record['exemption_id']}",
+                            "The General Delegation paired with the exemption", service,
+                            "Paired with the exemption requested (SAM 4605)", submitted,
+                            "pending", [site], max(1, months // 12), r=paired)
+            record["general_delegation_id"] = gd["delegation_id"]
+        delegations.sort(key=lambda r: str(r["delegation_id"]))
 
     def make_atos(self) -> None:
         rng = self.rng
@@ -442,7 +452,7 @@ class _Generator:
             c = rng.choice(nextgen)
             approved = self.day_between(WINDOW_START, AS_OF - dt.timedelta(days=30))
             # NextGen sets no standard term: each ATO carries the one it was signed with
-            term = rng.choices((24, 36, 12, 0), (6, 2, 1, 1))[0]
+            term = rng.choices((24, 24, 36, 12), (6, 2, 1, 1))[0]
             anniversary = add_months(approved, term or 24)
             notice = None
             if anniversary < AS_OF and rng.random() < 0.4:
