@@ -239,3 +239,29 @@ def test_the_dashboard_leaves_past_deadlines_out(reg: Register) -> None:
     assert old.status == "past" and not in_reminder_window(old)
 
 
+
+
+def test_each_finding_carries_the_sentence_it_rests_on(reg: Register) -> None:
+    with_catr(reg)
+    put(reg, "orders", order("O-1", placed_by="Pat Nobody"),
+        order("O-2", status="draft", catalog_status=None))
+    found = {f.code: f for f in findings(reg, DAY)}
+    assert found["order-placed-by-unknown-person"].sentence == "quotation unconfirmed"
+    assert found["catalog-status-stale"].sentence.startswith("design choice")
+    put(reg, "exemptions", approved("EX-X", general_delegation_id=None, decision="denied"))
+    put(reg, "orders", order("O-3", exemption_id="EX-X"))
+    denied = next(f for f in findings(reg, DAY) if f.code == "order-under-denied-exemption")
+    assert denied.sentence.startswith("\u201cmust submit a written exemption request")
+    assert "sentence" not in denied.as_dict()  # the JSON keeps its shape
+
+
+def test_the_record_page_shows_the_sentence_beside_a_finding(reg: Register) -> None:
+    from ui.record_view import render
+
+    with_catr(reg)
+    put(reg, "exemptions", approved("EX-X", general_delegation_id=None, decision="denied"))
+    put(reg, "orders", order("O-3", exemption_id="EX-X"))
+    kind = KINDS["orders"]
+    mine = [f for f in findings(reg, DAY) if f.key == "O-3"]
+    page = render(reg, kind, reg.get(kind, "O-3") or {}, [], mine)
+    assert "STMM 501.0: \u201cmust submit a written exemption request" in page

@@ -677,7 +677,9 @@ class DashboardPage(QWidget):
             [[readable(f.severity), readable(f.code),
               f"{KIND_LABELS.get(f.kind, f.kind)} {f.key}", f.citation, f.message]
              for f in found],
-            [(f.kind, f.key) for f in found], [f.message for f in found])
+            [(f.kind, f.key) for f in found],
+            [f"{f.message}\n\n{f.citation}: {f.sentence}" if f.sentence else f.message
+             for f in found])
         active = [d for d in listed if d.status in ("overdue", "due-soon")]
         overdue = sum(1 for d in active if d.status == "overdue")
         soon = sum(1 for d in active if d.status == "due-soon")

@@ -108,8 +108,10 @@ def render(reg: Register, kind: Kind, rec: Record, deadlines: list[Any],
     if findings:
         parts.append("<h3>Findings</h3><ul>")
         for f in findings:
-            parts.append(f"<li><b>{_e(readable(f.severity))}</b>: {_e(f.message)} "
-                         f"<small>[{_e(f.citation)}]</small></li>")
+            sentence = getattr(f, "sentence", "")
+            rests = (f"<br><small>{_e(f.citation)}: {_e(sentence)}</small>" if sentence
+                     else f" <small>[{_e(f.citation)}]</small>")
+            parts.append(f"<li><b>{_e(readable(f.severity))}</b>: {_e(f.message)}{rests}</li>")
         parts.append("</ul>")
 
     referrers = reg.referrers(kind, key)

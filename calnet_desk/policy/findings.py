@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import string
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..records import KINDS, Record, Value
@@ -21,6 +21,7 @@ from ..store.register import AGENCY_KEY, AGENCY_KIND
 from ..store.tracked import REMINDER_LADDERS, current_state
 from .billing_codes import RECONCILE_PLACEHOLDERS
 from .deadlines import RuleBook, ato_anniversary, ato_term, notice_effective, stored_ladder
+from .provenance import entry_sentence
 from .requests import Element, elements
 from .rules import RulesError, RuleSet
 
@@ -86,6 +87,9 @@ class Finding:
     key: str
     message: str
     citation: str
+    # The sentence the rule rests on, as `rules --sources` shows it (the window shows it
+    # beside the finding; not part of the JSON).
+    sentence: str = field(default="", compare=False)
 
     @property
     def sort_key(self) -> tuple[int, str, str, str, str]:
@@ -142,7 +146,10 @@ class Catalog:
         if values.get("status") == COMPLETED and entry.get("message_completed"):
             template = entry["message_completed"]
         return Finding(code, str(entry["severity"]), kind, key, template.format_map(filled),
-                       str(entry["citation"]))
+                       str(entry["citation"]), self.sentence(code))
+
+    def sentence(self, code: str) -> str:
+        return entry_sentence(self.entries[code])
 
 
 def _check_template(message: object, allowed: tuple[str, ...], where: str) -> None:

@@ -102,6 +102,13 @@ def _cites(item: dict[str, Any]) -> list[str]:
     return first + [str(c) for c in item.get("also", []) if str(c) not in first]
 
 
+def entry_sentence(entry: dict[str, Any]) -> str:
+    """The sentence an entry rests on, as `rules --sources` shows it (its first citation):
+    the quotation, "quotation unconfirmed", or that it is a design choice."""
+    first = next(iter(_bases("", entry, _cites(entry))), None)
+    return first.shown if first else ""
+
+
 def bases(rules: RuleSet) -> list[Basis]:
     """Every entry of the rule set with each source it cites, in the rule set's order."""
     out: list[Basis] = []
