@@ -8,10 +8,11 @@ It builds a register with N orders (default 5,000) and a few hundred random docu
 best of R runs each (default 3), baseline and ours alternating so machine load hits both:
 
 * export: ``export_bundle`` (scope all) against ``cp -r`` of the register's documents
-  folder plus ``sha256sum`` over the copies (target <= 1.3x);
-* verify: ``verify_bundle`` of the unzipped bag against ``sha256sum -c
-  manifest-sha256.txt`` in it (target <= 1.2x); the zip (unpacked by the archive guards
-  first, so every byte is written once more) is shown for information;
+  folder plus ``openssl dgst -sha256`` over the copies, SHA-256 at the machine's best
+  speed (coreutils' sha256sum is several times slower) (target <= 2x, issue 17);
+* verify: ``verify_bundle`` of the unzipped bag (chain, scope and replay included) against
+  ``openssl dgst -sha256`` of its payload (target <= 1.5x); the zip (unpacked by the
+  archive guards first, so every byte is written once more) is shown for information;
 * peak memory: tracemalloc's peak during the export of a small register whose documents
   are 1 MB each and of one whose documents are 64 MB each: flat means about the same.
 
@@ -123,7 +124,8 @@ def main() -> int:
             shutil.rmtree(copy, ignore_errors=True)
             subprocess.run(["cp", "-r", str(reg.paths.documents), str(copy)], check=True)
             files = [str(p) for p in copy.rglob("*") if p.is_file()]
-            subprocess.run(["sha256sum", *files], check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(["openssl", "dgst", "-sha256", *files], check=True,
+                           stdout=subprocess.DEVNULL)
 
         def ours_export() -> None:
             export_bundle(reg, out, parse_scope("all"), AS_OF)
@@ -131,9 +133,9 @@ def main() -> int:
         with reg:
             base, ours = alternate(baseline_export, ours_export, args.repeat)
         ratio = ours / base
-        failed |= ratio > 1.3
-        print(f"export: cp -r + sha256sum {base:.2f} s; export-bundle {ours:.2f} s; "
-              f"ratio {ratio:.2f}x (target <= 1.3x)")
+        failed |= ratio > 2.0
+        print(f"export: cp -r + openssl dgst -sha256 {base:.2f} s; export-bundle {ours:.2f} s; "
+              f"ratio {ratio:.2f}x (target <= 2x)")
 
         unzipped = work / "unzipped"
         shutil.rmtree(unzipped, ignore_errors=True)
@@ -141,9 +143,11 @@ def main() -> int:
             zf.extractall(unzipped)
         bag = unzipped / f"calnet-bundle-{AS_OF.isoformat()}"
 
+        payload = [str(p) for p in (bag / "data").rglob("*") if p.is_file()]
+
         def baseline_verify() -> None:
-            subprocess.run(["sha256sum", "-c", "--quiet", "manifest-sha256.txt"], cwd=bag,
-                           check=True)
+            subprocess.run(["openssl", "dgst", "-sha256", *payload], check=True,
+                           stdout=subprocess.DEVNULL)
 
         problems: list[str] = []
 
@@ -153,12 +157,13 @@ def main() -> int:
         base, ours = alternate(baseline_verify, ours_verify, args.repeat)
         assert not problems, problems
         ratio = ours / base
-        failed |= ratio > 1.2
-        print(f"verify (folder): sha256sum -c {base:.2f} s; verify-bundle {ours:.2f} s; "
-              f"ratio {ratio:.2f}x (target <= 1.2x)")
+        failed |= ratio > 1.5
+        print(f"verify (folder): openssl dgst -sha256 of the payload {base:.2f} s; "
+              f"verify-bundle (chain, scope, replay) {ours:.2f} s; ratio {ratio:.2f}x "
+              "(target <= 1.5x)")
         zipped = best(lambda: verify_bundle(out), 1)
         print(f"verify (zip, unpacked by the archive guards first): {zipped:.2f} s; "
-              f"{zipped / base:.2f}x sha256sum -c (information)")
+              f"{zipped / base:.2f}x the same baseline (information)")
 
         small = peak_export(work, "small", 1)
         large = peak_export(work, "large", 64)

@@ -244,6 +244,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--today", type=_iso_date, metavar="YYYY-MM-DD",
                    help="the export date stamped in the file (default: today)")
+    p.add_argument("--from", dest="start", type=_iso_date, metavar="YYYY-MM-DD",
+                   help="the first deadline date (default: 30 days before --today)")
+    p.add_argument("--to", dest="end", type=_iso_date, metavar="YYYY-MM-DD",
+                   help="the last deadline date (default: no end)")
 
     p = add("ack", "acknowledge a deadline (until its date changes)")
     p.add_argument("kind", type=_kind, metavar="KIND", help=kinds)
@@ -320,14 +324,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("export-bundle", "export an audit bundle for the CALNET Program (STMM 501.0, "
                              "3-502.0): a BagIt bag in a zip with the records, documents, "
-                             "history and a PDF summary; the same as-of date gives the same "
-                             "bytes")
+                             "history and a PDF summary; the same as-of date and --today "
+                             "give the same bytes")
     p.add_argument("output", type=Path, metavar="OUT.zip")
     p.add_argument("--scope", type=_bundle_scope, default="all", metavar="SCOPE",
                    help="all (default), exemption:KEY, delegation:KEY, ato:KEY or "
                         "since:YYYY-MM-DD")
     p.add_argument("--as-of", type=_iso_date, metavar="YYYY-MM-DD",
-                   help="the report date (default: today)")
+                   help="the report date (default: --today)")
+    p.add_argument("--today", type=_iso_date, metavar="YYYY-MM-DD",
+                   help="the day the bag is made, its Bagging-Date (default: today)")
     p.add_argument("--redact", action="store_true",
                    help="drop personal names, e-mail, phone and user names (a Public "
                         "Records Act copy)")
@@ -335,6 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("verify-bundle", "check an audit bundle (zip or unzipped folder): the bag, every "
                              "file against its manifest, the history against its chain")
     p.add_argument("bundle", type=Path, metavar="BUNDLE")
+    p.add_argument("--expect-head", type=_chain_head, metavar="HASH",
+                   help="the history chain head printed when the bundle was made (received "
+                        "separately): the bundle must end at it")
 
     p = add("merge-bundle", "merge an audit bundle (an ATR's register, from export-bundle) "
                             "into the register: new records added, identical ones skipped, "
@@ -789,10 +798,14 @@ def cmd_export_ics(args: argparse.Namespace, root: Path, out: TextIO, err: TextI
 
     target: Path = args.file
     today = args.today or dt.date.today()
+    if args.start and args.end and args.start > args.end:
+        err.write(f"calnet-desk-cli export-ics: error: --from {args.start.isoformat()} is "
+                  f"after --to {args.end.isoformat()}\n")
+        return USAGE
     with _open(root, err, write=False) as reg:
         _target(target)
         try:
-            n = export_ics(reg, target, today)
+            n = export_ics(reg, target, today, args.start, args.end)
         except OSError as e:
             raise CliError(f"{target}: {e.strerror or e}; nothing was written") from e
     out.write(f"Wrote {n} event(s) to {target}\n")
@@ -1042,6 +1055,13 @@ def _bundle_scope(text: str) -> Any:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _chain_head(text: str) -> str:
+    head = text.strip().lower()
+    if len(head) != 64 or any(c not in "0123456789abcdef" for c in head):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a chain head (64 hex digits)")
+    return head
+
+
 def cmd_export_bundle(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
     from .exchange.bundle import export_bundle, parse_scope
 
@@ -1057,26 +1077,31 @@ def cmd_export_bundle(args: argparse.Namespace, root: Path, out: TextIO, err: Te
                            f"history entry ({first[:10]}); give that date or a later one. "
                            "Nothing was written")
         try:
-            result = export_bundle(reg, target, scope, args.as_of, redact=args.redact)
+            result = export_bundle(reg, target, scope, args.as_of, redact=args.redact,
+                                   today=args.today)
         except OSError as e:
             raise CliError(f"{target}: {e.strerror or e}; nothing was written") from e
     out.write(f"Wrote {target} (scope {scope.text}{', redacted' if args.redact else ''}): "
               f"{result.records:,} record(s), {result.documents:,} document(s), "
-              f"{result.entries:,} history entries; {result.size:,} bytes\n")
+              f"{result.entries:,} history entries; {result.size:,} bytes\n"
+              f"History chain head: {result.head}\n"
+              "(send the head separately from the bundle, e.g. by e-mail; the recipient "
+              "checks it with verify-bundle BUNDLE --expect-head HEAD)\n")
     return OK
 
 
 def cmd_verify_bundle(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
     from .exchange.bundle import verify_bundle
 
-    problems = verify_bundle(args.bundle)
+    problems = verify_bundle(args.bundle, args.expect_head)
     for problem in problems:
         out.write(f"PROBLEM  {problem}\n")
     if problems:
         out.write(f"{args.bundle}: {len(problems)} problem(s); the bundle is not sound\n")
         return PROBLEM
     out.write(f"{args.bundle}: sound (every file matches its manifest; the history links to "
-              "its chain)\n")
+              "its chain and explains the records, documents and links"
+              f"{'; the chain ends at the expected head' if args.expect_head else ''})\n")
     return OK
 
 

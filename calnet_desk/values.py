@@ -245,10 +245,14 @@ _PARSERS: dict[str, Callable[[object], Value]] = {
 }
 
 
-def parser_for(f: Field) -> Callable[[object], Value]:
+def parser_for(f: Field, raw_text: bool = False) -> Callable[[object], Value]:
+    """The field's parser. ``raw_text``: the file holds texts as typed (CALNET Desk's XLSX
+    layout 2), so a leading apostrophe is part of the text, not an escape."""
     if f.type == "choice":
         return make_choice_parser(f.choices)
     parse = _PARSERS[f.type]
+    if raw_text and f.type in ("text", "list"):
+        return lambda raw: parse(escape_cell(raw) if type(raw) is str else raw)
     least = f.minimum
     if least is None:
         return parse
@@ -384,7 +388,8 @@ EXCEL_FIRST_DAY = "1900-01-01"
 
 
 def to_cell_native(f: Field, value: Value) -> object:
-    """A value as an XLSX cell: numbers and dates native, text escaped."""
+    """A value as an XLSX cell: numbers and dates native, texts as they are (the writer
+    makes them string cells, never formulas: nothing to escape)."""
     if value is None:
         return None
     if f.type == "money":
@@ -397,7 +402,12 @@ def to_cell_native(f: Field, value: Value) -> object:
         if value < EXCEL_FIRST_DAY:  # Excel has no serial for it: keep it as ISO text
             return value
         return dt.date.fromisoformat(value)
-    return to_cell_text(f, value)
+    if f.type == "yesno":
+        return "yes" if value else "no"
+    if f.type == "list":
+        assert isinstance(value, list)
+        return "; ".join(value)
+    return value
 
 
 def display(f: Field, value: Value) -> str:

@@ -3,6 +3,7 @@ byte-identical for the same as-of date; verify-bundle catches every tampering.""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import json
@@ -13,6 +14,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 
@@ -84,6 +86,7 @@ def unzip(zip_path: Path, dest: Path) -> Path:
 def export(reg: Register, tmp_path: Path, name: str = "b.zip", **kw: Any) -> Path:
     out = tmp_path / name
     kw.setdefault("as_of", AS_OF)
+    kw.setdefault("today", AS_OF)
     export_bundle(reg, out, kw.pop("scope", parse_scope("all")), **kw)
     return out
 
@@ -136,10 +139,11 @@ def test_bag_passes_bagit_and_sha256sum(filled: Register, tmp_path: Path) -> Non
     assert {"data/documents.json", "data/history/entries.jsonl", "data/history/chain.csv",
             "data/summary.pdf"} <= names
     chain = (bag / "data/history/chain.csv").read_text().splitlines()
-    assert chain[0] == "id,prev,hash" and len(chain) == len(filled.history()) + 1
+    assert chain[0] == "id,at,kind,key,action,refs,body,prev,hash"
+    assert len(chain) == len(filled.history()) + 1
     entries = [json.loads(x) for x in (bag / "data/history/entries.jsonl").read_text(
         encoding="utf-8").splitlines()]
-    assert entries == filled.history()
+    assert entries == [{k: v for k, v in e.items() if k != "body"} for e in filled.history()]
 
 
 def test_documents_get_safe_unique_names(filled: Register, tmp_path: Path) -> None:
@@ -166,8 +170,9 @@ def test_record_files_match_list_json_and_are_formula_safe(filled: Register, run
     import openpyxl
 
     wb = openpyxl.load_workbook(bag / "data/records/orders.xlsx")
-    cells = [c.value for row in wb.worksheets[0].iter_rows() for c in row]
-    assert "'=HYPERLINK(\"x\")" in cells
+    cells = {c.value: c for row in wb.worksheets[0].iter_rows() for c in row}
+    formula = cells["=HYPERLINK(\"x\")"]  # the text as typed, a string cell, quote-prefixed
+    assert formula.data_type == "s" and formula.quotePrefix
     assert wb.properties.created == dt.datetime(2026, 12, 1)
 
 
@@ -181,7 +186,7 @@ def test_same_as_of_gives_the_same_bytes(filled: Register, tmp_path: Path,
         infos = zf.infolist()
     assert [i.filename for i in infos] == sorted(i.filename for i in infos)
     assert all(i.compress_type == zipfile.ZIP_STORED and i.date_time == (2026, 12, 1, 0, 0, 0)
-               and i.external_attr == 0o644 << 16 for i in infos)
+               and i.external_attr == 0o100644 << 16 for i in infos)  # -rw-r--r--
     assert {i.filename.split("/")[0] for i in infos} == {BAG}
     other = export(filled, tmp_path, "c.zip", as_of=dt.date(2026, 12, 2))
     assert other.read_bytes() != first.read_bytes()
@@ -237,8 +242,9 @@ def test_since_scope_takes_records_changed_on_or_after_the_date(filled: Register
     clock.now = dt.datetime(2027, 2, 1, 12, tzinfo=dt.UTC)
     with filled.transaction() as tx:
         tx.put(KINDS["orders"], {"request_number": "O-3", "status": "submitted"})
-    bag = unzip(export(filled, tmp_path, scope=parse_scope("since:2027-02-01")),
-                tmp_path / "x")
+    bag = unzip(export(filled, tmp_path, scope=parse_scope("since:2027-02-01"),
+                       as_of=dt.date(2027, 2, 1)), tmp_path / "x").parent / \
+        "calnet-bundle-2027-02-01"
     assert _keys(bag) == {"orders": ["O-3"]}
     assert verify_bag(bag) == []
 
@@ -292,7 +298,7 @@ def test_redaction_drops_personal_fields_and_user_names(filled: Register,
     entries = [json.loads(x) for x in (bag / "data/history/entries.jsonl").read_text(
         encoding="utf-8").splitlines()]
     assert {e["user"] for e in entries} == {"[redacted]"}
-    assert verify_bag(bag) == []  # linkage checked against chain.csv; contents cannot be
+    assert verify_bag(bag) == []  # every shown value proved by its leaf salt
 
 
 # --- verify catches every tampering -------------------------------------------------------
@@ -365,10 +371,10 @@ def _edit_chain(bag: Path) -> None:
 
 @pytest.mark.parametrize(("tamper", "expected"), [
     (lambda b: _edit_entry(b, lambda e: e.update(reason="edited")),
-     "entry 3 does not hash to its chain hash"),
+     "entry 3 is not the entry data/history/chain.csv links (its content was changed)"),
     (lambda b: _edit_entry(b, lambda e: e.update(hash="1" * 64)),
-     "entry 3's prev or hash differs"),
-    (_edit_chain, "chain.csv line 4: entry 3's prev is not the previous entry's hash"),
+     "entry 3 is not the entry data/history/chain.csv links"),
+    (_edit_chain, "chain.csv line 3: entry 2's hash is not SHA-256(prev + digest)"),
     (lambda b: (b / "bag-info.txt").write_text(
         (b / "bag-info.txt").read_text().replace("History-Chain-Head: ",
                                                  "History-Chain-Head: 0")),
@@ -444,3 +450,226 @@ def test_summary_pdf_names_the_agency_scope_and_findings(filled: Register,
         assert needle in text, needle
     assert reader.metadata is not None and reader.metadata.creation_date is not None
     assert reader.metadata.creation_date.date() == AS_OF
+
+
+# --- forged bundles (issue 14 item 4): replay the forgeries --------------------------------
+
+
+def _oxum(bag: Path) -> None:
+    """Recompute Payload-Oxum as a forger would (then rehash the manifests)."""
+    files = [p for p in (bag / "data").rglob("*") if p.is_file()]
+    info = (bag / "bag-info.txt").read_text(encoding="utf-8").splitlines()
+    oxum = f"{sum(p.stat().st_size for p in files)}.{len(files)}"
+    info = [f"Payload-Oxum: {oxum}" if x.startswith("Payload-Oxum:") else x for x in info]
+    (bag / "bag-info.txt").write_text("\n".join(info) + "\n", encoding="utf-8")
+    rehash(bag)
+
+
+def _rewrite_json(path: Path, edit: Any) -> None:
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    rows = edit(rows)
+    path.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _entries(bag: Path) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in (bag / "data/history/entries.jsonl").read_text(
+        encoding="utf-8").splitlines()]
+
+
+def _write_entries(bag: Path, entries: list[dict[str, Any]]) -> None:
+    from calnet_desk.store.history import canonical_json
+
+    (bag / "data/history/entries.jsonl").write_text(
+        "".join(canonical_json(e) + "\n" for e in entries), encoding="utf-8")
+
+
+def forge_order(bag: Path) -> None:
+    """O-1's monthly cost to $1.00 and placed_by to another name, in orders.json and in
+    the entry that inserted it."""
+    def edit(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for row in rows:
+            if row["request_number"] == "O-1":
+                row.update(monthly_cost=1, placed_by="Someone Else")
+        return rows
+
+    _rewrite_json(bag / "data/records/orders.json", edit)
+    entries = _entries(bag)
+    for e in entries:
+        if e["kind"] == "orders" and e["key"] == "O-1":
+            e["changes"]["monthly_cost"][1] = 100
+    _write_entries(bag, entries)
+
+
+def forge_document(bag: Path) -> None:
+    """Another content for EX-1's letter, documents.json updated to match it."""
+    def edit(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for doc in docs:
+            if doc["name"] == "Exemption letter.pdf":
+                content = b"a different letter"
+                (bag / doc["file"]).write_bytes(content)
+                doc.update(sha256=hashlib.sha256(content).hexdigest(), size=len(content))
+        return docs
+
+    _rewrite_json(bag / "data/documents.json", edit)
+
+
+def forge_removal(bag: Path) -> None:
+    """O-1 taken out: from orders.json and with every history entry about it."""
+    _rewrite_json(bag / "data/records/orders.json",
+                  lambda rows: [r for r in rows if r["request_number"] != "O-1"])
+    kept = [e for e in _entries(bag) if (e["kind"], e["key"]) != ("orders", "O-1")
+            and not e["key"].startswith("orders:O-1:")]
+    _write_entries(bag, kept)
+    info = (bag / "bag-info.txt").read_text(encoding="utf-8").splitlines()
+    info = [f"History-Entries: {len(kept)}" if x.startswith("History-Entries:") else x
+            for x in info]
+    (bag / "bag-info.txt").write_text("\n".join(info) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("redact", [False, True], ids=["full", "redacted"])
+@pytest.mark.parametrize("scope", ["all", "exemption:EX-1", "since:2000-01-01"])
+@pytest.mark.parametrize(("forge", "expected"), [
+    (forge_order, "not the entry data/history/chain.csv links"),
+    (forge_document, "data/documents.json lacks document"),
+    (forge_removal, "lacks entry"),
+], ids=["changed-order", "changed-document", "removed-record"])
+def test_a_forged_bundle_does_not_verify(filled: Register, run_cli: Any, tmp_path: Path,
+                                         forge: Any, expected: str, scope: str,
+                                         redact: bool) -> None:
+    bag = unzip(export(filled, tmp_path, scope=parse_scope(scope), redact=redact),
+                tmp_path / "x")
+    assert verify_bag(bag) == []
+    forge(bag)
+    _oxum(bag)  # both manifests and Payload-Oxum agree with the forgery
+    code, out = _verify(run_cli, bag)
+    assert code == 1 and expected in out, out
+
+
+def test_a_record_file_that_says_other_than_its_history_does_not_verify(
+        bag: Path, run_cli: Any) -> None:
+    """Only the record file edited (the history left alone): the replay tells."""
+    _rewrite_json(bag / "data/records/orders.json",
+                  lambda rows: [{**r, "monthly_cost": 1} for r in rows])
+    _oxum(bag)
+    code, out = _verify(run_cli, bag)
+    assert code == 1 and "data/records/orders.json: its content differs" in out, out
+
+
+def test_a_forger_who_recomputes_the_chain_is_caught_by_the_head_given_at_export(
+        filled: Register, run_cli: Any, tmp_path: Path) -> None:
+    """Entries, chain, records and bag-info all rewritten consistently: only the head,
+    which travels separately, tells."""
+    from calnet_desk.exchange import bundle as b
+    from calnet_desk.exchange.bundle_proof import CHAIN_COLUMNS, body_of_shown, read_chain
+    from calnet_desk.store.history import canonical_json, entry_digest, link_hash
+
+    zip_path = tmp_path / "b.zip"
+    run = run_cli("--data-dir", str(filled.paths.root), "export-bundle", str(zip_path),
+                  "--as-of", AS_OF.isoformat())
+    assert run.code == 0
+    head = filled.history()[-1]["hash"]
+    assert f"History chain head: {head}" in run.out
+    bag = unzip(zip_path, tmp_path / "x")
+    entries = _entries(bag)
+    for e in entries:
+        if e["kind"] == "orders" and e["key"] == "O-1":
+            e["changes"]["monthly_cost"][1] = 100
+    chain = read_chain(bag / "data/history/chain.csv", [])
+    prev = "0" * 64
+    by_id = {e["id"]: e for e in entries}
+    for row in chain:
+        row["prev"] = prev
+        if row["id"] in by_id:
+            row["body"] = body_of_shown(by_id[row["id"]])
+        row["hash"] = prev = link_hash(prev, entry_digest(
+            {k: row[k] for k in ("id", "at", "kind", "key", "action", "refs")}, row["body"]))
+        if row["id"] in by_id:
+            by_id[row["id"]].update(prev=row["prev"], hash=row["hash"])
+    _write_entries(bag, entries)
+    with open(bag / "data/history/chain.csv", "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(CHAIN_COLUMNS)
+        writer.writerows([canonical_json(row[c]) if c == "refs" else row[c]
+                          for c in CHAIN_COLUMNS] for row in chain)
+    orders = [{**r, "monthly_cost": 100 if r["request_number"] == "O-1" else r["monthly_cost"]}
+              for r in filled.records(KINDS["orders"])]
+    for name, content in ((".json", b._records_json), (".csv", b._records_csv)):
+        (bag / f"data/records/orders{name}").write_bytes(content(KINDS["orders"], orders))
+    (bag / "data/records/orders.xlsx").write_bytes(
+        b._records_xlsx(KINDS["orders"], orders, AS_OF))
+    info = (bag / "bag-info.txt").read_text(encoding="utf-8").replace(head, prev)
+    (bag / "bag-info.txt").write_text(info, encoding="utf-8")
+    _oxum(bag)
+    assert _verify(run_cli, bag) == (0, ANY)  # consistent in itself: the threat the head answers
+    run = run_cli("verify-bundle", str(bag), "--expect-head", head)
+    assert run.code == 1 and f"the history chain ends at {prev}, not at the expected head" \
+        in run.out, run.out
+    assert run_cli("verify-bundle", str(zip_path), "--expect-head", head.upper()).code == 0
+
+
+def test_a_redacted_bundle_proves_each_shown_value_and_hides_the_rest(
+        filled: Register, tmp_path: Path) -> None:
+    bag = unzip(export(filled, tmp_path, redact=True), tmp_path / "x")
+    entries = _entries(bag)
+    assert all("salt" not in e and set(e["proof"]) == {"commitments", "salts"}
+               for e in entries)
+    o1 = next(e for e in entries if e["key"] == "O-1")
+    assert o1["changes"]["placed_by"] == [None, "[redacted]"]
+    assert "changes/placed_by/1" in o1["proof"]["commitments"]
+    assert o1["changes"]["monthly_cost"] == [None, 12345]
+    # a hidden value cannot be turned into a shown one, nor a shown one changed
+    for edit in (lambda e: e["changes"]["placed_by"].__setitem__(1, "Tom Placer"),
+                 lambda e: e["changes"]["monthly_cost"].__setitem__(1, 100)):
+        changed = [json.loads(json.dumps(e)) for e in entries]
+        edit(next(e for e in changed if e["key"] == "O-1"))
+        _write_entries(bag, changed)
+        _oxum(bag)
+        assert any("entry" in p for p in verify_bag(bag)), edit
+    _write_entries(bag, entries)
+    _oxum(bag)
+    assert verify_bag(bag) == []
+
+
+
+def test_bagging_date_is_the_day_the_bag_is_made(filled: Register, run_cli: Any,
+                                                 tmp_path: Path) -> None:
+    """RFC 8493: Bagging-Date is when the bag was prepared (--today), not the as-of date;
+    the same as-of and --today give the same bytes."""
+    args = ("--data-dir", str(filled.paths.root), "export-bundle")
+    dates = ("--as-of", "2026-11-22", "--today", "2026-12-03")
+    assert run_cli(*args, str(tmp_path / "a.zip"), *dates).code == 0
+    assert run_cli(*args, str(tmp_path / "b.zip"), *dates).code == 0
+    assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+    with zipfile.ZipFile(tmp_path / "a.zip") as zf:
+        info = zf.read("calnet-bundle-2026-11-22/bag-info.txt").decode()
+    assert "Bagging-Date: 2026-12-03\n" in info and "Bundle-Format-Version: 2\n" in info
+
+
+@pytest.mark.parametrize("scope", ["all", "exemption:EX-1", "since:2026-11-01"])
+def test_as_of_is_the_register_as_it_stood_at_the_end_of_that_day(
+        filled: Register, clock: Any, run_cli: Any, tmp_path: Path, scope: str) -> None:
+    """Changed after the as-of date: the bundle shows the old values, rebuilt from the
+    history, and verifies against the head of that day."""
+    head = filled.history()[-1]
+    clock.now += dt.timedelta(days=3)  # 2026-11-24
+    with filled.transaction("later") as tx:
+        tx.put(KINDS["orders"], {"request_number": "O-1", "monthly_cost": 100})
+        tx.delete(KINDS["orders"], "O-3")
+        tx.put(KINDS["orders"], {"request_number": "O-9", "request_date": "2026-11-24",
+                                 "order_type": "new", "contractor": "AT&T",
+                                 "exemption_id": "EX-1"})
+    out = tmp_path / "b.zip"
+    run = run_cli("--data-dir", str(filled.paths.root), "export-bundle", str(out), "--scope",
+                  scope, "--as-of", "2026-11-22", "--today", "2026-12-01")
+    assert run.code == 0, run
+    assert f"History chain head: {head['hash']}" in run.out
+    bag = unzip(out, tmp_path / "x").parent / "calnet-bundle-2026-11-22"
+    orders = {r["request_number"]: r for r in records_of(bag, "orders")}
+    assert orders["O-1"]["monthly_cost"] == 123.45 and "O-9" not in orders
+    assert ("O-3" in orders) == (scope != "exemption:EX-1")
+    info = (bag / "bag-info.txt").read_text(encoding="utf-8")
+    assert f"history entries 1 to {head['id']})" in info and "Bagging-Date: 2026-12-01" in info
+    assert run_cli("verify-bundle", str(out), "--expect-head", head["hash"]).code == 0
+    now = run_cli("--data-dir", str(filled.paths.root), "export-bundle",
+                  str(tmp_path / "now.zip"), "--scope", scope)
+    assert now.code == 0 and f"History chain head: {filled.history()[-1]['hash']}" in now.out

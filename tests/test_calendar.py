@@ -38,8 +38,13 @@ def fill(reg: Register) -> None:
                                    "renewal_date": "2026-10-01"})
 
 
-def export(run_cli: Any, reg: Register, target: Path, today: str = TODAY) -> Calendar:
-    r = run_cli("--data-dir", str(reg.paths.root), "export-ics", str(target), "--today", today)
+EVERY = ("--from", "2000-01-01")  # every deadline, not just from 30 days before --today
+
+
+def export(run_cli: Any, reg: Register, target: Path, today: str = TODAY,
+           window: tuple[str, ...] = EVERY) -> Calendar:
+    r = run_cli("--data-dir", str(reg.paths.root), "export-ics", str(target), "--today", today,
+                *window)
     assert r.code == 0, r
     return Calendar.from_ical(target.read_bytes())
 
@@ -60,7 +65,8 @@ EX1 = event_uid("exemption-term-end", "exemptions", "EX-1")
 def test_one_all_day_event_per_deadline(reg: Register, run_cli: Any, tmp_path: Path) -> None:
     fill(reg)
     target = tmp_path / "deadlines.ics"
-    r = run_cli("--data-dir", str(reg.paths.root), "export-ics", str(target), "--today", TODAY)
+    r = run_cli("--data-dir", str(reg.paths.root), "export-ics", str(target), "--today", TODAY,
+                *EVERY)
     assert r.code == 0, r
     expected = deadlines(reg, D(2026, 5, 1))
     assert len(expected) == 7  # contract, 2 ATO, exemption, delegation, 2 outside contract
@@ -68,6 +74,7 @@ def test_one_all_day_event_per_deadline(reg: Register, run_cli: Any, tmp_path: P
     cal = Calendar.from_ical(target.read_bytes())
     assert str(cal["PRODID"]) == "-//CALNET Desk//EN"
     assert str(cal["VERSION"]) == "2.0"
+    assert str(cal["METHOD"]) == "PUBLISH"  # a published calendar, not a meeting request
     assert str(cal["X-WR-CALNAME"]) == "CALNET Desk: Department of Testing"
     found = events(cal)
     assert len(cal.walk("VEVENT")) == len(found) == len(expected)  # UIDs unique
@@ -209,7 +216,7 @@ def test_stamps_and_byte_identical_output(reg: Register, run_cli: Any, tmp_path:
     # Only DTSTAMP differs between two export dates.
     strip = [ln for ln in a.read_bytes().splitlines() if not ln.startswith(b"DTSTAMP")]
     assert strip == [ln for ln in c.read_bytes().splitlines() if not ln.startswith(b"DTSTAMP")]
-    data, n = calendar_bytes(reg, D(2026, 5, 1))
+    data, n = calendar_bytes(reg, D(2026, 5, 1), start=D(2000, 1, 1))
     assert data == a.read_bytes() and n == 7
 
 
@@ -260,3 +267,23 @@ def test_a_long_past_deadline_leaves_the_calendar(reg: Register, run_cli: Any,
     cal = export(run_cli, reg, tmp_path / "late.ics", "2026-06-01")
     assert ATO_TERM not in events(cal) and ATO_NOTICE not in events(cal)
     assert EX1 in events(cal)
+
+
+def test_the_window_defaults_to_30_days_back_with_no_end(reg: Register, run_cli: Any,
+                                                         tmp_path: Path) -> None:
+    fill(reg)
+    # --today 2026-05-01: from 2026-04-01 on; the ATO term end (02/27/2026) is left out
+    default = events(export(run_cli, reg, tmp_path / "a.ics", window=()))
+    assert ATO_TERM not in default and EX1 in default
+    assert all(e.decoded("DTSTART") >= D(2026, 4, 1) for e in default.values())
+    assert len(default) == len(events(export(run_cli, reg, tmp_path / "b.ics",
+                                             window=("--from", "2026-04-01"))))
+    upto = events(export(run_cli, reg, tmp_path / "c.ics", window=(*EVERY, "--to",
+                                                                  "2026-09-30")))
+    assert ATO_TERM in upto and EX1 in upto  # the last day counts
+    assert all(e.decoded("DTSTART") <= D(2026, 9, 30) for e in upto.values())
+    assert len(upto) < len(events(export(run_cli, reg, tmp_path / "d.ics")))
+    r = run_cli("--data-dir", str(reg.paths.root), "export-ics", str(tmp_path / "e.ics"),
+                "--from", "2026-05-02", "--to", "2026-05-01")
+    assert r.code == 2 and "--from 2026-05-02 is after --to 2026-05-01" in r.err
+    assert not (tmp_path / "e.ics").exists()

@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import re
 import tempfile
 import zipfile
@@ -38,6 +39,7 @@ from calnet_desk.records import (
     Record,
 )
 from calnet_desk.store import Register
+from calnet_desk.values import to_cell_native
 
 Cli = Callable[..., Any]
 ORDER_HEADER = ["request_number", "request_date", "order_type", "contractor"]
@@ -764,6 +766,22 @@ def test_export_cli_writes_csv_and_xlsx(run_cli: Cli, tmp_path: Path) -> None:
     assert run_cli("export", "--kind", "orders", "--format", "ods", "-o", "x").code == 2
 
 
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_honours_the_umask_like_the_other_exports(run_cli: Cli, tmp_path: Path,
+                                                         fmt: str) -> None:
+    init(run_cli)
+    out = tmp_path / f"orders.{fmt}"
+    old = os.umask(0o027)
+    try:
+        assert run_cli("export", "--kind", "orders", "--format", fmt, "-o", str(out)).code == 0
+        assert out.stat().st_mode & 0o777 == 0o640  # not mkstemp's 0600
+        out.chmod(0o664)
+        assert run_cli("export", "--kind", "orders", "--format", fmt, "-o", str(out)).code == 0
+        assert out.stat().st_mode & 0o777 == 0o664  # a file written over keeps its mode
+    finally:
+        os.umask(old)
+
+
 def test_csv_export_escapes_formula_injection_and_import_reverses_it(
         run_cli: Cli, tmp_path: Path) -> None:
     init(run_cli)
@@ -816,20 +834,35 @@ def test_xlsx_export_forces_text_cells_and_keeps_numbers_numeric(run_cli: Cli,
     assert {c.data_type for c in ws[1]} == {"s"}
     col = {name: i for i, name in enumerate(header)}
     rows = list(ws.iter_rows(min_row=2))
-    assert [r[col["contractor"]].value for r in rows[:len(INJECTION)]] == list(
-        INJECTION.values())
+    # texts as typed, in string cells: no apostrophe a person would see; those a spreadsheet
+    # would take for a formula carry Excel's quote-prefix style instead
+    cells = [r[col["contractor"]] for r in rows[:len(INJECTION)]]
+    assert [c.value for c in cells] == list(INJECTION)
+    assert [c.quotePrefix for c in cells] == [v != "plain = text" for v in INJECTION]
+    assert all(c.data_type == "s" for c in cells)
     for r in rows:
         for name in ("request_number", "contractor", "order_type", "status"):
             assert r[col[name]].data_type == "s", (name, r[col[name]].value)
     money = rows[1][col["monthly_cost"]]
     assert money.data_type == "n" and money.value == -12
+    assert money.number_format == '"$"#,##0.00;-"$"#,##0.00'
     qty = rows[1][col["quantity"]]
     assert qty.data_type == "n" and qty.value == -3
     first = rows[0]  # O-0, updated above, holds the other types
     assert first[col["zip"]].value == "01234" and first[col["zip"]].data_type == "s"
     assert first[col["delegation_required"]].value == "no"
     assert first[col["completed_on"]].is_date
+    assert first[col["completed_on"]].number_format == "mm/dd/yyyy"
     assert first[col["completed_on"]].value == dt.datetime(2026, 2, 3)
+    # a bold, frozen header with an autofilter; every column as wide as its content
+    assert all(c.font.bold for c in ws[1])
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == f"A1:W{len(rows) + 1}"
+    widths = {name: ws.column_dimensions[openpyxl.utils.get_column_letter(i + 1)].width
+              for name, i in col.items()}
+    assert widths["completed_on"] >= len("completed_on") + 3
+    assert widths["contractor"] > len(max(INJECTION, key=len))
+    assert openpyxl.load_workbook(out).custom_doc_props["CALNET Desk layout"].value == "2"
 
     r = run_cli("import", str(out), "--kind", "orders")
     assert r.code == 0 and "0 added, 0 updated" in r.out, r
@@ -1035,3 +1068,75 @@ def test_round_trip_exemptions(fmt: str, records: list[Record]) -> None:
 @given(records=records_of(PEOPLE))
 def test_round_trip_people(fmt: str, records: list[Record]) -> None:
     check_round_trip(PEOPLE, fmt, records)
+
+
+def write_old_xlsx(path: Path, kind: Kind, records: list[Record]) -> None:
+    """An XLSX as CALNET Desk wrote them before layout 2 (openpyxl, formula-looking texts
+    with an apostrophe prefixed, no layout property)."""
+    from calnet_desk.values import escape_cell
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet(kind.name)
+    ws.append(kind.columns)
+    for r in records:
+        row: list[object] = []
+        for f in kind.fields:
+            v = to_cell_native(f, r.get(f.name))
+            row.append(escape_cell(v) if isinstance(v, str) and f.type in ("text", "list")
+                       else v)
+        ws.append(row)
+    wb.save(path)
+
+
+@pytest.mark.parametrize("kind", [ORDERS, EXEMPTIONS], ids=lambda k: k.name)
+@settings(ROUND_TRIP, max_examples=25)
+@given(data=st.data())
+def test_round_trip_of_an_xlsx_written_before_layout_2(kind: Kind, data: Any) -> None:
+    """Files written before the layout property still import exactly (apostrophe removed
+    from formula-looking texts only)."""
+    records = data.draw(records_of(kind))
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        reg = Register.create(root / "reg", agency="A", agency_class="non-state")
+        try:
+            _seed_pool(reg, kind)
+            out = root / "old.xlsx"
+            write_old_xlsx(out, kind, records)
+            parsed, errors, _ = read_records(out, kind, reg)
+            assert errors == []
+            key = kind.key.name
+            want = [{f.name: r.get(f.name) for f in kind.fields}
+                    for r in sorted(records, key=lambda r: str(r[key]))]
+            assert sorted(parsed, key=lambda r: str(r[key])) == want
+        finally:
+            reg.close()
+
+
+def test_libreoffice_shows_every_exported_cell(run_cli: Cli, tmp_path: Path) -> None:
+    """LibreOffice (headless) renders the export to PDF: no '###' anywhere (a column too
+    narrow for its date or amount), dates as dates, money in dollars."""
+    import shutil
+    import subprocess
+
+    init(run_cli)
+    home = tmp_path / "home"
+    with Register.open(home, write=True) as reg, reg.transaction() as tx:
+        tx.put_many(ORDERS, [{"request_number": f"TSR-2026-{i:05d}", "request_date":
+                              "2026-12-31", "order_type": "new", "contractor": "Verizon",
+                              "monthly_cost": 123456789 * (i + 1), "one_time_cost": 5,
+                              "completed_on": "2026-02-03", "description": "=1+2"}
+                             for i in range(3)])
+    out = tmp_path / "orders.xlsx"
+    assert run_cli("export", "--kind", "orders", "--format", "xlsx", "-o", str(out)).code == 0
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    assert soffice, "LibreOffice is needed (apt-get install libreoffice-calc-nogui)"
+    profile = (tmp_path / "lo-profile").as_uri()
+    subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(out)],
+                   check=True, capture_output=True, timeout=180)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "orders.pdf"), "-"],
+                          check=True, capture_output=True, text=True).stdout
+    assert "###" not in text
+    assert "12/31/2026" in text and "02/03/2026" in text
+    assert "$3,703,703.67" in text and "$0.05" in text
+    assert "=1+2" in text and "'=1+2" not in text  # no apostrophe shown, no formula run

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import zipfile
@@ -13,12 +14,11 @@ import pytest
 
 from calnet_desk.cli import record_json
 from calnet_desk.exchange.archive import Limits
-from calnet_desk.exchange.bundle import BAGIT_TXT
+from calnet_desk.exchange.bundle import BAGIT_TXT, export_bundle
 from calnet_desk.exchange.merge import dependency_order, merge_bundle
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
 from calnet_desk.store import documents as docs
-from calnet_desk.store.history import canonical_json
 
 AGENCY = "Department of Testing"
 DOC = b"%PDF-1.4 the signed STD. 20" * 100
@@ -27,43 +27,38 @@ DOC = b"%PDF-1.4 the signed STD. 20" * 100
 # --- a bag made from a register (kept small; export-bundle makes the real ones) ------------
 
 
-def bag_payload(reg: Register) -> dict[str, bytes]:
-    """The payload files (under data/) of a bundle of the whole register."""
-    out: dict[str, bytes] = {}
-    for kind in KINDS.values():
-        rows = [record_json(kind, r) for r in reg.records(kind)]
-        out[f"records/{kind.name}.json"] = json.dumps(rows, indent=2).encode()
-    listed = []
-    for sha, name, size, media, added in reg.conn.execute(
-            "SELECT sha256, name, size, media_type, added_at FROM documents"):
-        out[f"documents/{name}"] = docs.document_path(reg.paths, sha).read_bytes()
-        listed.append({"sha256": sha, "name": name, "size": size, "media_type": media,
-                       "added_at": added, "file": f"data/documents/{name}",
-                       "links": [{"kind": k, "key": key} for k, key in docs.links_of(reg, sha)]})
-    out["documents.json"] = json.dumps(listed).encode()
-    entries = reg.history()
-    out["history/entries.jsonl"] = "".join(canonical_json(e) + "\n" for e in entries).encode()
-    out["history/chain.csv"] = ("id,prev,hash\n" + "".join(
-        f"{e['id']},{e['prev']},{e['hash']}\n" for e in entries)).encode()
-    return out
+def bag_payload(reg: Register, redact: bool = False) -> dict[str, bytes]:
+    """The files of a bundle of the whole register made by export-bundle: the payload
+    (under data/) by name, and its bag-info.txt."""
+    out = reg.paths.root.parent / f"source-{reg.history()[-1]['id']}-{redact}.zip"
+    export_bundle(reg, out, as_of=dt.date(2026, 11, 21), redact=redact)
+    payload: dict[str, bytes] = {}
+    with zipfile.ZipFile(out) as zf:
+        for name in zf.namelist():
+            rest = name.partition("/")[2]
+            if rest.startswith("data/"):
+                payload[rest[len("data/"):]] = zf.read(name)
+            elif rest == "bag-info.txt":
+                payload[BAG_INFO] = zf.read(name)
+    return payload
 
 
-def write_bag(folder: Path, payload: dict[str, bytes], agency: str = AGENCY,
-              redacted: str = "no") -> Path:
+BAG_INFO = "::bag-info.txt"
+
+
+def write_bag(folder: Path, payload: dict[str, bytes]) -> Path:
+    """A bag of these files, manifests and Payload-Oxum made anew (as a forger would)."""
     bag = folder / "calnet-bundle"
-    for name, content in payload.items():
+    files = {n: c for n, c in payload.items() if n != BAG_INFO}
+    for name, content in files.items():
         (bag / "data" / name).parent.mkdir(parents=True, exist_ok=True)
         (bag / "data" / name).write_bytes(content)
-    chain = payload["history/chain.csv"].decode().splitlines()[1:]
-    info = {"Source-Organization": agency, "Contact-Name": "Pat CATR",
-            "Bagging-Date": "2026-11-21", "Bundle-Scope": "all",
-            "History-Chain-Head": chain[-1].split(",")[2], "History-Chain-Length": len(chain),
-            "History-Entries": len(chain), "Redacted": redacted,
-            "Payload-Oxum": f"{sum(map(len, payload.values()))}.{len(payload)}"}
-    tags = {"bagit.txt": BAGIT_TXT,
-            "bag-info.txt": "".join(f"{k}: {v}\n" for k, v in info.items()).encode(),
+    oxum = f"{sum(map(len, files.values()))}.{len(files)}"
+    info = "".join(f"Payload-Oxum: {oxum}\n" if line.startswith("Payload-Oxum:") else line
+                   for line in payload[BAG_INFO].decode().splitlines(keepends=True))
+    tags = {"bagit.txt": BAGIT_TXT, "bag-info.txt": info.encode(),
             "manifest-sha256.txt": "".join(f"{hashlib.sha256(c).hexdigest()}  data/{n}\n"
-                                           for n, c in sorted(payload.items())).encode()}
+                                           for n, c in sorted(files.items())).encode()}
     for name, content in tags.items():
         (bag / name).write_bytes(content)
     (bag / "tagmanifest-sha256.txt").write_text("".join(
@@ -222,7 +217,8 @@ def test_a_changed_byte_fails_verification(run_cli: Any, target: Path,
                             b'"order_type": "swap", "contractor": "A"}]', "not one of"),
     ("records/orders.json", b'[{"request_number": "X", "request_date": "2026-02-03", '
                             b'"order_type": "new", "contractor": "A", '
-                            b'"exemption_id": "E-404"}]', "E-404 is neither"),
+                            b'"exemption_id": "E-404"}]',
+     "orders.json: its content differs (not what the history explains)"),
     ("records/contracts.json", b'[{"contract_number": "C", "generation": "calnet-3", '
                                b'"contractor": "A", "categories": "voice"}]',
      "not a list of texts"),
@@ -234,18 +230,21 @@ def test_malformed_records_are_refused(run_cli: Any, target: Path, source: dict[
     refused(run_cli, target, zip_bag(bag, tmp_path / "b.zip"), words)
 
 
-def test_another_agencys_bundle(run_cli: Any, target: Path, source: dict[str, bytes],
+def test_another_agencys_bundle(run_cli: Any, target: Path, reg: Register,
                                 tmp_path: Path) -> None:
-    bag = write_bag(tmp_path / "bag", source, agency="Department of Elsewhere")
-    z = zip_bag(bag, tmp_path / "b.zip")
+    fill(reg, tmp_path)
+    with reg.transaction() as tx:
+        tx.set_agency({**reg.agency(), "name": "Department of Elsewhere"})
+    z = zip_bag(write_bag(tmp_path / "bag", bag_payload(reg)), tmp_path / "b.zip")
     refused(run_cli, target, z, "Department of Elsewhere", "--allow-other-agency")
     r = run_cli("merge-bundle", str(z), "--allow-other-agency")
     assert r.code == 0, r
 
 
-def test_a_redacted_bundle_is_refused(run_cli: Any, target: Path, source: dict[str, bytes],
+def test_a_redacted_bundle_is_refused(run_cli: Any, target: Path, reg: Register,
                                       tmp_path: Path) -> None:
-    z = zip_bag(write_bag(tmp_path / "bag", source, redacted="yes"), tmp_path / "b.zip")
+    fill(reg, tmp_path)
+    z = zip_bag(write_bag(tmp_path / "bag", bag_payload(reg, redact=True)), tmp_path / "b.zip")
     refused(run_cli, target, z, "redacted")
 
 
@@ -315,13 +314,15 @@ def test_conflicts_kept_or_taken(run_cli: Any, target: Path, bundle: Path) -> No
     assert run_cli("verify").code == 0
 
 
-def test_money_and_lists_round_trip_exactly(target: Path, source: dict[str, bytes],
+def test_money_and_lists_round_trip_exactly(target: Path, reg: Register,
                                             tmp_path: Path) -> None:
-    rows = json.loads(source["records/orders.json"])
-    rows[0]["monthly_cost"] = 0.07  # a float a naive * 100 gets wrong
-    rows[0]["one_time_cost"] = 19999999.99
-    z = zip_bag(write_bag(tmp_path / "bag", {**source, "records/orders.json":
-                                             json.dumps(rows).encode()}), tmp_path / "b.zip")
+    fill(reg, tmp_path)
+    with reg.transaction() as tx:  # 0.07: a float a naive * 100 gets wrong
+        tx.put(KINDS["orders"], {"request_number": "HO-1", "monthly_cost": 7,
+                                 "one_time_cost": 1999999999})
+    source = bag_payload(reg)
+    assert json.loads(source["records/orders.json"])[0]["monthly_cost"] == 0.07
+    z = zip_bag(write_bag(tmp_path / "bag", source), tmp_path / "b.zip")
     with Register.open(target, write=True) as reg:
         assert merge_bundle(reg, z).written
         order = reg.get(KINDS["orders"], "HO-1")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -228,6 +229,8 @@ def test_every_change_lands_in_the_history_with_field_level_detail(
 
 
 def test_the_chain_is_sha256_over_the_documented_canonical_json(reg: Register) -> None:
+    """Chain version 2 recomputed from its description (docs/history-chain.md) with
+    hashlib and json alone."""
     with reg.transaction() as tx:
         tx.put(ORDERS, order(description="Café line — 2"))
     entries = reg.history()
@@ -236,12 +239,43 @@ def test_the_chain_is_sha256_over_the_documented_canonical_json(reg: Register) -
         assert entry["prev"] == before["hash"]
     import hashlib
 
+    def cj(value: object) -> str:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    def sha(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
     e = entries[-1]
-    body = {k: e[k] for k in ("id", "at", "user", "kind", "key", "action", "changes",
-                              "reason", "prev")}
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    assert text == canonical_json(body)
-    assert hashlib.sha256(text.encode("utf-8")).hexdigest() == e["hash"] == entry_hash(e)
+    assert re.fullmatch(r"[0-9a-f]{32}", e["salt"])
+    refs = {"delegation_id", "exemption_id"}  # an order's scope references stay in plain
+    leaves = [e["user"], e["reason"]]
+    for _name, pair in sorted((n, p) for n, p in e["changes"].items() if n not in refs):
+        leaves += pair
+    texts = [x for x in leaves if isinstance(x, str | list)]
+    stream = hashlib.shake_256(e["salt"].encode("ascii")).digest(32 * len(texts))
+    salts = iter(stream[i:i + 32] for i in range(0, len(stream), 32))
+
+    def shown(value: object) -> object:  # a text or list by its salted commitment
+        if isinstance(value, str | list):
+            return sha(next(salts) + cj(value).encode("utf-8"))
+        return value
+
+    user, reason = shown(e["user"]), shown(e["reason"])
+    changes = {n: [shown(o), shown(v)] for n, (o, v) in sorted(e["changes"].items())
+               if n not in refs}
+    body = sha(cj({"changes": changes, "reason": reason, "user": user}).encode("utf-8"))
+    assert body == e["body"]
+    digest = sha(cj({"id": e["id"], "at": e["at"], "kind": e["kind"], "key": e["key"],
+                     "action": e["action"], "body": body,
+                     "refs": {n: p for n, p in e["changes"].items() if n in refs}}
+                    ).encode("utf-8"))
+    assert sha((e["prev"] + digest).encode("ascii")) == e["hash"] == entry_hash(e)
+    # version 1 (before migration 0007) hashed the whole entry, prev included
+    v1 = {k: e[k] for k in ("id", "at", "user", "kind", "key", "action", "changes",
+                            "reason", "prev")}
+    assert canonical_json(v1) == cj(v1)
+    assert entry_hash({k: v for k, v in e.items() if k not in ("salt", "body")}) == sha(
+        cj(v1).encode("utf-8"))
 
 
 def test_a_failed_transaction_writes_nothing(reg: Register) -> None:
@@ -456,3 +490,44 @@ def test_an_unknown_field_is_refused_not_silently_dropped(reg: Register) -> None
         tx.put(ORDERS, order(colour="blue"))
     assert reg.get(ORDERS, "HO-1") is None
     assert verify(reg)[0] == []
+
+
+def test_a_register_made_before_chain_version_2_is_migrated(tmp_path: Path) -> None:
+    """Chain version 1 registers get salts and a recomputed chain; the content stays."""
+    from calnet_desk.store.history import entry_hash_v1
+
+    root = load_fixture(FIXTURES / "schema-0001.sql", tmp_path / "old")
+    conn = sqlite3.connect(root / "register.sqlite3")
+    v1 = conn.execute("SELECT id, hash FROM history ORDER BY id").fetchall()
+    conn.close()
+    with Register.open(root, write=True) as reg:
+        assert "0007_history_chain_v2" in reg.applied_migrations()
+        assert schema.migrations.pending(reg.db) == []
+        entries = reg.history()
+        assert [e["id"] for e in entries] == [i for i, _ in v1]
+        assert all(len(e["salt"]) == 32 for e in entries)
+        assert verify(reg, rehash=False)[0] == []
+        # the version 1 hashes are still what the content gives under the version 1 rules
+        prev = "0" * 64
+        for entry, (_, old) in zip(entries, v1, strict=True):
+            assert entry_hash_v1({**entry, "prev": prev}) == old
+            prev = old
+
+
+def test_verify_finds_a_stored_body_that_is_not_its_entrys(reg: Register) -> None:
+    """The body kept for bundles (chain.csv) is checked against the content too."""
+    with reg.transaction() as tx:
+        tx.put(ORDERS, order())
+    root = reg.paths.root
+    reg.close()
+    conn = sqlite3.connect(root / "register.sqlite3")
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = "
+                          "'history_append_only_update'").fetchone()
+    conn.execute("DROP TRIGGER history_append_only_update")
+    conn.execute("UPDATE history SET body = ? WHERE id = 2", ("0" * 64,))
+    conn.execute(sql)
+    conn.commit()
+    conn.close()
+    with Register.open(root) as again:
+        messages = [f.message for f in verify(again, rehash=False)[0]]
+    assert "entry 2 was altered (its hash does not match its content)" in messages

@@ -55,7 +55,8 @@ def test_export_dialog_writes_a_sound_bundle_and_shows_the_folder(
     dialog.as_of.setDate(dt.date(2026, 11, 1))
     dialog.start()
     qtbot.waitUntil(lambda: dialog.written is not None, timeout=30000)
-    assert verify_bundle(tmp_path / "out" / "bundle.zip") == []
+    assert verify_bundle(tmp_path / "out" / "bundle.zip", dialog.head) == []
+    assert f"History chain head: {dialog.head}" in dialog.status.text()  # shown, selectable
     assert dialog.scope_text() == "delegation:D-1"
     dialog.show_folder.click()
     assert revealed == [tmp_path / "out"]

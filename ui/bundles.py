@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,6 +36,9 @@ from .dialogs import dialog_buttons, name_buttons
 from .formatting import date_format, to_date
 from .session import Session
 from .worker import Background, Ticket
+
+if TYPE_CHECKING:
+    from calnet_desk.exchange.bundle import BundleResult
 
 
 def _named(widget: QWidget, name: str) -> QWidget:
@@ -125,6 +128,7 @@ class ExportBundleDialog(QDialog):
         self._suggest_path()
         self.job: Ticket | None = None
         self.written: Path | None = None
+        self.head = ""
 
     def _suggest_path(self, *args: Any) -> None:
         """The file is named after what it holds: the agency, the scope, the report date."""
@@ -175,9 +179,8 @@ class ExportBundleDialog(QDialog):
         as_of = to_date(self.as_of.date())
         redact = self.redact.isChecked()
 
-        def work(reg: Register, report: Any, cancelled: Any) -> Path:
-            export_bundle(reg, out, scope, as_of, redact, report, cancelled)
-            return out
+        def work(reg: Register, report: Any, cancelled: Any) -> BundleResult:
+            return export_bundle(reg, out, scope, as_of, redact, report, cancelled)
 
         self.bar.setVisible(True)
         self.bar.setRange(0, 0)
@@ -189,11 +192,16 @@ class ExportBundleDialog(QDialog):
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(min(done, total))
 
-    def _done(self, out: object) -> None:
-        self.written = Path(str(out))
+    def _done(self, result: object) -> None:
+        result = cast("BundleResult", result)
+        self.written = result.path
+        self.head = result.head
         self.bar.setVisible(False)
         self.status.setText(f"The bundle is written to {self.written}. An auditor can check "
-                            "it with any BagIt validator or sha256sum.")
+                            "it with any BagIt validator or sha256sum.\n"
+                            f"History chain head: {result.head}\nSend the head separately "
+                            "(e.g. by e-mail): verify-bundle --expect-head checks it.")
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.show_folder.setEnabled(True)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
 

@@ -891,8 +891,7 @@ def export_keys(reg: Register, kind: Any, keys: list[str], target: Path) -> None
                     yield [cell(f, found[k][f.name]) for f in kind.fields]
 
     if xlsx:
-        from calnet_desk.exchange.exporter import XLSX_FORMATS
-        from calnet_desk.exchange.sheets import write_xlsx
+        from calnet_desk.exchange.sheets import XLSX_FORMATS, write_xlsx
 
         write_xlsx(target, kind.name, kind.columns, rows(),
                    [XLSX_FORMATS.get(f.type) for f in kind.fields])

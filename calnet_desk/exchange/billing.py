@@ -479,7 +479,7 @@ def write_toll_free(target: Path, found: list[TollFree]) -> None:
     """The toll-free list as CSV, or XLSX when the name ends in .xlsx (written whole or
     not at all)."""
     from ..values import cents_to_text, escape_cell
-    from .sheets import write_csv, write_xlsx
+    from .sheets import XLSX_FORMATS, write_csv, write_xlsx
 
     if target.suffix.lower() == ".xlsx":
         from decimal import Decimal
@@ -488,7 +488,7 @@ def write_toll_free(target: Path, found: list[TollFree]) -> None:
                    ([t.number, t.contractor, t.ban,
                      None if t.monthly_cost is None else Decimal(t.monthly_cost) / 100,
                      "; ".join(sorted(t.sources))] for t in found),
-                   [None, None, None, "#,##0.00", None])
+                   [None, None, None, XLSX_FORMATS["money"], None])
         return
     write_csv(target, TOLL_FREE_COLUMNS,
               ([t.number, escape_cell(t.contractor or ""), escape_cell(t.ban or ""),

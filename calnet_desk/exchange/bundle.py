@@ -52,16 +52,19 @@ from ..store.documents import (
     hash_file,
     safe_file_name,
 )
-from ..store.history import GENESIS, canonical_json, entry_hash
+from ..store.history import CHAIN_VERSION, GENESIS, canonical_json, entry_hash_v1
 from ..values import to_cell_native, to_cell_text, to_json
 from . import billing_bundle
-from .exporter import XLSX_FORMATS
-from .sheets import xlsx_bytes
+from .bundle_proof import CHAIN_COLUMNS, chain_row, in_scope, redacted_entry, verify_history
+from .sheets import XLSX_FORMATS, xlsx_bytes
 
 REDACTED = "[redacted]"
 BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 TAG_FILES = ("bag-info.txt", "bagit.txt", "manifest-sha256.txt")
-FILE_MODE = 0o644 << 16
+FILE_MODE = 0o100644 << 16  # a regular file (zipinfo: -rw-r--r--), not just permissions
+# 2: chain version 2 (chain.csv with every entry's header and body; entries with their
+# salt or redaction proof; the history explains records, documents and links exactly)
+BUNDLE_FORMAT_VERSION = 2
 UNIX = 3
 _SHA = re.compile(r"[0-9a-f]{64}")
 # Where the CALNET Program's right to the files comes from: on the first page of the summary
@@ -126,7 +129,7 @@ class Selection:
     records: dict[str, list[Record]]  # kind name -> records, sorted by key
     documents: list[tuple[Document, list[tuple[str, str]]]]  # with links in scope
     entries: list[dict[str, Any]]
-    chain: list[tuple[int, str, str]]
+    chain: list[dict[str, Any]]  # every entry's header, body, prev and hash (chain v2)
     agency: dict[str, Any]
     catrs: list[Record]
     personal_values: set[str] = field(default_factory=set)
@@ -136,6 +139,10 @@ class Selection:
 
     def keys(self) -> set[tuple[str, str]]:
         return {(k, str(r[KINDS[k].key.name])) for k, rs in self.records.items() for r in rs}
+
+    @property
+    def head(self) -> str:
+        return str(self.chain[-1]["hash"]) if self.chain else GENESIS
 
 
 def _by_key(reg: Register, kind: Kind, keys: Iterable[str]) -> list[Record]:
@@ -166,25 +173,6 @@ def _scoped_records(reg: Register, scope: Scope) -> dict[str, list[Record]]:
     elif kind.name == "delegations":
         out["orders"] = _by_key(reg, orders, reg.keys_where(orders, "delegation_id", scope.value))
     return out
-
-
-def _in_scope(entry_kind: str, key: str, keys: set[tuple[str, str]], shas: set[str]) -> bool:
-    if entry_kind in KINDS:
-        return (entry_kind, key) in keys
-    if entry_kind == "documents":
-        return key in shas
-    if entry_kind == "document-links":  # kind:key:sha
-        kind_name, _, rest = key.partition(":")
-        record_key, _, _sha = rest.rpartition(":")
-        return (kind_name, record_key) in keys
-    if entry_kind in ("deadline-marks", "reminder-ladders"):  # record_kind:key[:deadline]
-        kind_name, _, rest = key.partition(":")
-        if entry_kind == "deadline-marks":
-            rest = rest.rpartition(":")[0]
-        return (kind_name, rest) in keys
-    if entry_kind == "ipr-calculations":
-        return ("exemptions", key) in keys
-    return entry_kind == "agency"
 
 
 def select(reg: Register, scope: Scope) -> Selection:
@@ -219,13 +207,16 @@ def select(reg: Register, scope: Scope) -> Selection:
                     bundled.add(st.sha256)
         sel.documents.sort(key=lambda d: d[0].sha256)
         shas = {d.sha256 for d, _ in sel.documents}
-        for entry in reg.iter_history():
-            sel.chain.append((entry["id"], entry["prev"], entry["hash"]))
-            if (scope.kind == "all" or _in_scope(entry["kind"], entry["key"], keys, shas)
+        entries = list(reg.iter_history())
+        touched = {(e["kind"], e["key"]) for e in entries  # since: whole histories
+                   if scope.kind == "since" and e["at"][:10] >= scope.value
+                   and e["kind"] in KINDS}
+        for entry in entries:
+            sel.chain.append(chain_row(entry))
+            if (scope.kind == "all" or in_scope(entry["kind"], entry["key"], keys, shas)
                     or billing_bundle.history_in_scope(entry["kind"], entry["key"],
                                                        sel.statements)
-                    or (scope.kind == "since" and entry["at"][:10] >= scope.value
-                        and entry["kind"] in KINDS)):
+                    or (entry["kind"], entry["key"]) in touched):
                 sel.entries.append(entry)
             sel.personal_values.add(str(entry["user"]))
         people = reg.records(KINDS["people"])
@@ -245,8 +236,10 @@ def select(reg: Register, scope: Scope) -> Selection:
 
 class Redactor:
     """Drops personal names, e-mail, phone and OS user names (a Public Records Act copy):
-    personal fields become null, history users and personal changes "[redacted]", and any
-    of those values met in free text (reasons, findings) is replaced too."""
+    personal fields become null, history users and personal changes "[redacted]"; a text
+    (or list) that holds one of those values is replaced whole in records and history, so
+    every value shown can be proved against the chain; in free prose (findings) just the
+    value is replaced."""
 
     def __init__(self, on: bool, values: Iterable[str]) -> None:
         self.on = on
@@ -258,6 +251,16 @@ class Redactor:
     def text(self, value: str) -> str:
         return self.pattern.sub(REDACTED, value) if self.pattern else value
 
+    def hides(self, value: Any) -> bool:
+        """Does this text or list hold a personal value (so it is shown as redacted)?"""
+        if self.pattern is None:
+            return False
+        if isinstance(value, str):
+            return self.pattern.search(value) is not None
+        if isinstance(value, list):
+            return any(isinstance(v, str) and self.pattern.search(v) for v in value)
+        return False
+
     def record(self, kind: Kind, record: Record) -> Record:
         if not self.on:
             return record
@@ -266,37 +269,48 @@ class Redactor:
             v = record.get(f.name)
             if f.personal:
                 v = None
-            elif isinstance(v, str):
-                v = self.text(v)
-            elif isinstance(v, list):
-                v = [self.text(x) for x in v]
+            elif self.hides(v):
+                v = redacted_value(v)
             out[f.name] = v
         return out
 
     def entry(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """The entry as a bundle shows it: with its salt, or redacted with a proof."""
         if not self.on:
             return entry
         kind = KINDS.get(entry["kind"])
-        changes = {}
+        hidden = {"user"}
+        if self.hides(entry["reason"]):
+            hidden.add("reason")
         for name, pair in entry["changes"].items():
             f = kind.by_name.get(name) if kind else None
-            if (f is not None and f.personal) or (entry["kind"] == billing_bundle.MARK_KIND
-                                                  and name == "marked_by"):
-                pair = [None if v is None else REDACTED for v in pair]
-            else:
-                pair = [self.text(v) if isinstance(v, str) else v for v in pair]
-            changes[name] = pair
-        reason = entry["reason"]
-        return {**entry, "user": REDACTED, "changes": changes,
-                "reason": self.text(reason) if isinstance(reason, str) else reason}
+            personal = (f is not None and f.personal) or (
+                entry["kind"] == billing_bundle.MARK_KIND and name == "marked_by")
+            for side, v in enumerate(pair):
+                if v is not None and (personal or self.hides(v)):
+                    hidden.add(f"changes/{name}/{side}")
+        return redacted_entry(entry, hidden)
 
+    def document(self, doc: Document) -> Document:
+        """A document whose name holds a personal value is shown as [redacted] (its file
+        named by its SHA-256)."""
+        if not self.hides(doc.name):
+            return doc
+        return replace(doc, name=REDACTED)
+
+    def statement(self, st: Any) -> Any:
+        return replace(st, name=REDACTED) if self.hides(st.name) else st
 
     def mark(self, mark: Mark) -> Mark:
         """A mark on a billing finding: who marked it is a user name."""
         if not self.on:
             return mark
         return replace(mark, marked_by=REDACTED,
-                       note=self.text(mark.note) if mark.note else mark.note)
+                       note=REDACTED if self.hides(mark.note) else mark.note)
+
+
+def redacted_value(value: Any) -> Any:
+    return [REDACTED] if isinstance(value, list) else REDACTED
 
 
 def personal_field_names() -> list[str]:
@@ -320,13 +334,58 @@ def _records_csv(kind: Kind, records: list[Record]) -> bytes:
 
 
 def _records_xlsx(kind: Kind, records: list[Record], as_of: dt.date) -> bytes:
-    def properties(wb: Any) -> None:
-        wb.properties.creator = "CALNET Desk"
-
     return xlsx_bytes(kind.name, kind.columns,
                       ([to_cell_native(f, r.get(f.name)) for f in kind.fields] for r in records),
-                      [XLSX_FORMATS.get(f.type) for f in kind.fields], properties,
+                      [XLSX_FORMATS.get(f.type) for f in kind.fields],
                       fixed_time=dt.datetime(as_of.year, as_of.month, as_of.day))
+
+
+def records_files(kind: Kind, records: list[Record]
+                  ) -> dict[str, Callable[[Path], str | None]]:
+    """The records files of a kind in a bundle, each with a check that a file holds exactly
+    these records: JSON and CSV byte for byte, XLSX cell by cell (its bytes depend on the
+    spreadsheet library's version)."""
+    def same_bytes(content: bytes) -> Callable[[Path], str | None]:
+        return lambda path: None if path.read_bytes() == content else "its content differs"
+
+    return {f"{kind.name}.csv": same_bytes(_records_csv(kind, records)),
+            f"{kind.name}.json": same_bytes(_records_json(kind, records)),
+            f"{kind.name}.xlsx": lambda path: _xlsx_differs(path, kind, records)}
+
+
+def _xlsx_differs(path: Path, kind: Kind, records: list[Record]) -> str | None:
+    from ..values import BadValue, parser_for
+    from .sheets import LAYOUT, SheetError, read_rows, xlsx_layout
+
+    raw = xlsx_layout(path) == LAYOUT
+    parsers = [parser_for(f, raw) for f in kind.fields]
+    try:
+        with read_rows(path) as rows:
+            n = 0
+            for number, row in rows:
+                cells = list(row) + [None] * (len(kind.fields) - len(row))
+                if number == 1:
+                    if [str(c) for c in cells] != kind.columns:
+                        return "its header is not the canonical columns"
+                    continue
+                if n >= len(records):
+                    if any(c not in (None, "") for c in cells):
+                        return f"row {number} is not in the history"
+                    continue
+                record = records[n]
+                n += 1
+                for f, parse, cell in zip(kind.fields, parsers, cells, strict=False):
+                    try:
+                        value = parse(cell)
+                    except BadValue:
+                        return f"row {number} column {f.name} cannot be read"
+                    if value != record.get(f.name):
+                        return f"row {number} column {f.name} differs"
+            if n != len(records):
+                return f"it has {n} record(s), the history {len(records)}"
+    except SheetError as e:
+        return str(e)
+    return None
 
 
 def _fold(name: str) -> str:
@@ -338,7 +397,8 @@ def document_names(documents: Iterable[Document]) -> dict[str, str]:
     taken: set[str] = set()
     out = {}
     for doc in sorted(documents, key=lambda d: (d.name, d.sha256)):
-        name = unicodedata.normalize("NFC", safe_file_name(doc.name))
+        name = unicodedata.normalize("NFC", safe_file_name(
+            doc.name if doc.name != REDACTED else f"redacted {doc.sha256[:16]}"))
         stem, suffix = Path(name).stem, Path(name).suffix
         candidate, n = name, 2
         while _fold(candidate) in taken:
@@ -349,18 +409,40 @@ def document_names(documents: Iterable[Document]) -> dict[str, str]:
     return out
 
 
-def _chain_csv(chain: list[tuple[int, str, str]]) -> bytes:
-    lines = ["id,prev,hash"] + [f"{i},{p},{h}" for i, p, h in chain]
-    return ("\n".join(lines) + "\n").encode("ascii")
+def _chain_csv(chain: list[dict[str, Any]]) -> bytes:
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(CHAIN_COLUMNS)
+    writer.writerows([row[c] if c != "refs" else canonical_json(row[c]) for c in CHAIN_COLUMNS]
+                     for row in chain)
+    return text.getvalue().encode("utf-8")
 
 
 def _catr_name(sel: Selection) -> str:
     return "; ".join(str(p.get("name")) for p in sel.catrs if p.get("name"))
 
 
-def _bag_info(sel: Selection, scope: Scope, as_of: dt.date, redact: bool, oxum: str) -> bytes:
+def _select_as_of(reg: Register, scope: Scope, as_of: dt.date
+                  ) -> tuple[Selection, int | None]:
+    """The register at the end of ``as_of``: from the tables when nothing changed since,
+    else rebuilt from the history (bundle_as_of); with the last entry it holds."""
+    from .bundle_as_of import entries_until, select_as_of
+
+    entries, last = entries_until(reg, as_of)
+    if not entries:
+        first = reg.first_entry_at()
+        raise BundleError(f"the register has no history by the end of {as_of.isoformat()}: "
+                          f"its first entry is of {str(first)[:10]}; give that date or a "
+                          "later one. Nothing was written")
+    if entries[-1]["id"] == last:
+        return select(reg, scope), last
+    return select_as_of(reg, scope, entries), entries[-1]["id"]
+
+
+def _bag_info(sel: Selection, scope: Scope, as_of: dt.date, today: dt.date, redact: bool,
+              oxum: str, upto: int | None = None) -> bytes:
     agency = sel.agency
-    head = sel.chain[-1][2] if sel.chain else GENESIS
+    head = sel.head
     lines = [
         ("Source-Organization", str(agency.get("name") or "")),
         ("Contact-Name", REDACTED if redact else (_catr_name(sel) or "(no active CATR)")),
@@ -371,13 +453,18 @@ def _bag_info(sel: Selection, scope: Scope, as_of: dt.date, redact: bool, oxum: 
             if values:
                 lines.append((label, values))
     lines += [
-        ("Bagging-Date", as_of.isoformat()),
+        ("Bagging-Date", today.isoformat()),  # the day the bag was made (RFC 8493)
         ("External-Description",
          f"CALNET records of {agency.get('name')} made available to the CALNET Program on "
          f"request (STMM 501.0, 3-502.0): scope {scope.text}, as of {as_of.isoformat()}"),
         ("Bag-Software-Agent", f"CALNET Desk {__version__}"),
         ("Bundle-Scope", scope.text),
+        *([("Register-As-Of", f"{as_of.isoformat()} (the register as it stood at the end of "
+                              f"that day, local time: history entries 1 to {upto})")]
+          if upto is not None else []),
         ("Agency-Class", str(agency.get("agency_class") or "")),
+        ("Bundle-Format-Version", str(BUNDLE_FORMAT_VERSION)),
+        ("History-Chain-Version", str(CHAIN_VERSION)),
         ("History-Chain-Head", head),
         ("History-Chain-Length", str(len(sel.chain))),
         ("History-Entries", str(len(sel.entries))),
@@ -387,9 +474,10 @@ def _bag_info(sel: Selection, scope: Scope, as_of: dt.date, redact: bool, oxum: 
         lines.append(("Redaction",
                       "personal names, e-mail and phone (" + ", ".join(personal_field_names())
                       + ") set to null in the records; the history entries' user names and "
-                      "personal values replaced by [redacted], so their content hashes "
-                      "cannot be recomputed (their id, prev and hash still link to "
-                      "data/history/chain.csv); document contents are not redacted"))
+                      "personal values, and any text holding one, replaced by [redacted]; "
+                      "each hidden value keeps its commitment and each shown one its salt, "
+                      "so every entry still links to data/history/chain.csv; document "
+                      "contents are not redacted"))
     lines.append(("Payload-Oxum", oxum))
     return "".join(f"{k}: {v}\n" for k, v in lines).encode("utf-8")
 
@@ -404,6 +492,7 @@ class BundleResult:
     documents: int
     entries: int
     size: int
+    head: str  # the history chain head, to be sent separately (verify-bundle --expect-head)
 
 
 @dataclass
@@ -434,20 +523,23 @@ def _info(name: str, date_time: tuple[int, int, int, int, int, int], size: int
 
 def export_bundle(reg: Register, out: Path, scope: Scope | None = None,
                   as_of: dt.date | None = None, redact: bool = False,
-                  progress: Progress | None = None, cancelled: IsCancelled | None = None
-                  ) -> BundleResult:
+                  progress: Progress | None = None, cancelled: IsCancelled | None = None,
+                  *, today: dt.date | None = None) -> BundleResult:
     """Write the bundle to ``out`` (``out.partial`` first, then os.replace). Raises
-    BundleError (nothing written) or Cancelled (the partial removed)."""
+    BundleError (nothing written) or Cancelled (the partial removed). ``today`` is the day
+    the bag is made (its Bagging-Date, RFC 8493)."""
     scope = scope or Scope("all")
-    as_of = as_of or dt.date.today()
-    sel = select(reg, scope)
+    today = today or dt.date.today()
+    sel, upto = (select(reg, scope), None) if as_of is None else _select_as_of(reg, scope,
+                                                                              as_of)
+    as_of = as_of or today
     red = Redactor(redact, sel.personal_values)
     payload = _payload(reg, sel, scope, as_of, red)
     oxum = f"{sum(p.size for p in payload)}.{len(payload)}"
     bag = f"calnet-bundle-{as_of.isoformat()}"
     date_time = (as_of.year, as_of.month, as_of.day, 0, 0, 0)
     tags = {"bagit.txt": BAGIT_TXT,
-            "bag-info.txt": _bag_info(sel, scope, as_of, redact, oxum)}
+            "bag-info.txt": _bag_info(sel, scope, as_of, today, redact, oxum, upto)}
     total = sum(p.size for p in payload)
     done = 0
     partial = out.with_name(out.name + ".partial")
@@ -487,7 +579,8 @@ def export_bundle(reg: Register, out: Path, scope: Scope | None = None,
                     tagmanifest)
         check_cancel()
     records = sum(len(v) for v in sel.records.values())
-    return BundleResult(out, records, len(sel.documents), len(sel.entries), out.stat().st_size)
+    return BundleResult(out, records, len(sel.documents), len(sel.entries), out.stat().st_size,
+                        sel.head)
 
 
 def _offset(progress: Progress | None, done: int, total: int) -> Callable[[int], None]:
@@ -531,15 +624,16 @@ def _copy_document(reg: Register, doc: Document, zf: zipfile.ZipFile, info: zipf
 def _payload(reg: Register, sel: Selection, scope: Scope, as_of: dt.date, red: Redactor
              ) -> list[_Payload]:
     items: list[_Payload] = []
-    names = document_names(d for d, _ in sel.documents)
-    docs_json = [{**doc.as_dict(), "file": f"data/documents/{names[doc.sha256]}",
+    shown = {doc.sha256: red.document(doc) for doc, _ in sel.documents}
+    names = document_names(shown.values())
+    docs_json = [{**shown[doc.sha256].as_dict(), "file": f"data/documents/{names[doc.sha256]}",
                   "links": [{"kind": k, "key": key} for k, key in links]}
                  for doc, links in sel.documents]
     items.append(_Payload("documents.json", (json.dumps(docs_json, indent=2,
                                                         ensure_ascii=False) + "\n").encode()))
     for doc, _ in sel.documents:
         items.append(_Payload(f"documents/{names[doc.sha256]}", document=doc))
-    entries = [red.entry(e) for e in sel.entries]
+    entries = [red.entry({k: v for k, v in e.items() if k != "body"}) for e in sel.entries]
     items.append(_Payload("history/chain.csv", _chain_csv(sel.chain)))
     items.append(_Payload("history/entries.jsonl",
                           "".join(canonical_json(e) + "\n" for e in entries).encode("utf-8")))
@@ -550,7 +644,7 @@ def _payload(reg: Register, sel: Selection, scope: Scope, as_of: dt.date, red: R
         items.append(_Payload(f"records/{kind_name}.json", _records_json(kind, rows)))
         items.append(_Payload(f"records/{kind_name}.xlsx", _records_xlsx(kind, rows, as_of)))
     for name, content in billing_bundle.payload(
-            sel.statements, [red.mark(m) for m in sel.marks]):
+            [red.statement(st) for st in sel.statements], [red.mark(m) for m in sel.marks]):
         items.append(_Payload(name, content))
     from .summary import render_summary
 
@@ -612,8 +706,9 @@ def read_bag_info(root: Path) -> dict[str, str]:
     return info
 
 
-def verify_bag(root: Path) -> list[str]:
-    """Every problem of an unpacked bag (empty when sound)."""
+def verify_bag(root: Path, expect_head: str | None = None) -> list[str]:
+    """Every problem of an unpacked bag (empty when sound). Format 2 bundles replay their
+    own history (bundle_proof); ``expect_head`` is the chain head printed at export."""
     problems: list[str] = []
     present = set(_files(root))
     for name in sorted(present):
@@ -673,7 +768,18 @@ def verify_bag(root: Path) -> list[str]:
         if info["Payload-Oxum"] != actual:
             problems.append(f"Payload-Oxum is {info['Payload-Oxum']} in bag-info.txt but the "
                             f"payload is {actual} (bytes.files)")
-    problems += _verify_history(root, info, present)
+    if info.get("Bundle-Format-Version") == str(BUNDLE_FORMAT_VERSION):
+        try:
+            scope: tuple[str, str] | None = (lambda s: (s.kind, s.value))(
+                parse_scope(info.get("Bundle-Scope", "")))
+        except ScopeSyntax:
+            scope = None
+        problems += verify_history(root, info, present, scope, expect_head)
+    else:
+        problems.append(f"bag-info.txt has no Bundle-Format-Version: {BUNDLE_FORMAT_VERSION}: "
+                        "an older bundle, whose records cannot be proved against its history "
+                        "(anyone could have changed them); ask for a new export")
+        problems += _verify_history(root, info, present, expect_head)
     problems += _verify_documents(root, present, hashed)
     return problems
 
@@ -700,7 +806,9 @@ def _verify_documents(root: Path, present: set[str], hashed: dict[str, str]) -> 
     return problems
 
 
-def _verify_history(root: Path, info: dict[str, str], present: set[str]) -> list[str]:
+def _verify_history(root: Path, info: dict[str, str], present: set[str],
+                    expect_head: str | None) -> list[str]:
+    """Bundles made before format 2 (chain version 1): linkage and unredacted entries."""
     problems: list[str] = []
     chain: dict[int, tuple[str, str]] = {}
     for required in ("data/history/chain.csv", "data/history/entries.jsonl"):
@@ -727,6 +835,9 @@ def _verify_history(root: Path, info: dict[str, str], present: set[str]) -> list
                             "is not the previous entry's hash (the chain is broken)")
         chain[entry_id] = (parts[1], parts[2])
         prev_hash, expected_id = parts[2], entry_id + 1
+    if expect_head is not None and expect_head.strip().lower() != prev_hash:
+        problems.append(f"the history chain ends at {prev_hash}, not at the expected head "
+                        f"{expect_head.strip()}")
     if info.get("History-Chain-Head") not in (None, prev_hash):
         problems.append(f"History-Chain-Head in bag-info.txt is {info['History-Chain-Head']} "
                         f"but data/history/chain.csv ends at {prev_hash}")
@@ -761,7 +872,7 @@ def _verify_history(root: Path, info: dict[str, str], present: set[str]) -> list
         if entry["prev"] != prev or entry["hash"] != digest:
             problems.append(f"{where}: entry {entry_id}'s prev or hash differs from "
                             "data/history/chain.csv")
-        elif not redacted and entry_hash(entry) != digest:
+        elif not redacted and entry_hash_v1(entry) != digest:
             problems.append(f"{where}: entry {entry_id} does not hash to its chain hash "
                             "(its content was changed)")
     if info.get("History-Entries") not in (None, str(count)):
@@ -770,16 +881,16 @@ def _verify_history(root: Path, info: dict[str, str], present: set[str]) -> list
     return problems
 
 
-def verify_bundle(path: Path) -> list[str]:
+def verify_bundle(path: Path, expect_head: str | None = None) -> list[str]:
     """Every problem of a bundle (a zip or an unzipped folder); empty when sound. A hostile
     archive is refused before anything is unpacked (archive.open_bundle)."""
     from .archive import UnsafeArchive, open_bundle
 
     if path.is_dir() and not (path / "bagit.txt").exists() and (
             (path / "data").is_dir() or any(path.glob("*manifest-*.txt"))):
-        return verify_bag(path)  # a bag folder that lost its bagit.txt: report it all
+        return verify_bag(path, expect_head)  # a bag folder that lost its bagit.txt: report it all
     try:
         with open_bundle(path) as root:
-            return verify_bag(root)
+            return verify_bag(root, expect_head)
     except UnsafeArchive as e:
         return [f"refused: {e}"]

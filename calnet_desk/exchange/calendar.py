@@ -129,13 +129,21 @@ def _utc(at: str) -> dt.datetime:
     return dt.datetime.strptime(at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
 
 
-def calendar_bytes(reg: Register, today: dt.date, book: RuleBook | None = None
+LOOK_BACK_DAYS = 30  # design choice: a month of overdue deadlines stays on the calendar
+
+
+def calendar_bytes(reg: Register, today: dt.date, book: RuleBook | None = None,
+                   start: dt.date | None = None, end: dt.date | None = None
                    ) -> tuple[bytes, int]:
-    """The .ics file of every deadline, and how many events it holds."""
+    """The .ics file of the deadlines dated from ``start`` (default: 30 days before
+    ``today``) to ``end`` (default: no end), those whose status is past left out, and how
+    many events it holds. METHOD:PUBLISH: a published calendar, not an invitation."""
     from icalendar import Alarm, Calendar, Event
 
     book = book or RuleBook(reg)
-    found = [d for d in deadlines(reg, today, book=book) if d.status != "past"]
+    start = start or today - dt.timedelta(days=LOOK_BACK_DAYS)
+    found = [d for d in deadlines(reg, today, book=book) if d.status != "past"
+             and d.date >= start and (end is None or d.date <= end)]
     revisions, changed_at = deadline_revisions(reg, book)
     stamp = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)
 
@@ -143,6 +151,7 @@ def calendar_bytes(reg: Register, today: dt.date, book: RuleBook | None = None
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
     agency = reg.agency().get("name")
     cal.add("x-wr-calname", f"CALNET Desk: {agency}" if agency else "CALNET Desk")
     for d in found:
@@ -188,8 +197,10 @@ def _description(d: Deadline) -> str:
     return "\n\n".join(lines)
 
 
-def export_ics(reg: Register, target: Path, today: dt.date) -> int:
-    """Write every deadline of the register to ``target``; returns how many events."""
-    data, count = calendar_bytes(reg, today)
+def export_ics(reg: Register, target: Path, today: dt.date, start: dt.date | None = None,
+               end: dt.date | None = None) -> int:
+    """Write the deadlines of the register to ``target`` (see calendar_bytes); returns how
+    many events."""
+    data, count = calendar_bytes(reg, today, start=start, end=end)
     write_atomically(target, [data])
     return count

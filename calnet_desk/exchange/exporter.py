@@ -8,9 +8,7 @@ from pathlib import Path
 from ..records import Kind
 from ..store import Register
 from ..values import to_cell_native, to_cell_text
-from .sheets import write_csv, write_xlsx
-
-XLSX_FORMATS = {"money": "#,##0.00", "date": "yyyy-mm-dd", "integer": "0"}
+from .sheets import XLSX_FORMATS, write_csv, write_xlsx
 
 
 def export_kind(reg: Register, kind: Kind, fmt: str, out: Path) -> int:

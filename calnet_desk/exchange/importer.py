@@ -18,7 +18,7 @@ from ..progress import Progress
 from ..records import BILLING_KINDS, KINDS, Field, Kind, Record, Value
 from ..store import Register
 from ..values import BadValue, parser_for
-from .sheets import SheetError, read_rows
+from .sheets import SheetError, read_rows, texts_as_typed
 
 
 @dataclass
@@ -199,6 +199,7 @@ def preview(path: Path, kind: Kind, mapping: ColumnMap, limit: int = 20,
     (the dry run does)."""
     label = name or str(path)
     out: list[tuple[int, Record, dict[str, str]]] = []
+    typed = texts_as_typed(path)
     with read_rows(path, label) as rows:
         first = next(rows, None)
         if first is None:
@@ -212,7 +213,7 @@ def preview(path: Path, kind: Kind, mapping: ColumnMap, limit: int = 20,
             for i, f in mapped:
                 raw = row[i] if i < len(row) else None
                 try:
-                    value = None if raw is None else parser_for(f)(raw)
+                    value = None if raw is None else parser_for(f, typed)(raw)
                 except BadValue as e:
                     problems[f.name] = str(e)
                     continue
@@ -254,7 +255,8 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
             if notes is not None:
                 notes.extend(f"{label}:{n}" for n in ignored)
         # A bad header does not stop the cell checks: every error is reported at once.
-        columns = [(i, f.name, parser_for(f), f.required, column_name(header, i))
+        typed = texts_as_typed(path)
+        columns = [(i, f.name, parser_for(f, typed), f.required, column_name(header, i))
                    for i, f in mapped]
         key_name = kind.key.name
         key_index, key_col = next(((c[0], c[4]) for c in columns if c[1] == key_name),

@@ -264,11 +264,12 @@ def _merge(reg: Register, root: Path, result: MergeResult, allow_other_agency: b
            verifier: Verifier) -> None:
     problems = result.problems
     problems.extend(verifier(root))
-    if problems:
-        return
     from .bundle import read_bag_info
 
-    info = read_bag_info(root)
+    try:  # the checks below name what else is wrong, even in a bundle that failed verify
+        info = read_bag_info(root)
+    except (OSError, ValueError):
+        return
     source = info.get("Source-Organization", "")
     agency = str(reg.agency().get("name") or "")
     if not source:

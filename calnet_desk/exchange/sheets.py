@@ -5,14 +5,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from ..files import atomic_output
+from ..values import FORMULA_TRIGGERS
 
 Row = Sequence[object]
+FORMULA_LOOKING = (*FORMULA_TRIGGERS, "'")
 
 
 class SheetError(Exception):
@@ -98,53 +100,112 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) 
         writer.writerows(rows)
 
 
+# The workbook property that marks the layout of CALNET Desk's own XLSX files. Layout 2:
+# every text is a string cell holding the text as typed (a spreadsheet never reads a string
+# cell as a formula; one that looks like a formula gets Excel's quote-prefix style, which
+# shows no apostrophe). Files without it (before) hold formula-looking texts with an
+# apostrophe prefixed, as CSV still does: import removes it only from those.
+LAYOUT_PROPERTY = "CALNET Desk layout"
+LAYOUT = "2"
+MONEY_FORMAT = '"$"#,##0.00;-"$"#,##0.00'
+XLSX_FORMATS = {"money": MONEY_FORMAT, "date": "mm/dd/yyyy", "integer": "0"}
+_WIDEST = 60  # characters: longer texts are cut on screen, not in the cell
+
+
 def write_xlsx(path: Path, title: str, header: Sequence[str], rows: Iterable[Sequence[object]],
-               number_formats: Sequence[str | None],
-               on_workbook: Callable[[Any], None] | None = None) -> None:
-    """A one-sheet workbook; text cells are forced to text (never formulas)."""
+               number_formats: Sequence[str | None]) -> None:
+    """A one-sheet workbook (see :func:`xlsx_bytes`), written beside ``path`` first."""
     with atomic_output(path) as tmp:
-        tmp.write_bytes(xlsx_bytes(title, header, rows, number_formats, on_workbook))
+        _write_workbook(tmp, title, header, rows, number_formats, None)
 
 
 def xlsx_bytes(title: str, header: Sequence[str], rows: Iterable[Sequence[object]],
                number_formats: Sequence[str | None],
-               on_workbook: Callable[[Any], None] | None = None,
                fixed_time: dt.datetime | None = None) -> bytes:
     """The workbook's bytes. With ``fixed_time`` every timestamp inside (the document
-    properties and the zip entries, which openpyxl stamps with the clock) is that time, so
-    the same data gives the same bytes."""
-    import openpyxl
-    from openpyxl.cell import WriteOnlyCell
-
-    wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet(title=title[:31])
-
-    def text_cell(value: str) -> Any:
-        cell = WriteOnlyCell(ws, value=value)
-        cell.data_type = "s"
-        cell.number_format = "@"
-        return cell
-
-    ws.append([text_cell(h) for h in header])
-    for row in rows:
-        out = []
-        for value, fmt in zip(row, number_formats, strict=True):
-            if isinstance(value, str):
-                out.append(text_cell(value))
-            elif value is None:
-                out.append(None)
-            else:
-                cell = WriteOnlyCell(ws, value=value)
-                if fmt:
-                    cell.number_format = fmt
-                out.append(cell)
-        ws.append(out)
-    if on_workbook:
-        on_workbook(wb)
+    properties and the zip entries) is that time, so the same data gives the same bytes."""
     buffer = io.BytesIO()
-    wb.save(buffer)
+    _write_workbook(buffer, title, header, rows, number_formats, fixed_time)
     content = buffer.getvalue()
     return content if fixed_time is None else _fix_times(content, fixed_time)
+
+
+def _write_workbook(target: Path | io.BytesIO, title: str, header: Sequence[str],
+                    rows: Iterable[Sequence[object]], number_formats: Sequence[str | None],
+                    fixed_time: dt.datetime | None) -> None:
+    """One sheet: a bold, frozen header with an autofilter, columns as wide as their
+    content, dates and money as numbers with their formats, texts as string cells (never
+    formulas). XlsxWriter in constant-memory mode streams the rows (benchmarks/
+    xlsx_writers.py has the evidence for it over openpyxl)."""
+    import xlsxwriter
+
+    in_memory = isinstance(target, io.BytesIO)
+    wb = xlsxwriter.Workbook(target, {"constant_memory": not in_memory,
+                                      "in_memory": in_memory, "strings_to_formulas": False,
+                                      "strings_to_numbers": False, "strings_to_urls": False,
+                                      "default_date_format": "mm/dd/yyyy"})
+    try:
+        wb.set_properties({"author": "CALNET Desk", "title": title,
+                           **({"created": fixed_time} if fixed_time else {})})
+        wb.set_custom_property(LAYOUT_PROPERTY, LAYOUT)
+        ws = wb.add_worksheet(title[:31])
+        bold = wb.add_format({"bold": True, "num_format": "@"})
+        text = wb.add_format({"num_format": "@"})
+        quoted = wb.add_format({"num_format": "@", "quote_prefix": True})
+        formats = [wb.add_format({"num_format": f}) if f else None for f in number_formats]
+        widths = [len(h) + 3 for h in header]  # the filter button takes about three
+        for col, name in enumerate(header):
+            ws.write_string(0, col, name, bold)
+        ws.freeze_panes(1, 0)
+        n = 0
+        for n, row in enumerate(rows, start=1):
+            for col, (value, fmt) in enumerate(zip(row, number_formats, strict=True)):
+                if value is None:
+                    continue
+                if isinstance(value, str):
+                    ws.write_string(n, col, value,
+                                    quoted if value.startswith(FORMULA_LOOKING) else text)
+                    shown = len(value)
+                elif isinstance(value, dt.date):
+                    ws.write_datetime(n, col, value, formats[col])
+                    shown = 10
+                else:
+                    number = float(value) if isinstance(value, Decimal) else value
+                    ws.write_number(n, col, number, formats[col])
+                    shown = len(f"${number:,.2f}") if fmt == MONEY_FORMAT else len(str(value))
+                if shown > widths[col]:
+                    widths[col] = shown
+        for col, width in enumerate(widths):
+            ws.set_column(col, col, min(width, _WIDEST) + 1)
+        ws.autofilter(0, 0, max(n, 1), max(len(header) - 1, 0))
+    finally:
+        wb.close()
+
+
+def texts_as_typed(path: Path) -> bool:
+    """Does the file hold its texts as typed (CALNET Desk's XLSX layout 2), or with an
+    apostrophe before formula-looking ones (CSV, other and older XLSX)?"""
+    return sheet_format(path) == "xlsx" and xlsx_layout(path) == LAYOUT
+
+
+def xlsx_layout(path: Path) -> str | None:
+    """The layout CALNET Desk marked the workbook with (docProps/custom.xml), if any."""
+    import zipfile
+
+    from defusedxml import ElementTree
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo("docProps/custom.xml")
+            if info.file_size > 1 << 20:
+                return None
+            root = ElementTree.fromstring(zf.read(info))
+    except (KeyError, OSError, zipfile.BadZipFile, ElementTree.ParseError):
+        return None
+    for prop in root:
+        if prop.get("name") == LAYOUT_PROPERTY:
+            return "".join(prop.itertext()).strip() or None
+    return None
 
 
 def _fix_times(content: bytes, when: dt.datetime) -> bytes:

@@ -149,7 +149,7 @@ def render_summary(reg: Register, sel: Selection, scope: Scope, as_of: dt.date,
         catr = ("[redacted]" if red.on else
                 "; ".join(str(p.get("name")) for p in sel.catrs if p.get("name"))
                 or "no active CATR")
-        head = sel.chain[-1][2] if sel.chain else "(empty)"
+        head = sel.head
         facts = [("Agency", agency),
                  ("Agency class", str(sel.agency.get("agency_class") or "")),
                  ("CATR", catr),

@@ -1,6 +1,31 @@
 """The history: every change to a record, chained by SHA-256.
 
-How an auditor recomputes the chain (also in the README):
+Chain version 2 (registers migrated by ``0007_history_chain_v2``; docs/history-chain.md
+says the same for auditors) links each entry by a digest that can be recomputed without
+the entry's content, so a bundle that leaves entries out, or hides personal values, still
+proves every link:
+
+* every entry has a random ``salt`` (32 hex digits). Its *leaves*, in chain order: ``user``,
+  ``reason``, then each changed field by name, old then new (``changes/FIELD/0`` and
+  ``/1``). A leaf whose value is a text or a list is *committed*: the i-th committed leaf
+  gets the leaf salt ``SHAKE-256(ASCII(salt))`` bytes ``32*i`` to ``32*i+32`` and is
+  written as its commitment, the hex ``SHA-256(leaf salt + UTF-8(canonical_json(value)))``;
+  null, numbers and booleans (which cannot hold a name) stay in plain;
+* the scope references (``SCOPE_REFS``: an order's exemption and delegation, an
+  exemption's General Delegation) are not leaves: they stay in plain in ``refs``
+  ``{field: [old, new]}`` so a verifier can tell which records a scope holds;
+* ``body`` = hex SHA-256 of ``canonical_json({"changes": {FIELD: [old, new]}, "reason": …,
+  "user": …})`` with every leaf written as above (refs left out of changes);
+* ``digest`` = hex SHA-256 of ``canonical_json({"action", "at", "body", "id", "key",
+  "kind", "refs"})``;
+* ``hash`` = hex SHA-256 of the ASCII text ``prev + digest`` (``prev``: the previous entry's
+  hash, 64 zeros for entry 1).
+
+A bundle gives, for every entry, ``id, at, kind, key, action, refs, body, prev, hash``
+(so each link is recomputed) and, for the entries in scope, their content with the salt
+(or, redacted, a leaf salt for each shown value and the commitment of each hidden one).
+
+Chain version 1 (before the migration), still recomputable from the entries' content:
 
 * Each entry is the JSON object with exactly these keys: ``id`` (integer, 1, 2, 3, …),
   ``at`` (UTC, ``YYYY-MM-DDTHH:MM:SSZ``), ``user`` (OS user name), ``kind`` (``orders``,
@@ -18,6 +43,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -25,7 +51,16 @@ from typing import Any
 from ..records import Record
 
 GENESIS = "0" * 64
+CHAIN_VERSION = 2
+# References that say which records a bundle scope holds: kept in plain in each entry's
+# digest, so a verifier recomputes the scope from the chain alone.
+SCOPE_REFS: dict[str, tuple[str, ...]] = {
+    "orders": ("delegation_id", "exemption_id"),
+    "exemptions": ("general_delegation_id",),
+    "statements": ("sha256",),  # a contractor's statement names its source file
+}
 Clock = Callable[[], dt.datetime]
+_REFS_JSON = {kind: frozenset(json.dumps(n) for n in names) for kind, names in SCOPE_REFS.items()}
 
 
 def utc_now() -> dt.datetime:
@@ -66,10 +101,115 @@ def canonical_entry(entry_id: int, at: str, user: str, kind: str, key: str, acti
             f'"reason":{c(reason)},"user":{c(user)}}}')
 
 
-def entry_hash(entry: dict[str, Any]) -> str:
+def entry_hash_v1(entry: dict[str, Any]) -> str:
     body = {k: entry[k] for k in
             ("id", "at", "user", "kind", "key", "action", "changes", "reason", "prev")}
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+
+
+def entry_hash(entry: dict[str, Any]) -> str:
+    """The entry's chain hash: version 2 when it has a salt, else version 1. A stored
+    ``body`` that is not the content's gives an empty hash (the entry was altered)."""
+    if not entry.get("salt"):
+        return entry_hash_v1(entry)
+    body = body_of(entry)
+    if entry.get("body") not in (None, body):
+        return ""
+    return link_hash(entry["prev"], entry_digest(header_of(entry), body))
+
+
+def new_salt() -> str:
+    return os.urandom(16).hex()
+
+
+def committed(value_json: str) -> bool:
+    """Texts and lists (what may hold a personal value) are committed; null, numbers and
+    booleans stay in plain."""
+    return value_json[:1] in ('"', "[")
+
+
+def leaf_salts(salt: str, n: int) -> bytes:
+    """The leaf salts of an entry's n committed leaves, 32 bytes each, in chain order."""
+    return hashlib.shake_256(salt.encode("ascii")).digest(32 * n) if n else b""
+
+
+def commitment(leaf: bytes, value_json: str) -> str:
+    """The hex commitment to a leaf value given as its canonical JSON text."""
+    return hashlib.sha256(leaf + value_json.encode("utf-8")).hexdigest()
+
+
+def leaves(entry: dict[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
+    """(changed field names as JSON, [(path, value as canonical JSON)]) in chain order:
+    user, reason, then each changed field but the refs, by name, old then new."""
+    refs = SCOPE_REFS.get(entry["kind"], ())
+    names: list[str] = []
+    items = [("user", canonical_value(entry["user"])),
+             ("reason", canonical_value(entry["reason"]))]
+    for name, (old, new) in sorted(entry["changes"].items()):
+        if name not in refs:
+            names.append(canonical_value(name))
+            items += [(f"changes/{name}/0", canonical_value(old)),
+                      (f"changes/{name}/1", canonical_value(new))]
+    return names, items
+
+
+def body_text(names: list[str], rendered: list[str]) -> str:
+    """hex SHA-256 of the body form, from each leaf rendered as its commitment (quoted)
+    or its plain JSON, in chain order."""
+    pairs = ",".join(f"{n}:[{rendered[2 + 2 * i]},{rendered[3 + 2 * i]}]"
+                     for i, n in enumerate(names))
+    text = f'{{"changes":{{{pairs}}},"reason":{rendered[1]},"user":{rendered[0]}}}'
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def render_with_salt(salt: str, values: list[str]) -> list[str]:
+    """Each value (canonical JSON) as the body writes it: committed ones by their
+    commitment, in quotes."""
+    at = [i for i, v in enumerate(values) if v[0] in '"[']  # committed(v), inlined
+    stream = leaf_salts(salt, len(at))
+    out = list(values)
+    sha256 = hashlib.sha256
+    for j, i in enumerate(at):
+        out[i] = '"' + sha256(stream[32 * j:32 * j + 32] + out[i].encode("utf-8")
+                              ).hexdigest() + '"'
+    return out
+
+
+def body_of(entry: dict[str, Any]) -> str:
+    """``body`` of an entry with its content and salt."""
+    names, items = leaves(entry)
+    return body_text(names, render_with_salt(entry["salt"], [v for _, v in items]))
+
+
+def leaf_salt_map(entry: dict[str, Any]) -> dict[str, bytes]:
+    """path -> leaf salt of each committed leaf."""
+    _names, items = leaves(entry)
+    paths = [p for p, v in items if committed(v)]
+    stream = leaf_salts(entry["salt"], len(paths))
+    return {p: stream[32 * i:32 * i + 32] for i, p in enumerate(paths)}
+
+
+def refs_of(changes: dict[str, Any], kind: str) -> dict[str, Any]:
+    refs = SCOPE_REFS.get(kind, ())
+    return {name: pair for name, pair in changes.items() if name in refs}
+
+
+def header_of(entry: dict[str, Any]) -> dict[str, Any]:
+    """What a bundle shows of every entry, in or out of scope (body and hashes aside)."""
+    return {"id": entry["id"], "at": entry["at"], "kind": entry["kind"], "key": entry["key"],
+            "action": entry["action"], "refs": refs_of(entry["changes"], entry["kind"])}
+
+
+def entry_digest(header: dict[str, Any], body: str) -> str:
+    return hashlib.sha256(canonical_json({**header, "body": body}).encode("utf-8")).hexdigest()
+
+
+def link_hash(prev: str, digest: str) -> str:
+    return hashlib.sha256((prev + digest).encode("ascii")).hexdigest()
+
+
+def has_salt_column(conn: sqlite3.Connection) -> bool:
+    return any(r[1] == "salt" for r in conn.execute("PRAGMA table_info(history)"))
 
 
 def diff(old: Record | None, new: Record | None) -> dict[str, list[Any]]:
@@ -94,6 +234,7 @@ class HistoryWriter:
         row = conn.execute("SELECT id, hash FROM history ORDER BY id DESC LIMIT 1").fetchone()
         self.next_id = (row[0] + 1) if row else 1
         self.prev = row[1] if row else GENESIS
+        self.v2 = has_salt_column(conn)  # False only inside a migration before 0007
         self.pending: list[tuple[Any, ...]] = []
         self._second: float | None = None  # the clock's last whole second (POSIX) …
         self._at = ""  # … as "at" text
@@ -111,14 +252,39 @@ class HistoryWriter:
         self.append_json(kind, key, action, canonical_json(changes), reason)
 
     def append_json(self, kind: str, key: str, action: str, changes_json: str,
-                    reason: str | None) -> None:
-        """:meth:`append` with the changes given as their ``canonical_json`` text."""
+                    reason: str | None,
+                    pairs: list[tuple[str, str, str]] | None = None) -> None:
+        """:meth:`append` with the changes given as their ``canonical_json`` text (and, to
+        spare parsing it again, as (name, old, new) canonical JSON texts in name order)."""
         at = self._now()
-        text = canonical_entry(self.next_id, at, self.user, kind, key, action, changes_json,
-                               reason, self.prev)
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        self.pending.append((self.next_id, at, self.user, kind, key, action,
-                             changes_json, reason, self.prev, digest))
+        if not self.v2:
+            text = canonical_entry(self.next_id, at, self.user, kind, key, action,
+                                   changes_json, reason, self.prev)
+            digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            self.pending.append((self.next_id, at, self.user, kind, key, action,
+                                 changes_json, reason, self.prev, digest))
+        else:
+            if pairs is None:
+                pairs = [(canonical_value(n), canonical_value(o), canonical_value(v))
+                         for n, (o, v) in sorted(json.loads(changes_json).items())]
+            salt = new_salt()
+            refs = _REFS_JSON.get(kind, ())
+            names, values, ref_parts = [], [canonical_value(self.user),
+                                            canonical_value(reason)], []
+            for name_json, old, new in pairs:
+                if refs and name_json in refs:
+                    ref_parts.append(f"{name_json}:[{old},{new}]")
+                else:
+                    names.append(name_json)
+                    values += [old, new]
+            body = body_text(names, render_with_salt(salt, values))
+            c = canonical_value
+            head = (f'{{"action":{c(action)},"at":{c(at)},"body":"{body}",'
+                    f'"id":{self.next_id},"key":{c(key)},"kind":{c(kind)},'
+                    f'"refs":{{{",".join(ref_parts)}}}}}')
+            digest = link_hash(self.prev, hashlib.sha256(head.encode("utf-8")).hexdigest())
+            self.pending.append((self.next_id, at, self.user, kind, key, action,
+                                 changes_json, reason, self.prev, digest, salt, body))
         self.prev = digest
         self.next_id += 1
 
@@ -127,22 +293,29 @@ class HistoryWriter:
         statement per row)."""
         if not self.pending:
             return
+        width = len(self.pending[0])
         limit = self.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        per = max(1, min(1000, limit // 10))
+        per = max(1, min(1000, limit // width))
         head = ("INSERT INTO history (id, at, user, kind, key, action, changes, reason, prev, "
-                "hash) VALUES ")
+                f"hash{', salt, body' if width == 12 else ''}) VALUES ")
+        one = "(" + ",".join("?" * width) + ")"
         for start in range(0, len(self.pending), per):
             rows = self.pending[start:start + per]
-            self.conn.execute(head + ", ".join(["(?,?,?,?,?,?,?,?,?,?)"] * len(rows)),
+            self.conn.execute(head + ", ".join([one] * len(rows)),
                               [value for row in rows for value in row])
         self.pending.clear()
 
 
 def read_entries(conn: sqlite3.Connection, where: str = "",
                  params: tuple[Any, ...] = ()) -> Iterator[dict[str, Any]]:
-    sql = ("SELECT id, at, user, kind, key, action, changes, reason, prev, hash FROM history "
-           f"{where} ORDER BY id")
+    """The entries in order; chain version 2 entries carry their ``salt`` and ``body``."""
+    salt = ", salt, body" if has_salt_column(conn) else ""
+    sql = ("SELECT id, at, user, kind, key, action, changes, reason, prev, hash" + salt
+           + f" FROM history {where} ORDER BY id")
     for row in conn.execute(sql, params):
-        yield {"id": row[0], "at": row[1], "user": row[2], "kind": row[3], "key": row[4],
-               "action": row[5], "changes": json.loads(row[6]), "reason": row[7],
-               "prev": row[8], "hash": row[9]}
+        entry = {"id": row[0], "at": row[1], "user": row[2], "kind": row[3], "key": row[4],
+                 "action": row[5], "changes": json.loads(row[6]), "reason": row[7],
+                 "prev": row[8], "hash": row[9]}
+        if salt:
+            entry["salt"], entry["body"] = row[10], row[11]
+        yield entry

@@ -705,6 +705,7 @@ class Changes:
             # canonical_json(diff(_nonempty(old), _nonempty(new))), knowing that new has
             # every key of old, and the row to write, in one pass over the fields
             changed: list[str] = []  # '"field":[old,new]' in field order
+            pairs: list[tuple[str, str, str]] = []  # the same as JSON texts, for the chain
             row: list[object] = [None] * len(names)
             if len(new) != len(in_order):  # a key beyond the fields would not be stored
                 unknown = sorted(set(new) - set(names))
@@ -714,14 +715,17 @@ class Changes:
                 for name, i, json_name in in_order:
                     b = row[i] = new[name]
                     if b is not None:
-                        changed.append(f"{json_name}:[null,{canonical_value(b)}]")
+                        b_json = canonical_value(b)
+                        changed.append(f"{json_name}:[null,{b_json}]")
+                        pairs.append((json_name, "null", b_json))
             else:
                 for name, i, json_name in in_order:
                     a, b = old.get(name), new[name]
                     row[i] = b
                     if a != b or type(a) is not type(b):
-                        changed.append(
-                            f"{json_name}:[{canonical_value(a)},{canonical_value(b)}]")
+                        a_json, b_json = canonical_value(a), canonical_value(b)
+                        changed.append(f"{json_name}:[{a_json},{b_json}]")
+                        pairs.append((json_name, a_json, b_json))
             done += 1
             if not changed:
                 counts["unchanged"] += 1
@@ -733,7 +737,7 @@ class Changes:
                         row[i] = to_db(f, new[f.name])
                 batch.append(row)
                 self.history.append_json(kind.name, key, action, "{" + ",".join(changed) + "}",
-                                         self.reason)
+                                         self.reason, pairs)
                 existing[key] = new
             if len(batch) >= BATCH:
                 self._write_batch(kind, batch)

@@ -463,3 +463,27 @@ def m0006_request_elements(db: Any) -> None:
             db.conn.execute(statement)
     install_triggers(db)
     rebuild_search_index(db)
+
+
+@migration("0007_history_chain_v2")
+def m0007_history_chain_v2(db: Any) -> None:
+    """Chain version 2 (store/history.py, docs/history-chain.md): each entry gets a salt
+    and the chain is recomputed from the first entry. The entries' content is unchanged, so
+    their version 1 hashes can still be recomputed from it."""
+    from .history import GENESIS, body_of, entry_hash, new_salt, read_entries
+
+    drop_triggers(db)  # the history is append-only; this rewrites only its link columns
+    db.conn.execute("ALTER TABLE history ADD COLUMN salt TEXT NOT NULL DEFAULT ''")
+    db.conn.execute("ALTER TABLE history ADD COLUMN body TEXT NOT NULL DEFAULT ''")
+    prev = GENESIS
+    updates = []
+    for entry in read_entries(db.conn):
+        entry["salt"], entry["prev"], entry["body"] = new_salt(), prev, None
+        entry["body"] = body_of(entry)
+        prev = entry_hash(entry)
+        updates.append((entry["salt"], entry["body"], entry["prev"], prev, entry["id"]))
+    # a temporary hash first: the column is UNIQUE and the new values may meet old ones
+    db.conn.execute("UPDATE history SET hash = 'v1-' || hash")
+    db.conn.executemany("UPDATE history SET salt = ?, body = ?, prev = ?, hash = ? "
+                        "WHERE id = ?", updates)
+    install_triggers(db)

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..records import KINDS
 from .documents import document_path, hash_file
-from .history import GENESIS, entry_hash
+from .history import GENESIS, entry_hash, has_salt_column
 from .register import AGENCY_KIND, Register
 from .tracked import DOCUMENTS, TRACKED, current_state
 
@@ -35,17 +35,21 @@ def _entries(conn: Any) -> Any:
     change set and ``unreadable`` set (its hash then fails too)."""
     import json
 
-    sql = ("SELECT id, at, user, kind, key, action, changes, reason, prev, hash FROM history "
-           "ORDER BY id")
+    v2 = has_salt_column(conn)  # chain version 2: each entry's salt and body too
+    sql = ("SELECT id, at, user, kind, key, action, changes, reason, prev, hash"
+           + (", salt, body" if v2 else "") + " FROM history ORDER BY id")
     for row in conn.execute(sql):
         try:
             changes = json.loads(row[6])
             unreadable = not isinstance(changes, dict)
         except (ValueError, TypeError):
             changes, unreadable = {}, True
-        yield {"id": row[0], "at": row[1], "user": row[2], "kind": row[3], "key": row[4],
-               "action": row[5], "changes": changes if not unreadable else {},
-               "reason": row[7], "prev": row[8], "hash": row[9]}, unreadable
+        entry = {"id": row[0], "at": row[1], "user": row[2], "kind": row[3], "key": row[4],
+                 "action": row[5], "changes": changes if not unreadable else {},
+                 "reason": row[7], "prev": row[8], "hash": row[9]}
+        if v2:
+            entry["salt"], entry["body"] = row[10], row[11]
+        yield entry, unreadable
 
 
 def verify(reg: Register, rehash: bool = True) -> tuple[list[Finding], dict[str, int]]:
