@@ -767,14 +767,14 @@ def test_export_cli_writes_csv_and_xlsx(run_cli: Cli, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_export_honours_the_umask_like_the_other_exports(run_cli: Cli, tmp_path: Path,
+def test_export_writes_0644_like_the_other_exports(run_cli: Cli, tmp_path: Path,
                                                          fmt: str) -> None:
     init(run_cli)
     out = tmp_path / f"orders.{fmt}"
     old = os.umask(0o027)
     try:
         assert run_cli("export", "--kind", "orders", "--format", fmt, "-o", str(out)).code == 0
-        assert out.stat().st_mode & 0o777 == 0o640  # not mkstemp's 0600
+        assert out.stat().st_mode & 0o777 == 0o644  # as the other exports, not mkstemp's 0600
         out.chmod(0o664)
         assert run_cli("export", "--kind", "orders", "--format", fmt, "-o", str(out)).code == 0
         assert out.stat().st_mode & 0o777 == 0o664  # a file written over keeps its mode

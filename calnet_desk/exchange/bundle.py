@@ -41,7 +41,7 @@ from ..files import atomic_output
 from ..progress import IsCancelled, Progress, check
 from ..records import KINDS, Kind, Record, kind_among
 from ..store import Register, StoreError
-from ..store.billing import Mark
+from ..store.billing import Mark, Statement
 from ..store.documents import (
     CHUNK,
     Document,
@@ -422,11 +422,68 @@ def _catr_name(sel: Selection) -> str:
     return "; ".join(str(p.get("name")) for p in sel.catrs if p.get("name"))
 
 
+def select_as_of(reg: Register, scope: Scope, entries: list[dict[str, Any]]) -> Selection:
+    """The Selection (bundle.py) of the register as the entries leave it."""
+    from ..store.register import AGENCY_KEY, AGENCY_KIND
+    from .bundle_as_of import replay
+    from .bundle_proof import _link_parts, scope_entries
+
+    state = replay(entries)
+    chain = [chain_row(e) for e in entries]
+    keys, shas, ids, chosen = scope_entries(chain, scope.kind, scope.value)
+    if scope.kind not in ("all", "since") and (scope.kind, scope.value) not in keys:
+        raise BundleError(f"no {KINDS[scope.kind].singular} {scope.value} in the register "
+                          "on that date; nothing was written")
+
+    def record(kind_name: str, key: str) -> Record:
+        values = state.get((kind_name, key), {})
+        return {f.name: values.get(f.name) for f in KINDS[kind_name].fields}
+
+    records = {}
+    for kind in KINDS.values():
+        found = [record(kind.name, k) for n, k in sorted(keys) if n == kind.name]
+        if found or scope.kind == "all":
+            records[kind.name] = found
+    agency = state.get((AGENCY_KIND, AGENCY_KEY), {})
+    sel = Selection(records, [], [e for e in entries if e["id"] in ids], chain,
+                    {"name": agency.get("name"), "agency_class": agency.get("agency_class"),
+                     "billing_code": agency.get("billing_code")}, [])
+    links: dict[str, list[tuple[str, str]]] = {}
+    for (kind_name, key), _row in sorted(state.items()):
+        if kind_name == "document-links":
+            sha, k, record_key = _link_parts(key)
+            if (k, record_key) in keys:
+                links.setdefault(sha, []).append((k, record_key))
+    for sha in sorted(shas):
+        doc = state.get(("documents", sha), {})
+        sel.documents.append((Document(sha, doc.get("name", ""), doc.get("size", 0),
+                                       doc.get("media_type", ""), doc.get("added_at", "")),
+                              sorted(links.get(sha, []))))
+    def fields(values: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+        return {f: values.get(f) for f in names}
+
+    sel.statements = [Statement(**fields(state[(billing_bundle.STATEMENT_KIND, k)],
+                                         billing_bundle._STATEMENT_KEYS))
+                      for k in sorted(chosen)]
+    sel.marks = [Mark(**fields(values, billing_bundle._MARK_KEYS))
+                 for (kind_name, key), values in sorted(state.items())
+                 if kind_name == billing_bundle.MARK_KIND
+                 and "{1}:{0}".format(*key.split(":")[:2]) in chosen]
+    people = [record("people", k) for n, k in sorted(state) if n == "people"]
+    sel.catrs = [p for p in people if p.get("role") == "catr" and p.get("active") is not False]
+    sel.personal_values = {str(e["user"]) for e in entries}
+    for (kind_name, _key), values in state.items():
+        if kind_name in KINDS:
+            sel.personal_values |= {str(values[f.name]) for f in KINDS[kind_name].fields
+                                    if f.personal and values.get(f.name) is not None}
+    return sel
+
+
 def _select_as_of(reg: Register, scope: Scope, as_of: dt.date
                   ) -> tuple[Selection, int | None]:
     """The register at the end of ``as_of``: from the tables when nothing changed since,
     else rebuilt from the history (bundle_as_of); with the last entry it holds."""
-    from .bundle_as_of import entries_until, select_as_of
+    from .bundle_as_of import entries_until
 
     entries, last = entries_until(reg, as_of)
     if not entries:
@@ -774,7 +831,7 @@ def verify_bag(root: Path, expect_head: str | None = None) -> list[str]:
                 parse_scope(info.get("Bundle-Scope", "")))
         except ScopeSyntax:
             scope = None
-        problems += verify_history(root, info, present, scope, expect_head)
+        problems += verify_history(root, info, present, scope, expect_head, records_files)
     else:
         problems.append(f"bag-info.txt has no Bundle-Format-Version: {BUNDLE_FORMAT_VERSION}: "
                         "an older bundle, whose records cannot be proved against its history "

@@ -274,8 +274,12 @@ def read_chain(path: Path, problems: list[str]) -> list[dict[str, Any]]:
     return out
 
 
+RecordsFiles = Callable[[Kind, list[Record]], dict[str, Callable[[Path], "str | None"]]]
+
+
 def verify_history(root: Path, info: dict[str, str], present: set[str],
-                   scope: tuple[str, str] | None, expect_head: str | None) -> list[str]:
+                   scope: tuple[str, str] | None, expect_head: str | None,
+                   records_files: RecordsFiles) -> list[str]:
     """The chain, the scope's entries, and the replay of the records, documents and
     links (bundle format 2)."""
     problems: list[str] = []
@@ -317,7 +321,7 @@ def verify_history(root: Path, info: dict[str, str], present: set[str],
     if ids != have:
         return problems
     problems += _replay(root, present, info, entries, keys, shas, statements,
-                        scope[0] == "all")
+                        scope[0] == "all", records_files)
     return problems
 
 
@@ -365,7 +369,7 @@ def _read_entries(root: Path, chain: list[dict[str, Any]], problems: list[str]
 
 def _replay(root: Path, present: set[str], info: dict[str, str],
             entries: list[dict[str, Any]], keys: set[tuple[str, str]], shas: set[str],
-            statements: set[str], whole: bool) -> list[str]:
+            statements: set[str], whole: bool, records_files: RecordsFiles) -> list[str]:
     """Replay the entries; the records files, documents.json and bag-info must be exactly
     what they give."""
     state: dict[tuple[str, str], dict[str, Any]] = {}
@@ -387,7 +391,7 @@ def _replay(root: Path, present: set[str], info: dict[str, str],
         if label in info and info[label] != str(agency.get(name) or ""):
             problems.append(f"{label} in bag-info.txt is {info[label]!r} but the history "
                             f"says {agency.get(name)!r}")
-    problems += _replay_records(root, present, state, keys, whole, redacted)
+    problems += _replay_records(root, present, state, keys, whole, redacted, records_files)
     problems += _replay_documents(root, present, state, keys, shas)
     problems += _replay_billing(root, present, state, statements)
     return problems
@@ -452,9 +456,7 @@ def expected_records(kind: Kind, state: dict[tuple[str, str], dict[str, Any]],
 
 def _replay_records(root: Path, present: set[str],
                     state: dict[tuple[str, str], dict[str, Any]], keys: set[tuple[str, str]],
-                    whole: bool, redacted: bool) -> list[str]:
-    from .bundle import records_files
-
+                    whole: bool, redacted: bool, records_files: RecordsFiles) -> list[str]:
     problems: list[str] = []
     expected: dict[str, Callable[[Path], str | None]] = {}
     for kind in KINDS.values():

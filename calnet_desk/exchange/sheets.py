@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from ..files import atomic_output
 from ..values import FORMULA_TRIGGERS
@@ -138,8 +139,21 @@ def _write_workbook(target: Path | io.BytesIO, title: str, header: Sequence[str]
     formulas). XlsxWriter in constant-memory mode streams the rows (benchmarks/
     xlsx_writers.py has the evidence for it over openpyxl)."""
     import xlsxwriter
+    from xlsxwriter.exceptions import FileCreateError
 
     in_memory = isinstance(target, io.BytesIO)
+    try:
+        _fill_workbook(xlsxwriter, target, in_memory, title, header, rows, number_formats,
+                       fixed_time)
+    except FileCreateError as e:  # disk full, read-only…: the OSError it wraps
+        raise e.args[0] if e.args and isinstance(e.args[0], OSError) else OSError(str(e)) \
+            from None
+
+
+def _fill_workbook(xlsxwriter: Any, target: Path | io.BytesIO, in_memory: bool, title: str,
+                   header: Sequence[str], rows: Iterable[Sequence[object]],
+                   number_formats: Sequence[str | None], fixed_time: dt.datetime | None
+                   ) -> None:
     wb = xlsxwriter.Workbook(target, {"constant_memory": not in_memory,
                                       "in_memory": in_memory, "strings_to_formulas": False,
                                       "strings_to_numbers": False, "strings_to_urls": False,
