@@ -52,7 +52,7 @@ def test_export_dialog_writes_a_sound_bundle_and_shows_the_folder(
     assert dialog.key.isEnabled() and dialog.key.currentText() == "D-1"
     dialog.path.setText(str(tmp_path / "out" / "bundle.zip"))
     (tmp_path / "out").mkdir()
-    dialog.as_of.setDate(dt.date(2026, 11, 1))
+    dialog.as_of.setDate(dt.date.today())
     dialog.start()
     qtbot.waitUntil(lambda: dialog.written is not None, timeout=30000)
     assert verify_bundle(tmp_path / "out" / "bundle.zip", dialog.head) == []
@@ -66,7 +66,7 @@ def test_verify_dialog_reports_per_file(qtbot: Any, session: Session, tmp_path: 
     from calnet_desk.exchange.bundle import export_bundle, parse_scope
 
     good = tmp_path / "good.zip"
-    export_bundle(session.reader, good, parse_scope("all"), dt.date(2026, 11, 1))
+    export_bundle(session.reader, good, parse_scope("all"), dt.date.today())
     dialog = VerifyBundleDialog(good)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.sound is not None, timeout=30000)
@@ -101,7 +101,7 @@ def test_merge_dialog_takes_the_chosen_version_per_record(
             tx.put(ORDERS, {"request_number": "HO-3", "request_date": "2026-02-02",
                             "order_type": "new", "contractor": "Zayo"})
         bundle = tmp_path / "theirs.zip"
-        export_bundle(reg, bundle, parse_scope("all"), dt.date(2026, 11, 1))
+        export_bundle(reg, bundle, parse_scope("all"), dt.date.today())
     dialog = MergeBundleDialog(session, bundle)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(dialog.merge_button.isEnabled, timeout=30000)

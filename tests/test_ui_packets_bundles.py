@@ -83,7 +83,7 @@ def test_the_verify_result_opens_at_a_readable_size(qtbot: Any, open_window: Any
 
     window = open_window(10)
     bundle = tmp_path / "b.zip"
-    export_bundle(window.session.reader, bundle, parse_scope("all"), dt.date(2026, 11, 1))
+    export_bundle(window.session.reader, bundle, parse_scope("all"), dt.date.today())
     dialog = VerifyBundleDialog(bundle, window)
     qtbot.addWidget(dialog)
     dialog.show()
