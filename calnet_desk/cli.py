@@ -80,6 +80,7 @@ def _offering(text: str) -> str:
     return text
 
 
+MAX_PRINTED_PROBLEMS = 200  # an import's problems printed one a line, then a count
 MAX_COUNT = 1_000_000  # the largest --limit, --orders, --months: design choice
 
 
@@ -495,10 +496,13 @@ def cmd_import(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -
     with _open(root, err, write=True) as reg:
         result = import_spreadsheet(reg, args.file, kind, dry_run=args.dry_run, name=name,
                                     progress=progress)
-    for line in result.errors:
+    for line in result.errors[:MAX_PRINTED_PROBLEMS]:
         err.write(line + "\n")
+    if len(result.errors) > MAX_PRINTED_PROBLEMS:
+        err.write(f"{name}: … and {len(result.errors) - MAX_PRINTED_PROBLEMS:,} more "
+                  "problem(s) like these (the desktop's import wizard lists them all)\n")
     if result.errors:
-        err.write(f"{name}: {len(result.errors)} problem(s); nothing was imported\n")
+        err.write(f"{name}: {len(result.errors):,} problem(s); nothing was imported\n")
         return PROBLEM
     if args.dry_run:
         out.write(f"{name}: {result.rows} {kind.name} rows are good; nothing was written "

@@ -519,3 +519,102 @@ def test_absurd_arguments_get_a_sentence(home: Path, run_cli: Any, argv: tuple[s
     assert words in text and "Traceback" not in text, text
     assert len(text) < 2000
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # the device is still a device
+
+
+# --- item 3: a torn CSV is an error naming FILE:ROW, and nothing is written ----------------
+
+
+def exported(home: Path, run_cli: Any) -> bytes:
+    out = home.parent / "orders-export.csv"
+    assert run_cli("--data-dir", str(home), "export", "--kind", "orders", "--format", "csv",
+                   "-o", str(out)).code == 0
+    return out.read_bytes()
+
+
+@pytest.mark.parametrize("cut", ["mid-row", "mid-quote", "short-row"])
+def test_a_torn_export_does_not_import(home: Path, run_cli: Any, cut: str) -> None:
+    data = exported(home, run_cli)
+    lines = data.split(b"\r\n")
+    last = lines[-2]  # the last row (the file ends with a line end)
+    if cut == "mid-row":
+        torn = data[:len(data) - 2 - len(last) // 2]  # cut in the middle of the last row
+    elif cut == "mid-quote":
+        torn = b"\r\n".join(lines[:-2]) + b'\r\n' + last.split(b",")[0] + b',"Smith\r\n'
+    else:
+        torn = b"\r\n".join(lines[:-2]) + b"\r\n" + b",".join(last.split(b",")[:5]) + b"\r\n"
+    path = home.parent / "torn.csv"
+    path.write_bytes(torn)
+    before = run_cli("--data-dir", str(home), "list", "orders", "--json").out
+    r = run_cli("--data-dir", str(home), "import", str(path), "--kind", "orders")
+    assert r.code == 1, r
+    rows = len(lines) - 1  # the header is row 1: the last row's number
+    assert f"{path}:{rows}:" in r.err, r.err
+    assert "nothing was imported" in r.err
+    assert run_cli("--data-dir", str(home), "list", "orders", "--json").out == before
+    whole = home.parent / "whole.csv"
+    whole.write_bytes(data)
+    assert run_cli("--data-dir", str(home), "import", str(whole), "--kind", "orders"
+                   ).code == 0
+
+
+# --- item 13: bounded reading, one message, escaped printing ----------------------------
+
+
+def test_a_million_column_header_is_one_message(home: Path, run_cli: Any) -> None:
+    path = home.parent / "wide.csv"
+    path.write_text(",".join(f"c{i}" for i in range(1_000_000)) + "\n1\n", encoding="utf-8")
+    r = run_cli("--data-dir", str(home), "import", str(path), "--kind", "orders")
+    assert r.code == 1 and "1,000,000 columns" in r.err
+    assert len(r.err.splitlines()) == 2, r.err[:500]
+
+
+def test_many_bad_rows_print_a_bounded_list(home: Path, run_cli: Any) -> None:
+    path = home.parent / "bad.csv"
+    path.write_text("request_number,request_date,order_type,contractor\n" + "".join(
+        f"B-{i},not a date,new,AT&T\n" for i in range(5000)), encoding="utf-8")
+    r = run_cli("--data-dir", str(home), "import", str(path), "--kind", "orders")
+    assert r.code == 1 and "5,000 problem(s); nothing was imported" in r.err
+    assert len(r.err.splitlines()) < 210 and "4,800 more" in r.err
+
+
+def test_huge_cells_and_huge_values_are_bounded_and_escaped(home: Path, run_cli: Any) -> None:
+    path = home.parent / "huge.csv"
+    path.write_text("request_number,request_date,order_type,contractor,monthly_cost\n"
+                    f"H-1,2026-01-01,new,{'x' * 200_000},1\n"
+                    f"H-2,2026-01-01,new,AT&T,{'9' * 100_000}\n"
+                    "H-3,2026-01-01,bad\x1b[31mred\r,AT&T,1\n", encoding="utf-8")
+    r = run_cli("--data-dir", str(home), "import", str(path), "--kind", "orders")
+    assert r.code == 1 and f"{path}:2:" in r.err, r.err[:1000]
+    assert len(r.err) < 5000 and "\x1b" not in r.err and "\r" not in r.err
+    small = home.parent / "cell.csv"
+    small.write_text("request_number,request_date,order_type,contractor\n"
+                     f"H-1,2026-01-01,new,{'x' * 40_000}\nH-2,2026-01-01,new,A\x1bB\n",
+                     encoding="utf-8")
+    r = run_cli("--data-dir", str(home), "import", str(small), "--kind", "orders")
+    assert r.code == 1 and f"{small}:2:contractor: longer than 32,767" in r.err, r.err[:500]
+
+
+def test_utf16_files_are_read(home: Path, run_cli: Any) -> None:
+    text = "request_number\trequest_date\torder_type\tcontractor\n"
+    csv_text = "request_number,request_date,order_type,contractor\nU-1,2026-01-01,new,Énergie\n"
+    for encoding in ("utf-16", "utf-16-le"):
+        path = home.parent / f"{encoding}.csv"
+        path.write_bytes(csv_text.encode(encoding))
+        r = run_cli("--data-dir", str(home), "import", str(path), "--kind", "orders",
+                    "--dry-run")
+        assert r.code == 0, (encoding, r.err)
+    assert text  # the tab-separated form is Excel's "Unicode Text": not CSV, not read here
+
+
+def test_a_zip_bomb_xlsx_is_refused_before_it_is_unpacked(home: Path, run_cli: Any) -> None:
+    import zipfile
+
+    path = home.parent / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        with zf.open("xl/sharedStrings.xml", "w") as fh:
+            for _ in range(300):  # 300 MB of zeros, about 300 KB packed
+                fh.write(b"\0" * (1 << 20))
+    assert path.stat().st_size < 2 << 20
+    r = run_cli("--data-dir", str(home), "import", str(path), "--kind", "orders")
+    assert r.code == 1 and "zip bomb" in r.err, r.err

@@ -17,8 +17,16 @@ from pathlib import Path
 from ..progress import Progress
 from ..records import BILLING_KINDS, KINDS, Field, Kind, Record, Value
 from ..store import Register
+from ..store.errors import printable
 from ..values import BadValue, parser_for
-from .sheets import SheetError, read_rows, texts_as_typed
+from .sheets import (
+    MAX_CELL_CHARS,
+    MAX_COLUMNS,
+    SheetError,
+    read_rows,
+    sheet_format,
+    texts_as_typed,
+)
 
 
 @dataclass
@@ -247,6 +255,9 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
         if first is None:
             return [], [f"{label}: the file is empty (no header row)"], 0
         header = list(first[1])
+        if len(header) > MAX_COLUMNS:
+            return [], [f"{label}:1: the header has {len(header):,} columns, more than "
+                        f"{MAX_COLUMNS:,}; nothing was imported"], 0
         if mapping is None:
             mapped, header_errors, blank = match_header(kind, header)
         else:
@@ -263,6 +274,7 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
                                   (0, key_name))  # no key column: no duplicate check
         seen_keys: dict[str, int] = {}
         width = len(header)
+        is_csv = sheet_format(path) == "csv"
         for rownum, row in rows:
             lead = row[0] if row else None
             if (lead is None or lead == "") and not any(c is not None and c != ""
@@ -272,6 +284,15 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
             record: dict[str, Value] = {}
             bad = False
             ncells = len(row)
+            if is_csv and ncells < width:
+                problems.append((rownum, ncells, f"(column {ncells + 1}): the row has "
+                                 f"{ncells} cell(s), the header {width}: a row cut short?"))
+                bad = True
+            for i, cell in enumerate(row):
+                if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
+                    problems.append((rownum, i, f"{column_name(header, i)}: longer than "
+                                     f"{MAX_CELL_CHARS:,} characters (Excel's limit)"))
+                    bad = True
             for i, fname, parse, required, col in columns:
                 raw = row[i] if i < ncells else None
                 if raw is None:  # every parser reads an empty cell as blank
@@ -334,8 +355,10 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
                 if isinstance(day, str) and day > now:  # ISO dates compare as text
                     warnings.append(f"{label}:{rownum}:{col}: {day} is after today ({now}); "
                                     "check the date")
-    return records, ([f"{label}:{e}" for e in header_errors]
-                     + [f"{label}:{r}:{msg}" for r, _, msg in problems]), rows_seen
+    # printed to a terminal: control characters escaped, a 100,000-digit value shortened
+    return records, ([printable(f"{label}:{e}", 500) for e in header_errors]
+                     + [printable(f"{label}:{r}:{msg}", 500) for r, _, msg in problems]
+                     ), rows_seen
 
 
 @contextmanager

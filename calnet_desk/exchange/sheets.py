@@ -31,7 +31,41 @@ def sheet_format(path: Path) -> str:
     raise SheetError(f"{path}: unknown file type {suffix or '(none)'}; use .csv or .xlsx")
 
 
+# Bounds on what an import reads (design choices): a register's largest sheets are some
+# thousands of rows of some dozens of columns; Excel's own limit on a cell is 32,767
+# characters (Microsoft, "Excel specifications and limits"), so an export always fits.
+MAX_SHEET_BYTES = 256 * (1 << 20)   # a CSV file, or an XLSX once unpacked
+MAX_COLUMNS = 1_000
+MAX_CELL_CHARS = 32_767
+XLSX_MAX_ENTRIES = 10_000
+XLSX_MAX_RATIO = 200  # unpacked / packed, past 1 MiB: a zip bomb otherwise
+
+
+def _utf16(data: bytes) -> str | None:
+    """UTF-16 text (Excel's "Unicode Text", Notepad's "Unicode"): by its byte-order mark,
+    or by the zero bytes of mostly-ASCII text."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    head = data[:4096]
+    if len(head) >= 4 and b"\x00" in head:
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        if odd > len(head) // 4 and even == 0:
+            return data.decode("utf-16-le")
+        if even > len(head) // 4 and odd == 0:
+            return data.decode("utf-16-be")
+    return None
+
+
 def _decode(data: bytes, name: str) -> str:
+    try:
+        text = _utf16(data)
+    except UnicodeDecodeError as e:
+        raise SheetError(f"{name}: looks like UTF-16 text but is not (byte {e.start})") from e
+    if text is not None:
+        return text
+    if b"\x00" in data:
+        raise SheetError(f"{name}: holds zero bytes: not a text (CSV) file; save it as CSV "
+                         "UTF-8 and import that")
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data[3:].decode("utf-8")
@@ -46,6 +80,69 @@ def _decode(data: bytes, name: str) -> str:
         return data.decode("cp1252")  # what Excel's "CSV" (not "CSV UTF-8") writes
     except UnicodeDecodeError as e:
         raise SheetError(f"{name}: neither UTF-8 nor Windows-1252 text (byte {e.start})") from e
+
+
+def _csv_rows(text: str, label: str) -> Iterator[list[str]]:
+    """CSV rows, strictly: an unterminated quote, a quote in the wrong place or a file that
+    ends in the middle of a row (no line end after the last one: cut short?) is a SheetError
+    naming FILE:ROW, so a torn export never imports."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    row = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            why = str(e)
+            if "unexpected end of data" in why:
+                why = "a quoted cell is never closed (the file may have been cut short)"
+            elif "field larger than field limit" in why:
+                why = f"a cell longer than {MAX_CELL_CHARS:,} characters"
+            raise SheetError(f"{label}:{row + 1}: {why}; nothing was imported") from e
+        row += 1
+        yield cells
+    if text and not text.endswith(("\n", "\r")):
+        raise SheetError(f"{label}:{row}: the file ends in the middle of row {row} (no line "
+                         "end after it): it may have been cut short. If the file is whole, "
+                         "end it with a line break; nothing was imported")
+
+
+def _check_xlsx(path: Path, label: str) -> None:
+    """Refuse a zip bomb before openpyxl unpacks anything: entries counted, and every
+    entry inflated once, without keeping it, with its size and ratio bounded."""
+    import zipfile
+
+    try:
+        zf = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile, ValueError) as e:
+        raise _unreadable(label, e) from e
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > XLSX_MAX_ENTRIES:
+            raise SheetError(f"{label}: {len(infos):,} parts in the workbook, more than "
+                             f"{XLSX_MAX_ENTRIES:,}; not imported")
+        total = 0
+        for info in infos:
+            written = 0
+            packed = max(info.compress_size, 1)
+            try:
+                with zf.open(info) as src:
+                    while chunk := src.read(1 << 20):
+                        written += len(chunk)
+                        total += len(chunk)
+                        if total > MAX_SHEET_BYTES:
+                            raise SheetError(
+                                f"{label}: unpacks to more than {MAX_SHEET_BYTES >> 20} MB, "
+                                "the most an import reads; not imported")
+                        if written > (1 << 20) and written > XLSX_MAX_RATIO * packed:
+                            raise SheetError(
+                                f"{label}: part {info.filename} unpacks to more than "
+                                f"{XLSX_MAX_RATIO} times its packed size (a zip bomb?); not "
+                                "imported")
+            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError,
+                    EOFError) as e:
+                raise _unreadable(label, e) from e
 
 
 def _unreadable(label: str, e: Exception) -> SheetError:
@@ -70,11 +167,16 @@ def read_rows(path: Path, name: str | None = None) -> Iterator[Iterator[tuple[in
     fmt = sheet_format(path)
     try:
         if fmt == "csv":
-            text = _decode(path.read_bytes(), label)
-            yield enumerate(csv.reader(io.StringIO(text, newline="")), start=1)
+            with open(path, "rb") as fh:
+                data = fh.read(MAX_SHEET_BYTES + 1)
+            if len(data) > MAX_SHEET_BYTES:
+                raise SheetError(f"{label}: larger than {MAX_SHEET_BYTES >> 20} MB, the most "
+                                 "an import reads; split it into smaller files")
+            yield enumerate(_csv_rows(_decode(data, label), label), start=1)
             return
         import openpyxl  # loaded when first used: start-up stays fast
 
+        _check_xlsx(path, label)
         try:
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as e:  # zipfile.BadZipFile, KeyError, InvalidFileException, …
