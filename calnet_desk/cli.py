@@ -183,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
                       "its history")
     p.add_argument("--json", action="store_true")
 
+    add("rebuild-search", "re-create the schema's triggers and rebuild the search index from "
+                          "the records (records and history are not changed)")
+
+    add("clean-up", "remove stored document files that no record and no history entry names "
+                    "(verify lists them; a crash between storing and recording leaves them)")
+
     p = add("attach", "store a document and link it to a record")
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--to", required=True, type=_record_ref, metavar="KIND:KEY",
@@ -600,7 +606,38 @@ def cmd_verify(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -
     else:
         out.write(f"OK: database sound, {counts['history_entries']} history entries chained, "
                   "every record matches its history\n")
+    orphans = counts.get("orphan_documents", 0)
+    if orphans and not args.json:
+        out.write(f"Note: {orphans} stored file(s) in documents/ are named by no record and "
+                  "no history entry (left by an interrupted attach or merge); remove them "
+                  "with: calnet-desk-cli clean-up\n")
     return PROBLEM if findings else OK
+
+
+def cmd_rebuild_search(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .store.schema import install_triggers, rebuild_search_index
+
+    with _open(root, err, write=True) as reg, reg._immediate():
+        install_triggers(reg.db)
+        rebuild_search_index(reg.db)
+        n = reg.conn.execute("SELECT count(*) FROM search_index").fetchone()[0]
+    out.write(f"Re-created the triggers and rebuilt the search index ({n:,} entries); records "
+              "and history are unchanged\n")
+    return OK
+
+
+def cmd_clean_up(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .store.verify import orphan_documents
+    from .store.workspace import _remove
+
+    with _open(root, err, write=True) as reg:
+        found = orphan_documents(reg)
+        for path in found:
+            _remove(path)
+    for path in found:
+        out.write(f"Removed {path}\n")
+    out.write(f"{len(found)} unreferenced file(s) removed from the document store\n")
+    return OK
 
 
 def cmd_attach(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
@@ -1335,6 +1372,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path, TextIO, TextIO], int]] =
     "export-ics": cmd_export_ics,
     "export-bundle": cmd_export_bundle, "verify-bundle": cmd_verify_bundle,
     "merge-bundle": cmd_merge_bundle,
+    "rebuild-search": cmd_rebuild_search, "clean-up": cmd_clean_up,
     "import-billing": cmd_import_billing, "billing": cmd_billing,
     "reconcile": cmd_reconcile, "reconcile-mark": cmd_reconcile_mark,
     "toll-free": cmd_toll_free, "reconcile-report": cmd_reconcile_report,

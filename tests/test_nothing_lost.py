@@ -618,3 +618,110 @@ def test_a_zip_bomb_xlsx_is_refused_before_it_is_unpacked(home: Path, run_cli: A
     assert path.stat().st_size < 2 << 20
     r = run_cli("--data-dir", str(home), "import", str(path), "--kind", "orders")
     assert r.code == 1 and "zip bomb" in r.err, r.err
+
+
+# --- items 2, 6, 7: checkpoints, the heads file, triggers, the search index, one snapshot --
+
+
+def outside_edit(home: Path, *sql: str) -> None:
+    """An edit with an SQLite browser: the guard triggers dropped first (then left so)."""
+    con = sqlite3.connect(home / "register.sqlite3")
+    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND "
+                               "(name LIKE '%guard%' OR name LIKE 'history_%')").fetchall():
+        con.execute(f"DROP TRIGGER {name}")
+    for statement in sql:
+        con.execute(statement)
+    con.commit()
+    con.close()
+
+
+def test_after_a_write_command_the_main_file_holds_every_commit(home: Path, run_cli: Any
+                                                                ) -> None:
+    assert run_cli("--data-dir", str(home), "import", str(orders_csv(home.parent)), "--kind",
+                   "orders").code == 0
+    wal = Path(str(home / "register.sqlite3") + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    wal.unlink(missing_ok=True)  # a sync tool deletes it
+    Path(str(home / "register.sqlite3") + "-shm").unlink(missing_ok=True)
+    orders = json.loads(run_cli("--data-dir", str(home), "list", "orders", "--json").out)
+    assert len(orders) == 35
+    assert run_cli("--data-dir", str(home), "verify").code == 0
+
+
+def test_the_last_entry_deleted_with_its_row_is_found_by_the_heads_file(
+        home: Path, run_cli: Any) -> None:
+    assert run_cli("--data-dir", str(home), "import", str(orders_csv(home.parent)), "--kind",
+                   "orders").code == 0
+    outside_edit(home, "DELETE FROM orders WHERE request_number = 'NEW-4'",
+                 "DELETE FROM history WHERE id = (SELECT max(id) FROM history)")
+    r = run_cli("--data-dir", str(home), "verify")
+    assert r.code == 1 and "entries were deleted" in r.out, r.out
+
+
+def test_a_restore_shortens_the_chain_without_a_false_alarm(home: Path, run_cli: Any) -> None:
+    assert run_cli("--data-dir", str(home), "import", str(orders_csv(home.parent)), "--kind",
+                   "orders").code == 0
+    assert run_cli("--data-dir", str(home), "restore").code == 0
+    assert run_cli("--data-dir", str(home), "verify").code == 0
+
+
+def test_dropped_guard_triggers_and_a_gap_in_the_search_index_are_found_and_repaired(
+        home: Path, run_cli: Any) -> None:
+    outside_edit(home, "DELETE FROM search_index WHERE kind = 'orders' AND key = "
+                       "'TSR-2022-00001'")
+    r = run_cli("--data-dir", str(home), "verify", "--json")
+    assert r.code == 1
+    found = json.loads(r.out)["findings"]
+    assert {f["check"] for f in found} == {"triggers", "search"}, found
+    assert any(f["key"] == "TSR-2022-00001" for f in found if f["check"] == "search")
+    fixed = run_cli("--data-dir", str(home), "rebuild-search")
+    assert fixed.code == 0, fixed.err
+    assert run_cli("--data-dir", str(home), "verify").code == 0
+    hits = json.loads(run_cli("--data-dir", str(home), "search", "TSR-2022-00001",
+                              "--json").out)
+    assert any(h["key"] == "TSR-2022-00001" for h in hits)
+
+
+def test_verify_reads_one_snapshot_while_another_connection_writes(
+        home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from calnet_desk.records import KINDS
+    from calnet_desk.store.verify import verify
+
+    writer = Register.open(home, write=True)
+    reader = Register.open(home)
+    original = reader.agency
+    wrote = []
+
+    def agency_then_a_commit_elsewhere() -> Any:  # between the history and the records
+        if not wrote:
+            with writer.transaction("meanwhile") as tx:
+                tx.put(KINDS["orders"], {"request_number": "MEANWHILE",
+                                         "request_date": "2026-01-01", "order_type": "new",
+                                         "contractor": "AT&T"})
+            wrote.append(1)
+        return original()
+
+    monkeypatch.setattr(reader, "agency", agency_then_a_commit_elsewhere)
+    findings, _ = verify(reader)
+    writer.close()
+    reader.close()
+    assert wrote and findings == [], findings
+
+
+def test_orphan_documents_are_reported_and_removed_only_by_clean_up(home: Path, run_cli: Any
+                                                                    ) -> None:
+    letter = home.parent / "orphan.pdf"
+    letter.write_bytes(b"%PDF-1.4 orphan" * 500)
+    assert killed_cli(home, "document-stored", "attach", str(letter), "--to",
+                      "orders:TSR-2022-00001") == -9
+    r = run_cli("--data-dir", str(home), "verify", "--json")
+    assert r.code == 0 and json.loads(r.out)["counts"]["orphan_documents"] == 1
+    r = run_cli("--data-dir", str(home), "verify")
+    assert "1 stored file(s) in documents/ are named by no record" in r.out
+    assert run_cli("--data-dir", str(home), "delete", "orders", "TSR-2022-00002").code in (0, 1)
+    assert json.loads(run_cli("--data-dir", str(home), "verify", "--json").out
+                      )["counts"]["orphan_documents"] == 1  # never removed on its own
+    cleaned = run_cli("--data-dir", str(home), "clean-up")
+    assert cleaned.code == 0 and "1 unreferenced file(s) removed" in cleaned.out
+    assert json.loads(run_cli("--data-dir", str(home), "verify", "--json").out
+                      )["counts"]["orphan_documents"] == 0

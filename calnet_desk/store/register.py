@@ -262,6 +262,9 @@ class Register:
                 with reg.transaction("register created") as tx:
                     tx.set_agency({"name": agency, "agency_class": agency_class,
                                    "billing_code": billing_code})
+                from . import heads
+
+                heads.append(root, heads.current_head(conn), "restore")  # a new chain
             finally:
                 conn.close()
             for suffix in ("-wal", "-shm"):
@@ -341,7 +344,33 @@ class Register:
             raise
         return reg
 
+    def checkpoint(self, tries: int = 5) -> bool:
+        """Copy every commit from the -wal into the main file (so deleting the -wal, as a
+        sync or copy tool may, loses nothing), retrying while a reader pins a snapshot.
+        True when the -wal is empty afterwards."""
+        import time
+
+        if not self.writable or self.conn.in_transaction:
+            return False
+        self.conn.execute("PRAGMA busy_timeout = 100")
+        try:
+            for attempt in range(tries):
+                try:
+                    busy, log, done = self.conn.execute(
+                        "PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                except sqlite3.Error:
+                    return False
+                if not busy and (log == -1 or log == done):
+                    return True
+                if attempt + 1 < tries:
+                    time.sleep(0.05 * (attempt + 1))
+            return False
+        finally:
+            self.conn.execute("PRAGMA busy_timeout = 5000")
+
     def close(self) -> None:
+        if self.writable and self.lock is not None:
+            self.checkpoint()  # after each write command: the main file holds every commit
         self.conn.close()
         if self.lock:
             self.lock.release()
@@ -450,6 +479,9 @@ class Register:
             faults.point("commit")
             self.conn.execute("COMMIT")
             SAVED.append(self._saving or "a change")
+            from . import heads
+
+            heads.append(self.paths.root, heads.current_head(self.conn))
             faults.point("after-commit")
         except BaseException:
             if self.conn.in_transaction:

@@ -4,10 +4,12 @@ every current row exactly."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from ..records import KINDS
 from .documents import document_path, hash_file
+from .heads import Head
 from .history import GENESIS, entry_hash, has_salt_column
 from .register import AGENCY_KIND, Register
 from .tracked import DOCUMENTS, TRACKED, current_state
@@ -53,16 +55,108 @@ def _entries(conn: Any) -> Any:
 
 
 def verify(reg: Register, rehash: bool = True) -> tuple[list[Finding], dict[str, int]]:
+    """Everything is read in one snapshot (one read transaction), so a writer committing
+    meanwhile never makes verify see half of its change."""
+    from .heads import recorded
+
+    # The heads file first: a commit appends to it after committing, so what it records
+    # now is in the snapshot taken next.
+    head = recorded(reg.paths.root)
     conn = reg.conn
     before = conn.text_factory
     conn.text_factory = _tolerant_text
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
     try:
-        return _verify(reg, rehash)
+        return _verify(reg, rehash, head)
     finally:
+        if own and conn.in_transaction:
+            conn.execute("COMMIT")
         conn.text_factory = before
 
 
-def _verify(reg: Register, rehash: bool) -> tuple[list[Finding], dict[str, int]]:
+def _structure(reg: Register, entries: int, hashes: dict[int, str], head: Head | None
+               ) -> list[Finding]:
+    """The chain as long as the heads file says, the schema's triggers all there, the
+    search index exactly what the records make."""
+    from . import heads, schema
+
+    findings = []
+    if head is not None:
+        if entries < head.entries:
+            findings.append(Finding(
+                "chain", f"the history has {entries} entries but {head.entries} were recorded "
+                f"in {heads.HEADS}: the last {head.entries - entries} entries were deleted "
+                "outside CALNET Desk (restore the newest good backup)"))
+        elif hashes.get(head.entries, head.hash) != head.hash:
+            findings.append(Finding(
+                "chain", f"history entry {head.entries} is not the one recorded in "
+                f"{heads.HEADS}: the history was rewritten outside CALNET Desk"))
+    have = {r[0] for r in reg.conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    missing = sorted(schema.expected_triggers() - have)
+    if missing:
+        findings.append(Finding(
+            "triggers", f"{len(missing)} trigger(s) the schema needs are missing "
+            f"({', '.join(missing[:6])}{'…' if len(missing) > 6 else ''}): changes outside "
+            "CALNET Desk are no longer stopped or indexed. Re-create them with: "
+            "calnet-desk-cli rebuild-search"))
+    for kind_name, key, problem in search_index_problems(reg):
+        findings.append(Finding("search", f"{kind_name} {key} {problem} in the search index; "
+                                "rebuild it with: calnet-desk-cli rebuild-search",
+                                kind_name, key))
+    return findings
+
+
+def _index_sources() -> list[str]:
+    from .schema import SEARCH_CODES, _body, _search_source
+
+    out = []
+    for table, code in SEARCH_CODES.items():
+        kind, key, cols = _search_source(table)
+        out.append(f"SELECT rowid * 16 + {code}, '{kind}', {key}, {_body(table, cols)} "
+                   f"FROM {table}")
+    return out
+
+
+def search_index_problems(reg: Register, limit: int = 100) -> list[tuple[str, str, str]]:
+    """Rows of the search index that differ from what the records make."""
+    out: list[tuple[str, str, str]] = []
+    have = "SELECT rowid, kind, key, body FROM search_index"
+    for want in _index_sources():
+        for _rowid, k, key_value, _text in reg.conn.execute(
+                f"{want} EXCEPT {have} LIMIT {limit}"):
+            out.append((str(k), str(key_value), "is missing or out of date"))
+    every = " UNION ALL ".join(_index_sources())
+    for _rowid, k, key_value, _text in reg.conn.execute(
+            f"{have} EXCEPT SELECT * FROM ({every}) LIMIT {limit}"):
+        out.append((str(k), str(key_value), "is left over (no such record)"))
+    return out
+
+
+def orphan_documents(reg: Register) -> list[Path]:
+    """Files in the document store that no document row and no history entry names (a
+    crash between storing a file and recording it); removed only by `clean-up`."""
+    named = {r[0] for r in reg.conn.execute("SELECT sha256 FROM documents")}
+    named |= {r[0] for r in reg.conn.execute(
+        "SELECT DISTINCT key FROM history WHERE kind = ?", (DOCUMENTS.history_kind,))}
+    found: list[Path] = []
+    folder = reg.paths.documents
+    if not folder.is_dir():
+        return found
+    for sub in sorted(folder.iterdir()):
+        if not sub.is_dir():
+            found.append(sub)  # not a store folder: a leftover (e.g. an old .incoming-*)
+            continue
+        for f in sorted(sub.iterdir()):
+            if f.name not in named:
+                found.append(f)
+    return found
+
+
+def _verify(reg: Register, rehash: bool, head: Head | None
+            ) -> tuple[list[Finding], dict[str, int]]:
     findings: list[Finding] = []
     conn = reg.conn
     for (msg,) in conn.execute("PRAGMA integrity_check"):
@@ -75,8 +169,12 @@ def _verify(reg: Register, rehash: bool) -> tuple[list[Finding], dict[str, int]]
     # The chain, and the state the history says each record should have.
     state: dict[tuple[str, str], dict[str, Any]] = {}
     expected_id, prev, entries = 1, GENESIS, 0
+    watch = head.entries if head else -1
+    hashes: dict[int, str] = {}  # the hash of the entry the heads file names
     for entry, unreadable in _entries(conn):
         entries += 1
+        if entry["id"] == watch:
+            hashes[watch] = entry["hash"]
         if unreadable:
             findings.append(Finding("chain", f"entry {entry['id']} cannot be read (its "
                                     "changes are not JSON any more: the file was damaged or "
@@ -144,6 +242,8 @@ def _verify(reg: Register, rehash: bool) -> tuple[list[Finding], dict[str, int]]
                                     f"{', '.join(fields)} (changed outside CALNET Desk)",
                                     kind_name, key))
 
+    findings.extend(_structure(reg, entries, hashes, head))
+    counts["orphan_documents"] = len(orphan_documents(reg))
     return findings, counts
 
 

@@ -126,5 +126,23 @@ def finish_restore(paths: RegisterPaths) -> Path | None:
         faults.point("restore-between-renames")
         os.replace(prepared, paths.database)
         sync_folder(paths.root)
+        _restore_marker(paths)
     journal.unlink()
     return aside
+
+
+def _restore_marker(paths: RegisterPaths) -> None:
+    """The restored chain is shorter on purpose: say so in the heads file."""
+    import sqlite3
+
+    from . import heads
+
+    try:
+        conn = sqlite3.connect(paths.database.resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            head = heads.current_head(conn)
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return
+    heads.append(paths.root, head, "restore")
