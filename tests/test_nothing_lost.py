@@ -725,3 +725,61 @@ def test_orphan_documents_are_reported_and_removed_only_by_clean_up(home: Path, 
     assert cleaned.code == 0 and "1 unreferenced file(s) removed" in cleaned.out
     assert json.loads(run_cli("--data-dir", str(home), "verify", "--json").out
                       )["counts"]["orphan_documents"] == 0
+
+
+# --- item 8: look-alike keys -----------------------------------------------------------------
+
+LOOK_ALIKES = ["TSR-2022-00001\n", "TSR-2022\t00001", "TSR-2022-00001\r", "TSR-2022-00001\x85",
+               "TSR-2022-00001\u2028", "\u202eTSR-2022-00001", "\ufeffTSR-2022-00001",
+               "TSR-2022-\u200b00001", "ＴＳＲ-2022-00001", "tsr-2022-00001"]
+
+
+@pytest.mark.parametrize("key", LOOK_ALIKES)
+def test_a_key_that_looks_like_another_or_hides_characters_is_refused(
+        home: Path, run_cli: Any, key: str) -> None:
+    from calnet_desk.records import KINDS
+    from calnet_desk.store.register import RecordError
+
+    with Register.open(home, write=True) as reg:
+        with pytest.raises(RecordError) as caught, reg.transaction() as tx:
+            tx.put(KINDS["orders"], {"request_number": key, "request_date": "2026-01-01",
+                                     "order_type": "new", "contractor": "AT&T"})
+        assert reg.get(KINDS["orders"], key) is None
+    text = str(caught.value)
+    assert "nothing was written" in text.lower()
+    assert not any(ch in text for ch in "\n\r\x85\u2028\u202e\ufeff\u200b")  # escaped
+
+
+def test_text_is_stored_in_nfc_so_nfd_and_nfc_keys_are_one(home: Path) -> None:
+    import unicodedata
+
+    from calnet_desk.records import KINDS
+
+    nfd = unicodedata.normalize("NFD", "CAFÉ-1")
+    with Register.open(home, write=True) as reg:
+        with reg.transaction() as tx:
+            tx.put(KINDS["orders"], {"request_number": nfd, "request_date": "2026-01-01",
+                                     "order_type": "new", "contractor": "Énergie"})
+        with reg.transaction() as tx:
+            assert tx.put(KINDS["orders"], {"request_number": "CAFÉ-1",
+                                            "request_date": "2026-01-01", "order_type": "new",
+                                            "contractor": "Énergie"}) == "unchanged"
+        stored = reg.get(KINDS["orders"], "CAFÉ-1")
+    assert stored is not None and stored["contractor"] == "Énergie"
+
+
+def test_look_alike_keys_already_in_a_register_are_reported_not_merged(
+        home: Path, run_cli: Any) -> None:
+    from calnet_desk.store import schema
+
+    with Register.open(home, write=True) as reg:
+        schema.drop_triggers(reg.db)
+        reg.conn.execute("INSERT INTO orders (request_number, request_date, order_type, "
+                         "contractor) SELECT 'ＴＳＲ-2022-00001', request_date, order_type, "
+                         "contractor FROM orders WHERE request_number = 'TSR-2022-00001'")
+        schema.install_triggers(reg.db)
+    r = run_cli("--data-dir", str(home), "verify", "--json")
+    found = json.loads(r.out)["findings"]
+    assert any(f["check"] == "keys" and "look the same" in f["message"] for f in found), found
+    assert len(json.loads(run_cli("--data-dir", str(home), "list", "orders", "--json").out)
+               ) == 31

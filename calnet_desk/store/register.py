@@ -23,6 +23,7 @@ from .history import (
     read_entries,
     utc_now,
 )
+from .keys import fold, key_problem, nfc
 from .location import Location, classify
 from .lock import FileLocker, RegisterLocked, WriterLock, os_user
 from .saved import SAVED
@@ -726,11 +727,20 @@ class Changes:
         check = _Checks(self, kind)
         batch: list[list[object]] = []
         done = 0
+        folds: dict[str, str] | None = None  # fold -> key, made at the first new key
         for record in records:
             key = record.get(key_name)
             if not isinstance(key, str) or not key:
                 raise RecordError(f"{kind.name}: a record without {kind.key.label}")
+            if any(isinstance(v, str) and not v.isascii() for v in record.values()):
+                record = {k: nfc(v) if isinstance(v, str) else v for k, v in record.items()}
+                key = str(record[key_name])
             old = existing.get(key)
+            if old is None:
+                if folds is None:
+                    folds = {fold(k): k for k in self.register.keys(kind)}
+                    folds.update((fold(str(k)), str(k)) for k in existing)
+                _check_new_key(kind, key, folds)
             new = dict(defaults if old is None else old)
             new.update(record)
             check(new)
@@ -828,6 +838,25 @@ class Changes:
         delete_owned_rows(self, kind.name, key)  # e.g. an exemption's IPR calculation
         self.conn.execute(f"DELETE FROM {kind.table} WHERE {kind.key.name} = ?", (key,))
         self.history.append(kind.name, key, "delete", diff(_nonempty(old), None), self.reason)
+
+
+def _check_new_key(kind: Kind, key: str, folds: dict[str, str]) -> None:
+    """A new key: no invisible characters, and not the look-alike of a key already there."""
+    from .errors import printable
+
+    problem = key_problem(key)
+    if problem:
+        raise RecordError(f"{kind.singular} {printable(key)}: the {kind.key.label} {problem}; "
+                          "nothing was written")
+    folded = fold(key)
+    twin = folds.get(folded)
+    if twin is not None and twin != key:
+        raise RecordError(
+            f"{kind.singular} {printable(key)} looks the same as {kind.singular} "
+            f"{printable(twin)} already in the register (they differ only in letter case, "
+            "width or a compatibility form); use that key, or one that looks different. "
+            "Nothing was written")
+    folds[folded] = key
 
 
 class _Checks:

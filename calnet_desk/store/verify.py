@@ -102,11 +102,34 @@ def _structure(reg: Register, entries: int, hashes: dict[int, str], head: Head |
             f"({', '.join(missing[:6])}{'…' if len(missing) > 6 else ''}): changes outside "
             "CALNET Desk are no longer stopped or indexed. Re-create them with: "
             "calnet-desk-cli rebuild-search"))
+    findings.extend(key_clashes(reg))
     for kind_name, key, problem in search_index_problems(reg):
         findings.append(Finding("search", f"{kind_name} {key} {problem} in the search index; "
                                 "rebuild it with: calnet-desk-cli rebuild-search",
                                 kind_name, key))
     return findings
+
+
+def key_clashes(reg: Register) -> list[Finding]:
+    """Keys written before look-alikes were refused: two keys of a kind a person cannot
+    tell apart, or a key with an invisible character. Reported, never merged."""
+    from .errors import printable
+    from .keys import fold, key_problem
+
+    found = []
+    for kind in KINDS.values():
+        seen: dict[str, str] = {}
+        for key in sorted(reg.keys(kind)):
+            problem = key_problem(key)
+            if problem:
+                found.append(Finding("keys", f"{kind.singular} {printable(key)}: the key "
+                                     f"{problem}", kind.name, key))
+            twin = seen.setdefault(fold(key), key)
+            if twin != key:
+                found.append(Finding("keys", f"{kind.singular} {printable(key)} and "
+                                     f"{printable(twin)} look the same on screen; rename one "
+                                     "(nothing was merged)", kind.name, key))
+    return found
 
 
 def _index_sources() -> list[str]:
