@@ -783,3 +783,49 @@ def test_look_alike_keys_already_in_a_register_are_reported_not_merged(
     assert any(f["check"] == "keys" and "look the same" in f["message"] for f in found), found
     assert len(json.loads(run_cli("--data-dir", str(home), "list", "orders", "--json").out)
                ) == 31
+
+
+# --- item 5: backups in the same second, one at a time, published after their check -------
+
+
+def test_backups_in_the_same_second_get_their_own_names_and_all_restore(home: Path) -> None:
+    import datetime as dt
+
+    moment = dt.datetime(2031, 5, 1, 12, 0, 0, tzinfo=dt.UTC)
+    with Register.open(home) as reg:
+        made = [bk.make_backup(reg, "manual", clock=lambda: moment) for _ in range(5)]
+    assert len({b.name for b in made}) == 5
+    assert all(bk.check_backup(b) == [] for b in made)
+
+
+def test_the_daily_backup_raced_by_two_commands_is_made_once(home: Path) -> None:
+    import datetime as dt
+
+    day = dt.datetime(2031, 6, 2, 9, 0, tzinfo=dt.UTC)
+    with Register.open(home) as one, Register.open(home) as two:
+        # both saw no backup today (the cheap check), then both ask under the lock
+        first = bk._make_backup(one, "daily", clock=lambda: day, only_if_none_today=True)
+        second = bk._make_backup(two, "daily", clock=lambda: day, only_if_none_today=True)
+    assert first is not None and second is None
+    assert [b.reason for b in bk.list_backups(home / "backups")
+            if b.created.date() == day.date()] == ["daily"]
+
+
+def test_a_second_backup_waits_for_the_first_and_says_so_when_it_cannot(home: Path) -> None:
+    from calnet_desk.paths import RegisterPaths
+
+    with bk._BackupLock(RegisterPaths(home)), pytest.raises(bk.BackupBusy) as caught:
+        with bk._BackupLock(RegisterPaths(home), wait=0):
+            pass
+    assert "another backup of this register is still running" in str(caught.value)
+
+
+def test_a_backup_whose_database_fails_its_check_is_never_published(
+        home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = bk.list_backups(home / "backups")
+    monkeypatch.setattr(bk, "_check_database", lambda path: ["integrity check: injected"])
+    with Register.open(home) as reg, pytest.raises(bk.BackupError) as caught:
+        bk.make_backup(reg, "manual")
+    assert "failed its check" in str(caught.value) and "nothing was kept" in str(caught.value)
+    assert bk.list_backups(home / "backups") == before
+    assert not (home / "temp").exists() or list((home / "temp").iterdir()) == []
