@@ -615,12 +615,8 @@ def cmd_verify(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -
 
 
 def cmd_rebuild_search(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
-    from .store.schema import install_triggers, rebuild_search_index
-
-    with _open(root, err, write=True) as reg, reg._immediate():
-        install_triggers(reg.db)
-        rebuild_search_index(reg.db)
-        n = reg.conn.execute("SELECT count(*) FROM search_index").fetchone()[0]
+    with _open(root, err, write=True) as reg:
+        n = reg.rebuild_search()
     out.write(f"Re-created the triggers and rebuilt the search index ({n:,} entries); records "
               "and history are unchanged\n")
     return OK

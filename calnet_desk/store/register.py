@@ -598,6 +598,14 @@ class Register:
         return {(str(k), str(key)) for k, key in self.conn.execute(
             "SELECT DISTINCT kind, key FROM history WHERE substr(at, 1, 10) >= ?", (day,))}
 
+    def rebuild_search(self) -> int:
+        """Re-create the schema's triggers and refill the search index from the records
+        (what verify advises when either is wrong); returns the index's size."""
+        with self._immediate():
+            schema.install_triggers(self.db)
+            schema.rebuild_search_index(self.db)
+        return int(self.conn.execute("SELECT count(*) FROM search_index").fetchone()[0])
+
     def first_entry_at(self) -> str | None:
         """The time ("at") of the history's first entry; None when it is empty."""
         row = self.conn.execute("SELECT min(at) FROM history").fetchone()
