@@ -15,6 +15,7 @@ import json
 import os
 import re
 import tempfile
+import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -39,6 +40,7 @@ from calnet_desk.records import (
     Record,
 )
 from calnet_desk.store import Register
+from calnet_desk.store.keys import fold, key_problem
 from calnet_desk.values import to_cell_native
 
 Cli = Callable[..., Any]
@@ -976,7 +978,10 @@ _TRICKY = st.sampled_from(["00123", "1e5", "TRUE", "no", "#N/A", "2026-01-05", "
                            "$5", "(12)", "-12", "'", "''", "'=", "=", "'-1", "NULL"])
 _PREFIXED = st.tuples(st.sampled_from(["=", "+", "-", "@", "'", "''", "'=", "'+"]),
                       st.one_of(st.just(""), _PLAIN)).map("".join)
-TEXT = st.one_of(_PLAIN, _TRICKY, _PREFIXED).filter(lambda s: s == s.strip() and s.isprintable())
+# The register stores text in NFC (issue 14 item 8): x is given in the form it stores.
+TEXT = st.one_of(_PLAIN, _TRICKY, _PREFIXED).map(lambda s: unicodedata.normalize("NFC", s)
+                                                 ).filter(lambda s: s == s.strip()
+                                                          and s.isprintable())
 ITEM = TEXT.filter(lambda s: ";" not in s)
 
 VALUES: dict[str, Callable[[Field], st.SearchStrategy[Any]]] = {
@@ -1000,8 +1005,10 @@ def records_of(kind: Kind) -> st.SearchStrategy[list[Record]]:
         value = VALUES[f.type](f)
         parts[f.name] = value if f.required else st.one_of(st.none(), value)
     key = kind.key.name
-    return st.lists(st.fixed_dictionaries(parts), min_size=1, max_size=5,
-                    unique_by=lambda r: r[key])
+    # keys that look alike (equal under NFKC + case folding) cannot both exist
+    # and a key with an invisible character (U+3164 is a letter to Unicode) is refused
+    return st.lists(st.fixed_dictionaries(parts).filter(lambda r: key_problem(r[key]) is None),
+                    min_size=1, max_size=5, unique_by=lambda r: fold(r[key]))
 
 
 def _seed_pool(reg: Register, kind: Kind) -> None:
