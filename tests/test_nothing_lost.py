@@ -367,7 +367,7 @@ def small_disk(open_tmp: Path, run_cli: Any) -> Iterator[Path]:
         root = mnt / "reg"
         assert run_cli("--data-dir", str(root), "demo", "--orders", "30").code == 0
         assert run_cli("--data-dir", str(root), "backup").code == 0
-        with open(mnt / "filler", "wb") as fh:
+        with open(mnt / "filler", "wb", buffering=0) as fh:
             try:
                 while True:
                     fh.write(b"\0" * 65536)
