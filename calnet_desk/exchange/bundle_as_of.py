@@ -35,6 +35,8 @@ def entries_until(reg: Register, day: dt.date) -> tuple[list[dict[str, Any]], in
 
 
 def replay(entries: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The records the entries leave, by (kind, key): export as of a day and verify both
+    rebuild from the history this way."""
     state: dict[tuple[str, str], dict[str, Any]] = {}
     for entry in entries:
         ident = (entry["kind"], entry["key"])

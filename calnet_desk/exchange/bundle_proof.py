@@ -39,6 +39,7 @@ from ..store.history import (
     link_hash,
 )
 from ..store.register import AGENCY_KEY, AGENCY_KIND
+from .bundle_as_of import replay
 
 CHAIN_COLUMNS = ("id", "at", "kind", "key", "action", "refs", "body", "prev", "hash")
 ENTRY_KEYS = {"id", "at", "user", "kind", "key", "action", "changes", "reason", "prev", "hash"}
@@ -372,18 +373,7 @@ def _replay(root: Path, present: set[str], info: dict[str, str],
             statements: set[str], whole: bool, records_files: RecordsFiles) -> list[str]:
     """Replay the entries; the records files, documents.json and bag-info must be exactly
     what they give."""
-    state: dict[tuple[str, str], dict[str, Any]] = {}
-    for entry in entries:
-        ident = (entry["kind"], entry["key"])
-        if entry["action"] == "delete":
-            state.pop(ident, None)
-            continue
-        rec = state.setdefault(ident, {})
-        for name, (_old, new) in entry["changes"].items():
-            if new is None:
-                rec.pop(name, None)
-            else:
-                rec[name] = new
+    state = replay(entries)
     problems: list[str] = []
     redacted = info.get("Redacted") == "yes"
     agency = state.get((AGENCY_KIND, AGENCY_KEY), {})
