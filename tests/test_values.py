@@ -303,7 +303,9 @@ _TEXT = st.text(st.one_of(st.characters(exclude_categories=("C", "Z")), st.just(
 def test_text_cells_round_trip(text: str) -> None:
     f: Field = F["description"]
     assert parse_text(to_cell_text(f, text)) == text
-    assert parse_text(to_cell_native(f, text)) == text
+    # an XLSX of layout 2 holds texts as typed: import reads them with raw_text (a leading
+    # apostrophe is the person's, e.g. "'=" stays "'=")
+    assert parser_for(f, raw_text=True)(to_cell_native(f, text)) == text
 
 
 @given(st.dates())
