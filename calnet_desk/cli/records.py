@@ -1,0 +1,201 @@
+"""The register's records: create a register (or a demo one), list, show, search, a record's
+history, delete."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TextIO
+
+from ..records import AGENCY_CLASSES, Kind
+from ..store import Register
+from ..values import display
+from .common import (
+    KINDS_HELP,
+    OK,
+    AddParser,
+    CliError,
+    Command,
+    kind_arg,
+    open_register,
+    positive_arg,
+    print_json,
+    record_json,
+    table,
+)
+
+
+def _search_kind(text: str) -> str:
+    if text.strip().lower() in ("documents", "document"):
+        return "documents"
+    return kind_arg(text).name
+
+
+def declare_init(add: AddParser) -> None:
+    p = add("init", "create a register in the data folder")
+    p.add_argument("--agency", required=True, metavar="NAME")
+    p.add_argument("--agency-class", required=True, choices=AGENCY_CLASSES)
+    p.add_argument("--billing-code", metavar="CODE")
+
+
+def cmd_init(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from ..operations import create_register
+
+    create_register(root, args.agency, args.agency_class, args.billing_code)
+    out.write(f"Created the register of {args.agency} in {root}\n")
+    return OK
+
+
+def declare_demo(add: AddParser) -> None:
+    p = add("demo", "fill a new or empty register with a generated demo agency (orders, "
+                    "exemptions, delegations, ATOs, documents…); the same seed gives the same "
+                    "data")
+    p.add_argument("--orders", type=positive_arg, default=250, metavar="N",
+                   help="how many orders (default 250)")
+    p.add_argument("--seed", type=int, default=2026, metavar="S",
+                   help="the random seed (default 2026)")
+
+
+def cmd_demo(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from .. import demo
+    from ..paths import RegisterPaths
+
+    def report(message: str) -> None:
+        err.write(f"demo: {message}\n")
+        err.flush()
+
+    if RegisterPaths(root).exists():
+        with open_register(root, err, write=False) as reg:
+            demo.check_empty(reg)  # refused before anything is opened for writing
+        reg = open_register(root, err, write=True)
+    else:
+        reg = Register.create(root, agency=demo.DEMO_AGENCY, agency_class=demo.DEMO_CLASS,
+                              billing_code=demo.DEMO_BILLING_CODE)
+    with reg:
+        counts = demo.fill_demo(reg, orders=args.orders, seed=args.seed,
+                                report=report if args.orders >= 10_000 else None)
+        agency = reg.agency().get("name")
+    made = ", ".join(f"{n:,} {kind}" for kind, n in counts.items())
+    out.write(f"Filled the register of {agency} in {root} with demo data (seed {args.seed}): "
+              f"{made}. Try:\n  calnet-desk-cli --data-dir \"{root}\" list orders\n")
+    return OK
+
+
+def declare_list(add: AddParser) -> None:
+    p = add("list", "list the records of one kind")
+    p.add_argument("kind", type=kind_arg, metavar="KIND", help=KINDS_HELP)
+    p.add_argument("--json", action="store_true")
+
+
+def cmd_list(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    kind: Kind = args.kind
+    with open_register(root, err, write=False) as reg:
+        records = reg.records(kind)
+    if args.json:
+        print_json([record_json(kind, r) for r in records], out)
+        return OK
+    shown = kind.fields[:6]
+    rows = [[f.label for f in shown]]
+    rows += [[display(f, r[f.name]) for f in shown] for r in records]
+    table(rows, out)
+    out.write(f"{len(records)} {kind.name}\n")
+    return OK
+
+
+def declare_show(add: AddParser) -> None:
+    p = add("show", "show one record")
+    p.add_argument("kind", type=kind_arg, metavar="KIND", help=KINDS_HELP)
+    p.add_argument("key", metavar="KEY")
+    p.add_argument("--json", action="store_true")
+
+
+def cmd_show(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    kind: Kind = args.kind
+    with open_register(root, err, write=False) as reg:
+        record = reg.get(kind, args.key)
+    if record is None:
+        raise CliError(f"no {kind.singular} {args.key} in the register")
+    if args.json:
+        print_json(record_json(kind, record), out)
+        return OK
+    width = max(len(f.label) for f in kind.fields)
+    for f in kind.fields:
+        out.write(f"{f.label.ljust(width)}  {display(f, record[f.name])}\n")
+    return OK
+
+
+def declare_history(add: AddParser) -> None:
+    p = add("history", "show the changes of one record")
+    p.add_argument("kind", type=kind_arg, metavar="KIND", help=KINDS_HELP)
+    p.add_argument("key", metavar="KEY")
+    p.add_argument("--json", action="store_true")
+
+
+def cmd_history(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    kind: Kind = args.kind
+    with open_register(root, err, write=False) as reg:
+        entries = reg.history(kind.name, args.key)
+    if not entries:
+        raise CliError(f"no history for {kind.singular} {args.key}")
+    if args.json:
+        print_json(entries, out)
+        return OK
+    for e in entries:
+        reason = f" ({e['reason']})" if e["reason"] else ""
+        out.write(f"{e['at']}  {e['user']}  {e['action']}{reason}\n")
+        for name, (old, new) in e["changes"].items():
+            f = kind.by_name.get(name)
+            before = display(f, old) if f else str(old)
+            after = display(f, new) if f else str(new)
+            out.write(f"    {name}: {before or '(empty)'} -> {after or '(empty)'}\n")
+    return OK
+
+
+def declare_delete(add: AddParser) -> None:
+    p = add("delete", "delete one record (the history keeps it)")
+    p.add_argument("kind", type=kind_arg, metavar="KIND", help=KINDS_HELP)
+    p.add_argument("key", metavar="KEY")
+    p.add_argument("--reason", metavar="TEXT")
+
+
+def cmd_delete(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    kind: Kind = args.kind
+    from ..operations import delete_record
+
+    with open_register(root, err, write=True) as reg:
+        delete_record(reg, kind, args.key, args.reason)
+    out.write(f"Deleted {kind.singular} {args.key}; its history is kept\n")
+    return OK
+
+
+def declare_search(add: AddParser) -> None:
+    p = add("search", "full-text search over every record and document name")
+    p.add_argument("text", metavar="TEXT")
+    p.add_argument("--kind", type=_search_kind, help=KINDS_HELP + ", documents")
+    p.add_argument("--limit", type=positive_arg, default=50, metavar="N")
+    p.add_argument("--json", action="store_true")
+
+
+def cmd_search(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
+    from ..store.search import search
+
+    with open_register(root, err, write=False) as reg:
+        hits = search(reg, args.text, args.kind, args.limit)
+    if args.json:
+        print_json([h.as_dict() for h in hits], out)
+        return OK
+    rows = [["Kind", "Key", "Match"]] + [[h.kind, h.key, h.snippet] for h in hits]
+    table(rows, out)
+    out.write(f"{len(hits)} match(es)\n")
+    return OK
+
+
+COMMANDS = (
+    Command('init', declare_init, cmd_init),
+    Command('demo', declare_demo, cmd_demo),
+    Command('list', declare_list, cmd_list),
+    Command('show', declare_show, cmd_show),
+    Command('history', declare_history, cmd_history),
+    Command('delete', declare_delete, cmd_delete),
+    Command('search', declare_search, cmd_search),
+)
