@@ -236,6 +236,28 @@ def test_scopes_select_the_right_records(filled: Register, tmp_path: Path, scope
     assert verify_bag(bag) == []
 
 
+def test_scope_relations_come_from_the_fields_declared_references() -> None:
+    """A scope of one record follows the references its fields declare (records.py) and the
+    chain keeps in plain: an exemption's and a delegation's orders, an exemption's General
+    Delegation; never the exemptions paired with a delegation, nor outside contracts, whose
+    reference the chain does not carry."""
+    from calnet_desk.exchange.bundle.scope import named_by, under
+    from calnet_desk.store.history import SCOPE_REFS
+
+    def names(pairs: list[Any]) -> list[str]:
+        return [f"{k.name}.{f.name}" for k, f in pairs]
+
+    assert names(under("exemptions")) == ["orders.exemption_id"]
+    assert names(under("delegations")) == ["orders.delegation_id"]
+    assert under("atos") == []
+    assert [(f.name, f.references) for f in named_by("exemptions")] == [
+        ("general_delegation_id", "delegations")]
+    assert named_by("delegations") == named_by("atos") == []
+    for kind_name, refs in SCOPE_REFS.items():
+        if kind_name in KINDS:
+            assert all(KINDS[kind_name].by_name[n].references for n in refs), kind_name
+
+
 def test_since_scope_takes_records_changed_on_or_after_the_date(filled: Register,
                                                                 tmp_path: Path,
                                                                 clock: Any) -> None:
@@ -559,8 +581,9 @@ def test_a_forger_who_recomputes_the_chain_is_caught_by_the_head_given_at_export
         filled: Register, run_cli: Any, tmp_path: Path) -> None:
     """Entries, chain, records and bag-info all rewritten consistently: only the head,
     which travels separately, tells."""
-    from calnet_desk.exchange import bundle as b
-    from calnet_desk.exchange.bundle_proof import CHAIN_COLUMNS, body_of_shown, read_chain
+    from calnet_desk.exchange.bundle import layout as b
+    from calnet_desk.exchange.bundle.layout import CHAIN_COLUMNS, read_chain
+    from calnet_desk.exchange.bundle.redact import body_of_shown
     from calnet_desk.store.history import canonical_json, entry_digest, link_hash
 
     zip_path = tmp_path / "b.zip"
@@ -593,10 +616,10 @@ def test_a_forger_who_recomputes_the_chain_is_caught_by_the_head_given_at_export
                           for c in CHAIN_COLUMNS] for row in chain)
     orders = [{**r, "monthly_cost": 100 if r["request_number"] == "O-1" else r["monthly_cost"]}
               for r in filled.records(KINDS["orders"])]
-    for name, content in ((".json", b._records_json), (".csv", b._records_csv)):
+    for name, content in ((".json", b.records_json), (".csv", b.records_csv)):
         (bag / f"data/records/orders{name}").write_bytes(content(KINDS["orders"], orders))
     (bag / "data/records/orders.xlsx").write_bytes(
-        b._records_xlsx(KINDS["orders"], orders, AS_OF))
+        b.records_xlsx(KINDS["orders"], orders, AS_OF))
     info = (bag / "bag-info.txt").read_text(encoding="utf-8").replace(head, prev)
     (bag / "bag-info.txt").write_text(info, encoding="utf-8")
     _oxum(bag)

@@ -14,7 +14,7 @@ a record conflict. Marks merge the same way by (month, contractor, code, line).
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,10 +61,9 @@ def in_scope(reg: Register, scope_kind: str, since: str | None = None
     return chosen, kept
 
 
-def history_in_scope(entry_kind: str, key: str, chosen: Iterable[Statement]) -> bool:
-    """Whether a history entry belongs to the bundled statements (their entries and their
-    marks' entries)."""
-    keys = {statement_key(st) for st in chosen}
+def history_in_scope(entry_kind: str, key: str, keys: Collection[str]) -> bool:
+    """Whether a history entry belongs to the bundled statements, given by their keys
+    (``statement_key``): their entries and their marks' entries."""
     if entry_kind == STATEMENT_KIND:
         return key in keys
     if entry_kind == MARK_KIND:

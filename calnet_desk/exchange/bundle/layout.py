@@ -1,0 +1,200 @@
+"""The files a bundle holds and their formats, written (write.py) and read back (verify.py)
+by the same code: the tag files' constants, the records files, the documents' names and
+the history files ``data/history/chain.csv`` and ``entries.jsonl``."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ...records import Kind, Record
+from ...store import StoreError
+from ...store.documents import Document, safe_file_name
+from ...store.history import (
+    GENESIS,
+    body_of,
+    canonical_json,
+    entry_digest,
+    header_of,
+    link_hash,
+)
+from ...values import to_cell_native, to_cell_text, to_json
+from ..sheets import XLSX_FORMATS, xlsx_bytes
+
+REDACTED = "[redacted]"
+BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+TAG_FILES = ("bag-info.txt", "bagit.txt", "manifest-sha256.txt")
+# 2: chain version 2 (chain.csv with every entry's header and body; entries with their
+# salt or redaction proof; the history explains records, documents and links exactly)
+BUNDLE_FORMAT_VERSION = 2
+CHAIN_CSV = "data/history/chain.csv"
+ENTRIES_JSONL = "data/history/entries.jsonl"
+CHAIN_COLUMNS = ("id", "at", "kind", "key", "action", "refs", "body", "prev", "hash")
+CHAIN_V1_COLUMNS = ("id", "prev", "hash")  # bundles made before format 2
+SHA = re.compile(r"[0-9a-f]{64}")
+
+
+class BundleError(StoreError):
+    """The bundle cannot be made (unknown key, missing document…); nothing was written."""
+
+
+# --- records files ---------------------------------------------------------------------------
+
+
+def records_json(kind: Kind, records: list[Record]) -> bytes:
+    rows = [{f.name: to_json(f, r.get(f.name)) for f in kind.fields} for r in records]
+    return (json.dumps(rows, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def records_csv(kind: Kind, records: list[Record]) -> bytes:
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(kind.columns)
+    writer.writerows([to_cell_text(f, r.get(f.name)) for f in kind.fields] for r in records)
+    return b"\xef\xbb\xbf" + text.getvalue().encode("utf-8")  # UTF-8 with BOM, as export
+
+
+def records_xlsx(kind: Kind, records: list[Record], as_of: dt.date) -> bytes:
+    return xlsx_bytes(kind.name, kind.columns,
+                      ([to_cell_native(f, r.get(f.name)) for f in kind.fields] for r in records),
+                      [XLSX_FORMATS.get(f.type) for f in kind.fields],
+                      fixed_time=dt.datetime(as_of.year, as_of.month, as_of.day))
+
+
+# --- documents -------------------------------------------------------------------------------
+
+
+def _fold(name: str) -> str:
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def document_names(documents: Iterable[Document]) -> dict[str, str]:
+    """sha256 -> a readable, safe file name, unique even on a case-insensitive disk."""
+    taken: set[str] = set()
+    out = {}
+    for doc in sorted(documents, key=lambda d: (d.name, d.sha256)):
+        name = unicodedata.normalize("NFC", safe_file_name(
+            doc.name if doc.name != REDACTED else f"redacted {doc.sha256[:16]}"))
+        stem, suffix = Path(name).stem, Path(name).suffix
+        candidate, n = name, 2
+        while _fold(candidate) in taken:
+            candidate = f"{stem} ({n}){suffix}"
+            n += 1
+        taken.add(_fold(candidate))
+        out[doc.sha256] = candidate
+    return out
+
+
+# --- bag-info.txt ----------------------------------------------------------------------------
+
+
+def read_bag_info(root: Path) -> dict[str, str]:
+    info: dict[str, str] = {}
+    last = ""
+    for line in (root / "bag-info.txt").read_text(encoding="utf-8").splitlines():
+        if line[:1] in (" ", "\t") and last:
+            info[last] += " " + line.strip()
+            continue
+        label, sep, value = line.partition(":")
+        if sep:
+            last = label.strip()
+            info[last] = value.strip()
+    return info
+
+
+# --- the history files -----------------------------------------------------------------------
+
+
+def chain_row(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry as chain.csv shows it (its content left out)."""
+    return {**header_of(entry), "body": entry.get("body") or body_of(entry),
+            "prev": entry["prev"], "hash": entry["hash"]}
+
+
+def chain_csv(chain: list[dict[str, Any]]) -> bytes:
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(CHAIN_COLUMNS)
+    writer.writerows([row[c] if c != "refs" else canonical_json(row[c]) for c in CHAIN_COLUMNS]
+                     for row in chain)
+    return text.getvalue().encode("utf-8")
+
+
+def chain_table(path: Path, columns: tuple[str, ...], problems: list[str]
+                ) -> list[tuple[int, list[str]]]:
+    """chain.csv's rows after its header, with their line numbers; problems appended (and
+    no rows) when it cannot be read or its header is not ``columns``."""
+    try:
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        problems.append(f"{CHAIN_CSV} cannot be read ({e})")
+        return []
+    if not rows or tuple(rows[0]) != columns:
+        problems.append(f"{CHAIN_CSV}: the first line is not {','.join(columns)}")
+        return []
+    return list(enumerate(rows[1:], start=2))
+
+
+def read_chain(path: Path, problems: list[str]) -> list[dict[str, Any]]:
+    """chain.csv's rows (chain version 2), each link recomputed; problems appended."""
+    out: list[dict[str, Any]] = []
+    prev = GENESIS
+    for number, cells in chain_table(path, CHAIN_COLUMNS, problems):
+        line = f"{CHAIN_CSV} line {number}"
+        if len(cells) != len(CHAIN_COLUMNS):
+            problems.append(f"{line}: not {len(CHAIN_COLUMNS)} columns")
+            return out
+        row: dict[str, Any] = dict(zip(CHAIN_COLUMNS, cells, strict=True))
+        try:
+            row["id"] = int(row["id"])
+            row["refs"] = json.loads(row["refs"])
+            if not isinstance(row["refs"], dict) or canonical_json(row["refs"]) != cells[5]:
+                raise ValueError
+        except ValueError:
+            problems.append(f"{line}: its id or refs cannot be read")
+            return out
+        if not all(SHA.fullmatch(row[c]) for c in ("body", "prev", "hash")):
+            problems.append(f"{line}: body, prev and hash must be 64 hex digits")
+            return out
+        if row["id"] != len(out) + 1:
+            problems.append(f"{line}: id {row['id']}, expected {len(out) + 1}")
+            return out
+        if row["prev"] != prev:
+            problems.append(f"{line}: entry {row['id']}'s prev is not the previous entry's "
+                            "hash (the chain is broken)")
+            return out
+        header = {k: row[k] for k in ("id", "at", "kind", "key", "action", "refs")}
+        if link_hash(prev, entry_digest(header, row["body"])) != row["hash"]:
+            problems.append(f"{line}: entry {row['id']}'s hash is not SHA-256(prev + "
+                            "digest) of its row (the row was changed)")
+            return out
+        out.append(row)
+        prev = row["hash"]
+    return out
+
+
+def entries_jsonl(entries: Iterable[dict[str, Any]]) -> bytes:
+    return "".join(canonical_json(e) + "\n" for e in entries).encode("utf-8")
+
+
+def read_entries(path: Path, problems: list[str]) -> Iterator[tuple[str, Any]]:
+    """(where, the parsed JSON) of each line of entries.jsonl; a line that is not JSON is a
+    problem appended."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        problems.append(f"{ENTRIES_JSONL} cannot be read ({e})")
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        where = f"{ENTRIES_JSONL} line {number}"
+        try:
+            yield where, json.loads(line)
+        except ValueError:
+            problems.append(f"{where}: not JSON")

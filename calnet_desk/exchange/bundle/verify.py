@@ -1,0 +1,540 @@
+"""Verifying a bundle: the BagIt bag (RFC 8493: every file in its manifest and matching it,
+Payload-Oxum, the tags), the documents against documents.json, and what a bundle of format 2
+proves (chain version 2):
+
+``data/history/chain.csv`` has one row per entry of the whole chain: its header (``id, at,
+kind, key, action, refs``), ``body`` (the digest of its committed content), ``prev`` and
+``hash`` — enough to recompute every link without the content (store/history.py). From the
+headers alone a verifier works out which records and documents the scope holds
+(scope.scope_entries), so it knows which entries ``data/history/entries.jsonl`` must carry;
+each of those must match its body (with its ``salt``, or, redacted, a ``proof`` of leaf
+salts and commitments); replaying them must give the records files, ``documents.json`` and
+the links exactly. A forger who edits a record and its entry must change its body, so its
+hash, and every hash after it: the head. The head printed at export travels separately
+(``verify-bundle --expect-head``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ...records import KINDS, Kind, Record
+from ...store.documents import hash_file
+from ...store.history import GENESIS, entry_hash_v1, header_of
+from ...store.register import AGENCY_KEY, AGENCY_KIND
+from .layout import (
+    BAGIT_TXT,
+    BUNDLE_FORMAT_VERSION,
+    CHAIN_CSV,
+    CHAIN_V1_COLUMNS,
+    ENTRIES_JSONL,
+    SHA,
+    chain_table,
+    read_bag_info,
+    read_chain,
+    read_entries,
+    records_csv,
+    records_json,
+)
+from .redact import body_of_shown
+from .scope import ScopeSyntax, link_parts, parse_scope, replay, scope_entries
+
+ENTRY_KEYS = {"id", "at", "user", "kind", "key", "action", "changes", "reason", "prev", "hash"}
+EXTRA_KEYS = ({"salt"}, {"proof"})  # beside ENTRY_KEYS: the salt, or a redaction proof
+
+
+def records_files(kind: Kind, records: list[Record]
+                  ) -> dict[str, Callable[[Path], str | None]]:
+    """The records files of a kind in a bundle, each with a check that a file holds exactly
+    these records: JSON and CSV byte for byte, XLSX cell by cell (its bytes depend on the
+    spreadsheet library's version)."""
+    def same_bytes(content: bytes) -> Callable[[Path], str | None]:
+        return lambda path: None if path.read_bytes() == content else "its content differs"
+
+    return {f"{kind.name}.csv": same_bytes(records_csv(kind, records)),
+            f"{kind.name}.json": same_bytes(records_json(kind, records)),
+            f"{kind.name}.xlsx": lambda path: _xlsx_differs(path, kind, records)}
+
+
+def _xlsx_differs(path: Path, kind: Kind, records: list[Record]) -> str | None:
+    from ...values import BadValue, parser_for
+    from ..sheets import LAYOUT, SheetError, read_rows, xlsx_layout
+
+    raw = xlsx_layout(path) == LAYOUT
+    parsers = [parser_for(f, raw) for f in kind.fields]
+    try:
+        with read_rows(path) as rows:
+            n = 0
+            for number, row in rows:
+                cells = list(row) + [None] * (len(kind.fields) - len(row))
+                if number == 1:
+                    if [str(c) for c in cells] != kind.columns:
+                        return "its header is not the canonical columns"
+                    continue
+                if n >= len(records):
+                    if any(c not in (None, "") for c in cells):
+                        return f"row {number} is not in the history"
+                    continue
+                record = records[n]
+                n += 1
+                for f, parse, cell in zip(kind.fields, parsers, cells, strict=False):
+                    try:
+                        value = parse(cell)
+                    except BadValue:
+                        return f"row {number} column {f.name} cannot be read"
+                    if value != record.get(f.name):
+                        return f"row {number} column {f.name} differs"
+            if n != len(records):
+                return f"it has {n} record(s), the history {len(records)}"
+    except SheetError as e:
+        return str(e)
+    return None
+
+
+def _read_manifest(path: Path, label: str, problems: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        problems.append(f"{label}: cannot be read ({e})")
+        return out
+    for number, line in enumerate(text.splitlines(), start=1):
+        digest, sep, name = line.partition(" ")
+        name = name[1:] if name.startswith((" ", "*")) else name
+        if not sep or not SHA.fullmatch(digest) or not name:
+            problems.append(f"{label} line {number}: not 'SHA-256  path'")
+            continue
+        if name.startswith("/") or ".." in name.split("/") or "\\" in name:
+            problems.append(f"{label} line {number}: {name} is outside the bag")
+            continue
+        if name in out:
+            problems.append(f"{label}: {name} is listed twice")
+        out[name] = digest
+    return out
+
+
+def _sha256(path: Path) -> str:
+    return hash_file(path)[0]
+
+
+def _files(root: Path) -> Iterator[str]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            yield Path(dirpath, name).relative_to(root).as_posix()
+        for name in dirnames:
+            if Path(dirpath, name).is_symlink():
+                yield Path(dirpath, name).relative_to(root).as_posix()
+
+
+def verify_bag(root: Path, expect_head: str | None = None) -> list[str]:
+    """Every problem of an unpacked bag (empty when sound). Format 2 bundles replay their
+    own history; ``expect_head`` is the chain head printed at export."""
+    problems: list[str] = []
+    present = set(_files(root))
+    for name in sorted(present):
+        if (root / name).is_symlink() or not (root / name).is_file():
+            problems.append(f"{name} is a link or not a regular file")
+    for required in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt",
+                     "tagmanifest-sha256.txt"):
+        if required not in present:
+            problems.append(f"{required} is missing")
+    if "bagit.txt" in present and (root / "bagit.txt").read_bytes() != BAGIT_TXT:
+        problems.append("bagit.txt is not 'BagIt-Version: 1.0' with 'Tag-File-Character-"
+                        "Encoding: UTF-8'")
+    if not (root / "data").is_dir():
+        problems.append("the payload folder data/ is missing")
+    manifest = (_read_manifest(root / "manifest-sha256.txt", "manifest-sha256.txt", problems)
+                if "manifest-sha256.txt" in present else {})
+    tagmanifest = (_read_manifest(root / "tagmanifest-sha256.txt", "tagmanifest-sha256.txt",
+                                  problems) if "tagmanifest-sha256.txt" in present else {})
+    payload = {n for n in present if n.startswith("data/")}
+    tag_files = present - payload - {"tagmanifest-sha256.txt"}
+    for name in sorted(payload):
+        if name not in manifest:
+            problems.append(f"{name} is not in manifest-sha256.txt (a file added to the "
+                            "payload)")
+    for name in sorted(tag_files):
+        if name.startswith(("manifest-", "tagmanifest-")) and name != "manifest-sha256.txt":
+            problems.append(f"{name}: an unexpected manifest")
+        if name not in tagmanifest:
+            problems.append(f"{name} is not in tagmanifest-sha256.txt (a tag file added)")
+    hashed: dict[str, str] = {}  # each file read once: the documents check reuses these
+    for listing, label, must_be_payload in ((manifest, "manifest-sha256.txt", True),
+                                            (tagmanifest, "tagmanifest-sha256.txt", False)):
+        for name, digest in sorted(listing.items()):
+            if must_be_payload != name.startswith("data/"):
+                problems.append(f"{label} lists {name}, which belongs in the "
+                                f"{'tag ' if must_be_payload else ''}manifest")
+            if name not in present:
+                problems.append(f"{name} is listed in {label} but missing")
+            elif not (root / name).is_symlink():
+                hashed[name] = _sha256(root / name)
+                if hashed[name] != digest:
+                    problems.append(f"{name} does not match its SHA-256 in {label} "
+                                    "(changed)")
+    info: dict[str, str] = {}
+    if "bag-info.txt" in present:
+        try:
+            info = read_bag_info(root)
+        except (OSError, UnicodeDecodeError) as e:
+            problems.append(f"bag-info.txt cannot be read ({e})")
+    for label in ("Source-Organization", "Bagging-Date", "Bundle-Scope", "History-Chain-Head",
+                  "History-Chain-Length", "History-Entries", "Redacted", "Payload-Oxum"):
+        if info and label not in info:
+            problems.append(f"bag-info.txt has no {label}")
+    if "Payload-Oxum" in info:
+        sizes = [(root / n).stat().st_size for n in payload if (root / n).is_file()]
+        actual = f"{sum(sizes)}.{len(sizes)}"
+        if info["Payload-Oxum"] != actual:
+            problems.append(f"Payload-Oxum is {info['Payload-Oxum']} in bag-info.txt but the "
+                            f"payload is {actual} (bytes.files)")
+    if info.get("Bundle-Format-Version") == str(BUNDLE_FORMAT_VERSION):
+        try:
+            scope: tuple[str, str] | None = (lambda s: (s.kind, s.value))(
+                parse_scope(info.get("Bundle-Scope", "")))
+        except ScopeSyntax:
+            scope = None
+        problems += verify_history(root, info, present, scope, expect_head)
+    else:
+        problems.append(f"bag-info.txt has no Bundle-Format-Version: {BUNDLE_FORMAT_VERSION}: "
+                        "an older bundle, whose records cannot be proved against its history "
+                        "(anyone could have changed them); ask for a new export")
+        problems += _verify_history(root, info, present, expect_head)
+    problems += _verify_documents(root, present, hashed)
+    return problems
+
+
+def _verify_documents(root: Path, present: set[str], hashed: dict[str, str]) -> list[str]:
+    problems: list[str] = []
+    if "data/documents.json" not in present:
+        return ["data/documents.json is missing"]
+    try:
+        listed = json.loads((root / "data/documents.json").read_text(encoding="utf-8"))
+        files = {str(d["file"]): d for d in listed}
+    except (ValueError, TypeError, KeyError, OSError) as e:
+        return [f"data/documents.json is not a list of documents ({e})"]
+    for name, doc in sorted(files.items()):
+        if name not in present:
+            problems.append(f"{name} is listed in data/documents.json but missing")
+        elif doc.get("size") != (root / name).stat().st_size:
+            problems.append(f"{name}: its size differs from data/documents.json")
+        elif (hashed.get(name) or _sha256(root / name)) != doc.get("sha256"):
+            problems.append(f"{name}: its SHA-256 differs from data/documents.json")
+    for name in sorted(present):
+        if name.startswith("data/documents/") and name not in files:
+            problems.append(f"{name} is not listed in data/documents.json")
+    return problems
+
+
+def _verify_history(root: Path, info: dict[str, str], present: set[str],
+                    expect_head: str | None) -> list[str]:
+    """Bundles made before format 2 (chain version 1): linkage and unredacted entries."""
+    problems: list[str] = []
+    chain: dict[int, tuple[str, str]] = {}
+    problems += _missing_history(present)
+    if problems:
+        return problems
+    rows = chain_table(root / CHAIN_CSV, CHAIN_V1_COLUMNS, problems)
+    if problems:
+        return problems
+    prev_hash, expected_id = GENESIS, 1
+    for number, parts in rows:
+        if (len(parts) != 3 or not parts[0].isdigit() or not SHA.fullmatch(parts[1])
+                or not SHA.fullmatch(parts[2])):
+            problems.append(f"data/history/chain.csv line {number}: not id,prev,hash")
+            continue
+        entry_id = int(parts[0])
+        if entry_id != expected_id:
+            problems.append(f"data/history/chain.csv line {number}: id {entry_id}, "
+                            f"expected {expected_id}")
+        if parts[1] != prev_hash:
+            problems.append(f"data/history/chain.csv line {number}: entry {entry_id}'s prev "
+                            "is not the previous entry's hash (the chain is broken)")
+        chain[entry_id] = (parts[1], parts[2])
+        prev_hash, expected_id = parts[2], entry_id + 1
+    if expect_head is not None and expect_head.strip().lower() != prev_hash:
+        problems.append(f"the history chain ends at {prev_hash}, not at the expected head "
+                        f"{expect_head.strip()}")
+    if info.get("History-Chain-Head") not in (None, prev_hash):
+        problems.append(f"History-Chain-Head in bag-info.txt is {info['History-Chain-Head']} "
+                        f"but data/history/chain.csv ends at {prev_hash}")
+    if info.get("History-Chain-Length") not in (None, str(len(chain))):
+        problems.append(f"History-Chain-Length in bag-info.txt is "
+                        f"{info['History-Chain-Length']} but data/history/chain.csv has "
+                        f"{len(chain)} entries")
+    redacted = info.get("Redacted") == "yes"
+    count, last_id = 0, 0
+    for where, entry in read_entries(root / ENTRIES_JSONL, problems):
+        if not isinstance(entry, dict) or set(entry) != ENTRY_KEYS:
+            problems.append(f"{where}: not a history entry (keys "
+                            f"{', '.join(sorted(ENTRY_KEYS))})")
+            continue
+        count += 1
+        entry_id = entry["id"]
+        if not isinstance(entry_id, int) or entry_id <= last_id:
+            problems.append(f"{where}: id {entry_id!r} is not after the previous entry's")
+            continue
+        last_id = entry_id
+        if entry_id not in chain:
+            problems.append(f"{where}: entry {entry_id} is not in data/history/chain.csv")
+            continue
+        prev, digest = chain[entry_id]
+        if entry["prev"] != prev or entry["hash"] != digest:
+            problems.append(f"{where}: entry {entry_id}'s prev or hash differs from "
+                            "data/history/chain.csv")
+        elif not redacted and entry_hash_v1(entry) != digest:
+            problems.append(f"{where}: entry {entry_id} does not hash to its chain hash "
+                            "(its content was changed)")
+    if info.get("History-Entries") not in (None, str(count)):
+        problems.append(f"History-Entries in bag-info.txt is {info['History-Entries']} but "
+                        f"data/history/entries.jsonl has {count}")
+    return problems
+
+
+def verify_bundle(path: Path, expect_head: str | None = None) -> list[str]:
+    """Every problem of a bundle (a zip or an unzipped folder); empty when sound. A hostile
+    archive is refused before anything is unpacked (archive.open_bundle)."""
+    from ..archive import UnsafeArchive, open_bundle
+
+    if path.is_dir() and not (path / "bagit.txt").exists() and (
+            (path / "data").is_dir() or any(path.glob("*manifest-*.txt"))):
+        return verify_bag(path, expect_head)  # a bag folder that lost its bagit.txt: report it all
+    try:
+        with open_bundle(path) as root:
+            return verify_bag(root, expect_head)
+    except UnsafeArchive as e:
+        return [f"refused: {e}"]
+
+
+def _missing_history(present: set[str]) -> list[str]:
+    return [f"{name} is missing" for name in (CHAIN_CSV, ENTRIES_JSONL) if name not in present]
+
+
+def verify_history(root: Path, info: dict[str, str], present: set[str],
+                   scope: tuple[str, str] | None, expect_head: str | None) -> list[str]:
+    """The chain, the scope's entries, and the replay of the records, documents and
+    links (bundle format 2)."""
+    problems = _missing_history(present)
+    if problems:
+        return problems
+    chain = read_chain(root / CHAIN_CSV, problems)
+    head = chain[-1]["hash"] if chain else GENESIS
+    if info.get("History-Chain-Head") not in (None, head):
+        problems.append(f"History-Chain-Head in bag-info.txt is {info['History-Chain-Head']} "
+                        f"but data/history/chain.csv ends at {head}")
+    if expect_head is not None and expect_head.strip().lower() != head:
+        problems.append(f"the history chain ends at {head}, not at the expected head "
+                        f"{expect_head.strip()}: this is not the register state you were "
+                        "given the head of")
+    if info.get("History-Chain-Length") not in (None, str(len(chain))):
+        problems.append(f"History-Chain-Length in bag-info.txt is "
+                        f"{info['History-Chain-Length']} but data/history/chain.csv has "
+                        f"{len(chain)} entries")
+    if problems:
+        return problems
+    entries = _read_entries(root, chain, problems)
+    if info.get("History-Entries") not in (None, str(len(entries))):
+        problems.append(f"History-Entries in bag-info.txt is {info['History-Entries']} but "
+                        f"data/history/entries.jsonl has {len(entries)}")
+    if scope is None:
+        return problems + ["Bundle-Scope in bag-info.txt is not a scope"]
+    keys, shas, ids, statements = scope_entries(chain, *scope)
+    have = {e["id"] for e in entries}
+    for missing in sorted(ids - have)[:20]:
+        row = chain[missing - 1]
+        problems.append(f"data/history/entries.jsonl lacks entry {missing} ({row['kind']} "
+                        f"{row['key']}), which the scope {info.get('Bundle-Scope')} holds")
+    for extra in sorted(have - ids)[:20]:
+        problems.append(f"data/history/entries.jsonl has entry {extra}, which is outside the "
+                        f"scope {info.get('Bundle-Scope')}")
+    if ids != have:
+        return problems
+    problems += _replay(root, present, info, entries, keys, shas, statements,
+                        scope[0] == "all")
+    return problems
+
+
+def _read_entries(root: Path, chain: list[dict[str, Any]], problems: list[str]
+                  ) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    last = 0
+    for where, entry in read_entries(root / ENTRIES_JSONL, problems):
+        if (not isinstance(entry, dict) or not set(entry) - ENTRY_KEYS
+                or set(entry) - ENTRY_KEYS not in EXTRA_KEYS
+                or not ENTRY_KEYS <= set(entry) or not isinstance(entry["changes"], dict)
+                or not all(isinstance(p, list) and len(p) == 2
+                           for p in entry["changes"].values())):
+            problems.append(f"{where}: not a history entry (keys "
+                            f"{', '.join(sorted(ENTRY_KEYS))} and salt or proof)")
+            continue
+        entry_id = entry["id"]
+        if not isinstance(entry_id, int) or entry_id <= last or entry_id > len(chain):
+            problems.append(f"{where}: id {entry_id!r} is not after the previous entry's "
+                            "within the chain")
+            continue
+        last = entry_id
+        row = chain[entry_id - 1]
+        try:
+            header = header_of(entry)
+            body = body_of_shown(entry)
+        except (ValueError, TypeError, KeyError, AttributeError) as e:
+            problems.append(f"{where}: entry {entry_id}: {e}")
+            continue
+        if (any(header[k] != row[k] for k in header) or body != row["body"]
+                or entry["prev"] != row["prev"] or entry["hash"] != row["hash"]):
+            problems.append(f"{where}: entry {entry_id} is not the entry data/history/"
+                            "chain.csv links (its content was changed)")
+            continue
+        out.append(entry)
+    return out
+
+
+def _replay(root: Path, present: set[str], info: dict[str, str],
+            entries: list[dict[str, Any]], keys: set[tuple[str, str]], shas: set[str],
+            statements: set[str], whole: bool) -> list[str]:
+    """Replay the entries; the records files, documents.json and bag-info must be exactly
+    what they give."""
+    state = replay(entries)
+    problems: list[str] = []
+    redacted = info.get("Redacted") == "yes"
+    agency = state.get((AGENCY_KIND, AGENCY_KEY), {})
+    for label, name in (("Source-Organization", "name"), ("Agency-Class", "agency_class")):
+        if label in info and info[label] != str(agency.get(name) or ""):
+            problems.append(f"{label} in bag-info.txt is {info[label]!r} but the history "
+                            f"says {agency.get(name)!r}")
+    problems += _replay_records(root, present, state, keys, whole, redacted)
+    problems += _replay_documents(root, present, state, keys, shas)
+    problems += _replay_billing(root, present, state, statements)
+    return problems
+
+
+def _replay_billing(root: Path, present: set[str],
+                    state: dict[tuple[str, str], dict[str, Any]], chosen: set[str]
+                    ) -> list[str]:
+    """data/billing/statements.json and marks.json: the statements in scope and the marks
+    on them, exactly as their history has them."""
+    from ..billing_bundle import (
+        _MARK_KEYS,
+        _STATEMENT_KEYS,
+        MARK_KIND,
+        MARKS_FILE,
+        STATEMENT_KIND,
+        STATEMENTS_FILE,
+    )
+
+    def rows(kind: str, fields: tuple[str, ...], wanted: Callable[[str], bool]
+             ) -> list[dict[str, Any]]:
+        return sorted(({f: values.get(f) for f in fields}
+                       for (k, key), values in state.items() if k == kind and wanted(key)),
+                      key=lambda r: json.dumps(r, sort_keys=True))
+
+    def mark_wanted(key: str) -> bool:
+        month, contractor = key.split(":")[:2]
+        return f"{contractor}:{month}" in chosen
+
+    expected = {STATEMENTS_FILE: rows(STATEMENT_KIND, _STATEMENT_KEYS, chosen.__contains__),
+                MARKS_FILE: rows(MARK_KIND, _MARK_KEYS, mark_wanted)}
+    problems = []
+    for name, want in expected.items():
+        path = f"data/{name}"
+        if not chosen:
+            if path in present:
+                problems.append(f"{path}: this scope holds no contractor's statement")
+            continue
+        if path not in present:
+            problems.append(f"{path} is missing")
+            continue
+        try:
+            got = json.loads((root / path).read_text(encoding="utf-8"))
+            got = sorted(got, key=lambda r: json.dumps(r, sort_keys=True))
+        except (OSError, ValueError, TypeError) as e:
+            problems.append(f"{path} cannot be read ({e})")
+            continue
+        if got != want:
+            problems.append(f"{path}: its content differs (not what the history explains)")
+    return problems
+
+
+def expected_records(kind: Kind, state: dict[tuple[str, str], dict[str, Any]],
+                     keys: set[tuple[str, str]], redacted: bool) -> list[Record]:
+    out = []
+    for ident in sorted(k for k in keys if k[0] == kind.name):
+        values = state.get(ident, {})
+        out.append({f.name: None if (redacted and f.personal) else values.get(f.name)
+                    for f in kind.fields})
+    return out
+
+
+def _replay_records(root: Path, present: set[str],
+                    state: dict[tuple[str, str], dict[str, Any]], keys: set[tuple[str, str]],
+                    whole: bool, redacted: bool) -> list[str]:
+    problems: list[str] = []
+    expected: dict[str, Callable[[Path], str | None]] = {}
+    for kind in KINDS.values():
+        records = expected_records(kind, state, keys, redacted)
+        if not records and not whole:
+            continue
+        for name, check in records_files(kind, records).items():
+            expected[f"data/records/{name}"] = check
+    for name in sorted(n for n in present if n.startswith("data/records/")):
+        if name not in expected:
+            problems.append(f"{name}: no such records file belongs to this scope")
+    for name, check in sorted(expected.items()):
+        if name not in present:
+            problems.append(f"{name} is missing")
+            continue
+        trouble = check(root / name)
+        if trouble:
+            problems.append(f"{name}: {trouble} (not what the history explains)")
+    return problems
+
+
+def _replay_documents(root: Path, present: set[str],
+                      state: dict[tuple[str, str], dict[str, Any]],
+                      keys: set[tuple[str, str]], shas: set[str]) -> list[str]:
+    if "data/documents.json" not in present:
+        return []  # reported by the documents check
+    try:
+        listed = json.loads((root / "data/documents.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        return [f"data/documents.json cannot be read ({e})"]
+    links: dict[str, list[dict[str, str]]] = {}
+    for (kind_name, key), row in sorted(state.items()):
+        if kind_name == "document-links":
+            sha, k, record_key = link_parts(key)
+            if (k, record_key) in keys and row:
+                links.setdefault(sha, []).append({"kind": k, "key": record_key})
+    for sha in links:
+        links[sha].sort(key=lambda link: (link["kind"], link["key"]))
+    want = []
+    for sha in sorted(shas):
+        doc = state.get(("documents", sha), {})
+        want.append({"sha256": sha, "name": doc.get("name"), "size": doc.get("size"),
+                     "media_type": doc.get("media_type"), "added_at": doc.get("added_at"),
+                     "links": links.get(sha, [])})
+    fields = ("sha256", "name", "size", "media_type", "added_at", "links")
+    got = ([{k: d.get(k) for k in fields} for d in listed if isinstance(d, dict)]
+           if isinstance(listed, list) else None)
+    if got == want and len(listed) == len(want):
+        return []
+    problems = []
+    got_by = {str(d.get("sha256")): d for d in got or []}
+    for doc in want:
+        have = got_by.get(doc["sha256"])
+        if have is None:
+            problems.append(f"data/documents.json lacks document {doc['sha256'][:12]}… "
+                            f"({doc['name']}), which the history puts in this scope")
+        elif have != doc:
+            fields_off = [k for k in fields if have.get(k) != doc[k]]
+            problems.append(f"data/documents.json: document {doc['sha256'][:12]}… differs "
+                            f"from its history in {', '.join(fields_off)}")
+    for sha in sorted(set(got_by) - shas):
+        problems.append(f"data/documents.json lists {sha[:12]}…, which the history does not "
+                        "put in this scope")
+    return problems or ["data/documents.json is not the list the history explains"]
+

@@ -1,0 +1,263 @@
+"""Writing a bundle: the payload files of a Selection (scope.py), bag-info.txt and the
+manifests, into a zip written to ``OUT.partial`` and put in place only when whole.
+
+The same register, scope and as-of date give the same bytes: entries sorted, fixed times
+and permissions, STORED entries, XLSX and PDF metadata set to the as-of date. Documents are
+copied into the zip and hashed in one streaming pass (memory stays flat). Exporting reads
+the register in one snapshot and writes nothing into it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ... import __version__
+from ...files import atomic_output
+from ...progress import IsCancelled, Progress, check
+from ...records import KINDS
+from ...store import Register
+from ...store.documents import CHUNK, Document, document_path
+from ...store.history import CHAIN_VERSION
+from .. import billing_bundle
+from .layout import (
+    BAGIT_TXT,
+    BUNDLE_FORMAT_VERSION,
+    REDACTED,
+    TAG_FILES,
+    BundleError,
+    chain_csv,
+    document_names,
+    entries_jsonl,
+    records_csv,
+    records_json,
+    records_xlsx,
+)
+from .redact import Redactor, personal_field_names
+from .scope import Scope, Selection, select, select_at
+
+FILE_MODE = 0o100644 << 16  # a regular file (zipinfo: -rw-r--r--), not just permissions
+UNIX = 3
+
+
+def _catr_name(sel: Selection) -> str:
+    return "; ".join(str(p.get("name")) for p in sel.catrs if p.get("name"))
+
+
+def _bag_info(sel: Selection, scope: Scope, as_of: dt.date, today: dt.date, redact: bool,
+              oxum: str, upto: int | None = None) -> bytes:
+    agency = sel.agency
+    head = sel.head
+    lines = [
+        ("Source-Organization", str(agency.get("name") or "")),
+        ("Contact-Name", REDACTED if redact else (_catr_name(sel) or "(no active CATR)")),
+    ]
+    if not redact:
+        for label, name in (("Contact-Email", "email"), ("Contact-Phone", "phone")):
+            values = "; ".join(str(p[name]) for p in sel.catrs if p.get(name))
+            if values:
+                lines.append((label, values))
+    lines += [
+        ("Bagging-Date", today.isoformat()),  # the day the bag was made (RFC 8493)
+        ("External-Description",
+         f"CALNET records of {agency.get('name')} made available to the CALNET Program on "
+         f"request (STMM 501.0, 3-502.0): scope {scope.text}, as of {as_of.isoformat()}"),
+        ("Bag-Software-Agent", f"CALNET Desk {__version__}"),
+        ("Bundle-Scope", scope.text),
+        *([("Register-As-Of", f"{as_of.isoformat()} (the register as it stood at the end of "
+                              f"that day, local time: history entries 1 to {upto})")]
+          if upto is not None else []),
+        ("Agency-Class", str(agency.get("agency_class") or "")),
+        ("Bundle-Format-Version", str(BUNDLE_FORMAT_VERSION)),
+        ("History-Chain-Version", str(CHAIN_VERSION)),
+        ("History-Chain-Head", head),
+        ("History-Chain-Length", str(len(sel.chain))),
+        ("History-Entries", str(len(sel.entries))),
+        ("Redacted", "yes" if redact else "no"),
+    ]
+    if redact:
+        lines.append(("Redaction",
+                      "personal names, e-mail and phone (" + ", ".join(personal_field_names())
+                      + ") set to null in the records; the history entries' user names and "
+                      "personal values, and any text holding one, replaced by [redacted]; "
+                      "each hidden value keeps its commitment and each shown one its salt, "
+                      "so every entry still links to data/history/chain.csv; document "
+                      "contents are not redacted"))
+    lines.append(("Payload-Oxum", oxum))
+    return "".join(f"{k}: {v}\n" for k, v in lines).encode("utf-8")
+
+
+# --- writing the zip ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BundleResult:
+    path: Path
+    records: int
+    documents: int
+    entries: int
+    size: int
+    head: str  # the history chain head, to be sent separately (verify-bundle --expect-head)
+
+
+@dataclass
+class _Payload:
+    """One payload file: bytes made here, or a stored document copied while streaming."""
+
+    name: str  # under data/
+    content: bytes | None = None
+    document: Document | None = None
+
+    @property
+    def size(self) -> int:
+        if self.content is not None:
+            return len(self.content)
+        assert self.document is not None
+        return self.document.size
+
+
+def _info(name: str, date_time: tuple[int, int, int, int, int, int], size: int
+          ) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time)
+    info.compress_type = zipfile.ZIP_STORED
+    info.create_system = UNIX
+    info.external_attr = FILE_MODE
+    info.file_size = size
+    return info
+
+
+def export_bundle(reg: Register, out: Path, scope: Scope | None = None,
+                  as_of: dt.date | None = None, redact: bool = False,
+                  progress: Progress | None = None, cancelled: IsCancelled | None = None,
+                  *, today: dt.date | None = None) -> BundleResult:
+    """Write the bundle to ``out`` (``out.partial`` first, then os.replace). Raises
+    BundleError (nothing written) or Cancelled (the partial removed). ``today`` is the day
+    the bag is made (its Bagging-Date, RFC 8493)."""
+    scope = scope or Scope("all")
+    today = today or dt.date.today()
+    sel, upto = (select(reg, scope), None) if as_of is None else select_at(reg, scope, as_of)
+    as_of = as_of or today
+    red = Redactor(redact, sel.personal_values)
+    payload = _payload(reg, sel, scope, as_of, red)
+    oxum = f"{sum(p.size for p in payload)}.{len(payload)}"
+    bag = f"calnet-bundle-{as_of.isoformat()}"
+    date_time = (as_of.year, as_of.month, as_of.day, 0, 0, 0)
+    tags = {"bagit.txt": BAGIT_TXT,
+            "bag-info.txt": _bag_info(sel, scope, as_of, today, redact, oxum, upto)}
+    total = sum(p.size for p in payload)
+    done = 0
+    partial = out.with_name(out.name + ".partial")
+    manifest: list[tuple[str, str]] = []
+
+    def check_cancel() -> None:
+        check(cancelled, "the export was cancelled; nothing was written")
+
+    with atomic_output(out, partial) as tmp, open(tmp, "wb") as fh, \
+            zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as zf:
+        # sorted names: bag-info.txt, bagit.txt, data/…, manifest…, tagmanifest…
+        for name in ("bag-info.txt", "bagit.txt"):
+            zf.writestr(_info(f"{bag}/{name}", date_time, len(tags[name])), tags[name])
+        for item in payload:
+            check_cancel()
+            info = _info(f"{bag}/data/{item.name}", date_time, item.size)
+            if item.content is not None:
+                zf.writestr(info, item.content)
+                digest = hashlib.sha256(item.content).hexdigest()
+                done += item.size
+            else:
+                assert item.document is not None
+                info.file_size = item.document.size
+                digest = _copy_document(reg, item.document, zf, info, check_cancel,
+                                        _offset(progress, done, total))
+                done += item.size
+            manifest.append((digest, f"data/{item.name}"))
+            if progress:
+                progress(done, total)
+        tags["manifest-sha256.txt"] = "".join(
+            f"{d}  {n}\n" for d, n in manifest).encode("utf-8")
+        zf.writestr(_info(f"{bag}/manifest-sha256.txt", date_time,
+                          len(tags["manifest-sha256.txt"])), tags["manifest-sha256.txt"])
+        tagmanifest = "".join(f"{hashlib.sha256(tags[n]).hexdigest()}  {n}\n"
+                              for n in TAG_FILES).encode("utf-8")
+        zf.writestr(_info(f"{bag}/tagmanifest-sha256.txt", date_time, len(tagmanifest)),
+                    tagmanifest)
+        check_cancel()
+    records = sum(len(v) for v in sel.records.values())
+    return BundleResult(out, records, len(sel.documents), len(sel.entries), out.stat().st_size,
+                        sel.head)
+
+
+def _offset(progress: Progress | None, done: int, total: int) -> Callable[[int], None]:
+    def report(n: int) -> None:
+        if progress is not None:
+            progress(done + n, total)
+
+    return report
+
+
+def _copy_document(reg: Register, doc: Document, zf: zipfile.ZipFile, info: zipfile.ZipInfo,
+                   check_cancel: Callable[[], None],
+                   progress: Callable[[int], None]) -> str:
+    """Copy a stored document into the zip, hashing as it streams; its hash must be the
+    one it is stored under."""
+    src = document_path(reg.paths, doc.sha256)
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        fin = open(src, "rb")  # noqa: SIM115 - closed below, before the checks
+    except OSError as e:
+        raise BundleError(f"the stored file of {doc.name} ({doc.sha256[:12]}…) cannot be "
+                          f"read ({e.strerror or e}); run verify, then restore it from a "
+                          "backup. Nothing was written") from e
+    with fin, zf.open(info, "w", force_zip64=doc.size > zipfile.ZIP64_LIMIT) as dest:
+        while chunk := fin.read(CHUNK):
+            check_cancel()
+            if size + len(chunk) > doc.size:
+                break
+            digest.update(chunk)
+            dest.write(chunk)
+            size += len(chunk)
+            progress(size)
+        if size != doc.size or digest.hexdigest() != doc.sha256:
+            raise BundleError(f"the stored file of {doc.name} ({doc.sha256[:12]}…) does not "
+                              "match its SHA-256 or size: it was changed or damaged. Run "
+                              "verify, then restore it from a backup. Nothing was written")
+    return doc.sha256
+
+
+def _payload(reg: Register, sel: Selection, scope: Scope, as_of: dt.date, red: Redactor
+             ) -> list[_Payload]:
+    items: list[_Payload] = []
+    shown = {doc.sha256: red.document(doc) for doc, _ in sel.documents}
+    names = document_names(shown.values())
+    docs_json = [{**shown[doc.sha256].as_dict(), "file": f"data/documents/{names[doc.sha256]}",
+                  "links": [{"kind": k, "key": key} for k, key in links]}
+                 for doc, links in sel.documents]
+    items.append(_Payload("documents.json", (json.dumps(docs_json, indent=2,
+                                                        ensure_ascii=False) + "\n").encode()))
+    for doc, _ in sel.documents:
+        items.append(_Payload(f"documents/{names[doc.sha256]}", document=doc))
+    entries = [red.entry({k: v for k, v in e.items() if k != "body"}) for e in sel.entries]
+    items.append(_Payload("history/chain.csv", chain_csv(sel.chain)))
+    items.append(_Payload("history/entries.jsonl", entries_jsonl(entries)))
+    for kind_name, records in sel.records.items():
+        kind = KINDS[kind_name]
+        rows = [red.record(kind, r) for r in records]
+        items.append(_Payload(f"records/{kind_name}.csv", records_csv(kind, rows)))
+        items.append(_Payload(f"records/{kind_name}.json", records_json(kind, rows)))
+        items.append(_Payload(f"records/{kind_name}.xlsx", records_xlsx(kind, rows, as_of)))
+    for name, content in billing_bundle.payload(
+            [red.statement(st) for st in sel.statements], [red.mark(m) for m in sel.marks]):
+        items.append(_Payload(name, content))
+    from ..summary import render_summary
+
+    items.append(_Payload("summary.pdf", render_summary(reg, sel, scope, as_of, red)))
+    items.sort(key=lambda p: p.name)
+    return items
+
+
