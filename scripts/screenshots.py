@@ -31,7 +31,7 @@ def main() -> int:
     from calnet_desk import demo
     from ui.app import make_app
     from ui.main_window import MainWindow
-    from ui.pages import RecordPage
+    from ui.pages.workspace import RecordPage
     from ui.session import Session
     from ui.settings import Settings
 

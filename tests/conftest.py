@@ -27,7 +27,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def changed_editors_discarded(monkeypatch: pytest.MonkeyPatch) -> None:
     """A changed editor closed by a test would ask Save / Discard / Keep editing in a modal
     box that nobody answers headless: unless a test answers itself, the answer is Discard."""
-    monkeypatch.setattr("ui.editor.ask_unsaved", lambda editor: "discard")
+    monkeypatch.setattr("ui.editors.record_editor.ask_unsaved", lambda editor: "discard")
 
 
 class Run:

@@ -98,13 +98,13 @@ def wizard_pages(qtbot: Any, wizard: Any) -> Iterator[Any]:
 
 def all_dialogs(qtbot: Any, win: Any, tmp_path: Path) -> Iterator[tuple[str, Any]]:
     """Every dialog and wizard page of the desktop, shown, with a name for the message."""
-    from ui.bundles import ExportBundleDialog
-    from ui.deadline_actions import SnoozeDialog
-    from ui.dialogs import ReasonDialog
-    from ui.documents_panel import RecordPicker
+    from ui.dialogs.bundles import ExportBundleDialog
+    from ui.dialogs.deadline_actions import SnoozeDialog
     from ui.main_window import PAGE_KINDS
-    from ui.procurement_wizard import NewRecordDialog
-    from ui.wizard import FirstRunWizard
+    from ui.messages import ReasonDialog
+    from ui.pages.documents_panel import RecordPicker
+    from ui.wizards.first_run import FirstRunWizard
+    from ui.wizards.procurement_wizard import NewRecordDialog
 
     def shown(dialog: Any) -> Any:
         qtbot.addWidget(dialog)

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 
 from calnet_desk.policy.billing_codes import LABELS
 from calnet_desk.policy.reconcile import Finding
-from ui.billing_page import FINDING_ROLE, BillingPage
+from ui.pages.billing import FINDING_ROLE, BillingPage
 
 
 def _open_billing(open_window: Any, qtbot: Any) -> tuple[Any, BillingPage]:

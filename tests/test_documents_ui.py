@@ -19,9 +19,9 @@ from calnet_desk import demo
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
 from calnet_desk.store import documents as docs
-from ui import dialogs
-from ui import documents_panel as panel_mod
+from ui import messages as dialogs
 from ui.main_window import MainWindow
+from ui.pages import documents_panel as panel_mod
 from ui.session import Session
 from ui.settings import Settings
 

@@ -18,8 +18,8 @@ from calnet_desk.drafts import Draft, DraftError, Drafts, describe, user_folder_
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
 from ui import controller as controller_mod
-from ui import editor as editor_mod
-from ui.editor import RecordEditor
+from ui.editors import record_editor as editor_mod
+from ui.editors.record_editor import RecordEditor
 from ui.main_window import MainWindow
 from ui.settings import Settings
 

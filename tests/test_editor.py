@@ -17,7 +17,7 @@ from calnet_desk.policy.deadlines import deadlines
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
 from ui import main_window as main_window_mod
-from ui.editor import ComboInput, DateInput, RecordEditor, ReferenceInput
+from ui.editors.record_editor import ComboInput, DateInput, RecordEditor, ReferenceInput
 from ui.main_window import MainWindow
 from ui.session import Session
 from ui.settings import Settings

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from calnet_desk.records import KINDS
-from ui.editor import RecordEditor, SuggestInput
+from ui.editors.record_editor import RecordEditor, SuggestInput
 
 
 def shown_choices(inp: SuggestInput) -> list[str]:

@@ -180,7 +180,7 @@ def _walk_to_check(qtbot: Any, wizard: Any) -> None:
 
 def test_file_import_opens_the_wizard_and_browse_picks_the_file(
         qtbot: Any, window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ui import import_wizard
+    from ui.wizards import import_wizard
 
     src = _agency_file(tmp_path)
     monkeypatch.setattr(import_wizard.QFileDialog, "getOpenFileName",

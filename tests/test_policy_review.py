@@ -231,7 +231,7 @@ def test_a_long_past_deadline_is_past_and_leaves_the_calendar(reg: Register) -> 
 
 
 def test_the_dashboard_leaves_past_deadlines_out(reg: Register) -> None:
-    from ui.deadline_actions import in_reminder_window
+    from ui.dialogs.deadline_actions import in_reminder_window
 
     put(reg, "contracts", {"contract_number": "OLD", "generation": "calnet-3",
                            "contractor": "AT&T", "end_date": "2021-12-31"})
@@ -256,7 +256,7 @@ def test_each_finding_carries_the_sentence_it_rests_on(reg: Register) -> None:
 
 
 def test_the_record_page_shows_the_sentence_beside_a_finding(reg: Register) -> None:
-    from ui.record_view import render
+    from ui.pages.record_view import render
 
     with_catr(reg)
     put(reg, "exemptions", approved("EX-X", general_delegation_id=None, decision="denied"))

@@ -21,11 +21,13 @@ from calnet_desk.policy.ipr import saved_calculation
 from calnet_desk.policy.rules import RulesError, load_rules, write_kind_ladders
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
-from ui import deadline_actions, formatting, ipr_dialog, procurement_wizard
+from ui import formatting
+from ui.dialogs import deadline_actions, ipr_dialog
+from ui.dialogs.settings_dialog import SettingsDialog
 from ui.main_window import MainWindow
 from ui.session import Session
 from ui.settings import Settings
-from ui.settings_dialog import SettingsDialog
+from ui.wizards import procurement_wizard
 
 US = QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"

@@ -26,7 +26,7 @@ from ui import main_window as main_window_mod
 from ui.formatting import readable, show_date, show_money
 from ui.main_window import MainWindow
 from ui.models import KEY_ROLE, RecordTableModel, RowsModel
-from ui.pages import RecordPage
+from ui.pages.workspace import RecordPage
 from ui.settings import Settings
 
 ORDERS = KINDS["orders"]
@@ -257,7 +257,7 @@ def test_every_page_renders(qtbot: Any, window: MainWindow, tmp_path: Path) -> N
 # --- opening registers ------------------------------------------------------------------------
 
 def test_first_run_wizard_creates_the_register(qtbot: Any, tmp_path: Path) -> None:
-    from ui.wizard import FirstRunWizard
+    from ui.wizards.first_run import FirstRunWizard
 
     root = tmp_path / "new"
     wizard = FirstRunWizard(root)
@@ -358,7 +358,7 @@ def test_open_with_viewer_other_branches(platform: str, launcher: str, tmp_path:
 def test_the_error_hook_shows_a_dialog_with_details(qtbot: Any,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from ui import app as app_mod
-    from ui import dialogs
+    from ui import messages as dialogs
 
     shown: list[tuple[str, str]] = []
     monkeypatch.setattr(dialogs, "show_error",

@@ -13,7 +13,7 @@ import pytest
 from calnet_desk.exchange.bundle import verify_bundle
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
-from ui.bundles import ExportBundleDialog, MergeBundleDialog, VerifyBundleDialog
+from ui.dialogs.bundles import ExportBundleDialog, MergeBundleDialog, VerifyBundleDialog
 from ui.session import Session
 
 ORDERS, DELEGATIONS = KINDS["orders"], KINDS["delegations"]

@@ -230,7 +230,7 @@ def test_documents_page_search_selects_a_single_hit_and_a_missing_viewer_is_expl
 def test_show_in_folder_without_any_file_manager_copies_the_path(
         qtbot: Any, tmp_path: Path) -> None:
     from calnet_desk.system import NoViewer, show_in_folder
-    from ui.dialogs import no_viewer
+    from ui.messages import no_viewer
 
     parent = QDialog()
     qtbot.addWidget(parent)
@@ -595,7 +595,7 @@ def test_export_bundle_starts_on_the_selected_record_and_names_the_file_by_scope
 
 
 def test_the_verify_result_opens_wide_enough_to_read(qtbot: Any, tmp_path: Path) -> None:
-    from ui.bundles import VerifyBundleDialog
+    from ui.dialogs.bundles import VerifyBundleDialog
 
     dialog = VerifyBundleDialog(tmp_path / "missing.zip")
     qtbot.addWidget(dialog)

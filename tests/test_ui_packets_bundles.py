@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ui import main_window as main_window_mod
-from ui.bundles import ExportBundleDialog, VerifyBundleDialog
+from ui.dialogs.bundles import ExportBundleDialog, VerifyBundleDialog
 from ui.settings import Settings
 
 

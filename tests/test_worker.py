@@ -58,7 +58,7 @@ def test_a_background_job_reports_progress_and_stops_when_cancelled(qtbot: Any) 
 
 def test_a_failure_without_its_own_handler_gets_the_default_error_dialog(
         qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ui import dialogs
+    from ui import messages as dialogs
 
     shown: list[tuple[str, str, str]] = []
     monkeypatch.setattr(dialogs, "show_error",

@@ -63,7 +63,7 @@ def install_excepthook(log_folder: Path | None) -> None:
                 or threading.current_thread() is not threading.main_thread()):
             say(details)  # widgets belong to the GUI thread: never from here
             return
-        from .dialogs import show_error
+        from .messages import show_error
 
         hint = f"The log is in {log_folder}." if log_folder else ""
         show_error(None, "CALNET Desk — unexpected error",

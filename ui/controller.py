@@ -88,7 +88,7 @@ class Controller(QObject):
         while True:
             paths = RegisterPaths(root)
             if not paths.exists():
-                from .wizard import FirstRunWizard
+                from .wizards.first_run import FirstRunWizard
 
                 wizard = FirstRunWizard(root, self.window)
                 if not wizard.exec():

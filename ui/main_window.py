@@ -31,10 +31,10 @@ from calnet_desk.store import documents as docs
 from calnet_desk.store.billing import statements as billing_statements
 from calnet_desk.store.browse import counts
 
-from .billing_page import BillingPage
-from .dialogs import ask_reason, show_error
 from .formatting import readable, set_date_display
-from .pages import DashboardPage, DocumentsPage, RecordPage
+from .messages import ask_reason, show_error
+from .pages.billing import BillingPage
+from .pages.workspace import DashboardPage, DocumentsPage, RecordPage
 from .session import Session
 from .settings import Settings
 from .worker import operation
@@ -322,7 +322,7 @@ class MainWindow(QMainWindow):
                     draft: Any = None) -> Any:
         """Open the editor (window-modal, not blocking), with a restored draft's typing if
         given; returns it."""
-        from .editor import RecordEditor
+        from .editors.record_editor import RecordEditor
 
         if self.session.read_only or self.session.writer is None:
             QMessageBox.information(self, "Read-only", "This register is open read-only.")
@@ -546,7 +546,7 @@ class MainWindow(QMainWindow):
                            ) -> Any:
         """The import wizard (file, columns, preview, dry run); its Import runs
         import_spreadsheet with the mapping chosen."""
-        from .import_wizard import ImportWizard
+        from .wizards.import_wizard import ImportWizard
 
         page = self.current_page()
         given = kind_name is not None
@@ -709,7 +709,7 @@ class MainWindow(QMainWindow):
                                      10000)
 
     def export_bundle(self) -> None:
-        from .bundles import ExportBundleDialog
+        from .dialogs.bundles import ExportBundleDialog
 
         page = self.current_page()
         key = page.selected_key() if isinstance(page, RecordPage) else None
@@ -719,14 +719,14 @@ class MainWindow(QMainWindow):
         self.bundle_dialog.open()  # window-modal, not blocking
 
     def verify_bundle(self, path: Path | None = None) -> None:
-        from .bundles import VerifyBundleDialog
+        from .dialogs.bundles import VerifyBundleDialog
 
         path = path or self._pick_bundle("Verify a bundle")
         if path is not None:
             VerifyBundleDialog(path, self).exec()
 
     def merge_bundle(self, path: Path | None = None) -> None:
-        from .bundles import MergeBundleDialog
+        from .dialogs.bundles import MergeBundleDialog
 
         path = path or self._pick_bundle("Merge a bundle into this register")
         if path is not None:
@@ -738,7 +738,7 @@ class MainWindow(QMainWindow):
 
     def check_purchase(self) -> Any:
         """The procurement check wizard (window-modal, not blocking); returns it."""
-        from .procurement_wizard import ProcurementWizard
+        from .wizards.procurement_wizard import ProcurementWizard
 
         wizard = ProcurementWizard(self.session, self)
         wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -748,7 +748,7 @@ class MainWindow(QMainWindow):
         return wizard
 
     def ipr_calculator(self) -> Any:
-        from .ipr_dialog import IprDialog
+        from .dialogs.ipr_dialog import IprDialog
 
         dialog = IprDialog(self.session, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -757,7 +757,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def show_rules(self) -> Any:
-        from .rules_dialog import RulesDialog, rules_of
+        from .dialogs.rules_dialog import RulesDialog, rules_of
 
         dialog = RulesDialog(rules_of(self.session), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -766,13 +766,13 @@ class MainWindow(QMainWindow):
         return dialog
 
     def export_calendar(self, path: Path | None = None) -> None:
-        from .deadline_actions import export_calendar
+        from .dialogs.deadline_actions import export_calendar
 
         export_calendar(self, self.session, self.settings,
                         lambda text: self.statusBar().showMessage(text, 10000), path)
 
     def open_settings(self) -> Any:
-        from .settings_dialog import SettingsDialog
+        from .dialogs.settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(self.settings, self.session, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -806,7 +806,7 @@ class MainWindow(QMainWindow):
         with Show in folder)."""
         from calnet_desk.system import NoViewer
 
-        from .dialogs import no_viewer
+        from .messages import no_viewer
 
         try:
             self.open_file(copy)

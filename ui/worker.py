@@ -57,7 +57,7 @@ def show_failure(message: str, details: str) -> None:
     """The default error dialog of a background job without its own error handling."""
     from PySide6.QtWidgets import QApplication
 
-    from .dialogs import show_error
+    from .messages import show_error
 
     show_error(QApplication.activeWindow(), "Not done", message, details)
 

@@ -43,10 +43,10 @@ from calnet_desk.exchange.sheets import SheetError, sheet_format
 from calnet_desk.records import KINDS, Kind
 from calnet_desk.store import Register
 
-from .formatting import show
-from .session import Session
-from .settings import remember_folder, start_folder
-from .widgets import guard_wheel
+from ..formatting import show
+from ..session import Session
+from ..settings import remember_folder, start_folder
+from ..widgets import guard_wheel
 
 IGNORE = "(ignore)"
 PREVIEW_ROWS = 20

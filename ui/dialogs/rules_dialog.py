@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
 from calnet_desk.policy.rules import RuleSet, load_rules
 from calnet_desk.records import KINDS
 
-from .dialogs import name_buttons
-from .formatting import readable
-from .session import Session
+from ..formatting import readable
+from ..messages import name_buttons
+from ..session import Session
 
 
 def rules_of(session: Session) -> RuleSet:

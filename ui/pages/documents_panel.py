@@ -34,10 +34,10 @@ from calnet_desk.operations import Attached, attach, detach
 from calnet_desk.records import KINDS, Kind
 from calnet_desk.store import documents as docs
 
-from . import dialogs
-from .session import Session
-from .settings import remember_folder, start_folder
-from .worker import operation
+from .. import messages as dialogs
+from ..session import Session
+from ..settings import remember_folder, start_folder
+from ..worker import operation
 
 CHECK_TEXT = {"ok": "OK", "changed": "Changed!", "missing": "Missing!",
               "checking": "Checking…", "": "Not checked"}

@@ -35,10 +35,10 @@ from calnet_desk.policy.rules import kind_ladders, load_rules, write_kind_ladder
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
 
-from .dialogs import dialog_buttons, show_error
-from .formatting import DATE_DISPLAYS, set_date_display, show_date
-from .session import Session
-from .settings import Settings
+from ..formatting import DATE_DISPLAYS, set_date_display, show_date
+from ..messages import dialog_buttons, show_error
+from ..session import Session
+from ..settings import Settings
 
 SAMPLE_DATE = "2026-03-05"
 
@@ -121,7 +121,7 @@ class SettingsDialog(QDialog):
 
     def _show_sample(self) -> None:
         mode = str(self.date_display.currentData())
-        from . import formatting
+        from .. import formatting
 
         before = formatting.date_display()
         set_date_display(mode)

@@ -32,10 +32,10 @@ from PySide6.QtWidgets import (
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
 
-from .dialogs import dialog_buttons, name_buttons
-from .formatting import date_format, to_date
-from .session import Session
-from .worker import Background, Ticket
+from ..formatting import date_format, to_date
+from ..messages import dialog_buttons, name_buttons
+from ..session import Session
+from ..worker import Background, Ticket
 
 if TYPE_CHECKING:
     from calnet_desk.exchange.bundle import BundleResult

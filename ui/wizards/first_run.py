@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from calnet_desk.operations import create_register
 from calnet_desk.records import AGENCY_CLASSES
 
-from .formatting import readable
+from ..formatting import readable
 
 
 class AgencyPage(QWizardPage):

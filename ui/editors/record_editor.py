@@ -44,10 +44,10 @@ from calnet_desk.records import KINDS, Field, Kind, Record, Value
 from calnet_desk.store.browse import titles
 from calnet_desk.values import BadValue, display, parser_for
 
-from .formatting import readable
-from .session import Session
-from .widgets import guard_wheel
-from .worker import operation
+from ..formatting import readable
+from ..session import Session
+from ..widgets import guard_wheel
+from ..worker import operation
 
 MODES = ("new", "edit", "duplicate")
 REQUEST_KINDS = ("exemptions", "delegations")

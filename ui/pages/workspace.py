@@ -43,13 +43,13 @@ from calnet_desk.records import KINDS, Kind
 from calnet_desk.store.browse import ViewQuery, status_values
 from calnet_desk.store.documents import all_documents, all_links
 
-from .deadline_actions import DeadlineActions, in_reminder_window
+from ..dialogs.deadline_actions import DeadlineActions, in_reminder_window
+from ..formatting import date_format, local_moment, readable, show_date, to_date
+from ..models import KEY_ROLE, RecordTableModel, RowsModel
+from ..session import Overview, Session
+from ..settings import Settings
 from .documents_panel import DocumentsPageActions, RecordDocuments
-from .formatting import date_format, local_moment, readable, show_date, to_date
-from .models import KEY_ROLE, RecordTableModel, RowsModel
 from .record_view import RecordView
-from .session import Overview, Session
-from .settings import Settings
 
 
 def fit_columns(view: QTableView, max_chars: int) -> None:

@@ -34,10 +34,10 @@ from calnet_desk.policy.ipr import (
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
 
-from .dialogs import name_buttons, show_error
+from ..messages import name_buttons, show_error
+from ..session import Session
+from ..widgets import scrolling
 from .rules_dialog import rules_of
-from .session import Session
-from .widgets import scrolling
 
 
 def pick_exemption(parent: QWidget, keys: list[str]) -> str | None:

@@ -18,7 +18,7 @@ from calnet_desk.records import KINDS, Kind, Record
 from calnet_desk.store import Register
 from calnet_desk.store import documents as docs
 
-from .formatting import readable, show, show_date, show_moment
+from ..formatting import readable, show, show_date, show_moment
 
 
 def record_url(kind: str, key: str) -> str:

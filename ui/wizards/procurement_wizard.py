@@ -34,11 +34,11 @@ from calnet_desk.policy.procurement import (
 )
 from calnet_desk.records import AGENCY_CLASSES, KINDS
 
-from .dialogs import dialog_buttons, show_error
-from .formatting import readable
-from .rules_dialog import rules_of
-from .session import Session
-from .worker import operation
+from ..dialogs.rules_dialog import rules_of
+from ..formatting import readable
+from ..messages import dialog_buttons, show_error
+from ..session import Session
+from ..worker import operation
 
 OFFERING_LABELS = {
     "calnet": "A service CALNET offers (contact-center technology included)",

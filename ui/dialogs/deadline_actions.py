@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
 
-from .dialogs import dialog_buttons, show_error
-from .formatting import date_format, readable, show_date
-from .session import Session
-from .settings import Settings
+from ..formatting import date_format, readable, show_date
+from ..messages import dialog_buttons, show_error
+from ..session import Session
+from ..settings import Settings
 
 
 class SnoozeDialog(QDialog):

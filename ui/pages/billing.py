@@ -31,9 +31,9 @@ from calnet_desk.policy.reconcile import BillingOverview, Finding, money_text, t
 from calnet_desk.store.billing import line_at
 from calnet_desk.values import BadValue, parse_money
 
-from .formatting import readable
-from .models import KEY_ROLE, RowsModel
-from .session import Session
+from ..formatting import readable
+from ..models import KEY_ROLE, RowsModel
+from ..session import Session
 
 FINDING_ROLE = Qt.ItemDataRole.UserRole + 7
 
@@ -68,7 +68,7 @@ class BillingPage(QWidget):
 
         self.month_model = RowsModel(["Contractor", "Month", "Lines", "Billed a month",
                                       "Open findings", "At stake a month"], self)
-        from .pages import _table
+        from .workspace import _table
 
         self.months = _table("Statements by contractor and month", self)
         self.months.setModel(self.month_model)

@@ -1,0 +1,1 @@
+"""Wizards: first run, importing a spreadsheet, the procurement check."""
