@@ -37,7 +37,7 @@ def build(dist: Path, work: Path | None = None, quiet: bool = False) -> Path:
 
 
 # The bundle ships the Python that builds it. On 3.11 a Qt build that leaks references to None
-# aborts the app mid-entry (tests/test_qt_canary.py); 3.12+ makes None immortal (PEP 683).
+# aborts the app mid-entry (tests/ui/test_qt_canary.py); 3.12+ makes None immortal (PEP 683).
 MIN_PYTHON = (3, 12)
 
 

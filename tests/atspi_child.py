@@ -3,7 +3,7 @@ with Qt's AT-SPI bridge on, walks its accessibility tree over the a11y D-Bus (je
 Python) and prints it as JSON lines: role, name, states, labelled-by, table headers.
 
 Run inside a session bus and an X server: xvfb-run -a dbus-run-session -- python THIS REG
-(tests/test_accessibility.py does). Exits 1 with a sentence when the app never shows up."""
+(tests/ui/test_accessibility.py does). Exits 1 with a sentence when the app never shows up."""
 
 from __future__ import annotations
 

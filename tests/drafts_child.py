@@ -1,4 +1,4 @@
-"""Run by tests/test_drafts.py as a separate process: open the register in the window, start a
+"""Run by tests/ui/test_drafts.py as a separate process: open the register in the window, start a
 new order, type into it as a person would, print the draft's path once it is on disk, then wait
 to be killed (kill -9: no clean-up of any kind runs)."""
 

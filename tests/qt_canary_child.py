@@ -1,4 +1,4 @@
-"""Run by tests/test_qt_canary.py in its own process (a leaking build may abort it): call each
+"""Run by tests/ui/test_qt_canary.py in its own process (a leaking build may abort it): call each
 void setter the app uses a few thousand times and print, per setter, how far
 sys.getrefcount(None) fell. One line of JSON per setter, flushed, so a crash still shows
 which setter was running."""

@@ -1,4 +1,4 @@
-"""Run by tests/test_real_screen.py under Xvfb at 1366×768 with QT_SCALE_FACTOR=1.5 and the
+"""Run by tests/ui/test_real_screen.py under Xvfb at 1366×768 with QT_SCALE_FACTOR=1.5 and the
 xcb platform (911×512 points): the main window, every page and every dialog fit the
 available screen, every button outside a scrolling area is on it, and editors scroll."""
 

@@ -27,7 +27,7 @@ from calnet_desk.records import BILLING_KINDS, KINDS
 from calnet_desk.store import Register
 
 ORDERS = KINDS["orders"]
-SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 # --- core: aliases and mappings ---------------------------------------------------------------

@@ -23,7 +23,7 @@ from ui.session import Session
 from ui.settings import Settings
 
 ORDERS, EXEMPTIONS, ATOS = KINDS["orders"], KINDS["exemptions"], KINDS["atos"]
-SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PLAIN_ORDER = "TSR-2022-00001"  # no delegation, no exemption, no documents
 
 

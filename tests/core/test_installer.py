@@ -14,7 +14,7 @@ from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 INSTALLER = ROOT / "installer"
 WIX = "{http://schemas.microsoft.com/wix/2006/wi}"
 OLE_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")

@@ -29,7 +29,7 @@ def test_the_msis_leave_the_marker_out() -> None:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
-        "make_wxs", Path(__file__).resolve().parent.parent / "installer" / "make_wxs.py")
+        "make_wxs", Path(__file__).resolve().parents[2] / "installer" / "make_wxs.py")
     assert spec and spec.loader
     make_wxs = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(make_wxs)

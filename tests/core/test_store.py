@@ -22,7 +22,7 @@ from calnet_desk.store.lock import PosixLocker, RegisterLocked, WindowsLocker, W
 from calnet_desk.store.register import NeedsUpgrade
 from calnet_desk.store.verify import verify
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ORDERS, DELEGATIONS = KINDS["orders"], KINDS["delegations"]
 SQL_TYPES = {"text": "TEXT", "date": "TEXT", "money": "INTEGER", "integer": "INTEGER",
              "yesno": "INTEGER", "choice": "TEXT", "list": "TEXT"}

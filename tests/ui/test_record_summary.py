@@ -1,5 +1,5 @@
 """Issue 16 item 14: a record's summary printed through the system's PDF viewer (saving it
-as PDF is tests/test_ui_daily.py's)."""
+as PDF is tests/ui/test_ui_daily.py's)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-CHILD = Path(__file__).resolve().parent / "qt_canary_child.py"
+CHILD = Path(__file__).resolve().parents[1] / "qt_canary_child.py"
 
 
 def test_qt_setters_do_not_leak_references_to_none() -> None:

@@ -23,7 +23,7 @@ from calnet_desk.policy.provenance import (
 from calnet_desk.policy.rules import GENERATIONS, load_rules
 from calnet_desk.records import KINDS
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 # The shared source texts: CI has them at ../shared/sources beside the checkout; a user's
 # clone does not (only short quotations live in the project).
 SHARED = REPO.parent / "shared" / "sources"

@@ -30,7 +30,7 @@ from ui.settings import Settings
 from ui.wizards import procurement_wizard
 
 US = QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
-SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ import PySide6
 
 from calnet_desk import demo
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 QT = Path(PySide6.__file__).resolve().parent / "Qt"
 XCB_LIBRARIES = [QT / "plugins" / "platforms" / "libqxcb.so", QT / "lib" / "libQt6XcbQpa.so.6"]
 

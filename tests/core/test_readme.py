@@ -15,7 +15,7 @@ import pytest
 
 from calnet_desk import demo
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 @dataclass

@@ -16,7 +16,7 @@ from calnet_desk.policy.findings import Finding, findings
 from calnet_desk.policy.rules import load_rules
 from calnet_desk.records import KINDS
 from calnet_desk.store import RecordError, Register
-from tests.test_findings import approved, attach, delegation, order, person, put
+from tests.core.test_findings import approved, attach, delegation, order, person, put
 
 DAY = dt.date(2026, 12, 1)
 

@@ -167,8 +167,8 @@ def test_a_killed_app_offers_the_typing_back_at_the_next_start(qtbot: Any,
     root = tmp_path / "reg"
     demo.create_demo(root, orders=10).close()
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
-           "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
-    child = subprocess.Popen([sys.executable, str(HERE / "drafts_child.py"), str(root)],
+           "PYTHONPATH": os.pathsep.join([str(HERE.parents[1]), os.environ.get("PYTHONPATH", "")])}
+    child = subprocess.Popen([sys.executable, str(HERE.parent / "drafts_child.py"), str(root)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         assert child.stdout is not None
