@@ -13,7 +13,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .records import Field, Value
+from .records import Field, Value, choice_label
 
 # --- formula-injection escaping (OWASP CSV injection) --------------------------------
 # A cell starting with one of these is run as a formula by Excel or LibreOffice. One
@@ -408,6 +408,14 @@ def to_cell_native(f: Field, value: Value) -> object:
         assert isinstance(value, list)
         return "; ".join(value)
     return value
+
+
+def words(f: Field, value: Value) -> str:
+    """A value as a person reads it in a PDF or report: display()'s, with a choice's label
+    instead of its code ('in-progress' -> 'In progress')."""
+    if f.type == "choice" and isinstance(value, str) and value in f.choices:
+        return choice_label(value)
+    return display(f, value)
 
 
 def display(f: Field, value: Value) -> str:

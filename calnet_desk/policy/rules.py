@@ -19,6 +19,7 @@ from typing import Any
 
 from ..files import write_text_atomically
 from ..records import GENERATIONS as GENERATIONS  # the contract generations, declared there
+from ..records import choice_label
 
 OVERRIDE_FILE = "rules.toml"
 
@@ -83,6 +84,13 @@ class RuleSet:
 
     def citation(self, rule_id: str) -> str:
         return self.rules[rule_id].citation
+
+    def label(self, section: str, code: str) -> str:
+        """The words a person reads for a finding's or deadline's code ([findings.CODE] or
+        [deadlines.CODE] ``label``): PDFs and reports show these, the record files and JSON
+        keep the code."""
+        entry = {"findings": self.findings, "deadlines": self.deadlines}[section].get(code, {})
+        return str(entry.get("label") or choice_label(code))
 
     def ladder(self, record_kind: str) -> list[int]:
         rule = self.rules["reminder-ladder-days"]
