@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import __version__
 from ..files import write_atomically
@@ -33,29 +32,12 @@ from ..records import KINDS, Field, Kind, Value
 from ..store import RecordError, Register
 from ..store.documents import Document, documents_of
 from ..store.tracked import DOCUMENT_LINKS, IPR_CALCULATIONS
-from ..values import display
-from .pdf import (
-    BAND,
-    BLUE,
-    BOTTOM,
-    FONT_FAMILY,
-    GREEN,
-    GREEN_FILL,
-    GREY,
-    INK,
-    LIGHT,
-    MARGIN,
-    RED,
-    RED_FILL,
-    TOP,
-    fonts_added,
-)
-
-if TYPE_CHECKING:
-    from fpdf import FPDF
+from ..values import words
+from .pdf import page_count, typeset
 
 LABEL_WIDTH = 138.0
 INDENT = 22.0  # element numbers hang in it
+PAGE_WIDTH = 612.0 - 2 * 66.0  # US Letter less the margins (data/typst/document.typ)
 
 # Fields shown elsewhere in the letter (or only after the decision), not as additional
 # information.
@@ -208,7 +190,7 @@ def _text(value: Value) -> str:
 def _shown(f: Field, value: Value) -> str:
     if isinstance(value, str) and value in CHOICE_TEXT.get(f.name, {}):
         return CHOICE_TEXT[f.name][value]
-    return display(f, value) if value is not None else ""
+    return words(f, value) if value is not None else ""
 
 
 def _us_date(iso: str) -> str:
@@ -268,11 +250,23 @@ def _title(data: PacketData) -> str:
 
 def render(data: PacketData) -> tuple[bytes, int]:
     """The packet as PDF bytes (the same data, the same bytes) and its page count."""
-    pdf = _letter_class()(data)
-    with fonts_added(pdf):
-        _LetterWriter(pdf, data).write()
-        content = bytes(pdf.output())
-        return content, int(pdf.pages_count)
+    content = typeset("document", *letter_document(data))
+    return content, page_count(content)
+
+
+def letter_document(data: PacketData) -> tuple[dict[str, Any], dt.datetime]:
+    """What the packet shows (exchange.pdf.typeset's input) and its creation date."""
+    writer = _LetterWriter(data)
+    writer.write()
+    agency = _text(data.agency.get("name"))
+    return {
+        "title": _title(data), "author": agency or "CALNET Desk",
+        "subject": f"{_subject(data)} ({data.citation})",
+        "keywords": ["CALNET", f"{data.kind.singular} request", data.citation, data.key,
+                     f"CALNET Desk {__version__}"],
+        "running": f"{agency} — {_title(data)}",
+        "footer": f"{agency} · {data.kind.singular.capitalize()} request {data.key}",
+        "blocks": writer.blocks}, data.created
 
 
 def write_packet(reg: Register, kind: Kind | str, key: str, target: Path,
@@ -285,176 +279,58 @@ def write_packet(reg: Register, kind: Kind | str, key: str, target: Path,
     return PacketResult(target, pages, len(content), [e.code for e in data.missing])
 
 
-def _letter_class() -> Callable[[PacketData], FPDF]:
-    from fpdf import FPDF
-
-    class Letter(FPDF):
-        """US Letter with a running header from page 2 on and numbered pages."""
-
-        def __init__(self, data: PacketData) -> None:
-            super().__init__(orientation="P", unit="pt", format="letter")
-            self.data = data
-            self.set_margins(MARGIN, TOP, MARGIN)
-            self.set_auto_page_break(True, BOTTOM)
-            self.set_creation_date(data.created)
-            self.set_title(_title(data))
-            self.set_subject(f"{_subject(data)} ({data.citation})")
-            self.set_author(_text(data.agency.get("name")) or "CALNET Desk")
-            self.set_creator(f"CALNET Desk {__version__}")
-            self.set_keywords(f"CALNET; {data.kind.singular} request; {data.citation}; "
-                              f"{data.key}")
-            self.set_lang("en-US")
-            self.set_display_mode("fullwidth")
-            from fpdf.prefs import ViewerPreferences
-
-            self.viewer_preferences = ViewerPreferences(display_doc_title=True)
-
-        def header(self) -> None:
-            if self.page_no() == 1:
-                return
-            self.set_font(FONT_FAMILY, "", 8)
-            self.set_text_color(*GREY)
-            agency = _text(self.data.agency.get("name"))
-            self.set_x(MARGIN)  # a table breaking across pages may have moved it
-            self.cell(self.w - 2 * MARGIN, 10, f"{agency} — {_title(self.data)}", align="L")
-            self.ln(14)
-            self.set_draw_color(*LIGHT)
-            self.set_line_width(0.5)
-            self.line(MARGIN, self.get_y(), self.w - MARGIN, self.get_y())
-            self.ln(12)
-            self.set_text_color(*INK)
-
-        def footer(self) -> None:
-            self.set_y(-42)
-            self.set_draw_color(*LIGHT)
-            self.set_line_width(0.5)
-            self.line(MARGIN, self.get_y(), self.w - MARGIN, self.get_y())
-            self.ln(6)
-            self.set_font(FONT_FAMILY, "", 7.5)
-            self.set_text_color(*GREY)
-            self.set_x(MARGIN)
-            self.cell((self.w - 2 * MARGIN) * 0.75, 10,
-                      f"{_text(self.data.agency.get('name'))} · "
-                      f"{self.data.kind.singular.capitalize()} request {self.data.key}",
-                      align="L")
-            self.cell((self.w - 2 * MARGIN) * 0.25, 10, f"Page {self.page_no()} of {{nb}}",
-                      align="R")
-
-    return Letter
+Block = dict[str, Any]
 
 
 class _LetterWriter:
-    def __init__(self, pdf: Any, data: PacketData) -> None:
-        self.pdf = pdf
+    """The letter as typeset blocks (see calnet_desk/data/typst/document.typ): headings,
+    paragraphs, label/value lists and tables, in reading order."""
+
+    def __init__(self, data: PacketData) -> None:
         self.data = data
         self.kind = data.kind
+        self.blocks: list[Block] = []
+        self.out = self.blocks  # where the next block goes (a group's list while open)
 
     # -- primitives --
 
-    def font(self, size: float, bold: bool = False, color: tuple[int, int, int] = INK) -> None:
-        self.pdf.set_font(FONT_FAMILY, "B" if bold else "", size)
-        self.pdf.set_text_color(*color)
+    def para(self, text: str, size: float = 10, bold: bool = False, color: str = "ink",
+             gap: float = 6, indent: float = 0) -> None:
+        self.out.append({"k": "p", "t": text, "size": size, "bold": bold, "color": color,
+                         "gap": gap, "indent": indent})
 
-    def para(self, text: str, size: float = 10, bold: bool = False,
-             color: tuple[int, int, int] = INK, gap: float = 6, height: float = 13.5,
-             x: float | None = None, width: float = 0, align: str = "L") -> None:
-        self.font(size, bold, color)
-        if x is not None:
-            self.pdf.set_x(x)
-        self.pdf.multi_cell(width, height, text, align=align, new_x="LMARGIN", new_y="NEXT")
-        if gap:
-            self.pdf.ln(gap)
+    def rule(self, color: str = "light", weight: float = 0.5, gap: float = 8) -> None:
+        self.out.append({"k": "rule", "color": color, "weight": weight, "gap": gap})
 
-    def need(self, height: float) -> None:
-        """Start a new page unless ``height`` points still fit on this one."""
-        if self.pdf.get_y() + height > self.pdf.page_break_trigger:
-            self.pdf.add_page()
+    def heading(self, text: str, note: str = "", level: int = 2) -> None:
+        self.out.append({"k": "h", "level": level, "t": text})
+        if note:
+            self.para(note, size=8, color="grey", gap=4)
 
-    def height_of(self, text: str, width: float, size: float, bold: bool = False,
-                  line: float = 13.0) -> float:
-        self.font(size, bold)
-        lines = self.pdf.multi_cell(width, line, text, dry_run=True, output="LINES")
-        return float(len(lines)) * line
+    def pairs(self, items: list[tuple[str, str]], color: str = "ink",
+              indent: float = INDENT) -> None:
+        """Labels in the left column, each value beside its label, wrapped (a term list)."""
+        if items:
+            self.out.append({"k": "terms", "size": 10, "label": LABEL_WIDTH,
+                             "indent": indent, "items": [
+                                 [label, {"t": value or " ", "c": color}]
+                                 for label, value in items]})
 
-    def rule(self, color: tuple[int, int, int] = LIGHT, width: float = 0.5,
-             gap: float = 8) -> None:
-        self.pdf.set_draw_color(*color)
-        self.pdf.set_line_width(width)
-        y = self.pdf.get_y()
-        self.pdf.line(MARGIN, y, self.pdf.w - MARGIN, y)
-        self.pdf.ln(gap)
+    def box(self, text: str, color: str, fill: str) -> None:
+        self.out.append({"k": "box", "t": text, "color": color, "fill": fill})
 
-    def heading(self, text: str, note: str = "") -> None:
-        self.need(60)
-        self.pdf.ln(6)
-        self.font(12, True, BLUE)
-        self.pdf.cell(self.pdf.epw * 0.7, 16, text, align="L")
-        self.font(8, False, GREY)
-        self.pdf.cell(self.pdf.epw * 0.3, 16, note, align="R", new_x="LMARGIN", new_y="NEXT")
-        self.rule(BLUE, 0.8, 6)
+    def table(self, headings: list[str], rows: list[list[Any]], widths: list[float],
+              aligns: list[str], width: float | None = None) -> None:
+        self.out.append({"k": "table", "header": headings, "rows": rows, "widths": widths,
+                         "aligns": [a.lower() for a in aligns], "size": 9,
+                         **({"width": width} if width else {})})
 
-    def pair(self, label: str, value: str, color: tuple[int, int, int] = INK,
-             bold: bool = False, x: float = MARGIN + INDENT) -> None:
-        """A label in the left column, its value beside it, wrapped."""
-        pdf = self.pdf
-        value_x = x + LABEL_WIDTH
-        value_w = pdf.w - MARGIN - value_x
-        h = max(self.height_of(value or " ", value_w, 10, bold),
-                self.height_of(label, LABEL_WIDTH - 8, 8.5, line=13.0))
-        self.need(h)
-        y = pdf.get_y()
-        self.font(8.5, False, GREY)
-        pdf.set_xy(x, y + 1)
-        pdf.multi_cell(LABEL_WIDTH - 8, 13, label, align="L")
-        self.font(10, bold, color)
-        pdf.set_xy(value_x, y)
-        pdf.multi_cell(value_w, 13, value or " ", align="L")
-        pdf.set_xy(MARGIN, y + h + 2)
-
-    def box(self, text: str, ink: tuple[int, int, int], fill: tuple[int, int, int]) -> None:
-        pdf = self.pdf
-        h = self.height_of(text, pdf.epw - 16, 9.5, True) + 10
-        self.need(h)
-        y = pdf.get_y()
-        pdf.set_fill_color(*fill)
-        pdf.set_draw_color(*ink)
-        pdf.set_line_width(0.8)
-        pdf.rect(MARGIN, y, pdf.epw, h, style="DF")
-        self.font(9.5, True, ink)
-        pdf.set_xy(MARGIN + 8, y + 5)
-        pdf.multi_cell(pdf.epw - 16, 13, text, align="L")
-        pdf.set_xy(MARGIN, y + h + 8)
-
-    def table(self, headings: list[str], rows: list[list[str]], widths: list[float],
-              aligns: list[str], small_last: bool = False) -> None:
-        from fpdf.fonts import FontFace
-
-        pdf = self.pdf
-        # Kept on one page when it fits on one (about 20 points a row).
-        self.need(min(20.0 * (len(rows) + 1) + 12, pdf.eph * 0.8))
-        self.font(9)
-        pdf.set_fill_color(255, 255, 255)
-        with pdf.table(
-                col_widths=widths, width=sum(widths), align="RIGHT", text_align=aligns,
-                headings_style=FontFace(emphasis="BOLD", color=BLUE, fill_color=BAND,
-                                        size_pt=8.5),
-                line_height=12, padding=(3, 5, 3, 5), borders_layout="HORIZONTAL_LINES",
-                cell_fill_mode="NONE", first_row_as_headings=True) as t:
-            pdf.set_draw_color(*LIGHT)
-            t.row(headings)
-            for cells in rows:
-                row = t.row()
-                for i, text in enumerate(cells):
-                    last = small_last and i == len(cells) - 1
-                    row.cell(text, style=FontFace(size_pt=7.5, color=INK) if last else None)
-        pdf.set_x(MARGIN)
-        pdf.ln(8)
+    def group(self, bar: str | None = None, breakable: bool = True) -> _Group:
+        return _Group(self, bar, breakable)
 
     # -- the letter --
 
     def write(self) -> None:
-        pdf = self.pdf
-        pdf.add_page()
         self.letterhead()
         self.date_and_addressee()
         self.subject_and_opening()
@@ -462,16 +338,16 @@ class _LetterWriter:
         for number, state in enumerate(applicable, start=1):
             self.element(number, state)
         self.additional()
-        self.closing()
-        self.signature()
+        with self.group(breakable=False):  # the closing stays with the signature block
+            self.closing()
+            self.signature()
         self.enclosures()
         self.checklist()
 
     def letterhead(self) -> None:
-        pdf, data = self.pdf, self.data
-        self.font(17, True, BLUE)
-        pdf.multi_cell(0, 21, _text(data.agency.get("name")) or "(agency name not set)",
-                       align="L", new_x="LMARGIN", new_y="NEXT")
+        data = self.data
+        self.para(_text(data.agency.get("name")) or "(agency name not set)", size=17,
+                  bold=True, color="blue", gap=4)
         facts = []
         if data.agency.get("billing_code"):
             facts.append(f"Billing code {_text(data.agency.get('billing_code'))}")
@@ -483,8 +359,8 @@ class _LetterWriter:
             facts.append(f"CATR: {names}" + (f" · {contact}" if contact else ""))
         else:
             facts.append("CATR: none on file")
-        self.para("   |   ".join(facts), size=8.5, color=GREY, gap=4, height=12)
-        self.rule(BLUE, 1.6, 18)
+        self.para("   |   ".join(facts), size=8.5, color="grey", gap=4)
+        self.rule("blue", 1.6, 18)
 
     def date_and_addressee(self) -> None:
         data = self.data
@@ -496,7 +372,7 @@ class _LetterWriter:
         if lines:
             self.para("\n".join(lines), gap=4 if self._via() else 14)
         if self._via():
-            self.para(self._via(), size=9, color=GREY, gap=14)
+            self.para(self._via(), size=9, color="grey", gap=14)
 
     def _via(self) -> str:
         a = self.data.addressee
@@ -508,10 +384,8 @@ class _LetterWriter:
     def subject_and_opening(self) -> None:
         data, kind = self.data, self.kind
         project = _text(data.record.get("project")) or "(no project given)"
-        self.font(10.5, True)
-        self.pdf.multi_cell(0, 14, f"Subject: {_subject(data)} — {data.key}, {project}",
-                            align="L", new_x="LMARGIN", new_y="NEXT")
-        self.pdf.ln(10)
+        self.out.append({"k": "h", "level": 1, "size": 10.5, "color": "ink",
+                         "t": f"Subject: {_subject(data)} — {data.key}, {project}"})
         salutation = str(data.addressee.get("salutation") or "To the CALNET Program:")
         self.para(salutation, gap=8)
         agency = _text(data.agency.get("name")) or "The agency"
@@ -522,64 +396,54 @@ class _LetterWriter:
             dtype = _text(data.record.get("type")) or "general"
             ask = (f"{agency} requests a {dtype} delegation for the project described below.")
         self.para(f"{ask} The information the request calls for follows; the documents on "
-                  "file are listed at the end.", gap=10, align="L")
+                  "file are listed at the end.", gap=10)
         self.heading("The request")
 
     def element(self, number: int, state: ElementState) -> None:
-        pdf, data, kind = self.pdf, self.data, self.kind
+        data, kind = self.data, self.kind
         e = state.element
-        title_w = pdf.epw - INDENT - 90
-        title_h = self.height_of(e.label, title_w, 10.5, True, 14)
-        self.need(title_h + 30)
-        start_page, start_y = pdf.page_no(), pdf.get_y()
-        self.font(10.5, True, INK)
-        pdf.cell(INDENT, 14, f"{number}.", align="L")
-        pdf.multi_cell(title_w, 14, e.label, align="L", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_y(start_y + title_h + 3)
-        if state.applies:
+        with self.group(bar="red" if state.missing else None):
+            self.heading(f"{number}. {e.label}", level=3)
             if state.missing:
-                self.para("MISSING", size=10, bold=True, color=RED, gap=4,
-                          x=MARGIN + INDENT)
+                self.para("MISSING", size=10, bold=True, color="red", gap=4, indent=INDENT)
             shown = [f for f in e.fields if data.record.get(f) not in (None, "", [])]
+            pairs: list[tuple[str, str]] = []
             for name in shown:
                 f = kind.by_name[name]
                 if e.code == "cost-by-item" and name == "cost_by_item":
-                    self.pair(f.label, _text(data.record.get(name)))
+                    self.pairs([*pairs, (f.label, _text(data.record.get(name)))])
+                    pairs = []
                     self.cost_table(_text(data.record.get(name)))
                     continue
-                self.pair(f.label, _shown(f, data.record.get(name)))
+                pairs.append((f.label, _shown(f, data.record.get(name))))
             if e.code == "total-cost":
-                self.total_cost_rows()
+                pairs += self.total_cost_rows()
+            self.pairs(pairs)
             if e.code == "ipr-documentation":
                 self.ipr_table()
-        end_y = pdf.get_y()
-        if state.missing and pdf.page_no() == start_page:
-            pdf.set_fill_color(*RED)
-            pdf.rect(MARGIN - 2, start_y + 1, 3, end_y - start_y - 2, style="F")
-        pdf.ln(4)
-        self.rule(LIGHT, 0.4, 8)
+        self.rule("light", 0.4, 8)
 
-    def total_cost_rows(self) -> None:
+    def total_cost_rows(self) -> list[tuple[str, str]]:
         record = self.data.record
         total, months = record.get("total_cost"), record.get("contract_length_months")
         if isinstance(total, int) and isinstance(months, int) and months > 0:
-            self.pair("Average per month", f"{money_text(round(total / months))} over "
-                                           f"{months} months (total cost ÷ contract length)")
+            return [("Average per month", f"{money_text(round(total / months))} over "
+                                          f"{months} months (total cost ÷ contract length)")]
+        return []
 
     def cost_table(self, text: str) -> None:
         rows = cost_items(text)
         if not rows:
             return
-        self.pdf.ln(2)
-        width = self.pdf.epw - INDENT
-        self.table(["Contract item", "Cost"], [[i, c] for i, c in rows],
-                   [width * 0.55, width * 0.45], ["LEFT", "RIGHT"])
+        width = PAGE_WIDTH - INDENT
+        self.table(["Contract item", "Cost"], [[i, c] for i, c in rows], [55, 45],
+                   ["LEFT", "RIGHT"], width)
 
     def ipr_table(self) -> None:
         data = self.data
         if data.ipr is None:
             self.para("No IPR calculation is saved with this request in the register.",
-                      size=9, color=GREY, gap=4, x=MARGIN + INDENT)
+                      size=9, color="grey", gap=4, indent=INDENT)
             return
         result = calculate(data.rules, data.ipr)
         ipr = data.ipr
@@ -595,13 +459,9 @@ class _LetterWriter:
                          "shown" if item in ipr.checklist else "not shown"])
         rows.append(["Statewide network not unduly affected",
                      "attested" if ipr.network_attested else "not attested"])
-        self.pdf.ln(2)
-        self.need(20.0 * (len(rows) + 1) + 30)
-        self.font(9, True, BLUE)
-        self.pdf.set_x(MARGIN + INDENT)
-        self.pdf.cell(0, 13, "IPR calculation", new_x="LMARGIN", new_y="NEXT")
-        width = self.pdf.epw - INDENT
-        self.table(["Item", "Value"], rows, [width * 0.6, width * 0.4], ["LEFT", "RIGHT"])
+        self.para("IPR calculation", size=9, bold=True, color="blue", gap=2, indent=INDENT)
+        self.table(["Item", "Value"], rows, [60, 40], ["LEFT", "RIGHT"],
+                   PAGE_WIDTH - INDENT)
 
     def additional(self) -> None:
         data, kind = self.data, self.kind
@@ -612,14 +472,10 @@ class _LetterWriter:
         if not extra:
             return
         self.heading("Additional information")
-        for f in extra:
-            self.pair(f.label, _shown(f, data.record.get(f.name)))
-        self.pdf.ln(4)
+        self.pairs([(f.label, _shown(f, data.record.get(f.name))) for f in extra])
 
     def closing(self) -> None:
         data = self.data
-        self.need(210)  # with the signature block below it
-        self.pdf.ln(8)
         if data.catrs:
             catr = data.catrs[0]
             contact = ", ".join(_text(catr.get(c)) for c in ("email", "phone") if catr.get(c))
@@ -628,49 +484,38 @@ class _LetterWriter:
                     "The agency keeps the request and its documents on file for audit.")
         else:
             text = ("The agency keeps the request and its documents on file for audit.")
-        self.para(text, gap=12, align="L")
+        self.para(text, gap=12)
 
     def signature(self) -> None:
-        pdf, data, kind = self.pdf, self.data, self.kind
+        data, kind = self.data, self.kind
         signer = _text(data.record.get("signer"))
         title = _text(data.record.get("signer_title"))
-        self.need(150)
-        self.para("Respectfully submitted,", gap=36)
-        y = pdf.get_y()
-        pdf.set_draw_color(*INK)
-        pdf.set_line_width(0.6)
-        pdf.line(MARGIN, y, MARGIN + 230, y)
-        pdf.line(MARGIN + 290, y, MARGIN + 420, y)
-        pdf.ln(3)
-        self.font(8, False, GREY)
-        pdf.cell(290, 10, "Signature", align="L")
-        pdf.cell(130, 10, "Date", align="L", new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(6)
-        self.para(signer or "Signer — MISSING", size=10.5,
-                  bold=True, color=INK if signer else RED, gap=0, height=14)
-        self.para(title or "Title — MISSING", size=10,
-                  color=INK if title else RED, gap=0, height=13)
-        self.para(_text(data.agency.get("name")), size=10, gap=2, height=13)
-        self.para(SIGNER_ROLES[kind.name], size=8, color=GREY, gap=10, height=11)
+        self.para("Respectfully submitted,", gap=0)
+        self.out.append({"k": "signature"})
+        self.para(signer or "Signer — MISSING", size=10.5, bold=True,
+                  color="ink" if signer else "red", gap=0)
+        self.para(title or "Title — MISSING", size=10, color="ink" if title else "red", gap=0)
+        self.para(_text(data.agency.get("name")), size=10, gap=2)
+        self.para(SIGNER_ROLES[kind.name], size=8, color="grey", gap=10)
 
     def enclosures(self) -> None:
         docs = self.data.documents
         self.heading("Enclosures: documents on file", "SHA-256 fingerprints")
         if not docs:
             self.para("No documents are linked to this request in the register.", size=9,
-                      color=GREY, gap=4)
+                      color="grey", gap=4)
             return
-        rows = [[str(i), f"{d.name}\n{d.size:,} bytes, added {_us_date(d.added_at)}",
-                 d.sha256] for i, d in enumerate(docs, start=1)]
-        epw = self.pdf.epw
-        self.table(["#", "Document", "SHA-256"], rows, [18, epw - 18 - 286, 286],
-                   ["RIGHT", "LEFT", "LEFT"], small_last=True)
+        rows = [[str(i), [d.name, "\n", {"t": f"{d.size:,} bytes, added "
+                                              f"{_us_date(d.added_at)}", "c": "grey"}],
+                 {"t": d.sha256, "s": 7.5}] for i, d in enumerate(docs, start=1)]
+        self.table(["#", "Document", "SHA-256"], rows, [18, PAGE_WIDTH - 18 - 286, 286],
+                   ["RIGHT", "LEFT", "LEFT"])
 
     def checklist(self) -> None:
         """A page of its own for the coordinator, not part of the letter: which elements are
         given, missing or do not apply, and the rule each rests on."""
-        pdf, data, kind = self.pdf, self.data, self.kind
-        pdf.add_page()
+        data, kind = self.data, self.kind
+        self.out.append({"k": "pagebreak"})
         self.heading("Checklist for the coordinator", "not part of the letter")
         applicable = [s for s in data.states if s.applies]
         missing = data.missing
@@ -678,10 +523,10 @@ class _LetterWriter:
             are = "element is" if len(missing) == 1 else "elements are"
             self.box(f"Not ready to sign: {len(missing)} of {len(applicable)} required {are} "
                      "missing (marked MISSING in the letter). A request missing an element "
-                     "comes back; complete it first.", RED, RED_FILL)
+                     "comes back; complete it first.", "red", "red-fill")
         else:
             self.box(f"Ready to sign: all {len(applicable)} elements {data.citation} asks for "
-                     "are given.", GREEN, GREEN_FILL)
+                     "are given.", "green", "green-fill")
         rows = []
         for number, state in enumerate(data.states, start=1):
             e = state.element
@@ -691,17 +536,37 @@ class _LetterWriter:
                 status = "MISSING: " + "; ".join(_problem_text(kind, p) for p in state.problems)
             else:
                 status = "given"
-            rows.append([str(number), e.label, status, e.citation])
-        epw = pdf.epw
+            rows.append([str(number), e.label,
+                         {"t": status, "c": "red", "b": True} if state.missing else status,
+                         e.citation])
         self.table(["#", "Element", "Status", "Source"], rows,
-                   [26, epw * 0.42, epw * 0.38 - 26, epw * 0.2], ["RIGHT", "LEFT", "LEFT", "LEFT"])
+                   [26, PAGE_WIDTH * 0.42, PAGE_WIDTH * 0.38 - 26, PAGE_WIDTH * 0.2],
+                   ["RIGHT", "LEFT", "LEFT", "LEFT"])
         if data.ipr is not None:
             result = calculate(data.rules, data.ipr)
             self.para(f"IPR calculation (advisory): meets the guide: "
                       f"{'yes' if result['meets_guide'] else 'no'}. {result['explanation']}",
-                      size=9, color=GREY, gap=6, align="L")
+                      size=9, color="grey", gap=6)
         a = data.addressee
         source = str(a.get("citation") or "the rule set")
         self.para(f"Addressed as {source} gives it ([requests.{kind.name}.addressee] in the "
                   "rule set); check the address, e-mail and fax with the CALNET Program before "
-                  "sending.", size=9, color=GREY, gap=4, align="L")
+                  "sending.", size=9, color="grey", gap=4)
+
+
+class _Group:
+    """``with writer.group(...)``: the blocks written inside go into one block (kept on one
+    page unless breakable; with a coloured bar down its left edge when ``bar``)."""
+
+    def __init__(self, writer: _LetterWriter, bar: str | None, breakable: bool) -> None:
+        self.writer, self.bar, self.breakable = writer, bar, breakable
+        self.outer: list[Block] = []
+
+    def __enter__(self) -> None:
+        self.outer = self.writer.out
+        self.writer.out = []
+
+    def __exit__(self, *exc: object) -> None:
+        inner, self.writer.out = self.writer.out, self.outer
+        self.outer.append({"k": "group", "blocks": inner, "breakable": self.breakable,
+                           **({"bar": self.bar} if self.bar else {})})

@@ -468,10 +468,106 @@ def test_summary_pdf_names_the_agency_scope_and_findings(filled: Register,
     reader = PdfReader(bag / "data/summary.pdf")
     text = " ".join(p.extract_text() for p in reader.pages)
     for needle in ("Department of Testing", "Maria Jones", "exemption:EX-1", "12/01/2026",
-                   "EX-1", "O-1", "GD-1", "STMM 501.0", "exemption-term-end"):
+                   "EX-1", "O-1", "GD-1", "STMM 501.0", "Exemption term ends", "Due soon"):
         assert needle in text, needle
+    # words, not codes: the rule set's labels for deadlines and findings, choices' labels
+    for code in ("exemption-term-end", "due-soon", "non-exempt-state"):
+        assert code not in text, code
     assert reader.metadata is not None and reader.metadata.creation_date is not None
     assert reader.metadata.creation_date.date() == AS_OF
+
+
+def _summary(bag: Path) -> Path:
+    return bag / "data" / "summary.pdf"
+
+
+def test_summary_pdf_is_tagged_in_reading_order(filled: Register, tmp_path: Path) -> None:
+    """Issue 17 item 4: a screen reader meets headings, paragraphs and tables with header
+    cells, in the order a sighted reader reads them; title, language and marks are set."""
+    from pdf_structure import catalog, in_order, structure, table_rows, tagged
+
+    path = _summary(unzip(export(filled, tmp_path), tmp_path / "x"))
+    assert tagged(path) == "yes"
+    assert catalog(path) == {"lang": "en-US", "marked": True, "display_doc_title": True}
+    tree = structure(path)
+    assert [n.role for n in tree.kids] == ["Document"]
+    doc = tree.kids[0]
+    top = [(n.role, n.text()) for n in doc.kids]
+    assert top[0] == ("H1", "CALNET audit bundle")
+    headings = [text for role, text in top if role == "H2"]
+    assert headings == ["Records", "Open findings as of 12/01/2026 (8)",
+                        "Deadlines as of 12/01/2026 (2)", "Orders (STD. 20) (3)",
+                        "Exemptions (1)", "Delegations (2)", "ATOs (1)", "People (1)",
+                        "Citations"]
+    # every heading is followed by what belongs under it: a table (header row of TH
+    # cells) or a paragraph
+    roles = [role for role, _ in top]
+    for i, role in enumerate(roles):
+        if role == "H2":
+            assert roles[i + 1] in ("Table", "P"), top[i]
+    facts = doc.kids[2]
+    assert facts.role == "L" and [li.text() for li in facts.all("LI")][:2] == [
+        "Agency Department of Testing", "Agency class Non-exempt state"]
+    tables = doc.all("Table")
+    for table in tables:
+        header = table.all("THead")[0]
+        assert header.all("TH") and not header.all("TD")
+    rows = table_rows(tables[2])  # the deadlines
+    assert rows[0] == ["Date", "Status", "Deadline", "Record", "Citation"]
+    assert rows[1] == ["12/20/2026", "Due soon", "Exemption term ends", "Exemption EX-1",
+                       "SAM 4605"]
+    orders = table_rows(tables[3])
+    assert [r[0] for r in orders] == ["Request number", "O-1", "O-2", "O-3"]
+    assert table_rows(tables[6])[0] == ["ATO id", "Contractor", "Approved on"]  # no blank
+    # the whole text in reading order: the letterhead, the facts, then section by section
+    texts = [n.text() for n in doc.kids]
+    assert in_order(texts, ["CALNET audit bundle", "Department of Testing"])
+    assert texts.index("Citations") == len(texts) - 3
+
+
+def test_summary_wraps_findings_whole(filled: Register, tmp_path: Path) -> None:
+    """Issue 17 item 5: a finding's message is never cut with an ellipsis; it wraps."""
+    from pdf_structure import structure, table_rows
+
+    from calnet_desk.policy.findings import findings
+
+    path = _summary(unzip(export(filled, tmp_path), tmp_path / "x"))
+    rows = table_rows(structure(path).all("Table")[1])
+    assert rows[0] == ["Severity", "Finding", "Record", "Citation"]
+    messages = [f.message for f in findings(filled, AS_OF)]
+    assert messages and any(len(m) > 150 for m in messages)
+    def squeezed(text: str) -> str:  # a line may break after a hyphen
+        return "".join(text.split())
+
+    for message in messages:
+        assert any(squeezed(row[1]).endswith(squeezed(message)) for row in rows[1:]), message
+    assert "…" not in " ".join(" ".join(r) for r in rows)
+
+
+def test_summary_shows_markup_as_typed(reg: Register, tmp_path: Path) -> None:
+    """Values go to the typesetter as data: Typst markup in them prints as typed."""
+    from pdf_structure import structure
+
+    typed = 'Dept. of *Bold* #panic("x") $x$ ] [ \\ <lbl> @ref // not a comment'
+    with reg.transaction("seed") as tx:
+        tx.set_agency({"name": typed, "agency_class": "non-exempt-state"})
+    path = _summary(unzip(export(reg, tmp_path, as_of=None), tmp_path / "x"))
+    assert structure(path).kids[0].kids[1].text() == typed
+
+
+def test_summary_passes_typsts_own_pdf_ua_checks(filled: Register) -> None:
+    """Typst checks the PDF/UA-1 rules it knows of when asked to write PDF/UA-1 (headings
+    in order, table headers, title, language). No independent validator (veraPDF) is run
+    here, so the bundle does not claim PDF/UA conformance; this test keeps the document
+    within what Typst checks."""
+    from calnet_desk.exchange.bundle import Redactor, select
+    from calnet_desk.exchange.pdf import typeset
+    from calnet_desk.exchange.summary import summary_document
+
+    scope = parse_scope("all")
+    data, created = summary_document(filled, select(filled, scope), scope, AS_OF,
+                                     Redactor(False, ()))
+    assert typeset("document", data, created, ua_checks=True).startswith(b"%PDF-")
 
 
 # --- forged bundles (issue 14 item 4): replay the forgeries --------------------------------

@@ -247,7 +247,8 @@ def test_metadata_language_fonts_and_us_letter(run_cli: Any, register: Path,
     assert meta.title == "Exemption request EX-IPR: Ethernet transport to the Eureka office"
     assert meta.subject == "Request for exemption from CALNET (STMM 501.0)"
     assert meta.author == AGENCY
-    assert meta.creator is not None and meta.creator.startswith("CALNET Desk")
+    assert meta.creator is not None and meta.creator.startswith("Typst")  # the typesetter
+    assert "CALNET Desk" in str(meta["/Keywords"])
     assert meta.creation_date == clock.now  # the newest history entry behind the packet
     assert reader.trailer["/Root"]["/Lang"] == "en-US"
     assert len(reader.pages) >= 2
@@ -256,6 +257,56 @@ def test_metadata_language_fonts_and_us_letter(run_cli: Any, register: Path,
     raw = path.read_bytes()
     assert b"/FontFile2" in raw  # the TrueType font is embedded: real, searchable text
     assert b"/Helvetica" not in raw and b"/Times" not in raw
+
+
+def test_the_packet_is_tagged_in_reading_order(run_cli: Any, register: Path) -> None:
+    """Issue 17 item 4: the letter's structure tree reads as the letter does: letterhead,
+    date, addressee, the subject as the title heading, each element as a numbered heading
+    with its label/value list, the signature block, the enclosures as a table with header
+    cells; then the coordinator's checklist."""
+    from pdf_structure import catalog, in_order, structure, table_rows, tagged
+
+    path, _ = packet(run_cli, register, "exemption", "EX-GAP")
+    assert tagged(path) == "yes"
+    assert catalog(path) == {"lang": "en-US", "marked": True, "display_doc_title": True}
+    doc = structure(path).kids[0]
+    assert doc.role == "Document"
+
+    def flat(node: Any) -> list[tuple[str, str]]:  # headings and blocks, depth first
+        out = []
+        for kid in node.kids:
+            if kid.role in ("H1", "H2", "H3", "P", "L", "Table"):
+                out.append((kid.role, kid.text()))
+            else:
+                out += flat(kid)
+        return out
+
+    blocks = flat(doc)
+    assert blocks[0] == ("P", AGENCY)
+    h1 = [t for r, t in blocks if r == "H1"]
+    assert h1 == ["Subject: Request for exemption from CALNET — EX-GAP, Satellite link for "
+                  "the Alturas field office"]
+    h2 = [t for r, t in blocks if r == "H2"]
+    assert h2 == ["The request", "Additional information", "Enclosures: documents on file",
+                  "Checklist for the coordinator"]
+    h3 = [t for r, t in blocks if r == "H3"]
+    assert h3[:3] == ["1. The one specific project or acquisition it applies to",
+                      "2. The services with quantity, type and location, street address "
+                      "included", "3. Why the services are needed"]
+    texts = [t for _, t in blocks]
+    assert in_order(texts, [AGENCY, h1[0], "The request", h3[0], h3[1], "MISSING", h3[2],
+                            "Respectfully submitted,", "Title — MISSING",
+                            "Enclosures: documents on file",
+                            "Checklist for the coordinator"])
+    # an element's label and value are one list item, in that order
+    items = [li.text() for li in doc.all("LI")]
+    assert "Reason The CALNET contracts cannot meet the need for lack of features, "\
+           "functionality or availability" in items
+    checklist = doc.all("Table")[-1]
+    rows = table_rows(checklist)
+    assert rows[0] == ["#", "Element", "Status", "Source"]
+    assert checklist.all("THead")[0].all("TH")
+    assert rows[2][0] == "2" and rows[2][2].startswith("MISSING: ")
 
 
 def test_the_same_data_gives_the_same_bytes(run_cli: Any, register: Path,
