@@ -57,12 +57,15 @@ def render_summary(reg: Register, sel: Selection, scope: Scope, as_of: dt.date,
 def summary_document(reg: Register, sel: Selection, scope: Scope, as_of: dt.date,
                      red: Redactor) -> tuple[dict[str, Any], dt.datetime]:
     """What the summary shows (exchange.pdf.typeset's input) and its creation date."""
-    book = RuleBook(reg)
+    # the findings and deadlines of the records in the bundle: the register as of the day
+    # when the bundle is rebuilt from the history (export-bundle --as-of)
+    source = sel.source or reg
+    book = RuleBook(source)
     rules = book.common
     keys = sel.keys()
-    found = [f for f in findings(reg, as_of, book)
+    found = [f for f in findings(source, as_of, book)
              if (f.kind, f.key) in keys or (scope.kind == "all" and f.kind not in KINDS)]
-    due = [d for d in deadlines(reg, as_of, book=book)
+    due = [d for d in deadlines(source, as_of, book=book)
            if (d.record_kind, d.key) in keys and d.status != "acknowledged"]
     agency = str(sel.agency.get("name") or "")
     title = f"CALNET audit bundle — {agency}"

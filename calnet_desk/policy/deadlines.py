@@ -15,6 +15,7 @@ from typing import Any
 
 from ..records import GENERATIONS, KINDS
 from ..store import RecordError, Register
+from ..store.as_of import ReadRegister
 from ..store.tracked import DEADLINE_MARKS, REMINDER_LADDERS, current_state, delete_row, put_row
 from .rules import RulesError, RuleSet, load_rules
 
@@ -107,7 +108,7 @@ class RawDeadline:
 class RuleBook:
     """Rule sets by contract generation, loaded once per computation."""
 
-    def __init__(self, reg: Register | None) -> None:
+    def __init__(self, reg: ReadRegister | None) -> None:
         self.root = reg.paths.root if reg else None
         self._sets: dict[str | None, RuleSet] = {}
         self.generation_of: dict[str, str] = {}
@@ -148,7 +149,7 @@ def ato_term(ato: dict[str, Any], book: RuleBook) -> tuple[int | None, str]:
             f"the default of {rules.name}, {rules.citation('ato-exclusive-term-months')}")
 
 
-def raw_deadlines(reg: Register, book: RuleBook | None = None) -> Iterator[RawDeadline]:
+def raw_deadlines(reg: ReadRegister, book: RuleBook | None = None) -> Iterator[RawDeadline]:
     book = book or RuleBook(reg)
     for record_kind in DEADLINE_RECORD_KINDS:
         for record in reg.records(KINDS[record_kind]):
@@ -316,7 +317,7 @@ def stored_ladder(text: str) -> tuple[int, ...]:
     return tuple(sorted((d for d in days if 0 <= d <= MAX_LADDER_DAYS), reverse=True))
 
 
-def deadlines(reg: Register, today: dt.date, within: int | None = None,
+def deadlines(reg: ReadRegister, today: dt.date, within: int | None = None,
               book: RuleBook | None = None) -> list[Deadline]:
     book = book or RuleBook(reg)
     overrides = {k: stored_ladder(v["ladder"])

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..records import KINDS, Record, Value
-from ..store import Register
+from ..store.as_of import ReadRegister
 from ..store.documents import linked_records
 from ..store.register import AGENCY_KEY, AGENCY_KIND
 from ..store.tracked import REMINDER_LADDERS, current_state
@@ -182,7 +182,7 @@ class _Register:
     """The records the checks read, read once: those that existed on ``today`` (by their
     kind's own date, else their first history entry)."""
 
-    def __init__(self, reg: Register, today: dt.date) -> None:
+    def __init__(self, reg: ReadRegister, today: dt.date) -> None:
         self.reg = reg
         self.today = today
         self.agency_class = reg.agency().get("agency_class")
@@ -227,9 +227,11 @@ def _missing(needed: list[Element], record: Record) -> list[Element]:
     return [e for e in needed if e.applies(record) and e.problems(record)]
 
 
-def findings(reg: Register, today: dt.date, book: RuleBook | None = None) -> list[Finding]:
+def findings(reg: ReadRegister, today: dt.date, book: RuleBook | None = None
+             ) -> list[Finding]:
     """Every finding as of ``today``, sorted by severity, code, kind and key. Records that
-    did not exist yet on ``today`` are not judged."""
+    did not exist yet on ``today`` are not judged. ``reg`` is the live register, or the
+    register as of a day (store.as_of.RegisterAsOf)."""
     book = book or RuleBook(reg)
     catalog = Catalog(book.common)
     data = _Register(reg, today)

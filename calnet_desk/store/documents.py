@@ -26,6 +26,7 @@ from .exceptions import RecordError
 from .tracked import DOCUMENT_LINKS, DOCUMENTS, delete_row, put_row
 
 if TYPE_CHECKING:  # annotations only: the register does not import this module back
+    from .as_of import ReadRegister
     from .register import Changes, Register
 
 CHUNK = 1 << 20
@@ -182,7 +183,7 @@ def all_links(reg: Register) -> list[tuple[str, str, str]]:
         "SELECT sha256, kind, key FROM document_links ORDER BY sha256, kind, key")]
 
 
-def linked_records(reg: Register) -> set[tuple[str, str]]:
+def linked_records(reg: ReadRegister) -> set[tuple[str, str]]:
     """(kind, key) of every record with at least one document."""
     return {(str(k), str(key)) for k, key in reg.conn.execute(
         "SELECT DISTINCT kind, key FROM document_links")}

@@ -555,6 +555,45 @@ def test_summary_shows_markup_as_typed(reg: Register, tmp_path: Path) -> None:
     assert structure(path).kids[0].kids[1].text() == typed
 
 
+def test_as_of_summary_judges_the_register_of_that_day(reg: Register, clock: Any,
+                                                       tmp_path: Path) -> None:
+    """Issue 17: a bundle --as-of D shows the findings and deadlines of the register as it
+    stood at the end of D, not those of today's records."""
+    from pdf_structure import structure
+
+    clock.now = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)  # after the register began
+    with reg.transaction("seed") as tx:
+        tx.set_agency({"name": "Department of Testing", "agency_class": "non-exempt-state"})
+        tx.put(KINDS["exemptions"], {"exemption_id": "EX-9", "project": "Old links",
+                                     "decision": "denied", "term_end": "2026-12-20"})
+        tx.put(KINDS["orders"], {"request_number": "O-9", "request_date": "2026-11-25",
+                                 "order_type": "new", "contractor": "AT&T",
+                                 "exemption_id": "EX-9"})
+    clock.now = dt.datetime(2027, 1, 10, 12, tzinfo=dt.UTC)
+    with reg.transaction("approved after all") as tx:
+        tx.put(KINDS["exemptions"], {"exemption_id": "EX-9", "project": "Old links",
+                                     "decision": "approved", "decided_on": "2026-11-01",
+                                     "term_end": "2027-12-20"})
+
+    def summary(name: str, as_of: dt.date) -> str:
+        zipped = export(reg, tmp_path, name, as_of=as_of, today=dt.date(2027, 1, 11))
+        return " ".join(n.text() for n in structure(
+            _summary(unzip_as_of(zipped, tmp_path / f"{name}.d", as_of))).walk()[:1])
+
+    then = summary("then.zip", dt.date(2026, 12, 15))
+    assert "Order under a denied exemption" in then
+    assert "Deadlines as of 12/15/2026 (0)" in then  # a denied exemption's term: none
+    now = summary("now.zip", dt.date(2027, 1, 11))
+    assert "Order under a denied exemption" not in now
+    assert "12/20/2027 Upcoming Exemption term ends Exemption EX-9" in now
+
+
+def unzip_as_of(zip_path: Path, dest: Path, as_of: dt.date) -> Path:
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(dest)
+    return dest / f"calnet-bundle-{as_of.isoformat()}"
+
+
 def test_summary_passes_typsts_own_pdf_ua_checks(filled: Register) -> None:
     """Typst checks the PDF/UA-1 rules it knows of when asked to write PDF/UA-1 (headings
     in order, table headers, title, language). No independent validator (veraPDF) is run

@@ -22,6 +22,7 @@ from typing import Any
 
 from ...records import KINDS, Field, Kind, Record, kind_among
 from ...store import Register
+from ...store.as_of import RegisterAsOf
 from ...store.billing import Mark, Statement
 from ...store.documents import Document, all_documents, all_links, get_document
 from ...store.history import GENESIS, SCOPE_REFS
@@ -112,6 +113,9 @@ class Selection:
     # contractors' statements in scope and the marks on their findings (billing_bundle)
     statements: list[Any] = field(default_factory=list)
     marks: list[Any] = field(default_factory=list)
+    # the register the records come from, as the summary's findings and deadlines read it:
+    # None for the live register, a store.as_of.RegisterAsOf for one rebuilt as of a day
+    source: RegisterAsOf | None = None
 
     def keys(self) -> set[tuple[str, str]]:
         return {(k, str(r[KINDS[k].key.name])) for k, rs in self.records.items() for r in rs}
@@ -396,6 +400,7 @@ def select_as_of(reg: Register, scope: Scope, entries: list[dict[str, Any]]) -> 
     people = [record("people", k) for n, k in sorted(state) if n == "people"]
     sel.catrs = [p for p in people if p.get("role") == "catr" and p.get("active") is not False]
     sel.personal_values = {str(e["user"]) for e in entries}
+    sel.source = RegisterAsOf(reg.paths, entries, state)
     for (kind_name, _key), values in state.items():
         if kind_name in KINDS:
             sel.personal_values |= {str(values[f.name]) for f in KINDS[kind_name].fields
