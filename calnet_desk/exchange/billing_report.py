@@ -23,7 +23,7 @@ from ..policy.billing_codes import CODES, LABELS
 from ..policy.reconcile import Finding, money_text, totals
 from ..policy.rules import RuleSet
 from ..values import escape_cell
-from .pdf import BLUE, FONT_FAMILY, GREY, INK, LIGHT, MARGIN, RED, fonts_added
+from .pdf import typeset
 from .sheets import write_csv
 
 # The codes a contractor is asked to credit (the others are the agency's own work: an
@@ -147,97 +147,54 @@ def workbook_bytes(found: list[Finding], month: str, agency: str) -> bytes:
 
 
 def pdf_bytes(found: list[Finding], month: str, agency: str, today: dt.date) -> bytes:
-    """One page for management: the dollars at stake, then per contractor and per code."""
-    from fpdf import FPDF
-
+    """One page for management, a tagged PDF (exchange.pdf.typeset): the dollars at stake,
+    then per contractor and per finding."""
     whole = group(found)
-    pdf = FPDF(orientation="P", unit="pt", format="letter")
-    pdf.set_margins(MARGIN, 54, MARGIN)
-    pdf.set_auto_page_break(False)
-    pdf.set_creation_date(dt.datetime(today.year, today.month, today.day, tzinfo=dt.UTC))
     title = f"Billing cross-check {month}"
-    pdf.set_title(f"{title} — {agency}")
-    pdf.set_author(agency or "CALNET Desk")
-    pdf.set_creator(f"CALNET Desk {__version__}")
-    pdf.set_lang("en-US")
-    width = pdf.w - 2 * MARGIN
-    with fonts_added(pdf):
-        pdf.add_page()
+    money_cols = ["right", "right", "right", "right"]
 
-        def font(size: float, bold: bool = False, color: tuple[int, int, int] = INK) -> None:
-            pdf.set_font(FONT_FAMILY, "B" if bold else "", size)
-            pdf.set_text_color(*color)
+    def row(name: str, g: Group) -> list[str]:
+        return [name, f"{g.open:,}", money_text(g.monthly), money_text(g.annual),
+                money_text(g.recovered)]
 
-        def line(cells: list[tuple[str, float, str]], size: float = 9, bold: bool = False,
-                 color: tuple[int, int, int] = INK) -> None:
-            font(size, bold, color)
-            pdf.set_x(MARGIN)
-            for text, share, align in cells:
-                pdf.cell(width * share, size * 1.6, text, align=align)
-            pdf.ln(size * 1.6)
-
-        def heading(text: str) -> None:
-            pdf.ln(8)
-            font(12, True, BLUE)
-            pdf.set_x(MARGIN)
-            pdf.cell(width, 16, text, new_x="LMARGIN", new_y="NEXT")
-            pdf.set_draw_color(*LIGHT)
-            pdf.line(MARGIN, pdf.get_y(), MARGIN + width, pdf.get_y())
-            pdf.ln(4)
-
-        font(18, True, BLUE)
-        pdf.cell(width, 24, title, new_x="LMARGIN", new_y="NEXT")
-        font(11, False, GREY)
-        pdf.cell(width, 16, agency, new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(14)
-        font(20, True, RED if whole.monthly else INK)
-        pdf.multi_cell(width, 28, f"{money_text(whole.monthly)} a month, "
-                                  f"{money_text(whole.annual)} a year at stake",
-                       align="L", new_x="LMARGIN", new_y="NEXT")
-        font(10, False, GREY)
-        pdf.multi_cell(width, 14, f"{whole.findings:,} finding(s), {whole.open:,} still open "
-                                  f"(unmarked or disputed). Disputed: "
-                                  f"{money_text(whole.disputed)} a month. Recovered so far: "
-                                  f"{money_text(whole.recovered)}.",
-                       align="L", new_x="LMARGIN", new_y="NEXT")
-
-        contractors = [(c, g) for c, ban, g in by_contractor_and_ban(found) if ban is None]
-        heading("By contractor")
-        line([("Contractor", 0.34, "L"), ("Open", 0.1, "R"), ("A month", 0.18, "R"),
-              ("A year", 0.2, "R"), ("Recovered", 0.18, "R")], 8.5, True, GREY)
-        shown = contractors[:8]
-        for c, g in shown:
-            line([(c, 0.34, "L"), (f"{g.open:,}", 0.1, "R"),
-                  (money_text(g.monthly), 0.18, "R"), (money_text(g.annual), 0.2, "R"),
-                  (money_text(g.recovered), 0.18, "R")])
-        if len(contractors) > len(shown):
-            line([(f"… and {len(contractors) - len(shown)} more contractors (in the "
-                   "workbook)", 1.0, "L")], 8.5, color=GREY)
-
-        heading("By finding")
-        line([("Finding", 0.34, "L"), ("Open", 0.1, "R"), ("A month", 0.18, "R"),
-              ("A year", 0.2, "R"), ("Recovered", 0.18, "R")], 8.5, True, GREY)
-        for code in CODES:
-            g = group(f for f in found if f.code == code)
-            line([(LABELS[code], 0.34, "L"), (f"{g.open:,}", 0.1, "R"),
-                  (money_text(g.monthly), 0.18, "R"), (money_text(g.annual), 0.2, "R"),
-                  (money_text(g.recovered), 0.18, "R")])
-        pdf.ln(10)
-        font(8.5, False, GREY)
-        pdf.set_x(MARGIN)
-        pdf.multi_cell(width, 11, "At stake: the monthly amounts of findings still open "
-                       "(unmarked or disputed), a year being twelve months. The finding codes "
-                       "are CALNET Desk's own design: no policy text prescribes a billing "
-                       "check. Every finding, line by line, is in the workbook "
-                       f"(calnet-desk-cli reconcile-report --month {month} -o FILE.xlsx) and "
-                       f"in calnet-desk-cli reconcile --month {month}.",
-                       align="L", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_y(-48)
-        font(7.5, False, GREY)
-        pdf.set_x(MARGIN)
-        pdf.cell(width, 10, f"Prepared with CALNET Desk {__version__} on "
-                            f"{today.strftime('%m/%d/%Y')}")
-        return bytes(pdf.output())
+    contractors = [(c, g) for c, ban, g in by_contractor_and_ban(found) if ban is None]
+    shown = contractors[:8]
+    header = ["Open", "A month", "A year", "Recovered"]
+    blocks: list[dict[str, object]] = [
+        {"k": "h", "level": 1, "t": title},
+        {"k": "p", "t": agency, "size": 11, "color": "grey", "gap": 12},
+        {"k": "p", "t": f"{money_text(whole.monthly)} a month, {money_text(whole.annual)} a "
+                        "year at stake", "size": 20, "bold": True,
+         "color": "red" if whole.monthly else "ink", "gap": 4},
+        {"k": "p", "t": f"{whole.findings:,} finding(s), {whole.open:,} still open (unmarked "
+                        f"or disputed). Disputed: {money_text(whole.disputed)} a month. "
+                        f"Recovered so far: {money_text(whole.recovered)}.",
+         "size": 10, "color": "grey"},
+        {"k": "h", "level": 2, "t": "By contractor"},
+        {"k": "table", "header": ["Contractor", *header], "size": 9,
+         "rows": [row(c, g) for c, g in shown], "widths": [34, 10, 18, 20, 18],
+         "aligns": ["left", *money_cols]},
+        *([{"k": "p", "t": f"… and {len(contractors) - len(shown)} more contractors (in the "
+                            "workbook)", "size": 8.5, "color": "grey"}]
+          if len(contractors) > len(shown) else []),
+        {"k": "h", "level": 2, "t": "By finding"},
+        {"k": "table", "header": ["Finding", *header], "size": 9,
+         "rows": [row(LABELS[code], group(f for f in found if f.code == code))
+                  for code in CODES], "widths": [34, 10, 18, 20, 18],
+         "aligns": ["left", *money_cols]},
+        {"k": "p", "size": 8.5, "color": "grey",
+         "t": "At stake: the monthly amounts of findings still open (unmarked or disputed), "
+              "a year being twelve months. The finding codes are CALNET Desk's own design: "
+              "no policy text prescribes a billing check. Every finding, line by line, is in "
+              f"the workbook (calnet-desk-cli reconcile-report --month {month} -o FILE.xlsx) "
+              f"and in calnet-desk-cli reconcile --month {month}."},
+    ]
+    return typeset("document", {
+        "title": f"{title} — {agency}", "author": agency or "CALNET Desk",
+        "subject": f"Billing cross-check of {month}: findings and dollars at stake",
+        "keywords": ["CALNET", "billing", month, f"CALNET Desk {__version__}"],
+        "footer": f"Prepared with CALNET Desk {__version__} on {today.strftime('%m/%d/%Y')}",
+        "blocks": blocks}, dt.datetime(today.year, today.month, today.day, tzinfo=dt.UTC))
 
 
 def write_report(target: Path, found: list[Finding], month: str, agency: str,

@@ -29,12 +29,14 @@ from urllib.parse import quote
 
 from ..files import write_atomically
 from ..policy.deadlines import (
+    DEADLINE_DECLARATIONS,
     DEADLINE_RECORD_KINDS,
     Deadline,
     RuleBook,
     deadlines,
     record_deadlines,
 )
+from ..policy.rules import CodeLabels
 from ..records import KINDS
 from ..store import Register
 from ..store.tracked import REMINDER_LADDERS
@@ -43,15 +45,8 @@ PRODID = "-//CALNET Desk//EN"
 CATEGORY = "CALNET Desk"
 UID_DOMAIN = "calnet-desk"
 
-EVENT_LABELS = {
-    "ato-exclusive-term-end": "ATO exclusive term ends",
-    "ato-notice-effective": "ATO notice takes effect",
-    "exemption-term-end": "Exemption term ends",
-    "delegation-timeframe-end": "Delegation timeframe ends",
-    "outside-contract-end": "Outside contract ends",
-    "outside-contract-renewal": "Outside contract renews",
-    "contract-end": "CALNET contract ends",
-}
+# each deadline's label in the rule set ([deadlines.CODE] label)
+EVENT_LABELS = CodeLabels("deadlines", [d.code for d in DEADLINE_DECLARATIONS])
 
 
 def event_uid(deadline_kind: str, record_kind: str, key: str) -> str:

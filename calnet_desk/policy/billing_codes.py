@@ -5,18 +5,14 @@ own design; their severity, message and citation are in the rule set (``[finding
 
 from __future__ import annotations
 
+from .rules import CodeLabels
+
 CODES = ("billed-after-disconnect", "billed-not-in-register", "duplicate-billing",
          "ordered-not-billed", "rate-mismatch", "unused-line")
-# What each code is called in reports a person reads (the codes stay in the JSON, the
-# rule set and the workbook's sheet names).
-LABELS = {
-    "billed-after-disconnect": "Billed after disconnect",
-    "billed-not-in-register": "Billed, not in the register",
-    "duplicate-billing": "Billed twice",
-    "ordered-not-billed": "Ordered, not billed",
-    "rate-mismatch": "Rate differs from the order",
-    "unused-line": "Unused line",
-}
+# What each code is called in reports a person reads: its label in the rule set
+# ([findings.CODE] label; the codes stay in the JSON, the rule set and the workbook's sheet
+# names).
+LABELS = CodeLabels("findings", CODES)
 
 # How a person marks a finding (reconcile-mark --as); disputed ones stay open.
 MARKS = ("disputed", "credited", "explained", "resolved")

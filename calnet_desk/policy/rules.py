@@ -8,10 +8,11 @@ program folder is read-only). Merging: common, then the generation, then the ove
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -283,3 +284,28 @@ def write_kind_ladders(register_root: Path, ladders: Mapping[str, Sequence[int]]
                          "edit its by-kind table by hand. Nothing was written.")
     write_text_atomically(target, text)
     return target
+
+
+class CodeLabels(Mapping[str, str]):
+    """The labels of one section's codes ("findings" or "deadlines") in the packaged rule
+    set, read when first asked for (where no register's rule set is at hand: calendar
+    events, the billing page)."""
+
+    def __init__(self, section: str, codes: Sequence[str]) -> None:
+        self.section, self.codes = section, tuple(codes)
+
+    def __getitem__(self, code: str) -> str:
+        if code not in self.codes:
+            raise KeyError(code)
+        return _packaged_common().label(self.section, code)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.codes)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+
+@functools.cache
+def _packaged_common() -> RuleSet:
+    return load_rules(None, None)

@@ -723,6 +723,15 @@ def test_reconcile_report_one_page_pdf(reconciled: Path, run_cli: Any, tmp_path:
     assert "$80.00 a month, $960.00 a year at stake" in text
     assert "Recovered so far: $19.99" in text and "Billed after disconnect" in text
     assert "CALNET Desk's own design" in text
+    # tagged (issue 17 item 4): headings, then the tables with their header cells
+    from pdf_structure import structure, table_rows, tagged
+
+    assert tagged(target) == "yes"
+    doc = structure(target).kids[0]
+    assert [n.role for n in doc.kids if n.role in ("H1", "H2")] == ["H1", "H2", "H2"]
+    by_finding = table_rows(doc.all("Table")[1])
+    assert by_finding[0] == ["Finding", "Open", "A month", "A year", "Recovered"]
+    assert by_finding[1][0] == "Billed after disconnect"
     first = target.read_bytes()
     assert run_cli("reconcile-report", "--month", "2026-01", "-o", str(target), "--today",
                    "2026-02-01").code == 0
