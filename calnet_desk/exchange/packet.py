@@ -1,13 +1,14 @@
 """Request packets: an exemption or delegation request laid out as a letter, ready for the
 AIO/CIO's signature [STMM 501.0, 3-502.0].
 
-The packet is a PDF made here in the core with fpdf2 (pure Python, imported only when a
-packet is made): a letter ready to sign (the agency's letterhead, the addressee for the kind
-of request from the rule set, ``[requests.KIND.addressee]``, every element that applies, in
-order, with the record's data and each one still missing marked MISSING, the costs and the
-saved IPR calculation, the signature block and the linked documents with their SHA-256),
-with no tool text in it; then a separate checklist page for the coordinator: which elements
-are given, missing or do not apply, with the rule each rests on.
+The packet is a tagged PDF typeset here in the core by Typst (exchange.pdf.typeset; its
+structure tree reads in the letter's order, for screen readers): a letter ready to sign
+(the agency's letterhead, the addressee for the kind of request from the rule set,
+``[requests.KIND.addressee]``, every element that applies, in order, with the record's data
+and each one still missing marked MISSING, the costs and the saved IPR calculation, the
+signature block and the linked documents with their SHA-256), with no tool text in it; then
+a separate checklist page for the coordinator: which elements are given, missing or do not
+apply, with the rule each rests on.
 
 The text is real text in an embedded DejaVu font (searchable, any Latin script). The same
 data gives the same bytes: the PDF's creation date is the newest history entry behind the

@@ -10,15 +10,19 @@ their labels from the rule set, never their codes, and their messages whole.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..policy.deadlines import RuleBook, deadlines, us_date
-from ..policy.findings import findings
+from ..policy.deadlines import Deadline, RuleBook, deadlines, us_date
+from ..policy.findings import Finding, findings
+from ..policy.rules import RuleSet
 from ..records import AGENCY_FIELDS, KINDS, Field, Kind, Record, choice_label
 from ..store import Register
-from ..values import words
+from ..values import escape_cell, words
 from .pdf import typeset
 
 if TYPE_CHECKING:
@@ -49,24 +53,56 @@ def _bold(text: str, color: str = "ink") -> dict[str, Any]:
     return {"t": text, "b": True, "c": color}
 
 
-def render_summary(reg: Register, sel: Selection, scope: Scope, as_of: dt.date,
-                   red: Redactor) -> bytes:
-    return typeset("document", *summary_document(reg, sel, scope, as_of, red))
+@dataclass(frozen=True)
+class Judged:
+    """The open findings and the deadlines of the records in a bundle, as of its date."""
+
+    found: list[Finding]
+    due: list[Deadline]
+    rules: RuleSet
 
 
-def summary_document(reg: Register, sel: Selection, scope: Scope, as_of: dt.date,
-                     red: Redactor) -> tuple[dict[str, Any], dt.datetime]:
-    """What the summary shows (exchange.pdf.typeset's input) and its creation date."""
-    # the findings and deadlines of the records in the bundle: the register as of the day
-    # when the bundle is rebuilt from the history (export-bundle --as-of)
+def judge(reg: Register, sel: Selection, scope: Scope, as_of: dt.date) -> Judged:
+    """The findings and deadlines of the records in the bundle: judged on the register as
+    of the day when the bundle is rebuilt from the history (export-bundle --as-of)."""
     source = sel.source or reg
     book = RuleBook(source)
-    rules = book.common
     keys = sel.keys()
     found = [f for f in findings(source, as_of, book)
              if (f.kind, f.key) in keys or (scope.kind == "all" and f.kind not in KINDS)]
     due = [d for d in deadlines(source, as_of, book=book)
            if (d.record_kind, d.key) in keys and d.status != "acknowledged"]
+    return Judged(found, due, book.common)
+
+
+FINDINGS_FILE = "findings.csv"  # under data/: every finding the summary counts
+FINDINGS_COLUMNS = ("severity", "finding", "code", "record_kind", "record_key", "message",
+                    "citation")
+
+
+def findings_csv(judged: Judged, red: Redactor) -> bytes:
+    """data/findings.csv: every open finding in scope, whole (the summary lists the first
+    LISTED); CSV, UTF-8 with BOM, formula-safe like the record files."""
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(FINDINGS_COLUMNS)
+    for f in judged.found:
+        writer.writerow((f.severity, judged.rules.label("findings", f.code), f.code, f.kind,
+                         escape_cell(f.key), escape_cell(red.text(f.message)), f.citation))
+    return b"\xef\xbb\xbf" + text.getvalue().encode("utf-8")
+
+
+def render_summary(reg: Register, sel: Selection, scope: Scope, as_of: dt.date,
+                   red: Redactor, judged: Judged | None = None) -> bytes:
+    return typeset("document", *summary_document(reg, sel, scope, as_of, red, judged))
+
+
+def summary_document(reg: Register, sel: Selection, scope: Scope, as_of: dt.date,
+                     red: Redactor, judged: Judged | None = None
+                     ) -> tuple[dict[str, Any], dt.datetime]:
+    """What the summary shows (exchange.pdf.typeset's input) and its creation date."""
+    judged = judged or judge(reg, sel, scope, as_of)
+    found, due, rules = judged.found, judged.due, judged.rules
     agency = str(sel.agency.get("name") or "")
     title = f"CALNET audit bundle — {agency}"
     blocks: list[dict[str, Any]] = []
@@ -100,7 +136,9 @@ def summary_document(reg: Register, sel: Selection, scope: Scope, as_of: dt.date
     para("The agency's files of granted exemptions, delegation purchases and Form 20 "
          "copies, made available to the CALNET Program on request (STMM 501.0, 3-502.0). "
          "Every file in this bundle is listed with its SHA-256 in manifest-sha256.txt; the "
-         "history entries link to the register's hash chain (data/history/chain.csv).",
+         "history entries link to the register's hash chain (data/history/chain.csv). "
+         "The record files keep the register's column names and codes; data/columns.csv "
+         "gives each column's label, format, choices in words, meaning and source.",
          9, "grey")
 
     heading("Records")
@@ -134,9 +172,8 @@ def summary_document(reg: Register, sel: Selection, scope: Scope, as_of: dt.date
                 record_name(f.kind, f.key), f.citation] for f in found[:LISTED]],
               [1.2, 5.6, 1.8, 1.9])
     if len(found) > LISTED:
-        para(f"The first {LISTED:,} of {len(found):,} findings are listed above; "
-             f"calnet-desk-cli findings --today {as_of.isoformat()} lists every one.",
-             8.5, "grey")
+        para(f"The first {LISTED:,} of {len(found):,} findings are listed above; every one "
+             f"is in data/{FINDINGS_FILE}.", 8.5, "grey")
 
     heading(f"Deadlines as of {us_date(as_of)} ({len(due)})")
     if not due:

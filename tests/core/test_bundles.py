@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -531,9 +532,16 @@ def test_summary_wraps_findings_whole(filled: Register, tmp_path: Path) -> None:
 
     from calnet_desk.policy.findings import findings
 
-    path = _summary(unzip(export(filled, tmp_path), tmp_path / "x"))
+    bag = unzip(export(filled, tmp_path), tmp_path / "x")
+    path = _summary(bag)
     rows = table_rows(structure(path).all("Table")[1])
     assert rows[0] == ["Severity", "Finding", "Record", "Citation"]
+    # every finding, whole, is in data/findings.csv too (the summary lists the first 250)
+    listed = list(csv.DictReader(io.StringIO(
+        (bag / "data" / "findings.csv").read_text(encoding="utf-8-sig"))))
+    assert [r["message"] for r in listed] == [f.message for f in findings(filled, AS_OF)]
+    assert {r["finding"] for r in listed} >= {"Exemption without an approved General "
+                                              "Delegation"}
     messages = [f.message for f in findings(filled, AS_OF)]
     assert messages and any(len(m) > 150 for m in messages)
     def squeezed(text: str) -> str:  # a line may break after a hyphen
@@ -592,6 +600,42 @@ def unzip_as_of(zip_path: Path, dest: Path, as_of: dt.date) -> Path:
     with zipfile.ZipFile(zip_path) as zf:
         zf.extractall(dest)
     return dest / f"calnet-bundle-{as_of.isoformat()}"
+
+
+def test_the_column_guide_explains_every_column(filled: Register, run_cli: Any,
+                                                tmp_path: Path) -> None:
+    """Issue 17 item 5: the record files keep their canonical columns and codes; the bag's
+    data/columns.csv gives the auditor each column's label, format, choices in words, help
+    and source (from the fields' declarations). It is in the manifest and verify accepts
+    the bag; a changed guide is caught like any payload file."""
+    zipped = export(filled, tmp_path)
+    bag = unzip(zipped, tmp_path / "x")
+    raw = (bag / "data" / "columns.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw[3:].decode("utf-8"))))
+    assert list(rows[0]) == ["file", "column", "label", "required", "format", "choices",
+                             "help", "source"]
+    manifest = (bag / "manifest-sha256.txt").read_text(encoding="utf-8")
+    assert "  data/columns.csv\n" in manifest
+    for kind_name in ("orders", "exemptions", "delegations", "atos", "people"):
+        header = (bag / "data" / "records" / f"{kind_name}.csv").read_text(
+            encoding="utf-8-sig").splitlines()[0].split(",")
+        guided = [r for r in rows if r["file"] == f"records/{kind_name}.csv|.xlsx|.json"]
+        assert [r["column"] for r in guided] == header  # every column, in order, once
+        for r in guided:
+            f = KINDS[kind_name].by_name[r["column"]]
+            assert r["label"] == f.label and r["help"] == " ".join(f.help.split())
+            assert r["source"] == (f.citation if f.citation not in ("", "design")
+                                   else "CALNET Desk's design (no policy text behind it)")
+    status = {r["column"]: r for r in rows if r["file"].startswith("records/orders.")}
+    assert "in-progress = In progress" in status["status"]["choices"]
+    assert status["request_date"]["format"].startswith("date, YYYY-MM-DD")
+    assert [r["column"] for r in rows if r["file"] == "history/chain.csv"] == [
+        "id", "at", "kind", "key", "action", "refs", "body", "prev", "hash"]
+    assert _verify(run_cli, zipped)[0] == 0
+    (bag / "data" / "columns.csv").write_bytes(raw.replace(b"Request date", b"Order date"))
+    code, out = _verify(run_cli, bag)
+    assert code == 1 and "data/columns.csv does not match its SHA-256" in out
 
 
 def test_summary_passes_typsts_own_pdf_ua_checks(filled: Register) -> None:

@@ -12,13 +12,17 @@ Layout (one top folder, ``calnet-bundle-<as-of>/``)::
     data/history/chain.csv                 every entry's header, body, prev and hash
     data/billing/statements.json|marks.json  contractors' statements in scope, their marks
     data/summary.pdf                       agency, CATR, scope, as-of, records, findings,
-                                           deadlines, citations
+                                           deadlines, citations (a tagged PDF)
+    data/findings.csv                      every open finding in scope as of the date
+    data/columns.csv                       the column guide: label, format, choices, help
+                                           and source of every column (``columns``)
 
 The modules, one job each:
 
 * ``scope``: which records, documents and history entries a scope holds (from the register,
   from the register as of a day, or from a bundle's chain alone);
 * ``layout``: the files and their formats, written and read by the same code;
+* ``columns``: the column guide for the auditor (data/columns.csv);
 * ``redact``: what a redacted copy hides, and the proof it keeps;
 * ``write``: ``export_bundle``;
 * ``verify``: ``verify_bundle`` / ``verify_bag``.

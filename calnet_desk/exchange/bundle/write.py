@@ -25,6 +25,7 @@ from ...store import Register
 from ...store.documents import CHUNK, Document, document_path
 from ...store.history import CHAIN_VERSION
 from .. import billing_bundle
+from .columns import GUIDE, column_guide
 from .layout import (
     BAGIT_TXT,
     BUNDLE_FORMAT_VERSION,
@@ -251,12 +252,15 @@ def _payload(reg: Register, sel: Selection, scope: Scope, as_of: dt.date, red: R
         items.append(_Payload(f"records/{kind_name}.csv", records_csv(kind, rows)))
         items.append(_Payload(f"records/{kind_name}.json", records_json(kind, rows)))
         items.append(_Payload(f"records/{kind_name}.xlsx", records_xlsx(kind, rows, as_of)))
+    items.append(_Payload(GUIDE, column_guide(KINDS[k] for k in sel.records)))
     for name, content in billing_bundle.payload(
             [red.statement(st) for st in sel.statements], [red.mark(m) for m in sel.marks]):
         items.append(_Payload(name, content))
-    from ..summary import render_summary
+    from ..summary import FINDINGS_FILE, findings_csv, judge, render_summary
 
-    items.append(_Payload("summary.pdf", render_summary(reg, sel, scope, as_of, red)))
+    judged = judge(reg, sel, scope, as_of)
+    items.append(_Payload(FINDINGS_FILE, findings_csv(judged, red)))
+    items.append(_Payload("summary.pdf", render_summary(reg, sel, scope, as_of, red, judged)))
     items.sort(key=lambda p: p.name)
     return items
 
