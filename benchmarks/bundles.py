@@ -101,7 +101,8 @@ def peak_export(work: Path, name: str, doc_mb: int) -> int:
 
 def summary_seconds(reg: Register, repeat: int) -> float:
     """The summary PDF alone, as the export makes it (best of ``repeat``)."""
-    from calnet_desk.exchange.bundle import Redactor, select
+    from calnet_desk.exchange.bundle import Redactor
+    from calnet_desk.exchange.bundle.scope import select
     from calnet_desk.exchange.summary import render_summary
 
     scope = parse_scope("all")

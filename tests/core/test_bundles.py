@@ -643,7 +643,8 @@ def test_summary_passes_typsts_own_pdf_ua_checks(filled: Register) -> None:
     in order, table headers, title, language). No independent validator (veraPDF) is run
     here, so the bundle does not claim PDF/UA conformance; this test keeps the document
     within what Typst checks."""
-    from calnet_desk.exchange.bundle import Redactor, select
+    from calnet_desk.exchange.bundle import Redactor
+    from calnet_desk.exchange.bundle.scope import select
     from calnet_desk.exchange.pdf import typeset
     from calnet_desk.exchange.summary import summary_document
 
