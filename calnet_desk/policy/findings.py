@@ -223,6 +223,15 @@ class _Register:
         return self._inactive_since[person_id]
 
 
+def _element_words(missing: list[Element]) -> str:
+    """The missing elements in words (their labels, as the request packet gives them), not
+    their codes: "the provider …; why the services are needed"."""
+    def lower(label: str) -> str:  # "The provider" -> "the provider"; "IPR …" stays
+        return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+    return "; ".join(lower(e.label) for e in missing)
+
+
 def _missing(needed: list[Element], record: Record) -> list[Element]:
     return [e for e in needed if e.applies(record) and e.problems(record)]
 
@@ -280,7 +289,7 @@ def _exemption_checks(data: _Register, catalog: Catalog, today: dt.date,
             if missing:
                 yield catalog.make("exemption-request-incomplete", "exemptions", key,
                                    project=project, count=len(missing),
-                                   missing=", ".join(e.code for e in missing))
+                                   missing=_element_words(missing))
         if ex["decision"] != "approved":
             continue
         limited = _under_limited_term(ex, since)
@@ -447,7 +456,7 @@ def _delegation_checks(data: _Register, catalog: Catalog, needed: list[Element]
             if missing:
                 yield catalog.make("delegation-request-incomplete", "delegations", key,
                                    project=dg["project"], count=len(missing),
-                                   missing=", ".join(e.code for e in missing))
+                                   missing=_element_words(missing))
 
 
 def _timing(verb_future: str, verb_past: str, day: dt.date, today: dt.date) -> str:

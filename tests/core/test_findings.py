@@ -338,9 +338,11 @@ def test_messages_say_what_is_wrong_and_what_to_do(crafted: Register) -> None:
     assert "placed by ian inactive; Ian Inactive (P-4) is an inactive ATR" in by(
         found, "order-placed-by-inactive-atr", "O-ATR-NAME").message
     incomplete = by(found, "exemption-request-incomplete", "EX-PEND").message
-    assert "lacks 1 element(s): provider" in incomplete
+    # the elements in words, as the packet names them, not their codes (issue 17 item 5)
+    assert "lacks 1 element(s): the provider (and its documentation" in incomplete
     assert "request-check exemptions EX-PEND" in incomplete
-    assert "products-equipment" in by(found, "delegation-request-incomplete", "GD-2").message
+    assert "the specific products and equipment" in by(found, "delegation-request-incomplete",
+                                              "GD-2").message
     assert "was requested before exemption EX-OK was approved (01/01/2025)" in by(
         found, "order-before-exemption-approved", "O-EARLY").message
     assert "term ended 06/30/2026" in by(found, "exemption-order-outside-term",
