@@ -14,6 +14,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..store.exceptions import StoreError
+
 FONT_FAMILY = "DejaVuSansCondensed"
 FONT_FILES = {"": "DejaVuSansCondensed.ttf", "B": "DejaVuSansCondensed-Bold.ttf"}
 
@@ -64,8 +66,9 @@ def fonts_added(pdf: Any) -> Iterator[None]:
 TEMPLATES = "typst"  # calnet_desk/data/typst/: house.typ and one template per document
 
 
-class TypesetError(RuntimeError):
-    """Typst refused the document (a template bug, never the data's): the message says what."""
+class TypesetError(StoreError):
+    """Typst refused the document (a bug in the template, not in the data): said as a
+    sentence like any refusal (exit 1, a dialog), never a traceback."""
 
 
 @contextlib.contextmanager
@@ -91,9 +94,12 @@ def typeset(template: str, data: dict[str, Any], created: dt.datetime,
                 font_paths=sorted({str(p.parent) for p in fonts.values()}),
                 ignore_system_fonts=True, sys_inputs={"data": payload},
                 pdf_standards=["ua-1"] if ua_checks else [])))
-        except typst.TypstError as e:
-            raise TypesetError(f"the {template} PDF could not be typeset: {e.message} "
-                               f"({e.diagnostic})") from e
+        except (typst.TypstError, OSError, ValueError) as e:
+            # a template or font file missing from the installation comes as an OSError
+            why = e.message if isinstance(e, typst.TypstError) else str(e)
+            raise TypesetError(f"the PDF could not be typeset ({why}); nothing was "
+                               "written. This is a fault in CALNET Desk's PDF template: "
+                               "please report it with this message") from e
 
 
 _TRAILER = re.compile(rb"trailer\s*<<(.*?)>>\s*startxref\s*(\d+)\s*%%EOF\s*$", re.S)

@@ -390,3 +390,18 @@ def test_cost_items_split_free_text_into_rows() -> None:
 
 def test_long_date() -> None:
     assert long_date(dt.date(2026, 3, 3)) == "March 3, 2026"
+
+
+def test_a_template_fault_is_a_sentence_not_a_traceback(run_cli: Any, register: Path,
+                                                        monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    """Typst refusing the document (a template bug) is reported like any refusal: exit 1,
+    a sentence saying nothing was written."""
+    from calnet_desk.exchange import pdf
+
+    monkeypatch.setattr(pdf, "TEMPLATES", "no-such-folder")
+    target = register.parent / "broken.pdf"
+    r = run_cli("--data-dir", str(register), "request-packet", "exemptions", "EX-IPR", "-o",
+                str(target))
+    assert r.code == 1 and "could not be typeset" in r.err and "nothing was written" in r.err
+    assert "Traceback" not in r.err and not target.exists()
