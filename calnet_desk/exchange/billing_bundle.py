@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..policy.billing_codes import CODES
 from ..store import Register
 from ..store.billing import Mark, Statement, get_statement, marks, put_mark, statements
 from ..store.register import Changes
@@ -41,6 +42,16 @@ def mark_key(m: Mark) -> str:
     return f"{m.month}:{m.contractor}:{m.code}:{m.line}"
 
 
+def mark_on(key: str, statement: str) -> bool:
+    """Whether a mark's history key (``MONTH:CONTRACTOR:CODE:LINE``) is on a finding of the
+    statement whose key (``statement_key``) is ``CONTRACTOR:MONTH``: compared whole, so a
+    contractor whose name holds a colon is not taken for another ("Acme" is not "Acme:
+    West")."""
+    contractor, _, month = statement.rpartition(":")
+    prefix = f"{month}:{contractor}:"
+    return key.startswith(prefix) and key[len(prefix):].partition(":")[0] in CODES
+
+
 def in_scope(reg: Register, scope_kind: str, since: str | None = None
              ) -> tuple[list[Statement], list[Mark]]:
     """The statements and marks a bundle of this scope carries: every one for ``all``;
@@ -50,10 +61,10 @@ def in_scope(reg: Register, scope_kind: str, since: str | None = None
         chosen = statements(reg)
     elif scope_kind == "since" and since:
         changed = {e["key"] for e in reg.history(STATEMENT_KIND) if e["at"][:10] >= since}
-        marked = {":".join(e["key"].split(":")[1:3]) for e in reg.history(MARK_KIND)
-                  if e["at"][:10] >= since}  # month:contractor:… -> contractor:month below
+        marked = [e["key"] for e in reg.history(MARK_KIND) if e["at"][:10] >= since]
         chosen = [st for st in statements(reg)
-                  if statement_key(st) in changed or f"{st.month}:{st.contractor}" in marked]
+                  if statement_key(st) in changed
+                  or any(mark_on(k, statement_key(st)) for k in marked)]
     else:
         chosen = []
     wanted = {(st.contractor, st.month) for st in chosen}
@@ -67,8 +78,7 @@ def history_in_scope(entry_kind: str, key: str, keys: Collection[str]) -> bool:
     if entry_kind == STATEMENT_KIND:
         return key in keys
     if entry_kind == MARK_KIND:
-        month, contractor = key.split(":")[:2]
-        return f"{contractor}:{month}" in keys
+        return any(mark_on(key, k) for k in keys)
     return False
 
 

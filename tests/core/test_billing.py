@@ -914,3 +914,69 @@ def test_the_same_month_with_another_file_is_a_conflict(home: Path, run_cli: Any
     assert listed[0]["lines"] == 2 and listed[0]["sha256"] == json.loads(
         run_cli("billing", "--json").out)[0]["sha256"]
     assert run_cli("--data-dir", str(other), "verify").code == 0
+
+
+def test_a_since_bundle_carries_a_statement_marked_after_the_date(
+        reg: Any, clock: Any, tmp_path: Path) -> None:
+    """The `since` scope takes a statement imported before the date when one of its
+    findings was marked on or after it (a mark's history key is month:contractor:code:line,
+    a statement's contractor:month)."""
+    import datetime as dt
+
+    from calnet_desk.exchange.billing import import_statement
+    from calnet_desk.exchange.billing_bundle import history_in_scope, in_scope, statement_key
+    from calnet_desk.exchange.bundle.scope import Scope
+    from calnet_desk.exchange.bundle.verify import verify_bundle
+    from calnet_desk.exchange.bundle.write import export_bundle
+    from calnet_desk.policy.reconcile import mark_finding
+
+    rules = load_rules()
+    f = write(tmp_path / "jan.csv", LINE_HEADER, "BAN9,9165559999,,,P1,1,19.99,,")
+    assert import_statement(reg, f, "AT&T", "2026-01").written
+    clock.now += dt.timedelta(days=10)
+    mark_finding(reg, rules, "2026-01", "AT&T", "billed-not-in-register", "9165559999",
+                 "disputed", None, "ticket 7")
+    since = (clock.now - dt.timedelta(days=1)).date().isoformat()
+    chosen, kept = in_scope(reg, "since", since)
+    assert [(st.contractor, st.month) for st in chosen] == [("AT&T", "2026-01")]
+    assert [(m.code, m.line) for m in kept] == [("billed-not-in-register", "9165559999")]
+    assert history_in_scope("billing-marks", "2026-01:AT&T:billed-not-in-register:9165559999",
+                            {statement_key(st) for st in chosen})
+    assert in_scope(reg, "since", (clock.now + dt.timedelta(days=1)).date().isoformat()
+                    ) == ([], [])
+    # the bundle carries it, and verify-bundle (which works the scope out from the chain)
+    # agrees
+    out = tmp_path / "since.zip"
+    export_bundle(reg, out, Scope("since", since), today=clock.now.date())
+    assert verify_bundle(out) == []
+    import zipfile
+
+    with zipfile.ZipFile(out) as z:
+        carried = json.loads(z.read(next(n for n in z.namelist()
+                                         if n.endswith("billing/statements.json"))))
+    assert [(s["contractor"], s["month"]) for s in carried] == [("AT&T", "2026-01")]
+
+
+def test_a_contractor_with_a_colon_in_its_name_is_scoped_by_its_whole_name(
+        reg: Any, clock: Any, tmp_path: Path) -> None:
+    import datetime as dt
+
+    from calnet_desk.exchange.billing import import_statement
+    from calnet_desk.exchange.billing_bundle import history_in_scope, in_scope
+    from calnet_desk.policy.reconcile import mark_finding
+
+    rules = load_rules()
+    f = write(tmp_path / "jan.csv", LINE_HEADER, "BAN9,9165559999,,,P1,1,19.99,,")
+    for contractor in ("Acme: West", "Acme"):
+        assert import_statement(reg, f, contractor, "2026-01").written
+    clock.now += dt.timedelta(days=10)
+    mark_finding(reg, rules, "2026-01", "Acme: West", "billed-not-in-register", "9165559999",
+                 "explained", None, None)
+    chosen, _ = in_scope(reg, "since", clock.now.date().isoformat())
+    assert [st.contractor for st in chosen] == ["Acme: West"]
+    assert not history_in_scope("billing-marks",
+                                "2026-01:Acme: West:billed-not-in-register:9165559999",
+                                {"Acme:2026-01"})
+    assert history_in_scope("billing-marks",
+                            "2026-01:Acme: West:billed-not-in-register:9165559999",
+                            {"Acme: West:2026-01"})

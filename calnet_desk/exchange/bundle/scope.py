@@ -281,7 +281,7 @@ def scope_entries(headers: list[dict[str, Any]], scope_kind: str, scope_value: s
             if scope_kind == "since" and h["at"][:10] >= scope_value:
                 statement_touched.add(h["key"])
         elif h["kind"] == MARK_KIND and scope_kind == "since" and h["at"][:10] >= scope_value:
-            marks_touched.add(":".join(h["key"].split(":")[1:3]))  # as billing_bundle does
+            marks_touched.add(h["key"])
     if scope_kind == "all":
         keys = set(exists)
     elif scope_kind == "since":
@@ -302,7 +302,7 @@ def scope_entries(headers: list[dict[str, Any]], scope_kind: str, scope_value: s
         chosen = set(statements)
     elif scope_kind == "since":
         chosen = {k for k in statements if k in statement_touched
-                  or "{1}:{0}".format(*k.rsplit(":", 1)) in marks_touched}
+                  or any(billing_bundle.mark_on(m, k) for m in marks_touched)}
     else:
         chosen = set()
     shas |= {statements[k] for k in chosen} & docs
