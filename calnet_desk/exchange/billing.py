@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, islice
 from pathlib import Path
 from typing import cast
 
@@ -25,13 +26,12 @@ from ..store import Register
 from ..store.billing import (
     LINE_COLUMNS,
     Statement,
-    delete_lines,
     get_statement,
-    insert_lines,
     line_summary,
     lines,
     put_statement,
     statements,
+    writing_lines,
 )
 from ..store.documents import add_document, document_path, hash_file, store_file
 from ..store.register import Changes
@@ -116,16 +116,31 @@ class StatementReading:
 CHUNK_ROWS = 5000  # rows checked column by column at a time
 
 
+@dataclass(frozen=True)
+class LineBatch:
+    """Good lines of a statement, column by column: ``rows`` (their rows in the file) and
+    one sequence per LINE_COLUMNS (None for a blank cell)."""
+    rows: Sequence[int]
+    columns: tuple[Sequence[object], ...]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def lines(self) -> Iterator[tuple[object, ...]]:
+        """The lines as (row, *LINE_COLUMNS) tuples."""
+        return zip(self.rows, *self.columns, strict=True)
+
+
 def read_statement(path: Path, label: str, reading: StatementReading
-                   ) -> Iterator[list[tuple[object, ...]]]:
-    """Read and check the file, yielding batches of good lines as (row, *LINE_COLUMNS)
-    while no error has been found; every error goes to ``reading.errors`` as
-    ``FILE:ROW:COLUMN: reason`` (by row, then column). Raises SheetError when the file
-    cannot be read at all.
+                   ) -> Iterator[LineBatch]:
+    """Read and check the file, yielding batches of good lines while no error has been
+    found; every error goes to ``reading.errors`` as ``FILE:ROW:COLUMN: reason`` (by row,
+    then column). Raises SheetError when the file cannot be read at all.
 
     The rows are checked a chunk at a time, column by column: each column's cells go
-    through its type's parser with a short way for the plain values statements hold, which
-    keeps a million-line import close to the speed of reading the CSV."""
+    through its type's parser with a short way for the plain values statements hold
+    (decided and converted over the whole column at C speed), which keeps a million-line
+    import close to the speed of reading the CSV."""
     fmt = sheet_format(path)
     slot = {name: i for i, name in enumerate(LINE_COLUMNS)}
     with read_rows(path, label) as rows:
@@ -145,34 +160,35 @@ def read_statement(path: Path, label: str, reading: StatementReading
                    for i, f in mapped]
         id_columns = [(i, column_name(header, i)) for i, f in mapped
                       if f.name in STATEMENT_LINE_IDS]
+        id_slots = [slot[f.name] for _, f in mapped if f.name in STATEMENT_LINE_IDS]
         id_col = id_columns[0][1] if id_columns else "circuit_id"
         width = len(header)
         check_width = fmt == "csv"
         mrc_at, nrc_at = slot["mrc"], slot["nrc"]
         total_mrc = total_nrc = count = 0
-        chunk: list[tuple[int, Sequence[object]]] = []
 
-        def flush() -> list[tuple[object, ...]] | None:
+        def check(nums: Sequence[int], chunk: Sequence[Sequence[object]]) -> LineBatch | None:
             nonlocal total_mrc, total_nrc
             problems: list[tuple[int, int, str]] = []
             bad_rows: set[int] = set()
             n = len(chunk)
-            values: list[list[object] | None] = [None] * len(LINE_COLUMNS)
-            full = [row if len(row) == width else (list(row) + [None] * width)[:width]
-                    for _, row in chunk]
-            transposed = list(zip(*full, strict=True)) if full else []
+            values: list[Sequence[object] | None] = [None] * len(LINE_COLUMNS)
+            even = set(map(len, chunk)) == {width}
+            full = chunk if even else [(list(row) + [None] * width)[:width] for row in chunk]
+            transposed = list(zip(*full, strict=True))
+            texts = check_width and even  # every cell of a CSV row is text (no padding)
             for i, at, parse, col in columns:
-                parsed, failed = parse(list(transposed[i]))
+                parsed, failed = parse(transposed[i], texts)
                 for j, message in failed:
-                    problems.append((chunk[j][0], i, f"{col}: {message}"))
+                    problems.append((nums[j], i, f"{col}: {message}"))
                     bad_rows.add(j)
                 values[at] = parsed
             # rows of another width than the header's, and values under blank headers: a
             # pass over the few such rows only
-            odd = ([j for j, (_, row) in enumerate(chunk) if len(row) != width] if not blank
-                   else range(n))
+            odd = (range(n) if blank else () if even
+                   else [j for j, row in enumerate(chunk) if len(row) != width])
             for j in odd:
-                rownum, row = chunk[j]
+                rownum, row = nums[j], chunk[j]
                 ncells = len(row)
                 if check_width and ncells < width:
                     problems.append((rownum, ncells, f"{column_name(header, ncells)}: the row "
@@ -188,93 +204,114 @@ def read_statement(path: Path, label: str, reading: StatementReading
                     problems.append((rownum, width, f"(column {width + 1}): a value beyond "
                                      "the last header"))
                     bad_rows.add(j)
-            ids = [values[slot[name]] for name in STATEMENT_LINE_IDS]
-            present = [v for v in ids if v is not None]
             # parsed text is never "": a row none of whose id cells is truthy has none
-            missing = ([j for j, t in enumerate(zip(*present, strict=True)) if not any(t)]
-                       if present else range(n))
-            for j in missing:
-                if j not in bad_rows:
-                    problems.append((chunk[j][0], id_columns[0][0] if id_columns else 0,
-                                     f"{id_col}: a line needs a circuit id, a WTN or an SR "
-                                     "number"))
+            present = [values[at] for at in id_slots]
+            has_id = list(map(any, zip(*present, strict=True))) if present else [False] * n
+            if not all(has_id):
+                for j in (j for j, ok in enumerate(has_id) if not ok):
+                    if j not in bad_rows:
+                        problems.append((nums[j], id_columns[0][0] if id_columns else 0,
+                                         f"{id_col}: a line needs a circuit id, a WTN or an "
+                                         "SR number"))
             problems.sort(key=lambda p: (p[0], p[1]))
             errors.extend(f"{label}:{r}:{m}" for r, _, m in problems)
             if errors:
                 return None
             mrc, nrc = values[mrc_at], values[nrc_at]
             if mrc is not None:
-                total_mrc += sum(v for v in mrc if isinstance(v, int))
+                total_mrc += sum(filter(None, cast(Sequence[int | None], mrc)))
             if nrc is not None:
-                total_nrc += sum(v for v in nrc if isinstance(v, int))
-            blank_column = [None] * n
-            return list(zip([r for r, _ in chunk],
-                            *[v if v is not None else blank_column for v in values],
-                            strict=True))
+                total_nrc += sum(filter(None, cast(Sequence[int | None], nrc)))
+            blank_column = (None,) * n
+            return LineBatch(nums, tuple(v if v is not None else blank_column for v in values))
 
-        for rownum, row in rows:
-            # (any(row) decides at C speed for text cells; a 0 or False cell needs a look)
-            if not any(row) and not any(c is not None and c != "" for c in row):
-                continue  # a blank line is not an error
-            count += 1
-            chunk.append((rownum, row))
-            if len(chunk) >= CHUNK_ROWS:
-                batch = flush()
-                chunk = []
-                if batch:
-                    yield batch
-        if chunk:
-            batch = flush()
-            if batch:
+        while block := list(islice(rows, CHUNK_ROWS)):
+            nums, chunk = cast(tuple[tuple[int, ...], tuple[Sequence[object], ...]],
+                               tuple(zip(*block, strict=True)))
+            # a blank line is not an error: any(row) decides at C speed for text cells; a
+            # 0 or False cell (XLSX) needs a closer look
+            kept = list(map(any, chunk))
+            if not all(kept):
+                kept = [k or any(c is not None and c != "" for c in row)
+                        for k, row in zip(kept, chunk, strict=True)]
+                nums = tuple(compress(nums, kept))
+                chunk = tuple(compress(chunk, kept))
+                if not chunk:
+                    continue
+            count += len(chunk)
+            batch = check(nums, chunk)
+            if batch is not None:
                 yield batch
         reading.lines, reading.total_mrc, reading.total_nrc = count, total_mrc, total_nrc
 
 
-ColumnParser = Callable[[list[object]], tuple[list[object], list[tuple[int, str]]]]
+# A column parser takes the cells and whether every one is known to be text (CSV cells are)
+ColumnParser = Callable[[Sequence[object], bool],
+                        tuple[Sequence[object], list[tuple[int, str]]]]
 
 # A whole column of plain cells is recognised by one regular expression over the column
-# joined by newlines (each cell blank or plain), then converted with a comprehension; a
-# column with anything else is parsed cell by cell by the same parsers ``import`` uses.
+# joined by newlines (each cell blank or plain), then converted over the joined text where
+# it can be (map at C speed) or with a comprehension; a column with anything else is parsed
+# cell by cell by the same parsers ``import`` uses.
 _PLAIN_MONEY = re.compile(r"(?:\d{1,13}(?:\.\d\d)?)?(?:\n(?:\d{1,13}(?:\.\d\d)?)?)*")
 _PLAIN_WHOLE = re.compile(r"(?:\d{1,15})?(?:\n(?:\d{1,15})?)*")
 _PLAIN_DECIMAL = re.compile(r"(?:\d{1,15}(?:\.\d{1,6})?)?(?:\n(?:\d{1,15}(?:\.\d{1,6})?)?)*")
 
 
-def _all_text(cells: list[object]) -> bool:
-    return set(map(type, cells)) <= {str}
+def _all_text(cells: Sequence[object], texts: bool) -> bool:
+    return texts or set(map(type, cells)) <= {str}
 
 
-def _plain(cells: list[object], pattern: re.Pattern[str]) -> list[str] | None:
-    """The cells as text when every one is blank or plain (matches ``pattern``)."""
-    if not _all_text(cells):
+def _plain(cells: Sequence[object], texts: bool, pattern: re.Pattern[str]
+           ) -> tuple[str, int] | None:
+    """(the cells joined by newlines, how many are blank) when every cell is text and
+    blank or plain (matches ``pattern``)."""
+    if not _all_text(cells, texts):
         return None
-    texts = cast(list[str], cells)
-    return texts if pattern.fullmatch("\n".join(texts)) is not None else None
+    joined = "\n".join(cast(Sequence[str], cells))
+    if pattern.fullmatch(joined) is None:
+        return None
+    return joined, cells.count("")
 
 
-def _money_column(cells: list[object]) -> tuple[list[object], list[tuple[int, str]]]:
-    plain = _plain(cells, _PLAIN_MONEY)
-    if plain is not None:
-        return [None if not c else int(c.replace(".", "")) if "." in c else int(c) * 100
-                for c in plain], []
-    return _each(cells, parse_money)
+def _money_column(cells: Sequence[object], texts: bool
+                  ) -> tuple[Sequence[object], list[tuple[int, str]]]:
+    plain = _plain(cells, texts, _PLAIN_MONEY)
+    if plain is None:
+        return _each(cells, parse_money)
+    joined, blanks = plain
+    dots = joined.count(".")
+    if dots == len(cells) - blanks:  # every amount has its cents: drop the points
+        cents = joined.replace(".", "").split("\n")
+        return (list(map(int, cents)) if not blanks
+                else [int(c) if c else None for c in cents]), []
+    if dots == 0:  # whole dollars
+        return [int(c) * 100 if c else None for c in cast(Sequence[str], cells)], []
+    return [None if not c else int(c.replace(".", "")) if "." in c else int(c) * 100
+            for c in cast(Sequence[str], cells)], []
 
 
-def _whole_column(cells: list[object]) -> tuple[list[object], list[tuple[int, str]]]:
-    plain = _plain(cells, _PLAIN_WHOLE)
-    if plain is not None:
-        return [int(c) if c else None for c in plain], []
-    return _each(cells, parse_integer)
+def _whole_column(cells: Sequence[object], texts: bool
+                  ) -> tuple[Sequence[object], list[tuple[int, str]]]:
+    plain = _plain(cells, texts, _PLAIN_WHOLE)
+    if plain is None:
+        return _each(cells, parse_integer)
+    words = cast(Sequence[str], cells)
+    return (list(map(int, words)) if not plain[1]
+            else [int(c) if c else None for c in words]), []
 
 
-def _usage_column(cells: list[object]) -> tuple[list[object], list[tuple[int, str]]]:
-    plain = _plain(cells, _PLAIN_DECIMAL)
-    if plain is not None:
-        return [float(c) if c else None for c in plain], []
-    return _each(cells, parse_usage)
+def _usage_column(cells: Sequence[object], texts: bool
+                  ) -> tuple[Sequence[object], list[tuple[int, str]]]:
+    plain = _plain(cells, texts, _PLAIN_DECIMAL)
+    if plain is None:
+        return _each(cells, parse_usage)
+    words = cast(Sequence[str], cells)
+    return (list(map(float, words)) if not plain[1]
+            else [float(c) if c else None for c in words]), []
 
 
-def _each(cells: list[object], parse: Callable[[object], object]
+def _each(cells: Sequence[object], parse: Callable[[object], object]
           ) -> tuple[list[object], list[tuple[int, str]]]:
     out: list[object] = []
     failed: list[tuple[int, str]] = []
@@ -288,24 +325,33 @@ def _each(cells: list[object], parse: Callable[[object], object]
 
 
 _SEPARATOR = "\x1f"
-# whitespace (as str.strip() sees it) at the start or end of a cell of the joined column
-_EDGE_SPACE = re.compile(r"(?:^|\x1f)[^\S\x1f]|[^\S\x1f](?:\x1f|$)")
 
 
-def _clean(texts: list[str]) -> bool:
-    """Every cell printable, none with a leading apostrophe or whitespace at either end:
-    each is stored as it is. Decided over the joined column (a few C-speed passes)."""
+def _clean(texts: Sequence[str]) -> bool:
+    """Every cell printable, none starting with an apostrophe or with whitespace at either
+    end: each is stored as it is. Decided over the joined column at C speed: printable text
+    holds no whitespace but the space (tabs, line ends, no-break and other Unicode spaces
+    are not printable), so only a space can sit at a cell's edge."""
     joined = _SEPARATOR.join(texts)
-    return (joined.count(_SEPARATOR) == len(texts) - 1 and "'" not in joined
+    return (joined.count(_SEPARATOR) == len(texts) - 1
             and joined.replace(_SEPARATOR, "").isprintable()
-            and _EDGE_SPACE.search(joined) is None)
+            and not joined.startswith(("'", " ")) and not joined.endswith(" ")
+            and f"{_SEPARATOR}'" not in joined and f" {_SEPARATOR}" not in joined
+            and f"{_SEPARATOR} " not in joined)
 
 
-def _text_column(cells: list[object]) -> tuple[list[object], list[tuple[int, str]]]:
-    if _all_text(cells) and _clean(cast(list[str], cells)):
-        return [c or None for c in cells], []
-    if _all_text(cells):
-        stripped = [c.strip() for c in cast(list[str], cells)]
+def _text_column(cells: Sequence[object], texts: bool
+                 ) -> tuple[Sequence[object], list[tuple[int, str]]]:
+    if _all_text(cells, texts):
+        words = cast(Sequence[str], cells)
+        if _clean(words):
+            blanks = words.count("")
+            if not blanks:
+                return words, []
+            if blanks == len(words):
+                return (None,) * len(words), []
+            return [c or None for c in words], []
+        stripped = [c.strip() for c in words]
         out: list[object] = [s or None for s in stripped]
         joined = "".join(stripped)
         if joined.isprintable() and "'" not in joined:
@@ -334,7 +380,7 @@ def _column_parser(name: str, type_: str) -> ColumnParser:
     if type_ == "text":
         return _text_column
     parser = parser_for(STATEMENT_LINES.by_name[name])
-    return lambda cells: _each(cells, parser)
+    return lambda cells, _texts: _each(cells, parser)
 
 
 def import_statement(reg: Register, path: Path, contractor: str, month: str, *,
@@ -398,14 +444,12 @@ def _import(reg: Register, path: Path, contractor: str, month: str, dry_run: boo
     return result
 
 
-def _digest(batches: Iterator[list[tuple[object, ...]]] | Iterator[tuple[object, ...]]
-            ) -> str:
+def _digest(lines: Iterable[Sequence[object]]) -> str:
     import hashlib
 
     h = hashlib.sha256()
-    for item in batches:
-        for line in (item if isinstance(item, list) else [item]):
-            h.update(repr(tuple(line)).encode("utf-8"))
+    for line in lines:
+        h.update(repr(tuple(line)).encode("utf-8"))
     return h.hexdigest()
 
 
@@ -416,14 +460,13 @@ def write_statement(tx: Changes, path: Path, label: str, contractor: str, month:
     file stored as a document and the statement with its history entry. Raises StatementRejected
     (after noting every error in ``reading``) when the file has bad lines or changed while
     it was read; the caller's transaction then writes nothing."""
-    if replacing:
-        delete_lines(tx, contractor, month)
     written = 0
-    for batch in read_statement(path, label, reading):
-        insert_lines(tx, contractor, month, batch)
-        written += len(batch)
-        if progress:
-            progress(written, 0)
+    with writing_lines(tx, contractor, month, replacing=replacing) as insert:
+        for batch in read_statement(path, label, reading):
+            insert(batch.rows, batch.columns)
+            written += len(batch)
+            if progress:
+                progress(written, 0)
     if reading.errors:
         raise StatementRejected
     stored_sha, size = store_file(tx.register.paths, path)
@@ -460,7 +503,8 @@ def check_statements(reg: Register) -> list[Finding]:
             source = Path(tmp) / f"statement{Path(st.name).suffix or '.csv'}"
             try:
                 shutil.copyfile(path, source)
-                derived = _digest(read_statement(source, st.name, reading))
+                derived = _digest(line for batch in read_statement(source, st.name, reading)
+                                  for line in batch.lines())
             except (SheetError, OSError) as e:
                 problems.append(Finding("billing", f"{where}: its file {st.name} cannot be "
                                         f"read again ({e})", "statements", ident))

@@ -22,7 +22,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..store import RecordError, Register
 from ..store.billing import (
@@ -31,6 +31,8 @@ from ..store.billing import (
     contractor_names,
     get_mark,
     get_statement,
+    ident_text,
+    line_groups,
     lines,
     lines_for_matching,
     marks,
@@ -199,12 +201,22 @@ class _Matcher:
         return (("u", ident) if ident else ("s", sr or "")), False
 
 
+class _Made(NamedTuple):
+    severity: str
+    message: str
+    citation: str
+
+
 class Reconciler:
     """Reconciles statements; one per run (orders and rules read once)."""
 
     def __init__(self, reg: Register, rules: RuleSet) -> None:
         self.reg = reg
         self.catalog = Catalog(rules, RECONCILE_PLACEHOLDERS)
+        # (severity, citation, message template) by code: the catalog checked each
+        # template's names once; every finding fills its code's in
+        self._texts = {code: (str(e["severity"]), str(e["citation"]), str(e["message"]))
+                       for code, e in self.catalog.entries.items()}
         self.orders = load_orders(reg, rules)
         self.tolerance_cents = self.catalog.param("rate-mismatch", "tolerance_cents",
                                                   DEFAULT_TOLERANCE_CENTS)
@@ -217,7 +229,7 @@ class Reconciler:
         # every month, and each is normalised and looked up once
         self._matchers: dict[str, _Matcher] = {}
         # per service: (its last order, every order cancelled), worked out once
-        self._facts: dict[tuple[str, ServiceKey], tuple[Order | None, bool]] = {}
+        self._facts: dict[str, dict[ServiceKey, tuple[Order | None, bool]]] = {}
 
     def _matcher(self, contractor: str) -> _Matcher:
         folded = contractor.casefold()
@@ -236,10 +248,10 @@ class Reconciler:
             return None
         match = self._matcher(contractor)
         usage_zero: dict[ServiceKey, bool] = {}
-        for _row, _ban, wtn, circuit, sr, _product, _mrc, usage in lines_for_matching(
+        for circuit, wtn, sr, _first, _ban, _n, _products, _mrc, used in line_groups(
                 self.reg, contractor, month):
             sk, _ = match(circuit, wtn, sr)
-            usage_zero[sk] = usage_zero.get(sk, True) and usage == 0
+            usage_zero[sk] = usage_zero.get(sk, True) and not used
         found = {sk for sk, zero in usage_zero.items() if zero}
         self._zero_usage[key] = found
         return found
@@ -250,10 +262,12 @@ class Reconciler:
         orders = self.orders.get(contractor.casefold()) or _Orders()
         matcher = self._matcher(contractor)
         seen, match = matcher.seen, matcher._match
-        catalog = self.catalog
+        texts = self._texts
 
-        def make(code: str, key: str, **values: object) -> Any:
-            return catalog.make(code, "statements", key, **values)
+        def make(code: str, key: str, **values: object) -> _Made:
+            severity, citation, template = texts[code]
+            filled = {"key": key, **{name: str(v) for name, v in values.items()}}
+            return _Made(severity, template.format_map(filled), citation)
 
         found: list[Finding] = []
         # per service: [first row, its line, its BAN, matched, MRC (extras left out),
@@ -261,13 +275,49 @@ class Reconciler:
         groups: dict[ServiceKey, list[Any]] = {}
         disconnected: dict[ServiceKey, str | None] = {}
         services = orders.services
-        for row, ban, wtn, circuit, sr, product, mrc, usage in lines_for_matching(
+        # First the lines grouped by what they are billed as (one set-based pass in the
+        # store). A service billed under one such group, matched, not disconnected and
+        # without a product twice, has no finding of its own lines: its group's totals are
+        # all that is needed. The lines of the other services (not in the register,
+        # disconnected, a product billed twice, or billed under several spellings) are
+        # then read one by one, in file order.
+        line_by_line: set[ServiceKey] = set()
+        ended = self._ended(contractor, services)
+        Raw = tuple[str | None, str | None, str | None]
+        spelling: dict[ServiceKey, Raw] = {}  # the first of each service
+        more: dict[ServiceKey, list[Raw]] = {}  # a service's other spellings
+        for circuit, wtn, sr, first_row, ban, n, products, cents, used in line_groups(
                 self.reg, contractor, month):
             raw = (circuit, wtn, sr)
             m = seen.get(raw)
             if m is None:
                 m = seen[raw] = match(circuit, wtn, sr)
             sk, matched = m
+            if sk in spelling:
+                more.setdefault(sk, []).append(raw)
+                line_by_line.add(sk)
+                continue
+            spelling[sk] = raw
+            if not matched or n != products:
+                line_by_line.add(sk)
+                continue
+            if sk in ended and self._disconnected(ended, sk, first_day):
+                line_by_line.add(sk)
+                continue
+            groups[sk] = [first_row, circuit or wtn or sr or "", ban, True, cents, None,
+                          not used, False]
+        for sk in line_by_line:
+            groups.pop(sk, None)
+        wanted = {spelling[sk] for sk in line_by_line}
+        wanted.update(raw for spelled in more.values() for raw in spelled)
+        rows = (lines_for_matching(self.reg, contractor, month,
+                                   [ident_text(*raw) for raw in wanted])
+                if wanted else ())
+        for row, ban, wtn, circuit, sr, product, mrc, usage in rows:
+            raw = (circuit, wtn, sr)
+            if raw not in wanted:
+                continue
+            sk, matched = seen[raw]
             cents = mrc or 0
             g = groups.get(sk)
             if g is None:
@@ -297,8 +347,7 @@ class Reconciler:
             if sk in disconnected:
                 problem = disconnected[sk]
             else:
-                problem = disconnected[sk] = self._disconnected(contractor, sk, services,
-                                                                first_day)
+                problem = disconnected[sk] = self._disconnected(ended, sk, first_day)
             if problem:
                 g[7] = True
                 last = services[sk][-1]
@@ -356,19 +405,32 @@ class Reconciler:
                     0))
         return found
 
-    def _disconnected(self, contractor: str, sk: ServiceKey,
-                      services: dict[ServiceKey, list[Order]], first_day: str) -> str | None:
+    def _ended(self, contractor: str, services: dict[ServiceKey, list[Order]]
+               ) -> dict[ServiceKey, tuple[Order | None, bool]]:
+        """The contractor's services that may not be billed: (the last order when it is a
+        completed disconnect, every order cancelled), worked out once per run; the other
+        services are not in it."""
+        folded = contractor.casefold()
+        ended = self._facts.get(folded)
+        if ended is None:
+            ended = self._facts[folded] = {}
+            for sk, group in services.items():
+                last = group[-1]
+                gone = (last[_TYPE] == "disconnect" and last[_STATUS] == "completed"
+                        and last[_DONE] is not None)
+                cancelled = all(o[_STATUS] == "cancelled" for o in group)
+                if gone or cancelled:
+                    ended[sk] = (last if gone else None, cancelled)
+        return ended
+
+    @staticmethod
+    def _disconnected(ended: dict[ServiceKey, tuple[Order | None, bool]], sk: ServiceKey,
+                      first_day: str) -> str | None:
         """Why the service should not be billed in the month starting first_day (its
         last order a disconnect completed before it, or every order cancelled), or None."""
-        key = (contractor, sk)
-        facts = self._facts.get(key)
+        facts = ended.get(sk)
         if facts is None:
-            group = services[sk]
-            last = group[-1]
-            gone = (last[_TYPE] == "disconnect" and last[_STATUS] == "completed"
-                    and last[_DONE] is not None)
-            facts = self._facts[key] = (
-                last if gone else None, all(o[_STATUS] == "cancelled" for o in group))
+            return None
         last_gone, cancelled = facts
         if last_gone is not None and last_gone[_DONE] < first_day:
             return f"was disconnected on {_us(last_gone[_DONE])} (order {last_gone[_RN]})"
@@ -376,7 +438,7 @@ class Reconciler:
             return "has only cancelled orders"
         return None
 
-    def _finding(self, made: Any, code: str, contractor: str, month: str, ban: str | None,
+    def _finding(self, made: _Made, code: str, contractor: str, month: str, ban: str | None,
                  line: str, order: str | None, cents: int, row: int) -> Finding:
         return Finding(code, made.severity, contractor, month, ban, line, order, cents,
                        made.message, made.citation, row)

@@ -10,12 +10,16 @@ the stored file and written beside it in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import json
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 from .exceptions import RecordError
 from .register import Changes, Register
+from .schema import WRITER_FUNCTION
 from .tracked import BILLING_MARKS, STATEMENTS, delete_row, get_row, put_row
 
 # The columns of statement_lines after (contractor, month, row), in the order of the
@@ -87,18 +91,44 @@ def put_statement(tx: Changes, statement: Statement) -> str:
     return put_row(tx, STATEMENTS, statement.as_row())
 
 
-def delete_lines(tx: Changes, contractor: str, month: str) -> None:
-    tx.conn.execute("DELETE FROM statement_lines WHERE contractor = ? AND month = ?",
-                    (contractor, month))
+# The guards of statement_lines (a BEFORE trigger per row, calling back into Python) are
+# lifted while one statement's lines are written: inside CALNET Desk's own transaction,
+# which holds the write lock, so no other connection can write meanwhile, and put back
+# before it commits (a rollback restores them too). Every committed state has them.
+_LIFTED_GUARDS = ("statement_lines_guard_insert", "statement_lines_guard_delete")
+LineWriter = Callable[[Sequence[int], Sequence[Sequence[object]]], None]
 
 
-def insert_lines(tx: Changes, contractor: str, month: str,
-                 rows: Iterable[Sequence[object]]) -> None:
-    """Write lines given as (row, *LINE_COLUMNS) tuples."""
+@contextmanager
+def writing_lines(tx: Changes, contractor: str, month: str, *, replacing: bool = False
+                  ) -> Iterator[LineWriter]:
+    """Write one statement's lines inside the caller's transaction: gives a function
+    taking a batch as (rows, one sequence per LINE_COLUMNS); with ``replacing`` the
+    statement's old lines are deleted first."""
+    conn = tx.conn
+    if not conn.in_transaction or conn.execute(f"SELECT {WRITER_FUNCTION}()").fetchone()[0] != 1:
+        raise RecordError("statement lines are written only inside CALNET Desk's transaction")
+    guards = conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
+        f"({', '.join('?' * len(_LIFTED_GUARDS))})", _LIFTED_GUARDS).fetchall()
+    for name, _sql in guards:
+        conn.execute(f'DROP TRIGGER "{name}"')
     cols = ("contractor", "month", "row", *LINE_COLUMNS)
     sql = (f"INSERT INTO statement_lines ({', '.join(cols)}) VALUES "
-           f"(?, ?, {', '.join('?' * (len(cols) - 2))})")
-    tx.conn.executemany(sql, ((contractor, month, *r) for r in rows))
+           f"({', '.join('?' * len(cols))})")
+
+    def insert(rows: Sequence[int], columns: Sequence[Sequence[object]]) -> None:
+        conn.executemany(sql, zip(repeat(contractor), repeat(month), rows, *columns,
+                                  strict=False))
+
+    try:
+        if replacing:
+            conn.execute("DELETE FROM statement_lines WHERE contractor = ? AND month = ?",
+                         (contractor, month))
+        yield insert
+    finally:
+        for _name, trigger_sql in guards:
+            conn.execute(trigger_sql)
 
 
 def lines(reg: Register, contractor: str, month: str) -> Iterator[tuple[Any, ...]]:
@@ -109,15 +139,47 @@ def lines(reg: Register, contractor: str, month: str) -> Iterator[tuple[Any, ...
 
 
 MATCH_COLUMNS = ("row", "ban", "wtn", "circuit_id", "sr_number", "product_id", "mrc", "usage")
+# A line's identity for matching, as one text: its circuit id, WTN and SR number joined by
+# the unit separator (a parsed text is never blank and holds no control character, so the
+# join cannot be ambiguous). Python's side: ident_text().
+_IDENT_SQL = ("coalesce(circuit_id, '') || char(31) || coalesce(wtn, '') || char(31) || "
+              "coalesce(sr_number, '')")
 
 
-def lines_for_matching(reg: Register, contractor: str, month: str
-                       ) -> Iterator[tuple[Any, ...]]:
+def ident_text(circuit: str | None, wtn: str | None, sr: str | None) -> str:
+    return f"{circuit or ''}\x1f{wtn or ''}\x1f{sr or ''}"
+
+
+def lines_for_matching(reg: Register, contractor: str, month: str,
+                       idents: Collection[str] | None = None) -> Iterator[tuple[Any, ...]]:
     """The lines of one statement in file order with only what reconcile reads:
-    MATCH_COLUMNS."""
+    MATCH_COLUMNS; with ``idents`` (ident_text values) only the lines of those."""
+    if idents is None:
+        return reg.conn.execute(
+            f"SELECT {', '.join(MATCH_COLUMNS)} FROM statement_lines WHERE contractor = ? "
+            "AND month = ? ORDER BY row", (contractor, month))
     return reg.conn.execute(
         f"SELECT {', '.join(MATCH_COLUMNS)} FROM statement_lines WHERE contractor = ? "
-        "AND month = ? ORDER BY row", (contractor, month))
+        f"AND month = ? AND {_IDENT_SQL} IN (SELECT value FROM json_each(?)) ORDER BY row",
+        (contractor, month, json.dumps(list(idents))))
+
+
+GROUP_COLUMNS = ("circuit_id", "wtn", "sr_number", "first_row", "ban", "lines", "products",
+                 "mrc", "used")
+
+
+def line_groups(reg: Register, contractor: str, month: str) -> Iterator[tuple[Any, ...]]:
+    """The lines of one statement grouped by their circuit id, WTN and SR number (as
+    written), one set-based pass: GROUP_COLUMNS = the three, the group's first row and
+    that line's BAN, its line count, how many different product ids (blank counts as
+    one), its MRC in cents, and how many of its lines have a usage other than 0 (blank
+    included)."""
+    # one min() aggregate: SQLite takes the bare column (ban) from that row
+    return reg.conn.execute(
+        "SELECT circuit_id, wtn, sr_number, min(row), ban, count(*), "
+        "count(DISTINCT coalesce(product_id, '')), coalesce(sum(mrc), 0), "
+        "sum(usage IS NOT 0) FROM statement_lines WHERE contractor = ? AND month = ? "
+        "GROUP BY circuit_id, wtn, sr_number", (contractor, month))
 
 
 def line_at(reg: Register, contractor: str, month: str, row: int) -> dict[str, Any] | None:
