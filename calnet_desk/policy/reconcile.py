@@ -210,8 +210,11 @@ class _Made(NamedTuple):
 class Reconciler:
     """Reconciles statements; one per run (orders and rules read once)."""
 
-    def __init__(self, reg: Register, rules: RuleSet) -> None:
+    def __init__(self, reg: Register, rules: RuleSet, *, grouped: bool = True) -> None:
+        """``grouped=False`` reads every line one by one (the reference the grouped pass
+        is tested against)."""
         self.reg = reg
+        self.grouped = grouped
         self.catalog = Catalog(rules, RECONCILE_PLACEHOLDERS)
         # (severity, citation, message template) by code: the catalog checked each
         # template's names once; every finding fills its code's in
@@ -298,7 +301,7 @@ class Reconciler:
                 line_by_line.add(sk)
                 continue
             spelling[sk] = raw
-            if not matched or n != products:
+            if not matched or n != products or not self.grouped:
                 line_by_line.add(sk)
                 continue
             if sk in ended and self._disconnected(ended, sk, first_day):
