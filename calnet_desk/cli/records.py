@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import TextIO
 
-from ..records import AGENCY_CLASSES, Kind
+from ..records import AGENCY_CLASSES, STATEMENTS, Kind
 from ..store import Register
 from ..values import display
 from .common import (
@@ -21,6 +21,7 @@ from .common import (
     positive_arg,
     print_json,
     record_json,
+    rules_for,
     table,
 )
 
@@ -124,9 +125,38 @@ def cmd_show(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> 
     return OK
 
 
+def _history_kind(text: str) -> Kind:
+    """A record kind, or a contractor's statement (``statements``, key CONTRACTOR:MONTH)."""
+    if text.strip().lower().replace("_", "-") in (STATEMENTS.name, STATEMENTS.singular):
+        return STATEMENTS
+    try:
+        return kind_arg(text)
+    except argparse.ArgumentTypeError as e:
+        raise argparse.ArgumentTypeError(f"{e}, or {STATEMENTS.name} (KEY CONTRACTOR:MONTH)"
+                                          ) from None
+
+
+def _statement_key(reg: Register, root: Path, key: str) -> str:
+    """A statement's history key, CONTRACTOR:MONTH, with the contractor spelled as the
+    register spells it (the rule set's aliases and letter case, as import-billing does)."""
+    from ..exchange.billing import BadMonth, parse_month
+    from ..policy.reconcile import resolve_contractor
+
+    contractor, sep, month = key.rpartition(":")
+    try:
+        if not sep or not contractor.strip():
+            raise BadMonth(f"{key!r} is not CONTRACTOR:MONTH (e.g. AT&T:2026-01)")
+        month = parse_month(month)
+    except BadMonth as e:
+        raise CliError(f"history statements: {e}") from None
+    return f"{resolve_contractor(reg, rules_for(root), contractor.strip())}:{month}"
+
+
 def declare_history(add: AddParser) -> None:
-    p = add("history", "show the changes of one record")
-    p.add_argument("kind", type=kind_arg, metavar="KIND", help=KINDS_HELP)
+    p = add("history", "show the changes of one record (or of a contractor's statement: "
+                       "history statements CONTRACTOR:MONTH)")
+    p.add_argument("kind", type=_history_kind, metavar="KIND",
+                   help=f"{KINDS_HELP}, {STATEMENTS.name}")
     p.add_argument("key", metavar="KEY")
     p.add_argument("--json", action="store_true")
 
@@ -134,9 +164,10 @@ def declare_history(add: AddParser) -> None:
 def cmd_history(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
     kind: Kind = args.kind
     with open_register(root, err, write=False) as reg:
-        entries = reg.history(kind.name, args.key)
+        key = _statement_key(reg, root, args.key) if kind is STATEMENTS else args.key
+        entries = reg.history(kind.name, key)
     if not entries:
-        raise CliError(f"no history for {kind.singular} {args.key}")
+        raise CliError(f"no history for {kind.singular} {key}")
     if args.json:
         print_json(entries, out)
         return OK

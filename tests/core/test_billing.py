@@ -980,3 +980,26 @@ def test_a_contractor_with_a_colon_in_its_name_is_scoped_by_its_whole_name(
     assert history_in_scope("billing-marks",
                             "2026-01:Acme: West:billed-not-in-register:9165559999",
                             {"Acme: West:2026-01"})
+
+
+def test_history_of_a_statement(home: Path, run_cli: Any) -> None:
+    assert statement(home, run_cli, "2026-01", "BAN1,,C1,,P1,1,50.00,,").code == 0
+    assert statement(home, run_cli, "2026-01", "BAN1,,C1,,P1,1,50.00,,", "BAN1,,C2,,P1,1,5,,",
+                     name="again.csv", extra=("--replace",)).code == 0
+    r = run_cli("history", "statements", "AT&T:2026-01")
+    assert r.code == 0, r
+    lines = r.out.splitlines()
+    assert [line.split("  ")[2] for line in lines if not line.startswith(" ")] == [
+        "insert (import-billing st-2026-01.csv)", "update (import-billing again.csv)"]
+    assert "    total_mrc: $50.00 -> $55.00" in lines and "    lines: 1 -> 2" in lines
+    entries = json.loads(run_cli("history", "statement", "AT&T:2026-01", "--json").out)
+    assert [(e["kind"], e["key"], e["action"]) for e in entries] == [
+        ("statements", "AT&T:2026-01", "insert"), ("statements", "AT&T:2026-01", "update")]
+    # the contractor as import-billing takes it: another letter case, or an alias
+    for key in ("at&t:2026-01", "Pacific Bell:2026-01"):
+        assert json.loads(run_cli("history", "statements", key, "--json").out) == entries
+    r = run_cli("history", "statements", "AT&T:2026-02")
+    assert r.code == 1 and "no history for statement AT&T:2026-02" in r.err
+    for bad in ("AT&T", "AT&T:2026-13", ":2026-01"):
+        r = run_cli("history", "statements", bad)
+        assert r.code == 1 and ("CONTRACTOR:MONTH" in r.err or "YYYY-MM" in r.err), r
