@@ -28,16 +28,18 @@ from calnet_desk.values import BadValue, parse_integer, parse_money, parse_text
 HEADER = "ban,wtn,circuit_id,sr_number,product_id,description,quantity,mrc,nrc,usage"
 
 
-def _plain_way(cells: list[str], parse: Any) -> tuple[list[object], list[int]]:
-    out: list[object] = []
+def _agrees(column: Any, parse: Any, cells: list[str]) -> None:
+    """The column parser gives what ``parse`` gives cell by cell, failing the same cells."""
+    want: list[object] = []
     bad: list[int] = []
     for j, c in enumerate(cells):
         try:
-            out.append(None if c == "" else parse(c))
+            want.append(None if c == "" else parse(c))
         except BadValue:
-            out.append(None)
+            want.append(None)
             bad.append(j)
-    return out, bad
+    got, failed = column(tuple(cells), True)
+    assert list(got) == want and [j for j, _ in failed] == bad
 
 
 money_cells = st.lists(st.one_of(
@@ -55,33 +57,25 @@ text_cells = st.lists(st.one_of(st.just(""), st.text(max_size=8),
 @settings(max_examples=150, deadline=None)
 @given(money_cells)
 def test_money_column_agrees_with_parse_money(cells: list[str]) -> None:
-    got, failed = B._money_column(tuple(cells), True)
-    want, bad = _plain_way(cells, parse_money)
-    assert list(got) == want and [j for j, _ in failed] == bad
+    _agrees(B._money_column, parse_money, cells)
 
 
 @settings(max_examples=150, deadline=None)
 @given(whole_cells)
 def test_whole_column_agrees_with_parse_integer(cells: list[str]) -> None:
-    got, failed = B._whole_column(tuple(cells), True)
-    want, bad = _plain_way(cells, parse_integer)
-    assert list(got) == want and [j for j, _ in failed] == bad
+    _agrees(B._whole_column, parse_integer, cells)
 
 
 @settings(max_examples=150, deadline=None)
 @given(whole_cells)
 def test_usage_column_agrees_with_parse_usage(cells: list[str]) -> None:
-    got, failed = B._usage_column(tuple(cells), True)
-    want, bad = _plain_way(cells, B.parse_usage)
-    assert list(got) == want and [j for j, _ in failed] == bad
+    _agrees(B._usage_column, B.parse_usage, cells)
 
 
 @settings(max_examples=200, deadline=None)
 @given(text_cells)
 def test_text_column_agrees_with_parse_text(cells: list[str]) -> None:
-    got, failed = B._text_column(tuple(cells), True)
-    want, bad = _plain_way(cells, parse_text)
-    assert list(got) == want and [j for j, _ in failed] == bad
+    _agrees(B._text_column, parse_text, cells)
 
 
 @pytest.mark.parametrize("cells", [
@@ -89,9 +83,7 @@ def test_text_column_agrees_with_parse_text(cells: list[str]) -> None:
     ["x\x1fy", "z"], ["", ""], ["a\u2003", "b"], ["ok", "also ok"],
 ])
 def test_text_column_edges(cells: list[str]) -> None:
-    got, failed = B._text_column(tuple(cells), True)
-    want, bad = _plain_way(cells, parse_text)
-    assert list(got) == want and [j for j, _ in failed] == bad
+    _agrees(B._text_column, parse_text, cells)
 
 
 # --- the guards ------------------------------------------------------------------------------

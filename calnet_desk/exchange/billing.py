@@ -291,24 +291,23 @@ def _money_column(cells: Sequence[object], texts: bool
             for c in cast(Sequence[str], cells)], []
 
 
-def _whole_column(cells: Sequence[object], texts: bool
-                  ) -> tuple[Sequence[object], list[tuple[int, str]]]:
-    plain = _plain(cells, texts, _PLAIN_WHOLE)
-    if plain is None:
-        return _each(cells, parse_integer)
-    words = cast(Sequence[str], cells)
-    return (list(map(int, words)) if not plain[1]
-            else [int(c) if c else None for c in words]), []
+def _number_column(pattern: re.Pattern[str], convert: Callable[[str], object],
+                   parse: Callable[[object], object]) -> ColumnParser:
+    """A column of numbers: plain cells (``pattern``) converted with ``convert`` (over the
+    whole column when none is blank), anything else parsed cell by cell with ``parse``."""
+    def column(cells: Sequence[object], texts: bool
+               ) -> tuple[Sequence[object], list[tuple[int, str]]]:
+        plain = _plain(cells, texts, pattern)
+        if plain is None:
+            return _each(cells, parse)
+        words = cast(Sequence[str], cells)
+        return (list(map(convert, words)) if not plain[1]
+                else [convert(c) if c else None for c in words]), []
+    return column
 
 
-def _usage_column(cells: Sequence[object], texts: bool
-                  ) -> tuple[Sequence[object], list[tuple[int, str]]]:
-    plain = _plain(cells, texts, _PLAIN_DECIMAL)
-    if plain is None:
-        return _each(cells, parse_usage)
-    words = cast(Sequence[str], cells)
-    return (list(map(float, words)) if not plain[1]
-            else [float(c) if c else None for c in words]), []
+_whole_column = _number_column(_PLAIN_WHOLE, int, parse_integer)
+_usage_column = _number_column(_PLAIN_DECIMAL, float, parse_usage)
 
 
 def _each(cells: Sequence[object], parse: Callable[[object], object]
