@@ -1,9 +1,9 @@
-"""The billing import's and reconcile's fast ways give what the plain ways give.
+"""The billing import's fast ways give what the plain ways give.
 
-The import checks a statement column by column with short ways for plain cells; the store
-writes the lines with their row guards lifted inside the import's transaction; reconcile
-reads each statement grouped by what its lines are billed as and goes line by line only for
-the services with something to report. Each is compared here with the plain way."""
+The import checks a statement column by column with short ways for plain cells (compared
+here with the import's per-cell parsers); the store writes the lines with their row guards
+lifted inside the import's transaction (they are back whatever happens); reconcile keeps the
+recent months' usage from month to month (a month alone finds the same)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,10 @@ from hypothesis import strategies as st
 
 from calnet_desk.exchange import billing as B
 from calnet_desk.exchange.billing import import_statement
-from calnet_desk.policy.reconcile import Reconciler, reconcile
+from calnet_desk.policy.reconcile import reconcile
 from calnet_desk.policy.rules import load_rules
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
-from calnet_desk.store.billing import statements
 from calnet_desk.values import BadValue, parse_integer, parse_money, parse_text
 
 HEADER = "ban,wtn,circuit_id,sr_number,product_id,description,quantity,mrc,nrc,usage"
@@ -145,7 +144,7 @@ def test_lines_are_written_only_inside_a_transaction(reg: Register) -> None:
         pass
 
 
-# --- reconcile: grouped and line by line give the same findings ---------------------------
+# --- reconcile: a month alone finds what the whole run finds for it ------------------------
 
 
 def _messy_register(reg: Register, tmp_path: Path, seed: int) -> None:
@@ -192,22 +191,14 @@ def _messy_register(reg: Register, tmp_path: Path, seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
-def test_grouped_reconcile_equals_line_by_line(reg: Register, tmp_path: Path,
-                                               seed: int) -> None:
+def test_a_month_alone_finds_what_the_whole_run_finds(reg: Register, tmp_path: Path,
+                                                      seed: int) -> None:
+    """Reconciling one month works out its earlier months' usage on its own; the whole run
+    carries it from month to month."""
     _messy_register(reg, tmp_path, seed)
     rules = load_rules()
-
-    def run(grouped: bool) -> list[Any]:
-        r = Reconciler(reg, rules, grouped=grouped)
-        found = [f for s in statements(reg) for f in r.statement(s)]
-        return sorted(found, key=lambda f: (f.sort_key, f.message))
-
-    grouped, by_line = run(True), run(False)
-    assert grouped == by_line
-    assert {f.code for f in grouped} >= {"billed-not-in-register", "duplicate-billing",
-                                         "rate-mismatch"}
-    # a month alone finds what the whole run finds for it (its earlier months' usage read
-    # grouped by the store)
     whole = reconcile(reg, rules)
+    assert {f.code for f in whole} >= {"billed-not-in-register", "duplicate-billing",
+                                       "rate-mismatch", "unused-line"}
     for month in ("2026-01", "2026-02"):
         assert reconcile(reg, rules, month=month) == [f for f in whole if f.month == month]

@@ -31,8 +31,6 @@ from ..store.billing import (
     contractor_names,
     get_mark,
     get_statement,
-    ident_text,
-    line_groups,
     lines,
     lines_for_matching,
     marks,
@@ -210,11 +208,8 @@ class _Made(NamedTuple):
 class Reconciler:
     """Reconciles statements; one per run (orders and rules read once)."""
 
-    def __init__(self, reg: Register, rules: RuleSet, *, grouped: bool = True) -> None:
-        """``grouped=False`` reads every line one by one (the reference the grouped pass
-        is tested against)."""
+    def __init__(self, reg: Register, rules: RuleSet) -> None:
         self.reg = reg
-        self.grouped = grouped
         self.catalog = Catalog(rules, RECONCILE_PLACEHOLDERS)
         # (severity, citation, message template) by code: the catalog checked each
         # template's names once; every finding fills its code's in
@@ -251,10 +246,10 @@ class Reconciler:
             return None
         match = self._matcher(contractor)
         usage_zero: dict[ServiceKey, bool] = {}
-        for circuit, wtn, sr, _first, _ban, _n, _products, _mrc, used in line_groups(
+        for _row, _ban, wtn, circuit, sr, _product, _mrc, usage in lines_for_matching(
                 self.reg, contractor, month):
             sk, _ = match(circuit, wtn, sr)
-            usage_zero[sk] = usage_zero.get(sk, True) and not used
+            usage_zero[sk] = usage_zero.get(sk, True) and usage == 0
         found = {sk for sk, zero in usage_zero.items() if zero}
         self._zero_usage[key] = found
         return found
@@ -278,49 +273,14 @@ class Reconciler:
         groups: dict[ServiceKey, list[Any]] = {}
         disconnected: dict[ServiceKey, str | None] = {}
         services = orders.services
-        # First the lines grouped by what they are billed as (one set-based pass in the
-        # store). A service billed under one such group, matched, not disconnected and
-        # without a product twice, has no finding of its own lines: its group's totals are
-        # all that is needed. The lines of the other services (not in the register,
-        # disconnected, a product billed twice, or billed under several spellings) are
-        # then read one by one, in file order.
-        line_by_line: set[ServiceKey] = set()
         ended = self._ended(contractor, services)
-        Raw = tuple[str | None, str | None, str | None]
-        spelling: dict[ServiceKey, Raw] = {}  # the first of each service
-        more: dict[ServiceKey, list[Raw]] = {}  # a service's other spellings
-        for circuit, wtn, sr, first_row, ban, n, products, cents, used in line_groups(
-                self.reg, contractor, month):
+        rows = lines_for_matching(self.reg, contractor, month)
+        for row, ban, wtn, circuit, sr, product, mrc, usage in rows:
             raw = (circuit, wtn, sr)
             m = seen.get(raw)
             if m is None:
                 m = seen[raw] = match(circuit, wtn, sr)
             sk, matched = m
-            if sk in spelling:
-                more.setdefault(sk, []).append(raw)
-                line_by_line.add(sk)
-                continue
-            spelling[sk] = raw
-            if not matched or n != products or not self.grouped:
-                line_by_line.add(sk)
-                continue
-            if sk in ended and self._disconnected(ended, sk, first_day):
-                line_by_line.add(sk)
-                continue
-            groups[sk] = [first_row, circuit or wtn or sr or "", ban, True, cents, None,
-                          not used, False]
-        for sk in line_by_line:
-            groups.pop(sk, None)
-        wanted = {spelling[sk] for sk in line_by_line}
-        wanted.update(raw for spelled in more.values() for raw in spelled)
-        rows = (lines_for_matching(self.reg, contractor, month,
-                                   [ident_text(*raw) for raw in wanted])
-                if wanted else ())
-        for row, ban, wtn, circuit, sr, product, mrc, usage in rows:
-            raw = (circuit, wtn, sr)
-            if raw not in wanted:
-                continue
-            sk, matched = seen[raw]
             cents = mrc or 0
             g = groups.get(sk)
             if g is None:
@@ -346,6 +306,8 @@ class Reconciler:
                     "billed-not-in-register", shown, contractor=contractor, month=month,
                     line=shown, ban=ban or "(none)", amount=money_text(cents)),
                     "billed-not-in-register", contractor, month, ban, shown, None, cents, row))
+                continue
+            if sk not in ended:
                 continue
             if sk in disconnected:
                 problem = disconnected[sk]

@@ -10,8 +10,7 @@ the stored file and written beside it in the same transaction.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import repeat
@@ -139,47 +138,15 @@ def lines(reg: Register, contractor: str, month: str) -> Iterator[tuple[Any, ...
 
 
 MATCH_COLUMNS = ("row", "ban", "wtn", "circuit_id", "sr_number", "product_id", "mrc", "usage")
-# A line's identity for matching, as one text: its circuit id, WTN and SR number joined by
-# the unit separator (a parsed text is never blank and holds no control character, so the
-# join cannot be ambiguous). Python's side: ident_text().
-_IDENT_SQL = ("coalesce(circuit_id, '') || char(31) || coalesce(wtn, '') || char(31) || "
-              "coalesce(sr_number, '')")
 
 
-def ident_text(circuit: str | None, wtn: str | None, sr: str | None) -> str:
-    return f"{circuit or ''}\x1f{wtn or ''}\x1f{sr or ''}"
-
-
-def lines_for_matching(reg: Register, contractor: str, month: str,
-                       idents: Collection[str] | None = None) -> Iterator[tuple[Any, ...]]:
+def lines_for_matching(reg: Register, contractor: str, month: str
+                       ) -> Iterator[tuple[Any, ...]]:
     """The lines of one statement in file order with only what reconcile reads:
-    MATCH_COLUMNS; with ``idents`` (ident_text values) only the lines of those."""
-    if idents is None:
-        return reg.conn.execute(
-            f"SELECT {', '.join(MATCH_COLUMNS)} FROM statement_lines WHERE contractor = ? "
-            "AND month = ? ORDER BY row", (contractor, month))
+    MATCH_COLUMNS."""
     return reg.conn.execute(
         f"SELECT {', '.join(MATCH_COLUMNS)} FROM statement_lines WHERE contractor = ? "
-        f"AND month = ? AND {_IDENT_SQL} IN (SELECT value FROM json_each(?)) ORDER BY row",
-        (contractor, month, json.dumps(list(idents))))
-
-
-GROUP_COLUMNS = ("circuit_id", "wtn", "sr_number", "first_row", "ban", "lines", "products",
-                 "mrc", "used")
-
-
-def line_groups(reg: Register, contractor: str, month: str) -> Iterator[tuple[Any, ...]]:
-    """The lines of one statement grouped by their circuit id, WTN and SR number (as
-    written), one set-based pass: GROUP_COLUMNS = the three, the group's first row and
-    that line's BAN, its line count, how many different product ids (blank counts as
-    one), its MRC in cents, and how many of its lines have a usage other than 0 (blank
-    included)."""
-    # one min() aggregate: SQLite takes the bare column (ban) from that row
-    return reg.conn.execute(
-        "SELECT circuit_id, wtn, sr_number, min(row), ban, count(*), "
-        "count(DISTINCT coalesce(product_id, '')), coalesce(sum(mrc), 0), "
-        "sum(usage IS NOT 0) FROM statement_lines WHERE contractor = ? AND month = ? "
-        "GROUP BY circuit_id, wtn, sr_number", (contractor, month))
+        "AND month = ? ORDER BY row", (contractor, month))
 
 
 def line_at(reg: Register, contractor: str, month: str, row: int) -> dict[str, Any] | None:
