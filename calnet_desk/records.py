@@ -7,6 +7,7 @@ makes the agency keep it (see ../shared/DOMAIN.md).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -53,6 +54,7 @@ WORD_LABELS = {"ato": "ATO", "atr": "ATR", "catr": "CATR", "ipr": "IPR", "calnet
                "form20": "Form 20", "cdt": "CDT", "sla": "SLA", "fsr": "FSR"}
 
 
+@functools.lru_cache(maxsize=4096)  # the dashboard asks it for thousands of findings' codes
 def choice_label(code: str) -> str:
     """'in-progress' -> 'In progress', 'non-exempt-state' -> 'Non-exempt state'."""
     if code in CODE_LABELS:

@@ -39,9 +39,9 @@ def compute_deadlines(reg: Register, today: dt.date) -> list[Any]:
 
 
 def compute_findings(reg: Register, today: dt.date) -> list[Any]:
-    from calnet_desk.policy.findings import findings
+    from calnet_desk.policy.findings import current_findings
 
-    return findings(reg, today)
+    return current_findings(reg, today)
 
 
 def compute_overview(reg: Register, today: dt.date) -> Overview:

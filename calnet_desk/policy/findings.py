@@ -12,9 +12,11 @@ import datetime as dt
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..records import KINDS, Record, Value
+from ..store import Register
 from ..store.as_of import ReadRegister
 from ..store.documents import linked_records
 from ..store.register import AGENCY_KEY, AGENCY_KIND
@@ -23,9 +25,10 @@ from .billing_codes import RECONCILE_PLACEHOLDERS
 from .deadlines import RuleBook, ato_anniversary, ato_term, notice_effective, stored_ladder
 from .provenance import entry_sentence
 from .requests import Element, elements
-from .rules import RulesError, RuleSet
+from .rules import RulesError, RuleSet, override_state
 
 SEVERITIES = ("error", "warning", "info")
+_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 # Every code, with the names its message template may use ({key} always).
 PLACEHOLDERS: dict[str, tuple[str, ...]] = {
@@ -93,7 +96,7 @@ class Finding:
 
     @property
     def sort_key(self) -> tuple[int, str, str, str, str]:
-        return (SEVERITIES.index(self.severity), self.code, self.kind, self.key, self.message)
+        return (_RANK[self.severity], self.code, self.kind, self.key, self.message)
 
     def as_dict(self) -> dict[str, str]:
         return {"code": self.code, "severity": self.severity, "kind": self.kind,
@@ -179,21 +182,20 @@ def _us(value: Value | dt.date) -> str:
     return f"{d.month:02d}/{d.day:02d}/{d.year}" if d else ""
 
 
-def _same(a: Value, b: str) -> bool:
-    return isinstance(a, str) and a.strip().casefold() == b.strip().casefold()
+def _fold(text: str) -> str:
+    """How a name is compared: trimmed, any case."""
+    return text.strip().casefold()
 
 
 class _Register:
     """The records the checks read, read once: those that existed on ``today`` (by their
-    kind's own date, else their first history entry)."""
+    kind's own date, else their first history entry), with the indexes the checks look
+    things up in (one pass over the orders, never one pass per order)."""
 
     def __init__(self, reg: ReadRegister, today: dt.date) -> None:
         self.reg = reg
         self.today = today
         self.agency_class = reg.agency().get("agency_class")
-        self._first_seen: dict[tuple[str, str], dt.date] = {
-            ref: dt.date.fromisoformat(at[:10]) for ref, at in reg.first_change_at().items()}
-        self.orders = self._existing("orders")
         self.exemptions = {str(r["exemption_id"]): r for r in self._existing("exemptions")}
         self.delegations = {str(r["delegation_id"]): r
                             for r in self._existing("delegations")}
@@ -202,18 +204,87 @@ class _Register:
         self.people = self._existing("people")
         self.documented = linked_records(reg)
         self._inactive_since: dict[str, dt.date | None] = {}
+        # people by their id and by their name, as `placed_by` may name them (trimmed,
+        # any case), each list in the register's order
+        self.people_named: dict[str, list[Record]] = {}
+        for p in self.people:
+            for name in dict.fromkeys(_fold(v) for v in (p["person_id"], p["name"])
+                                      if isinstance(v, str)):
+                self.people_named.setdefault(name, []).append(p)
+        # Only the orders a check can find something in (most orders are fine, and reading
+        # 100,000 of them into Python was most of the time): those under a delegation or an
+        # exemption, needing one, drafts, and those placed by someone unknown or inactive.
+        orders = KINDS["orders"]
+        self.placed_by_problem = {
+            v: self._placed_by_problem(v)
+            for v in reg.distinct_values(orders, ["placed_by"]) if isinstance(v, str)}
+        conditions: list[list[tuple[str, str, Any]]] = [
+            [("delegation_id", "present", None)], [("exemption_id", "present", None)],
+            [("delegation_required", "=", True)], [("status", "=", "draft")],
+            [("placed_by", "in", [v for v, (unknown, _) in self.placed_by_problem.items()
+                                  if unknown])]]
+        for value, (_, atr) in self.placed_by_problem.items():
+            if atr is None:
+                continue
+            gone = self.inactive_since(str(atr["person_id"]))
+            # a completed order requested before the ATR was known inactive is history
+            # (see _placed_by): ISO dates as stored compare as text
+            same = ("placed_by", "=", value)
+            conditions += ([[same]] if gone is None else
+                           [[same, ("status", "!=", COMPLETED)],
+                            [same, ("request_date", "blank", None)],
+                            [same, ("request_date", ">=", gone.isoformat())]])
+        self.orders = self._existing("orders", reg.records_where_any(
+            orders, ORDER_FIELDS, conditions, unless=("status", "cancelled")))
+        # the orders under each exemption that are not cancelled, in key order
+        self.active_under: dict[Value, list[str]] = {}
+        for o in self.orders:
+            if o["exemption_id"] is not None and o["status"] != "cancelled":
+                self.active_under.setdefault(o["exemption_id"], []).append(
+                    str(o["request_number"]))
 
-    def _existing(self, kind_name: str) -> list[Record]:
+    def _existing(self, kind_name: str, records: list[Record] | None = None
+                  ) -> list[Record]:
+        """The records (default: every one of the kind) that existed on ``today``."""
         kind = KINDS[kind_name]
+        if records is None:
+            records = self.reg.records(kind)
+        field = EXISTS_FROM.get(kind_name)
+        key = kind.key.name
+        dated: list[tuple[Record, dt.date | None]] = [
+            (r, _date(r[field]) if field else None) for r in records]
+        undated = [str(r[key]) for r, since in dated if since is None]
+        first_seen = ({k: dt.date.fromisoformat(at[:10])
+                       for k, at in self.reg.first_change_of(kind_name, undated).items()}
+                      if undated else {})
         out = []
-        for r in self.reg.records(kind):
-            field = EXISTS_FROM.get(kind_name)
-            since = _date(r[field]) if field else None
+        for r, since in dated:
             if since is None:
-                since = self._first_seen.get((kind_name, str(r[kind.key.name])))
+                since = first_seen.get(str(r[key]))
             if since is None or since <= self.today:
                 out.append(r)
         return out
+
+    def people_matching(self, placed_by: str) -> list[Record]:
+        return self.people_named.get(_fold(placed_by), [])
+
+    def problem_of(self, placed_by: str) -> tuple[bool, Record | None]:
+        if placed_by not in self.placed_by_problem:
+            self.placed_by_problem[placed_by] = self._placed_by_problem(placed_by)
+        return self.placed_by_problem[placed_by]
+
+    def _placed_by_problem(self, placed_by: str) -> tuple[bool, Record | None]:
+        """What an order placed by this name may be found for: (no such person, the
+        inactive ATR it names when no active person goes by it). See _placed_by."""
+        if not placed_by.strip():
+            return False, None
+        matches = self.people_matching(placed_by)
+        if not matches:
+            return True, None
+        atr = next((p for p in matches if p["role"] == "atr" and p["active"] is False), None)
+        if atr is None or any(p["active"] is True for p in matches):
+            return False, None
+        return False, atr
 
     def inactive_since(self, person_id: str) -> dt.date | None:
         """The day (UTC) the register last learned the person is inactive: made inactive,
@@ -237,6 +308,12 @@ def _element_words(missing: list[Element]) -> str:
     return "; ".join(lower(e.label) for e in missing)
 
 
+# The order fields the checks read (reading only these is most of the cost saved).
+ORDER_FIELDS = ("request_number", "status", "request_date", "delegation_id",
+                "delegation_required", "exemption_id", "placed_by", "catalog_status",
+                "catalog_status_as_of")
+
+
 def _missing(needed: list[Element], record: Record) -> list[Element]:
     return [e for e in needed if e.applies(record) and e.problems(record)]
 
@@ -248,7 +325,8 @@ def findings(reg: ReadRegister, today: dt.date, book: RuleBook | None = None
     register as of a day (store.as_of.RegisterAsOf)."""
     book = book or RuleBook(reg)
     catalog = Catalog(book.common)
-    data = _Register(reg, today)
+    with reg.snapshot():  # one state of the register, although a writer goes on
+        data = _Register(reg, today)
     since = _limited_term_since(book.common)
     found = [*_exemption_checks(data, catalog, today, elements(book.common, "exemptions"),
                                 since),
@@ -258,6 +336,25 @@ def findings(reg: ReadRegister, today: dt.date, book: RuleBook | None = None
              *_ato_checks(data, catalog, today, book),
              *_people_checks(data, catalog, book.common)]
     return sorted(found, key=lambda f: f.sort_key)
+
+
+# The last findings worked out for each register, with what they depend on: the
+# register's state (its history head: every change is an entry), the day and the rule
+# set override. Asked again for the same, they are given at once.
+_LAST: dict[Path, tuple[tuple[str, dt.date, bytes], list[Finding]]] = {}
+
+
+def current_findings(reg: Register, today: dt.date) -> list[Finding]:
+    """``findings(reg, today)``, kept until the register, the day or its rules change."""
+    root = reg.paths.root
+    with reg.snapshot():
+        state = (reg.head(), today, override_state(root))
+        last = _LAST.get(root)
+        if last is not None and last[0] == state:
+            return list(last[1])
+        found = findings(reg, today)
+    _LAST[root] = (state, found)
+    return list(found)
 
 
 def _limited_term_since(rules: RuleSet) -> dt.date | None:
@@ -304,8 +401,7 @@ def _exemption_checks(data: _Register, catalog: Catalog, today: dt.date,
                 yield catalog.make("exemption-without-term-end", "exemptions", key,
                                    project=project)
         elif today > end:
-            active = [str(o["request_number"]) for o in data.orders
-                      if o["exemption_id"] == key and o["status"] != "cancelled"]
+            active = data.active_under.get(key, [])
             if active:
                 yield catalog.make("exemption-expired-with-active-orders", "exemptions", key,
                                    project=project, term_end=_us(end), orders=", ".join(active),
@@ -420,14 +516,12 @@ def _placed_by(data: _Register, catalog: Catalog, o: Record, key: str, status: s
     placed_by = o["placed_by"]
     if not (isinstance(placed_by, str) and placed_by.strip()):
         return
-    matches = [p for p in data.people
-               if _same(p["person_id"], placed_by) or _same(p["name"], placed_by)]
-    if not matches:
+    unknown, atr = data.problem_of(placed_by)
+    if unknown:
         yield catalog.make("order-placed-by-unknown-person", "orders", key, status=status,
                            placed_by=placed_by.strip())
         return
-    atr = next((p for p in matches if p["role"] == "atr" and p["active"] is False), None)
-    if atr is None or any(p["active"] is True for p in matches):
+    if atr is None:
         return
     gone = data.inactive_since(str(atr["person_id"]))
     # A completed order requested before the register knew the ATR inactive is history,

@@ -177,8 +177,26 @@ def _packaged(name: str) -> str:
     return (resources.files("calnet_desk") / "data" / "rules" / name).read_text("utf-8")
 
 
+@functools.cache
+def _packaged_rules(name: str) -> dict[str, Any]:
+    """A rule set shipped with the app, parsed once per process (they do not change while
+    it runs; every computation of deadlines or findings loads them); callers copy it."""
+    return _read(_packaged(name), name)
+
+
+def override_state(register_root: Path) -> bytes:
+    """The register's own rule-set override as it is now (b"" without one): with the
+    shipped rule sets, all the rules a computation over the register depends on."""
+    try:
+        return (register_root / OVERRIDE_FILE).read_bytes()
+    except FileNotFoundError:
+        return b""
+    except OSError:
+        return b"unreadable"  # load_rules will say why
+
+
 def load_rules(generation: str | None = None, register_root: Path | None = None) -> RuleSet:
-    merged = copy.deepcopy(_read(_packaged("common.toml"), "common.toml"))
+    merged = copy.deepcopy(_packaged_rules("common.toml"))
     for entry in merged.get("rules", {}).values():
         entry["_source"] = "common.toml"
     sources = ["common.toml"]
@@ -186,7 +204,7 @@ def load_rules(generation: str | None = None, register_root: Path | None = None)
         if generation not in GENERATIONS:
             raise RulesError(f"no rule set for contract generation {generation!r}")
         label = f"{generation}.toml"
-        _merge(merged, _read(_packaged(label), label), label)
+        _merge(merged, copy.deepcopy(_packaged_rules(label)), label)
         sources.append(label)
     if register_root is not None:
         override = register_root / OVERRIDE_FILE

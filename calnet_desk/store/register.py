@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -36,6 +37,7 @@ BATCH = 1000  # records per write (and per progress report) in put_many
 # table flush its pending index data at every row (its savepoint), many times slower.
 ROWS_PER_STATEMENT = 1000
 _CONVERTED = ("list", "yesno")  # the field types whose stored form differs (values.to_db)
+_COMPARISONS = {"=": "=", "!=": "IS NOT", ">=": ">="}  # records_where_any's terms
 
 
 class NoRegister(StoreError):
@@ -500,12 +502,14 @@ class Register:
             return {f.name: None for f in AGENCY_FIELDS}
         return dict(zip([f.name for f in AGENCY_FIELDS], row, strict=True))
 
-    def _rows(self, kind: Kind, where: str = "", params: tuple[Any, ...] = ()
-              ) -> Iterator[Record]:
-        names = kind.columns
+    def _rows(self, kind: Kind, where: str = "", params: tuple[Any, ...] = (),
+              fields: Iterable[str] | None = None) -> Iterator[Record]:
+        # only declared fields are named in the SQL, never text from outside
+        chosen = (kind.fields if fields is None else [kind.by_name[n] for n in fields])
+        names = [f.name for f in chosen]
         sql = f"SELECT {', '.join(names)} FROM {kind.table} {where} ORDER BY {kind.key.name}"
         # from_db returns the other types as stored (STRICT tables: text or integer)
-        converted = [(f.name, f) for f in kind.fields if f.type in _CONVERTED]
+        converted = [(f.name, f) for f in chosen if f.type in _CONVERTED]
         for row in self.conn.execute(sql, params):
             record: Record = dict(zip(names, row, strict=True))
             for name, f in converted:
@@ -514,8 +518,44 @@ class Register:
                     record[name] = from_db(f, stored)
             yield record
 
-    def records(self, kind: Kind) -> list[Record]:
-        return list(self._rows(kind))
+    def records(self, kind: Kind, fields: Iterable[str] | None = None) -> list[Record]:
+        """Every record of a kind in key order; with ``fields``, only those fields of each
+        (reading 9 of the orders' 23 columns is half the time over 100,000 orders)."""
+        return list(self._rows(kind, fields=fields))
+
+    def records_where_any(self, kind: Kind, fields: Iterable[str],
+                          conditions: Iterable[Iterable[tuple[str, str, Any]]],
+                          unless: tuple[str, Value] | None = None) -> list[Record]:
+        """The records of a kind (only ``fields``, in key order) that meet any of the
+        conditions, each a group of terms that must all hold: ``(field, "present", None)``
+        (not blank), ``(field, "blank", None)``, ``(field, "=", value)``, ``(field, "!=",
+        value)`` (blank counts as different), ``(field, ">=", value)`` or ``(field, "in",
+        values)``, values as stored; with ``unless=(field, value)``, none whose field holds
+        that value. The checks pass over the records this leaves, so that a 100,000-order
+        register is narrowed in SQLite, not in Python."""
+        groups: list[str] = []
+        params: list[Any] = []
+        for group in conditions:
+            terms: list[str] = []
+            for name, op, value in group:
+                column = kind.by_name[name].name  # a declared field, never outside text
+                if op in ("present", "blank"):
+                    terms.append(f"{column} IS {'NOT ' if op == 'present' else ''}NULL")
+                    continue
+                if op == "in":
+                    terms.append(f"{column} IN (SELECT value FROM json_each(?))")
+                    value = json.dumps(list(value))
+                elif op in _COMPARISONS:
+                    terms.append(f"{column} {_COMPARISONS[op]} ?")
+                else:
+                    raise ValueError(f"unknown condition {op!r}")
+                params.append(value)
+            groups.append(f"({' AND '.join(terms) or '1'})")
+        where = f"WHERE ({' OR '.join(groups) or '0'})"
+        if unless is not None:
+            where += f" AND {kind.by_name[unless[0]].name} IS NOT ?"
+            params.append(unless[1])
+        return list(self._rows(kind, where, tuple(params), fields))
 
     def get(self, kind: Kind, key: str) -> Record | None:
         return next(self._rows(kind, f"WHERE {kind.key.name} = ?", (key,)), None)
@@ -577,6 +617,14 @@ class Register:
             return read_entries(self.conn, "WHERE kind = ?", (kind,))
         return read_entries(self.conn, "WHERE kind = ? AND key = ?", (kind, key))
 
+    def head(self) -> str:
+        """The hash of the history's newest entry: the register's state (every change is
+        an entry), so what is computed from it can be kept until the head moves."""
+        from . import heads
+
+        head = heads.current_head(self.conn)
+        return f"{head.entries}:{head.hash}"
+
     def newest_entry_id(self) -> int:
         """The id of the newest history entry (0 for an empty history)."""
         row = self.conn.execute("SELECT max(id) FROM history").fetchone()
@@ -615,6 +663,13 @@ class Register:
         """The time ("at") of the first history entry of every (kind, key)."""
         return {(str(kind), str(key)): str(at) for kind, key, at in self.conn.execute(
             "SELECT kind, key, MIN(at) FROM history GROUP BY kind, key")}
+
+    def first_change_of(self, kind: str, keys: Iterable[str]) -> dict[str, str]:
+        """The time ("at") of the first history entry of each of these keys of one kind
+        (those that have one), through the history's (kind, key) index."""
+        return {str(key): str(at) for key, at in self.conn.execute(
+            "SELECT key, MIN(at) FROM history WHERE kind = ? AND key IN "
+            "(SELECT value FROM json_each(?)) GROUP BY key", (kind, json.dumps(list(keys))))}
 
     def newest_change_by_key(self, kind: str) -> dict[str, str]:
         """The time ("at") of the newest entry of each key of one history kind."""
