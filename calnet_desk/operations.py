@@ -1,7 +1,7 @@
 """One function per thing a person does to the register, for the CLI and the desktop alike:
 create a register, save a record (refused when it changed since it was opened), undo the
 last save, import a spreadsheet, attach and detach documents, delete with a reason, create
-a request from the procurement check.
+a request from the procurement check, acknowledge deadlines together (and undo that).
 
 Each is one transaction (one history entry per change), takes plain ``progress`` and
 ``cancelled`` callbacks (see calnet_desk.progress) and raises ``Cancelled`` when stopped.
@@ -12,17 +12,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .progress import IsCancelled, Progress, check, reporting
 from .records import KINDS, Kind, Record
 from .store import RecordError, Register
 from .store import documents as docs
 from .store.register import Changes
-from .store.tracked import REMINDER_LADDERS, current_state, delete_row, put_row
+from .store.tracked import (
+    DEADLINE_MARKS,
+    REMINDER_LADDERS,
+    current_state,
+    delete_row,
+    get_row,
+    put_row,
+)
 
 if TYPE_CHECKING:
     from .exchange.importer import ColumnMap, ImportResult
+    from .policy.deadlines import Target
 
 SAVE_MODES = ("new", "edit", "duplicate")
 
@@ -138,6 +146,58 @@ def undo_import(reg: Register, kind_name: str, name: str, entries: tuple[int, in
                     continue
                 tx.put(kind, {**current, **{f: old for f, (old, _) in e["changes"].items()}})
     return len(written)
+
+
+@dataclass(frozen=True)
+class MarkedDeadlines:
+    """Deadlines acknowledged together, so that Undo takes them back together: each mark's
+    keys with the row it replaced (None: there was none), and the history entries written."""
+
+    before: tuple[tuple[dict[str, str], dict[str, Any] | None], ...]
+    entries: tuple[int, int]
+
+    @property
+    def count(self) -> int:
+        return len(self.before)
+
+
+def acknowledge_deadlines(reg: Register, targets: Sequence[Target], reason: str | None = None,
+                          progress: Progress | None = None,
+                          cancelled: IsCancelled | None = None) -> MarkedDeadlines:
+    """Acknowledge several deadlines (record kind, key, deadline kind) as one change: one
+    transaction with a history entry per mark, undone whole by undo_marks; refused, nothing
+    written, when one of them is no longer a deadline."""
+    from .policy.deadlines import put_marks
+
+    check(cancelled)
+    with reg.transaction(reason or f"acknowledge {len(targets)} deadline(s)") as tx:
+        first = reg.newest_entry_id()
+        keys = [{"record_kind": k, "key": key, "deadline_kind": d} for k, key, d in targets]
+        before = tuple((k, get_row(tx, DEADLINE_MARKS, k)) for k in keys)
+        put_marks(tx, targets, "acknowledged")
+    return MarkedDeadlines(before, (first, reg.newest_entry_id()))
+
+
+def undo_marks(reg: Register, marked: MarkedDeadlines, progress: Progress | None = None,
+               cancelled: IsCancelled | None = None) -> int:
+    """Put back the marks ``marked`` replaced, in one transaction; refused, nothing changed,
+    when any of them changed since. Returns how many."""
+    check(cancelled)
+    after, last = marked.entries
+    with reg.transaction(f"undo: acknowledge {marked.count} deadline(s)") as tx:
+        for keys, _ in marked.before:
+            newest = reg.last_entry_id(DEADLINE_MARKS.history_kind, DEADLINE_MARKS.key_of(keys))
+            if newest is not None and newest > last:
+                raise RecordError(f"the mark on {keys['record_kind']} {keys['key']} "
+                                  f"({keys['deadline_kind']}) changed since; nothing was "
+                                  "undone.")
+        for keys, row in reversed(marked.before):
+            if row is None:
+                if get_row(tx, DEADLINE_MARKS, keys) is not None:
+                    delete_row(tx, DEADLINE_MARKS, keys)
+            else:
+                put_row(tx, DEADLINE_MARKS, row)
+    return marked.count
 
 
 def import_spreadsheet(reg: Register, path: Path, kind: Kind, *, dry_run: bool = False,

@@ -24,7 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from calnet_desk.operations import delete_record, import_spreadsheet, undo_save
+from calnet_desk.operations import (
+    MarkedDeadlines,
+    delete_record,
+    import_spreadsheet,
+    undo_marks,
+    undo_save,
+)
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
 from calnet_desk.store import documents as docs
@@ -84,6 +90,7 @@ class MainWindow(QMainWindow):
         self.billing.follow.connect(self.open_record)
         self._add_page("Billing", self.billing, "billing")
         self.dashboard.follow.connect(self.open_record)
+        self.dashboard.deadline_actions.acknowledged.connect(self._deadlines_acknowledged)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.nav.setMinimumWidth(self.fontMetrics().averageCharWidth() * 14)
         # a screen reader selects an entry (AT-SPI Selection) without moving the current row
@@ -419,12 +426,22 @@ class MainWindow(QMainWindow):
         self.open_record(saved.kind, saved.key)
         self.statusBar().showMessage(f"Saved {KINDS[saved.kind].singular} {saved.key}", 5000)
 
+    def _deadlines_acknowledged(self, marked: Any) -> None:
+        """Acknowledging is what Undo undoes now, and Undo says so."""
+        self.last_save = marked
+        self.undo_action.setEnabled(True)
+        self.undo_action.setText(f"&Undo acknowledging {marked.count} deadline"
+                                 f"{'s' if marked.count != 1 else ''}")
+
     def undo_last_save(self) -> None:
         saved = getattr(self, "last_save", None)
         if saved is None or self.session.writer is None:
             return
         if isinstance(saved, ImportDone):
             self._undo_import(saved)
+            return
+        if isinstance(saved, MarkedDeadlines):
+            self._undo_marks(saved)
             return
 
         def done(_: object) -> None:
@@ -464,6 +481,24 @@ class MainWindow(QMainWindow):
         assert self.session.writer is not None
         self.session.writer.submit(
             operation(undo_import, batch.kind, batch.name, batch.entries), done, failed)
+
+    def _undo_marks(self, marked: MarkedDeadlines) -> None:
+        def finish() -> None:
+            self.last_save = None
+            self.undo_action.setEnabled(False)
+            self.undo_action.setText("&Undo last save")
+
+        def done(n: object) -> None:
+            finish()
+            self.session.refresh_overview()
+            self.statusBar().showMessage(f"Undid acknowledging {n} deadline(s)", 10000)
+
+        def failed(message: str, details: str) -> None:
+            finish()  # it cannot succeed later either
+            show_error(self, "Not undone", message, details)
+
+        assert self.session.writer is not None
+        self.session.writer.submit(operation(undo_marks, marked), done, failed)
 
     def delete_selected(self) -> None:
         page = self.current_page()

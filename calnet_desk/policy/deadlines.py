@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..records import GENERATIONS, KINDS
 from ..store import RecordError, Register
 from ..store.as_of import ReadRegister
 from ..store.tracked import DEADLINE_MARKS, REMINDER_LADDERS, current_state, delete_row, put_row
 from .rules import RulesError, RuleSet, load_rules
+
+if TYPE_CHECKING:
+    from ..store.register import Changes
 
 
 @dataclass(frozen=True)
@@ -361,16 +364,33 @@ def find_deadline(reg: Register, record_kind: str, key: str, deadline_kind: str,
 def mark_deadline(reg: Register, record_kind: str, key: str, deadline_kind: str, mark: str,
                   until: dt.date | None = None, reason: str | None = None) -> RawDeadline:
     """Acknowledge or snooze a deadline, tied to the date it has now (through the history)."""
-    if deadline_kind not in DEADLINE_KINDS:
-        raise RecordError(f"unknown deadline kind {deadline_kind!r}; use one of: "
-                          f"{', '.join(DEADLINE_KINDS)}")
-    raw = find_deadline(reg, record_kind, key, deadline_kind)
     with reg.transaction(reason) as tx:
+        return put_marks(tx, [(record_kind, key, deadline_kind)], mark, until)[0]
+
+
+Target = tuple[str, str, str]  # a deadline: (record kind, key, deadline kind)
+
+
+def put_marks(tx: Changes, targets: Sequence[Target], mark: str,
+              until: dt.date | None = None) -> list[RawDeadline]:
+    """Acknowledge or snooze deadlines inside one transaction, each tied to the date it has
+    now (one history entry each); refused, nothing written, when one is not a deadline."""
+    for _, _, deadline_kind in targets:
+        if deadline_kind not in DEADLINE_KINDS:
+            raise RecordError(f"unknown deadline kind {deadline_kind!r}; use one of: "
+                              f"{', '.join(DEADLINE_KINDS)}")
+    now = {(raw.record_kind, raw.key, raw.kind): raw for raw in raw_deadlines(tx.register)}
+    out = []
+    for record_kind, key, deadline_kind in targets:
+        raw = now.get((record_kind, key, deadline_kind))
+        if raw is None:
+            raise RecordError(f"{record_kind} {key} has no {deadline_kind} deadline now")
         put_row(tx, DEADLINE_MARKS, {
             "record_kind": record_kind, "key": key, "deadline_kind": deadline_kind,
             "mark": mark, "deadline_date": raw.date.isoformat(),
             "until": until.isoformat() if until else None})
-    return raw
+        out.append(raw)
+    return out
 
 
 def set_ladder(reg: Register, record_kind: str, key: str, ladder: tuple[int, ...] | None,

@@ -3,6 +3,7 @@ Cancelled, and the one atomic-write helper."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import stat
 from pathlib import Path
@@ -120,3 +121,62 @@ def test_atomic_output_replaces_whole_or_not_at_all(tmp_path: Path) -> None:
     assert target.read_bytes() == b"three"
     if os.name == "posix":
         assert stat.S_IMODE(target.stat().st_mode) == 0o640  # the replaced file's mode kept
+
+
+# --- acknowledging several deadlines is one change (issue 16) -------------------------------
+
+def _deadlines_of_three_exemptions(reg: Register) -> list[tuple[str, str, str]]:
+    with reg.transaction() as tx:
+        for n in (1, 2, 3):
+            tx.put(KINDS["exemptions"], {"exemption_id": f"EX-{n}", "project": "Sat",
+                                         "decision": "approved",
+                                         "term_end": f"2026-02-0{n}"})
+    return [("exemptions", f"EX-{n}", "exemption-term-end") for n in (1, 2, 3)]
+
+
+def test_acknowledging_several_deadlines_is_one_transaction_and_one_undo(
+        reg: Register) -> None:
+    from calnet_desk.policy.deadlines import deadlines, mark_deadline
+    from calnet_desk.store.heads import heads_path
+
+    targets = _deadlines_of_three_exemptions(reg)
+    day = dt.date(2026, 1, 20)
+    mark_deadline(reg, *targets[2], "snoozed", until=dt.date(2026, 1, 25))
+    commits = heads_path(reg.paths.root).read_text().count("\n")
+    before = reg.newest_entry_id()
+    marked = ops.acknowledge_deadlines(reg, targets)
+    assert heads_path(reg.paths.root).read_text().count("\n") == commits + 1  # one commit
+    written = reg.entries_between(*marked.entries)
+    assert marked.entries[0] == before and marked.count == 3
+    assert [(e["kind"], e["key"]) for e in written] == [
+        ("deadline-marks", f"exemptions:EX-{n}:exemption-term-end") for n in (1, 2, 3)]
+    assert {e["reason"] for e in written} == {"acknowledge 3 deadline(s)"}
+    assert [d.status for d in deadlines(reg, day)] == ["acknowledged"] * 3
+    assert ops.undo_marks(reg, marked) == 3  # one step back: the snooze is back too
+    assert [d.status for d in deadlines(reg, day)] == ["due-soon", "due-soon", "snoozed"]
+    assert heads_path(reg.paths.root).read_text().count("\n") == commits + 2
+
+
+def test_undo_of_acknowledging_is_refused_when_a_mark_changed_since(reg: Register) -> None:
+    from calnet_desk.policy.deadlines import deadlines, mark_deadline
+
+    targets = _deadlines_of_three_exemptions(reg)
+    marked = ops.acknowledge_deadlines(reg, targets[:2])
+    mark_deadline(reg, *targets[1], "snoozed", until=dt.date(2026, 1, 30))
+    entries = reg.newest_entry_id()
+    with pytest.raises(RecordError, match="EX-2 .* changed since; nothing was undone"):
+        ops.undo_marks(reg, marked)
+    assert reg.newest_entry_id() == entries
+    assert [d.status for d in deadlines(reg, dt.date(2026, 1, 20))] == [
+        "acknowledged", "snoozed", "due-soon"]
+
+
+def test_acknowledging_a_deadline_that_is_gone_writes_nothing(reg: Register) -> None:
+    targets = _deadlines_of_three_exemptions(reg)
+    entries = reg.newest_entry_id()
+    with pytest.raises(RecordError, match="EX-9 has no exemption-term-end deadline now"):
+        ops.acknowledge_deadlines(reg, [targets[0], ("exemptions", "EX-9",
+                                                     "exemption-term-end")])
+    with pytest.raises(RecordError, match="unknown deadline kind"):
+        ops.acknowledge_deadlines(reg, [("exemptions", "EX-1", "no-such-kind")])
+    assert reg.newest_entry_id() == entries

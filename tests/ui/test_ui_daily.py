@@ -565,6 +565,15 @@ def test_acknowledge_takes_every_selected_deadline(qtbot: Any, open_window: Any)
                     timeout=20000)
     assert {(d.key, d.kind) for d in dash.due if d.status == "acknowledged"} == chosen
     assert "Acknowledged 2 deadlines" in dash.deadline_actions.note.text()
+    # one change: Edit > Undo names it and takes both back in one step
+    assert win.undo_action.isEnabled()
+    assert win.undo_action.text() == "&Undo acknowledging 2 deadlines"
+    entries = win.session.reader.newest_entry_id()
+    win.undo_action.trigger()
+    qtbot.waitUntil(lambda: not any(d.status == "acknowledged" for d in dash.due),
+                    timeout=20000)
+    assert win.session.reader.newest_entry_id() == entries + 2  # both marks, in the history
+    assert not win.undo_action.isEnabled()
 
 
 # --- 11: the bundle dialog starts on the selected record and names the file after it ------------

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, QPoint, Qt
+from PySide6.QtCore import QDate, QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
@@ -29,6 +29,7 @@ from ..formatting import date_format, readable, show_date
 from ..messages import dialog_buttons, show_error
 from ..session import Session
 from ..settings import Settings
+from ..worker import operation
 
 
 class SnoozeDialog(QDialog):
@@ -72,6 +73,8 @@ class DeadlineActions(QWidget):
     """Acknowledge and Snooze until… for the dashboard's deadlines table (buttons and its
     context menu), through deadlines.mark_deadline on the writer; the overview refreshes
     and the row shows its new status."""
+
+    acknowledged = Signal(object)  # operations.MarkedDeadlines: what Edit > Undo takes back
 
     def __init__(self, dashboard: Any, session: Session) -> None:
         super().__init__(dashboard)
@@ -139,57 +142,51 @@ class DeadlineActions(QWidget):
         self.menu().exec(table.viewport().mapToGlobal(pos))
 
     def acknowledge(self) -> None:
-        """All the selected deadlines at once (one write each, in the history)."""
+        """All the selected deadlines at once: one change (one transaction, its marks in the
+        history) that Edit > Undo takes back whole."""
         chosen = self.selected_all()
-        if len(chosen) == 1:
-            self._mark(chosen[0], "acknowledged", None)
-        elif chosen:
-            self._mark_many(chosen)
-
-    def _mark_many(self, chosen: list[Any]) -> None:
         writer = self.session.writer
-        if writer is None or self.session.read_only:
+        if not chosen or writer is None or self.session.read_only:
             return
+        from calnet_desk.operations import acknowledge_deadlines
 
-        def job(reg: Register, progress: Any, cancelled: Any) -> object:
-            from calnet_desk.policy.deadlines import mark_deadline
+        targets = [(d.record_kind, d.key, d.kind) for d in chosen]
 
-            for d in chosen:
-                mark_deadline(reg, d.record_kind, d.key, d.kind, "acknowledged")
-            return len(chosen)
-
-        def done(_: object) -> None:
-            self.note.setText(f"Acknowledged {len(chosen)} deadlines; each comes back if its "
-                              "date changes.")
+        def done(marked: object) -> None:
+            if len(chosen) == 1:
+                d = chosen[0]
+                self.note.setText(f"Acknowledged the {deadline_words(d)} "
+                                  f"({show_date(d.date.isoformat())}); it comes back if that "
+                                  "date changes.")
+                self._follow = targets[0]
+            else:
+                self.note.setText(f"Acknowledged {len(chosen)} deadlines; each comes back if "
+                                  "its date changes.")
+            self.acknowledged.emit(marked)
             self.session.refresh_overview()
 
-        writer.submit(job, done, lambda message, details: show_error(
-            self, "Not changed", message, details))
+        writer.submit(operation(acknowledge_deadlines, targets), done,
+                      lambda message, details: show_error(self, "Not changed", message,
+                                                          details))
 
     def snooze(self, until: dt.date | None = None) -> None:
         d = self.selected()
-        if d is None:
+        writer = self.session.writer
+        if d is None or writer is None or self.session.read_only:
             return
         until = until or ask_snooze_date(self, deadline_words(d), self.session.today())
-        if until is not None:
-            self._mark(d, "snoozed", until)
-
-    def _mark(self, d: Any, mark: str, until: dt.date | None) -> None:
-        writer = self.session.writer
-        if writer is None or self.session.read_only:
+        if until is None:
             return
+        chosen = until
 
         def job(reg: Register, progress: Any, cancelled: Any) -> object:
             from calnet_desk.policy.deadlines import mark_deadline
 
-            return mark_deadline(reg, d.record_kind, d.key, d.kind, mark, until=until)
+            return mark_deadline(reg, d.record_kind, d.key, d.kind, "snoozed", until=chosen)
 
         def done(_: object) -> None:
-            what = deadline_words(d)
-            self.note.setText(
-                f"Acknowledged the {what} ({show_date(d.date.isoformat())}); it comes back "
-                "if that date changes." if mark == "acknowledged" else
-                f"Snoozed the {what} until {show_date(until.isoformat() if until else '')}.")
+            self.note.setText(f"Snoozed the {deadline_words(d)} until "
+                              f"{show_date(chosen.isoformat())}.")
             self._follow = (d.record_kind, d.key, d.kind)
             self.session.refresh_overview()
 
