@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QMarginsF, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -39,11 +40,13 @@ from calnet_desk.store.browse import counts
 
 from .formatting import readable, set_date_display
 from .messages import ask_reason, show_error
-from .pages.billing import BillingPage
 from .pages.workspace import DashboardPage, DocumentsPage, RecordPage
 from .session import Session
 from .settings import Settings
 from .worker import operation
+
+if TYPE_CHECKING:
+    from .pages.billing import BillingPage
 
 PAGE_KINDS = ("orders", "exemptions", "delegations", "atos", "outside-contracts",
               "contracts", "people")
@@ -73,25 +76,23 @@ class MainWindow(QMainWindow):
         self.nav.setAccessibleName("Pages")
         self.stack = QStackedWidget(self)
         self.dashboard = DashboardPage(session, self)
-        self.pages: dict[str, RecordPage] = {}
         self._add_page("Dashboard", self.dashboard, None)
+        # The other pages are built the first time they are wanted (shown, or used by a
+        # command): building all nine before the first paint was a large part of the cold
+        # start. Until then the stack holds an empty placeholder in each one's place.
+        self._rows: dict[str, int] = {}
+        self._builders: dict[int, Callable[[], QWidget]] = {}
+        self.pages = Pages(PAGE_KINDS, self._build_record_page)
         for name in PAGE_KINDS:
-            page = RecordPage(session, KINDS[name], self, settings)
-            page.follow.connect(self.open_record)
-            page.open_document.connect(self.open_document)
-            page.delete_requested.connect(self.delete_record)
-            page.edit_requested.connect(self.edit_record)
-            self.pages[name] = page
-            self._add_page(KINDS[name].label, page, name)
-        self.documents = DocumentsPage(session, self)
-        self.documents.open_document.connect(self.open_document)
-        self._add_page("Documents", self.documents, "documents")
-        self.billing = BillingPage(session, self)
-        self.billing.follow.connect(self.open_record)
-        self._add_page("Billing", self.billing, "billing")
+            self._add_lazy(KINDS[name].label, name, functools.partial(self.pages.__getitem__,
+                                                                     name))
+        self._documents: DocumentsPage | None = None
+        self._add_lazy("Documents", "documents", lambda: self.documents)
+        self._billing: Any = None  # BillingPage (its module is imported when it is built)
+        self._add_lazy("Billing", "billing", lambda: self.billing)
         self.dashboard.follow.connect(self.open_record)
         self.dashboard.deadline_actions.acknowledged.connect(self._deadlines_acknowledged)
-        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.currentRowChanged.connect(self._show_row)
         self.nav.setMinimumWidth(self.fontMetrics().averageCharWidth() * 14)
         # a screen reader selects an entry (AT-SPI Selection) without moving the current row
         self.nav.itemSelectionChanged.connect(self._nav_selected)
@@ -131,7 +132,10 @@ class MainWindow(QMainWindow):
         saved = self.settings.value(GEOMETRY_KEY)
         if isinstance(saved, QByteArray | bytes) and saved:
             self.restoreGeometry(QByteArray(saved))
-        for splitter in self.findChildren(QSplitter):
+        self._restore_splitters(self)
+
+    def _restore_splitters(self, within: QWidget) -> None:
+        for splitter in within.findChildren(QSplitter):
             state = self.settings.value(f"{SPLITTER_KEY}/{splitter.objectName()}")
             if splitter.objectName() and isinstance(state, QByteArray | bytes) and state:
                 splitter.restoreState(QByteArray(state))
@@ -142,7 +146,7 @@ class MainWindow(QMainWindow):
             if splitter.objectName():
                 self.settings.set_value(f"{SPLITTER_KEY}/{splitter.objectName()}",
                                         splitter.saveState())
-        for page in self.pages.values():
+        for page in self.pages.built():
             page.save_columns()
 
     # --- building ----------------------------------------------------------------------------
@@ -151,6 +155,63 @@ class MainWindow(QMainWindow):
         item = QListWidgetItem(label, self.nav)
         item.setData(Qt.ItemDataRole.UserRole, name)
         self.stack.addWidget(page)
+
+    def _add_lazy(self, label: str, name: str, build: Callable[[], QWidget]) -> None:
+        """A page in the navigation whose widget is built when it is first wanted."""
+        placeholder = QWidget(self.stack)
+        placeholder.setObjectName(f"page-{name}-not-built")
+        self._rows[name] = self.stack.count()
+        self._builders[self.stack.count()] = build
+        self._add_page(label, placeholder, name)
+
+    def _show_row(self, row: int) -> None:
+        build = self._builders.get(row)
+        if build is not None:
+            build()
+        self.stack.setCurrentIndex(row)
+
+    def _place(self, name: str, page: QWidget) -> None:
+        """Put a page just built where its placeholder was, with its remembered splitters."""
+        row = self._rows[name]
+        del self._builders[row]
+        placeholder = self.stack.widget(row)
+        assert placeholder is not None
+        was_current = self.stack.currentIndex() == row
+        self.stack.insertWidget(row, page)
+        self.stack.removeWidget(placeholder)
+        placeholder.deleteLater()
+        if was_current:
+            self.stack.setCurrentIndex(row)
+        self._restore_splitters(page)
+
+    def _build_record_page(self, name: str) -> RecordPage:
+        page = RecordPage(self.session, KINDS[name], self, self.settings)
+        page.follow.connect(self.open_record)
+        page.open_document.connect(self.open_document)
+        page.delete_requested.connect(self.delete_record)
+        page.edit_requested.connect(self.edit_record)
+        self._place(name, page)
+        page.show_selected()
+        return page
+
+    @property
+    def documents(self) -> DocumentsPage:
+        if self._documents is None:
+            self._documents = DocumentsPage(self.session, self)
+            self._documents.open_document.connect(self.open_document)
+            self._place("documents", self._documents)
+        return self._documents
+
+    @property
+    def billing(self) -> BillingPage:
+        if self._billing is None:
+            from .pages.billing import BillingPage
+
+            self._billing = BillingPage(self.session, self)
+            self._billing.follow.connect(self.open_record)
+            self._place("billing", self._billing)
+        page: BillingPage = self._billing
+        return page
 
     def _action(self, text: str, slot: Callable[[], Any], shortcut: Any = None,
                 menu: Any = None) -> QAction:
@@ -270,13 +331,13 @@ class MainWindow(QMainWindow):
             item.setData(Qt.ItemDataRole.AccessibleTextRole, item.text())
 
     def refresh(self) -> None:
-        for page in self.pages.values():
+        for page in self.pages.built():
             if page.model.ready:
                 page.apply_filters()
-        if self.documents.loaded:
-            self.documents.reload()
-        if self.billing.loaded:
-            self.billing.reload()
+        if self._documents is not None and self._documents.loaded:
+            self._documents.reload()
+        if self._billing is not None and self._billing.loaded:
+            self._billing.reload()
         self.update_counts()
         self.session.refresh_overview()
 
@@ -287,7 +348,7 @@ class MainWindow(QMainWindow):
             self.mode.setText("Read-only")
             QMessageBox.information(self, "Opened read-only",
                                     f"Changes are not possible right now: {error}")
-        for page in self.pages.values():
+        for page in self.pages.built():
             page.show_selected()
 
     def _nav_selected(self) -> None:
@@ -300,11 +361,11 @@ class MainWindow(QMainWindow):
         status bar and turn off the commands that change records."""
         self.mode.setText("Read-only (damaged)")
         self.mode.setToolTip("The integrity check found damage: nothing more is written")
-        for page in self.pages.values():
+        for page in self.pages.built():
             page.show_selected()
 
     def _record_changed(self, kind: str, key: str) -> None:
-        page = self.pages.get(kind)
+        page = self.pages.if_built(kind)  # one not built yet reads the register when it is
         if page is not None:
             page.record_changed(key)
         self.update_counts()
@@ -420,7 +481,7 @@ class MainWindow(QMainWindow):
         self.last_save = saved
         self.undo_action.setEnabled(True)
         self.undo_action.setText(f"&Undo last save ({KINDS[saved.kind].singular} {saved.key})")
-        page = self.pages.get(saved.kind)
+        page = self.pages.if_built(saved.kind)
         if page is not None and saved.previous is None:  # a new row: read the page again
             page.apply_filters()
         self.open_record(saved.kind, saved.key)
@@ -882,6 +943,35 @@ class MainWindow(QMainWindow):
         self.session.close()
         self._temp.cleanup()
         super().closeEvent(event)
+
+
+class Pages(Mapping[str, RecordPage]):
+    """The register pages by kind, each built the first time it is asked for (shown, or
+    used by a command). Iterating names them all; built() gives only those that exist."""
+
+    def __init__(self, names: Sequence[str], build: Callable[[str], RecordPage]) -> None:
+        self._names = tuple(names)
+        self._build = build
+        self._built: dict[str, RecordPage] = {}
+
+    def __getitem__(self, name: str) -> RecordPage:
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._built:
+            self._built[name] = self._build(name)
+        return self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def built(self) -> list[RecordPage]:
+        return list(self._built.values())
+
+    def if_built(self, name: str) -> RecordPage | None:
+        return self._built.get(name)
 
 
 @dataclass(frozen=True)
