@@ -78,7 +78,7 @@ def main() -> int:
                         "--orders", str(args.orders)], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     from ui.app import make_app
-    from ui.pages import DashboardPage
+    from ui.pages.workspace import DashboardPage
     from ui.session import Session
 
     make_app()

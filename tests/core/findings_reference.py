@@ -1,7 +1,7 @@
 """The findings as calnet_desk/policy/findings.py worked them out before they were made fast
 (issue 16 item 5): one pass over every order in Python, each order's `placed_by` compared
 with every person. Kept verbatim (only its imports made absolute) as the reference that
-tests/test_findings_equivalence.py compares the fast checks with. When a check's meaning
+tests/core/test_findings_equivalence.py compares the fast checks with. When a check's meaning
 changes on purpose, change it here the same way.
 
 Findings: what is wrong in the register as of a day, which rule says so, what to do.

@@ -11,13 +11,13 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-import tests.findings_reference as reference
+import tests.core.findings_reference as reference
 from calnet_desk import demo
 from calnet_desk.policy import findings as fast
 from calnet_desk.records import KINDS, Record
 from calnet_desk.store import Register
 from tests.conftest import FixedClock
-from tests.test_findings import approved, attach, delegation, order, person, put
+from tests.core.test_findings import approved, attach, delegation, order, person, put
 
 DAYS = (dt.date(2024, 6, 1), dt.date(2026, 1, 15), dt.date(2026, 12, 1),
         dt.date(2027, 9, 30))
