@@ -32,7 +32,7 @@ from calnet_desk.policy.provenance import entry_sentence
 from calnet_desk.policy.requests import Element, elements
 from calnet_desk.policy.rules import RulesError, RuleSet
 from calnet_desk.records import KINDS, Record, Value
-from calnet_desk.store import Register
+from calnet_desk.store.as_of import ReadRegister
 from calnet_desk.store.documents import linked_records
 from calnet_desk.store.register import AGENCY_KEY, AGENCY_KIND
 from calnet_desk.store.tracked import REMINDER_LADDERS, current_state
@@ -194,7 +194,7 @@ class _Register:
     """The records the checks read, read once: those that existed on ``today`` (by their
     kind's own date, else their first history entry)."""
 
-    def __init__(self, reg: Register, today: dt.date) -> None:
+    def __init__(self, reg: ReadRegister, today: dt.date) -> None:
         self.reg = reg
         self.today = today
         self.agency_class = reg.agency().get("agency_class")
@@ -235,13 +235,24 @@ class _Register:
         return self._inactive_since[person_id]
 
 
+def _element_words(missing: list[Element]) -> str:
+    """The missing elements in words (their labels, as the request packet gives them), not
+    their codes: "the provider …; why the services are needed"."""
+    def lower(label: str) -> str:  # "The provider" -> "the provider"; "IPR …" stays
+        return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+    return "; ".join(lower(e.label) for e in missing)
+
+
 def _missing(needed: list[Element], record: Record) -> list[Element]:
     return [e for e in needed if e.applies(record) and e.problems(record)]
 
 
-def findings(reg: Register, today: dt.date, book: RuleBook | None = None) -> list[Finding]:
+def findings(reg: ReadRegister, today: dt.date, book: RuleBook | None = None
+             ) -> list[Finding]:
     """Every finding as of ``today``, sorted by severity, code, kind and key. Records that
-    did not exist yet on ``today`` are not judged."""
+    did not exist yet on ``today`` are not judged. ``reg`` is the live register, or the
+    register as of a day (store.as_of.RegisterAsOf)."""
     book = book or RuleBook(reg)
     catalog = Catalog(book.common)
     data = _Register(reg, today)
@@ -290,7 +301,7 @@ def _exemption_checks(data: _Register, catalog: Catalog, today: dt.date,
             if missing:
                 yield catalog.make("exemption-request-incomplete", "exemptions", key,
                                    project=project, count=len(missing),
-                                   missing=", ".join(e.code for e in missing))
+                                   missing=_element_words(missing))
         if ex["decision"] != "approved":
             continue
         limited = _under_limited_term(ex, since)
@@ -457,7 +468,7 @@ def _delegation_checks(data: _Register, catalog: Catalog, needed: list[Element]
             if missing:
                 yield catalog.make("delegation-request-incomplete", "delegations", key,
                                    project=dg["project"], count=len(missing),
-                                   missing=", ".join(e.code for e in missing))
+                                   missing=_element_words(missing))
 
 
 def _timing(verb_future: str, verb_past: str, day: dt.date, today: dt.date) -> str:
