@@ -757,6 +757,50 @@ def test_a_record_file_that_says_other_than_its_history_does_not_verify(
     assert code == 1 and "data/records/orders.json: its content differs" in out, out
 
 
+@pytest.mark.parametrize(("field", "value", "expected"), [
+    ("monthly_cost", 1, "row 2 column monthly_cost differs"),
+    ("request_date", "2020-01-02", "row 2 column request_date differs"),
+    ("quantity", 7, "row 2 column quantity differs"),
+    ("description", "Another line", "row 2 column description differs"),
+])
+def test_a_spreadsheet_that_says_other_than_its_history_does_not_verify(
+        filled: Register, bag: Path, field: str, value: Any, expected: str) -> None:
+    """Only orders.xlsx rewritten with one cell changed: verify reads its rows back (whole
+    rows compared first, then cell by cell) and names the cell."""
+    from calnet_desk.exchange.bundle.layout import records_xlsx
+
+    path = bag / "data/records/orders.xlsx"
+    rows = filled.records(KINDS["orders"])
+    assert records_xlsx(KINDS["orders"], rows, AS_OF) == path.read_bytes()  # as exported
+    rows[0][field] = value
+    path.write_bytes(records_xlsx(KINDS["orders"], rows, AS_OF))
+    _oxum(bag)
+    assert verify_bag(bag) == [f"data/records/orders.xlsx: {expected} (not what the history "
+                               "explains)"]
+
+
+def test_records_json_is_what_json_dumps_writes() -> None:
+    """The records files' JSON writer (the C encoder for plain rows) gives exactly
+    json.dumps(rows, indent=2, ensure_ascii=False)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from calnet_desk.exchange.bundle.layout import indented_rows
+
+    scalar = st.none() | st.booleans() | st.integers() | st.text() | st.floats(
+        allow_nan=False)
+    value = st.recursive(scalar, lambda inner: st.lists(inner, max_size=3)
+                         | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                         max_leaves=6)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.dictionaries(st.text(max_size=8), value, max_size=5), max_size=4))
+    def same(rows: list[dict[str, Any]]) -> None:
+        assert indented_rows(rows) == json.dumps(rows, indent=2, ensure_ascii=False)
+
+    same()
+
+
 def test_a_forger_who_recomputes_the_chain_is_caught_by_the_head_given_at_export(
         filled: Register, run_cli: Any, tmp_path: Path) -> None:
     """Entries, chain, records and bag-info all rewritten consistently: only the head,

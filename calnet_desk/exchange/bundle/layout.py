@@ -50,7 +50,28 @@ class BundleError(StoreError):
 
 def records_json(kind: Kind, records: list[Record]) -> bytes:
     rows = [{f.name: to_json(f, r.get(f.name)) for f in kind.fields} for r in records]
-    return (json.dumps(rows, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return (indented_rows(rows) + "\n").encode("utf-8")
+
+
+# A row whose values hold no list or object: json.dumps with indent=2 writes it as the C
+# encoder does with these separators, inside "{\n    " and "\n  }".
+_FLAT_ROW = json.JSONEncoder(ensure_ascii=False, separators=(",\n    ", ": "))
+
+
+def indented_rows(rows: list[dict[str, Any]]) -> str:
+    """``json.dumps(rows, indent=2, ensure_ascii=False)`` for a list of objects, byte for
+    byte, without the pure-Python encoder ``indent`` falls back to (twice as slow on the
+    records files of a large bundle): a row of plain values is written by the C encoder."""
+    if not rows:
+        return "[]"
+    out = []
+    for row in rows:
+        if row and not any(isinstance(v, (list, dict)) and v for v in row.values()):
+            out.append("  {\n    " + _FLAT_ROW.encode(row)[1:-1] + "\n  }")
+        else:
+            out.append("  " + json.dumps(row, indent=2, ensure_ascii=False).replace(
+                "\n", "\n  "))
+    return "[\n" + ",\n".join(out) + "\n]"
 
 
 def records_csv(kind: Kind, records: list[Record]) -> bytes:
