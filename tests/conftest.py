@@ -30,6 +30,43 @@ def changed_editors_discarded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("ui.editors.record_editor.ask_unsaved", lambda editor: "discard")
 
 
+def assert_follows_the_bagit_profile(zip_path: Path) -> None:
+    """The bundle passes the stock BagIt profile validator (bagit_profile) against the
+    profile the project publishes (calnet_desk/data/bagit-profile.json), given as local
+    JSON: no network."""
+    import tempfile
+    import zipfile
+
+    import bagit
+    import bagit_profile
+
+    from calnet_desk.exchange.bundle.layout import PROFILE_IDENTIFIER
+    from calnet_desk.exchange.bundle.layout import bagit_profile as ours
+
+    profile = bagit_profile.Profile(PROFILE_IDENTIFIER, profile=ours())
+    assert profile.validate_serialization(str(zip_path))
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(tmp)
+        (root,) = Path(tmp).iterdir()
+        assert profile.validate(bagit.Bag(str(root))), f"{zip_path.name}: {profile.report}"
+
+
+@pytest.fixture(autouse=True)
+def bundles_follow_the_bagit_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every bundle a test makes through calnet_desk.exchange.bundle.export_bundle (the
+    CLI, the window, the tests' own helpers) is checked against the BagIt profile."""
+    from calnet_desk.exchange import bundle
+
+    made = bundle.export_bundle
+
+    def export_bundle(*args: Any, **kwargs: Any) -> Any:
+        result = made(*args, **kwargs)
+        assert_follows_the_bagit_profile(result.path)
+        return result
+
+    monkeypatch.setattr(bundle, "export_bundle", export_bundle)
+
+
 class Run:
     def __init__(self, code: int, out: str, err: str) -> None:
         self.code, self.out, self.err = code, out, err

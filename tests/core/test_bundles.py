@@ -19,9 +19,9 @@ from unittest.mock import ANY
 
 import pytest
 
+from calnet_desk.exchange import bundle
 from calnet_desk.exchange.bundle import (
     BundleError,
-    export_bundle,
     parse_scope,
     verify_bag,
 )
@@ -88,7 +88,7 @@ def export(reg: Register, tmp_path: Path, name: str = "b.zip", **kw: Any) -> Pat
     out = tmp_path / name
     kw.setdefault("as_of", AS_OF)
     kw.setdefault("today", AS_OF)
-    export_bundle(reg, out, kw.pop("scope", parse_scope("all")), **kw)
+    bundle.export_bundle(reg, out, kw.pop("scope", parse_scope("all")), **kw)
     return out
 
 
@@ -145,6 +145,41 @@ def test_bag_passes_bagit_and_sha256sum(filled: Register, tmp_path: Path) -> Non
     entries = [json.loads(x) for x in (bag / "data/history/entries.jsonl").read_text(
         encoding="utf-8").splitlines()]
     assert entries == [{k: v for k, v in e.items() if k != "body"} for e in filled.history()]
+
+
+def test_bundles_follow_the_published_bagit_profile(filled: Register, tmp_path: Path) -> None:
+    """bag-info.txt names the profile (calnet_desk/data/bagit-profile.json); every bundle
+    passes the stock profile validator (the conftest checks each one a test makes), and a
+    bag-info.txt the profile does not allow fails it."""
+    import bagit_profile
+
+    from calnet_desk.exchange.bundle.layout import PROFILE_IDENTIFIER
+    from calnet_desk.exchange.bundle.layout import bagit_profile as ours
+    from calnet_desk.records import AGENCY_CLASSES
+
+    profile = ours()
+    assert PROFILE_IDENTIFIER == "urn:calnet-desk:bagit-profile:audit-bundle:2"
+    assert profile["Bag-Info"]["Agency-Class"]["values"] == ["", *AGENCY_CLASSES]
+    assert profile["Bag-Info"]["Bundle-Format-Version"]["values"] == ["2"]
+    for scope, redact in (("all", False), ("exemption:EX-1", True), ("since:2026-01-01", False)):
+        zip_path = export(filled, tmp_path, f"{scope[:3]}-{redact}.zip",
+                          scope=parse_scope(scope), redact=redact)
+        bag = unzip(zip_path, tmp_path / zip_path.stem)
+        info = (bag / "bag-info.txt").read_text(encoding="utf-8")
+        assert f"\nBagIt-Profile-Identifier: {PROFILE_IDENTIFIER}\n" in info
+    validator = bagit_profile.Profile(PROFILE_IDENTIFIER, profile=ours())
+    import bagit
+
+    for edit, why in ((lambda t: t.replace("Redacted: no", "Redacted: maybe"), "Redacted"),
+                      (lambda t: t.replace("Bundle-Scope: all\n", ""), "Bundle-Scope"),
+                      (lambda t: t.replace(f"BagIt-Profile-Identifier: {PROFILE_IDENTIFIER}",
+                                           "BagIt-Profile-Identifier: urn:other"),
+                       "BagIt-Profile-Identifier")):
+        bag = unzip(export(filled, tmp_path, "edited.zip"), tmp_path / f"edit-{why}")
+        text = (bag / "bag-info.txt").read_text(encoding="utf-8")
+        (bag / "bag-info.txt").write_text(edit(text), encoding="utf-8")
+        assert not validator.validate(bagit.Bag(str(bag)))
+        assert why in str(validator.report)
 
 
 def test_documents_get_safe_unique_names(filled: Register, tmp_path: Path) -> None:

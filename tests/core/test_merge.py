@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from calnet_desk.cli import record_json
+from calnet_desk.exchange import bundle as bundles
 from calnet_desk.exchange.archive import Limits
-from calnet_desk.exchange.bundle import BAGIT_TXT, export_bundle
+from calnet_desk.exchange.bundle import BAGIT_TXT
 from calnet_desk.exchange.merge import dependency_order, merge_bundle
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
@@ -31,7 +32,7 @@ def bag_payload(reg: Register, redact: bool = False) -> dict[str, bytes]:
     """The files of a bundle of the whole register made by export-bundle: the payload
     (under data/) by name, and its bag-info.txt."""
     out = reg.paths.root.parent / f"source-{reg.history()[-1]['id']}-{redact}.zip"
-    export_bundle(reg, out, as_of=dt.date(2026, 11, 21), redact=redact)
+    bundles.export_bundle(reg, out, as_of=dt.date(2026, 11, 21), redact=redact)
     payload: dict[str, bytes] = {}
     with zipfile.ZipFile(out) as zf:
         for name in zf.namelist():

@@ -11,6 +11,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,19 @@ ENTRIES_JSONL = "data/history/entries.jsonl"
 CHAIN_COLUMNS = ("id", "at", "kind", "key", "action", "refs", "body", "prev", "hash")
 CHAIN_V1_COLUMNS = ("id", "prev", "hash")  # bundles made before format 2
 SHA = re.compile(r"[0-9a-f]{64}")
+# The BagIt profile the bundles follow (BagIt Profiles 1.3.0), shipped as data; its
+# identifier goes into every bag-info.txt.
+PROFILE_FILE = "bagit-profile.json"
+
+
+def bagit_profile() -> dict[str, Any]:
+    """The BagIt profile of CALNET Desk bundles (calnet_desk/data/bagit-profile.json)."""
+    text = (resources.files("calnet_desk") / "data" / PROFILE_FILE).read_text("utf-8")
+    profile: dict[str, Any] = json.loads(text)
+    return profile
+
+
+PROFILE_IDENTIFIER = str(bagit_profile()["BagIt-Profile-Info"]["BagIt-Profile-Identifier"])
 
 
 class BundleError(StoreError):

@@ -29,6 +29,7 @@ from .columns import GUIDE, column_guide
 from .layout import (
     BAGIT_TXT,
     BUNDLE_FORMAT_VERSION,
+    PROFILE_IDENTIFIER,
     REDACTED,
     TAG_FILES,
     BundleError,
@@ -69,6 +70,7 @@ def _bag_info(sel: Selection, scope: Scope, as_of: dt.date, today: dt.date, reda
          f"CALNET records of {agency.get('name')} made available to the CALNET Program on "
          f"request (STMM 501.0, 3-502.0): scope {scope.text}, as of {as_of.isoformat()}"),
         ("Bag-Software-Agent", f"CALNET Desk {__version__}"),
+        ("BagIt-Profile-Identifier", PROFILE_IDENTIFIER),
         ("Bundle-Scope", scope.text),
         *([("Register-As-Of", f"{as_of.isoformat()} (the register as it stood at the end of "
                               f"that day, local time: history entries 1 to {upto})")]
