@@ -13,6 +13,7 @@ folder is always removed.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import shutil
@@ -137,7 +138,9 @@ def check_zip(zf: zipfile.ZipFile, limits: Limits) -> tuple[str, list[zipfile.Zi
 
 
 def _extract(zf: zipfile.ZipFile, files: list[zipfile.ZipInfo], dest: Path, limits: Limits,
-             archive_size: int) -> None:
+             archive_size: int, digests: dict[str, str] | None = None) -> None:
+    """Unpack the entries under the guards; with ``digests``, each entry's SHA-256 by its
+    name is taken on the way (so a verifier need not read the files again)."""
     total = 0
     compressed_out = 0  # uncompressed bytes of compressed entries
     compressed_in = 0  # their compressed sizes
@@ -150,6 +153,7 @@ def _extract(zf: zipfile.ZipFile, files: list[zipfile.ZipInfo], dest: Path, limi
         if packed:
             compressed_in += size_in
         written = 0
+        digest = hashlib.sha256() if digests is not None else None
         with zf.open(info) as src, open(target, "xb") as out:
             while chunk := src.read(CHUNK):
                 n = len(chunk)
@@ -175,6 +179,10 @@ def _extract(zf: zipfile.ZipFile, files: list[zipfile.ZipInfo], dest: Path, limi
                             f"the archive unpacks to more than {limits.max_ratio} times its "
                             f"compressed size (at entry {name!r}; a zip bomb?)")
                 out.write(chunk)
+                if digest is not None:
+                    digest.update(chunk)
+        if digests is not None and digest is not None:
+            digests[name] = digest.hexdigest()  # whole: the zip's CRC was checked at its end
 
 
 def _has_symlink(folder: Path) -> Path | None:
@@ -211,9 +219,12 @@ def bag_root(folder: Path) -> Path:
 
 
 @contextlib.contextmanager
-def open_bundle(path: Path, limits: Limits | None = None) -> Iterator[Path]:
+def open_bundle(path: Path, limits: Limits | None = None,
+                digests: dict[str, str] | None = None) -> Iterator[Path]:
     """The bag root of a bundle (a zip, unpacked into a temporary folder removed after
-    the block, or a folder), refused with UnsafeArchive when it breaks a guard."""
+    the block, or a folder), refused with UnsafeArchive when it breaks a guard. With
+    ``digests``, a zip's files get their SHA-256 taken while they are unpacked, by their
+    path inside the bag root (nothing for a folder)."""
     limits = limits or Limits()
     if path.is_dir():
         yield bag_root(path)
@@ -228,10 +239,14 @@ def open_bundle(path: Path, limits: Limits | None = None) -> Iterator[Path]:
     try:
         with zf:
             top, files = check_zip(zf, limits)
+            unpacked: dict[str, str] | None = {} if digests is not None else None
             try:
-                _extract(zf, files, tmp, limits, path.stat().st_size)
+                _extract(zf, files, tmp, limits, path.stat().st_size, unpacked)
             except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError) as e:
                 raise UnsafeArchive(f"{path} is damaged ({e})") from None
+        if digests is not None and unpacked is not None:
+            digests.update((name[len(top) + 1:], sha) for name, sha in unpacked.items()
+                           if name.startswith(top + "/"))
         yield tmp / top
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -40,6 +40,19 @@ def test_a_good_zip_is_unpacked_and_cleaned_up(tmp_path: Path) -> None:
     assert temp_dirs() == before
 
 
+def test_unpacking_takes_each_files_sha256_on_the_way(tmp_path: Path) -> None:
+    """What verify-bundle uses instead of reading every unpacked file again."""
+    z = make_zip(tmp_path / "b.zip", GOOD, zipfile.ZIP_DEFLATED)
+    digests: dict[str, str] = {}
+    with open_bundle(z, digests=digests) as root:
+        assert digests == {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes())
+                           .hexdigest() for p in root.rglob("*") if p.is_file()}
+    assert set(digests) == {"bagit.txt", "data/records/orders.json"}
+    folder: dict[str, str] = {}
+    with open_bundle(tmp_path, digests=folder):
+        assert folder == {}  # a folder is read where it is: nothing hashed ahead
+
+
 def test_the_temp_folder_goes_on_error_too(tmp_path: Path) -> None:
     z = make_zip(tmp_path / "b.zip", GOOD)
     with pytest.raises(RuntimeError), open_bundle(z) as root:

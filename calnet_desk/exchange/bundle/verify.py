@@ -159,9 +159,12 @@ def _files(root: Path) -> Iterator[str]:
                 yield Path(dirpath, name).relative_to(root).as_posix()
 
 
-def verify_bag(root: Path, expect_head: str | None = None) -> list[str]:
+def verify_bag(root: Path, expect_head: str | None = None,
+               digests: dict[str, str] | None = None) -> list[str]:
     """Every problem of an unpacked bag (empty when sound). Format 2 bundles replay their
-    own history; ``expect_head`` is the chain head printed at export."""
+    own history; ``expect_head`` is the chain head printed at export; ``digests`` the
+    SHA-256 of files already hashed as they were unpacked (archive.open_bundle)."""
+    known = digests or {}
     problems: list[str] = []
     present = set(_files(root))
     for name in sorted(present):
@@ -205,12 +208,12 @@ def verify_bag(root: Path, expect_head: str | None = None) -> list[str]:
                 listed.append(f"{name} is listed in {label} but missing")
             elif not (root / name).is_symlink():
                 listed.append((name, digest, label))
-    to_hash = sorted({item[0] for item in listed if isinstance(item, tuple)},
+    to_hash = sorted({item[0] for item in listed if isinstance(item, tuple)} - set(known),
                      key=lambda n: -(root / n).stat().st_size)  # the largest first
     with ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="verify-hash") as pool:
         hashing = {name: pool.submit(_sha256, root / name) for name in to_hash}
         later = _verify_contents(root, present, payload, expect_head)
-        hashed = {name: future.result() for name, future in hashing.items()}
+        hashed = {**known, **{name: future.result() for name, future in hashing.items()}}
     for item in listed:
         if isinstance(item, str):
             problems.append(item)
@@ -353,8 +356,9 @@ def verify_bundle(path: Path, expect_head: str | None = None) -> list[str]:
             (path / "data").is_dir() or any(path.glob("*manifest-*.txt"))):
         return verify_bag(path, expect_head)  # a bag folder that lost its bagit.txt: report it all
     try:
-        with open_bundle(path) as root:
-            return verify_bag(root, expect_head)
+        digests: dict[str, str] = {}
+        with open_bundle(path, digests=digests) as root:
+            return verify_bag(root, expect_head, digests)
     except UnsafeArchive as e:
         return [f"refused: {e}"]
 
