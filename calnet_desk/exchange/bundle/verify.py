@@ -210,10 +210,13 @@ def verify_bag(root: Path, expect_head: str | None = None,
                 listed.append((name, digest, label))
     to_hash = sorted({item[0] for item in listed if isinstance(item, tuple)} - set(known),
                      key=lambda n: -(root / n).stat().st_size)  # the largest first
-    with ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="verify-hash") as pool:
+    pool = ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="verify-hash")
+    try:
         hashing = {name: pool.submit(_sha256, root / name) for name in to_hash}
         later = _verify_contents(root, present, payload, expect_head)
         hashed = {**known, **{name: future.result() for name, future in hashing.items()}}
+    finally:  # interrupted (Ctrl-C, an error): the files not begun are not hashed
+        pool.shutdown(wait=True, cancel_futures=True)
     for item in listed:
         if isinstance(item, str):
             problems.append(item)
