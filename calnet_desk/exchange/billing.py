@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import cast
 
 from ..policy.reconcile import TollFree
+from ..progress import collector_paused
 from ..records import STATEMENT_LINE_IDS, STATEMENT_LINES, Value
 from ..store import Register
 from ..store.billing import (
@@ -37,7 +38,7 @@ from ..store.documents import add_document, document_path, hash_file, store_file
 from ..store.register import Changes
 from ..store.verify import Finding
 from ..values import BadValue, parse_integer, parse_money, parse_text, parser_for
-from .importer import collector_paused, column_name, match_header
+from .importer import column_name, match_header
 from .sheets import SheetError, read_rows, sheet_format
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")

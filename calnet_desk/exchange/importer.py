@@ -7,14 +7,11 @@ it, header = row 1) and nothing is written unless the whole file is good.
 from __future__ import annotations
 
 import datetime as dt
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from ..progress import Progress
+from ..progress import Progress, collector_paused
 from ..records import BILLING_KINDS, KINDS, Field, Kind, Record, Value
 from ..store import Register
 from ..store.errors import printable
@@ -359,22 +356,6 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
     return records, ([printable(f"{label}:{e}", 500) for e in header_errors]
                      + [printable(f"{label}:{r}:{msg}", 500) for r, _, msg in problems]
                      ), rows_seen
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cycle collector paused for the block, as for a bulk load: an import keeps
-    a record per row, and the collector would re-scan that growing heap again and again
-    (about a tenth of a large import's time) for cycles the import does not make. What
-    the block frees is freed at once all the same (reference counting)."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def import_file(reg: Register, path: Path, kind: Kind, *, dry_run: bool = False,

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from ..progress import collector_paused
 from ..store import RecordError, Register
 from ..store.billing import (
     Mark,
@@ -453,12 +454,13 @@ def reconcile(reg: Register, rules: RuleSet, month: str | None = None,
     """Every finding of the chosen statements, marks attached, sorted by (month,
     contractor, code, line). Raises NoStatement when there is none to reconcile."""
     chosen = select_statements(reg, month, contractor)
-    r = Reconciler(reg, rules)
     found: list[Finding] = []
-    for i, st in enumerate(chosen):
-        found.extend(r.statement(st))
-        if progress:
-            progress(i + 1, len(chosen))
+    with collector_paused():
+        r = Reconciler(reg, rules)
+        for i, st in enumerate(chosen):
+            found.extend(r.statement(st))
+            if progress:
+                progress(i + 1, len(chosen))
     kept = marks(reg)
     if kept:
         found = [f if f.ident not in kept else _with_mark(f, kept[f.ident]) for f in found]
