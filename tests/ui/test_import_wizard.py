@@ -86,6 +86,12 @@ def test_match_header_keeps_names_and_labels_and_adds_aliases() -> None:
     assert any("1:Notes: unknown column for orders" in e for e in errors)
 
 
+def test_money_headers_with_a_dollar_sign_are_matched() -> None:
+    """Seen on the laptop screenshot: "Monthly $" was left to (ignore)."""
+    assert propose_mapping(ORDERS, ["Monthly $", "One time $", "MRC $", "NRC $"]) == {
+        0: "monthly_cost", 1: "one_time_cost", 2: None, 3: None}  # one column each
+
+
 def test_propose_mapping_marks_unknown_and_repeated_columns_none() -> None:
     header: list[object] = ["Req #", "Req date", "Type", "Carrier", "MRC", "Notes", "", "TSR #"]
     assert propose_mapping(ORDERS, header) == {

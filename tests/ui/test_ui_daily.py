@@ -548,6 +548,43 @@ def test_the_dashboard_groups_filters_and_exports_findings(
     assert sum(1 for r in rows if r[0] == "Deadline") == len(dash.due)
 
 
+def test_a_few_deadlines_leave_the_room_to_the_findings(qtbot: Any, open_window: Any) -> None:
+    """The deadlines table is as tall as its rows while they are few (on a laptop at 150 %
+    the findings had two rows beside blank deadline rows); with many, the layout decides."""
+    from ui.pages.workspace import DEADLINE_ROWS_FITTED
+
+    win = open_window(60, overview=True)
+    win.show_page("dashboard")
+    dash = win.dashboard
+    table = dash.deadlines
+    rows = dash.deadline_model.rowCount()
+    assert 0 < rows <= DEADLINE_ROWS_FITTED
+    needed = (table.horizontalHeader().sizeHint().height()
+              + sum(table.rowHeight(r) for r in range(rows))
+              + table.horizontalScrollBar().sizeHint().height() + 2 * table.frameWidth())
+    assert table.maximumHeight() == needed
+    qtbot.waitUntil(lambda: table.height() <= needed)
+    assert dash.findings.height() > table.height()
+    # rows are a line of text with some air, not Fusion's near two lines
+    assert table.rowHeight(0) == table.fontMetrics().height() * 3 // 2
+
+
+def test_many_deadlines_are_not_capped(qtbot: Any) -> None:
+    from ui.models import RowsModel
+    from ui.pages.workspace import QWIDGETSIZE_MAX, _table, fit_height
+
+    table = _table("Deadlines", None)  # type: ignore[arg-type]
+    qtbot.addWidget(table)
+    model = RowsModel(["Date"], table)
+    model.set_rows([[str(n)] for n in range(20)], [("orders", str(n)) for n in range(20)],
+                   ["" for _ in range(20)])
+    table.setModel(model)
+    fit_height(table, 3, 8)
+    assert table.maximumHeight() < QWIDGETSIZE_MAX
+    fit_height(table, 20, 8)
+    assert table.maximumHeight() == QWIDGETSIZE_MAX
+
+
 def test_acknowledge_takes_every_selected_deadline(qtbot: Any, open_window: Any) -> None:
     win = open_window(60, overview=True)
     _active(qtbot, win)

@@ -62,6 +62,23 @@ def fit_columns(view: QTableView, max_chars: int) -> None:
         view.setColumnWidth(c, min(view.columnWidth(c), cap))
 
 
+DEADLINE_ROWS_FITTED = 8  # up to this many, the deadlines table is as tall as its rows
+QWIDGETSIZE_MAX = 16_777_215  # Qt's "no maximum"
+
+
+def fit_height(view: QTableView, rows: int, most: int) -> None:
+    """A table no taller than its rows (at least one) need, up to ``most`` rows; with more,
+    as tall as the layout gives it."""
+    if rows > most:
+        view.setMaximumHeight(QWIDGETSIZE_MAX)
+        return
+    row = view.verticalHeader().defaultSectionSize()
+    body = sum(view.rowHeight(r) for r in range(rows)) if rows else row
+    header = view.horizontalHeader().sizeHint().height()
+    bar = view.horizontalScrollBar().sizeHint().height()
+    view.setMaximumHeight(header + body + bar + 2 * view.frameWidth())
+
+
 def _table(name: str, parent: QWidget) -> QTableView:
     view = QTableView(parent)
     view.setAccessibleName(name)
@@ -70,6 +87,9 @@ def _table(name: str, parent: QWidget) -> QTableView:
     view.setAlternatingRowColors(True)
     view.setWordWrap(False)
     view.verticalHeader().setVisible(False)
+    # rows as tall as a line of text and a little air (Fusion's default is nearly two
+    # lines: a laptop at 150 % showed three findings), in font metrics so it scales
+    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() * 3 // 2)
     view.horizontalHeader().setHighlightSections(False)
     view.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside it
     return view
@@ -703,6 +723,9 @@ class DashboardPage(QWidget):
         self.timeline.set_deadlines(overview.today, overview.deadlines)
         for view in (self.deadlines, self.findings):
             fit_columns(view, 40)
+        # a few deadlines take the room they need, the findings below get the rest (on a
+        # laptop at 150 % the findings had two rows beside blank deadline rows)
+        fit_height(self.deadlines, len(due), DEADLINE_ROWS_FITTED)
         first = not self.ready
         self.ready = True
         self.findings_ready = overview.findings is not None
