@@ -42,7 +42,7 @@ def main() -> int:
     from ui.session import Session
     from ui.settings import Settings
 
-    app = make_app()
+    _app = make_app()  # kept alive while the windows are shot
     if QGuiApplication.platformName() != "xcb":
         print("run under Xvfb with QT_QPA_PLATFORM=xcb (see the docstring)", file=sys.stderr)
         return 2
