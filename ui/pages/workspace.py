@@ -48,8 +48,9 @@ from ..formatting import date_format, local_moment, readable, show_date, to_date
 from ..models import KEY_ROLE, RecordTableModel, RowsModel
 from ..session import Overview, Session
 from ..settings import Settings
-from .documents_panel import DocumentsPageActions, RecordDocuments
-from .record_view import RecordView
+
+# .record_view and .documents_panel are imported when a register page is first built, not
+# before the first paint (the dashboard needs neither).
 
 
 def fit_columns(view: QTableView, max_chars: int) -> None:
@@ -197,6 +198,9 @@ class RecordPage(QWidget):
             view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             view.customContextMenuRequested.connect(self._column_menu)
         header.sectionMoved.connect(self._remember_columns)
+        from .documents_panel import RecordDocuments
+        from .record_view import RecordView
+
         self.view = RecordView(self)
         self.view.follow.connect(self.follow)
         self.view.open_document.connect(self.open_document)
@@ -656,8 +660,10 @@ class DashboardPage(QWidget):
             self.show_overview(self.overview)
 
     def show_overview(self, overview: Overview) -> None:
-        from calnet_desk.policy.findings import SEVERITIES
-
+        # the first paint has the deadlines only: the findings module comes with them
+        SEVERITIES: tuple[str, ...] = ()
+        if overview.findings is not None:
+            from calnet_desk.policy.findings import SEVERITIES
         self.overview = overview
         # overdue and due soon, and those acknowledged or snoozed meanwhile (their status shows)
         listed = dashboard_order([d for d in overview.deadlines if in_reminder_window(d)])
@@ -779,6 +785,8 @@ class DocumentsPage(QWidget):
         self.open_button.clicked.connect(self._open_selected)
         self.count = QLabel(self)
         # Add document… and dropped files (asking for the record), Verify
+        from .documents_panel import DocumentsPageActions
+
         self.document_actions = DocumentsPageActions(session, self, self.selected_sha)
         bar = QHBoxLayout()
         bar.addWidget(self.search, 3)
