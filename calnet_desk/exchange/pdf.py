@@ -9,7 +9,7 @@ import contextlib
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -138,3 +138,80 @@ def show_title(pdf: bytes) -> bytes:
 def page_count(pdf: bytes) -> int:
     """The number of pages of a PDF Typst wrote (its page objects are uncompressed)."""
     return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf))
+
+
+# --- plain one-page documents (the demo's sample forms and letters) ------------------------
+
+LETTER = (612.0, 792.0)  # points
+PLAIN_MARGIN = 72.0  # an inch
+PLAIN_LINES = 44  # lines of body text on the page; more are left off
+
+
+def _winansi(text: str) -> str:
+    """``text`` as the PDF core fonts can show it (Windows-1252); other characters become
+    '?' (the core fonts carry no others)."""
+    return text.encode("cp1252", errors="replace").decode("cp1252")
+
+
+_CHAR_WIDTHS: dict[tuple[str, str, float], dict[str, float]] = {}
+
+
+def _wrap_to(pdf: Any, line: str, width: float) -> list[str]:
+    """``line`` broken at spaces into lines no wider than ``width`` in the current font;
+    continuations indented by four spaces; a word wider than a line is cut."""
+    sizes = _CHAR_WIDTHS.setdefault((pdf.font_family, pdf.font_style, pdf.font_size_pt), {})
+
+    def size(ch: str) -> float:
+        if ch not in sizes:  # fpdf2's measure is slow; a core font's widths never change
+            sizes[ch] = pdf.get_string_width(ch)
+        return sizes[ch]
+
+    out: list[str] = []
+    while True:
+        used, fits = 0.0, len(line)
+        for i, ch in enumerate(line):
+            used += size(ch)
+            if used > width:
+                fits = i
+                break
+        if fits == len(line):
+            out.append(line)
+            return out
+        cut = line.rfind(" ", 5, fits + 1)  # past a continuation's indent: always progress
+        cut = cut if cut > 0 else max(fits, 5)
+        out.append(line[:cut].rstrip())
+        line = "    " + line[cut:].lstrip()
+
+
+def plain_pdf(title: str, note: str, lines: Sequence[str], created: dt.datetime,
+              producer: str = "CALNET Desk") -> bytes:
+    """A one-page Letter document: ``title`` in bold, a small ``note`` under it, then
+    ``lines`` (wrapped to the margins; past the page's PLAIN_LINES lines the rest is left off).
+    Set in the PDF core fonts (Helvetica, Windows-1252: nothing to embed, so it takes
+    milliseconds) with uncompressed text (searchable as it is). Deterministic: the same
+    arguments give the same bytes; ``created`` is the document's creation date."""
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation="P", unit="pt", format="letter")
+    pdf.core_fonts_encoding = "windows-1252"
+    pdf.set_compression(False)
+    pdf.set_creation_date(created)
+    pdf.set_producer(producer)
+    pdf.set_title(title)
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    left = PLAIN_MARGIN
+    width = LETTER[0] - 2 * PLAIN_MARGIN
+    pdf.set_text_color(*BLUE)
+    pdf.set_font("helvetica", "B", 15)
+    pdf.text(left, 62, _winansi(title))
+    pdf.set_text_color(*GREY)
+    pdf.set_font("helvetica", "", 8)
+    pdf.text(left, 80, _winansi(note))
+    pdf.set_text_color(*INK)
+    pdf.set_font("helvetica", "", 10)
+    wrapped = [w for line in lines for w in _wrap_to(pdf, _winansi(line), width)]
+    for n, line in enumerate(wrapped[:PLAIN_LINES]):
+        if line:
+            pdf.text(left, 108 + 14 * n, line)
+    return bytes(pdf.output())
