@@ -26,7 +26,9 @@ from ..values import escape_cell, words
 from .pdf import typeset
 
 if TYPE_CHECKING:
-    from .bundle import Redactor, Scope, Selection
+    from .bundle_view import RedactorView as Redactor
+    from .bundle_view import ScopeView as Scope
+    from .bundle_view import SelectionView as Selection
 
 # Records and findings listed in full per kind; past that the summary names the count and
 # the file that holds every one: a summary an auditor reads, and a bundle of 50,000 orders

@@ -17,17 +17,15 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import __version__
 from ..paths import RegisterPaths
 from ..progress import Cancelled, IsCancelled, Progress
 from .exceptions import StoreError
+from .handles import OpenRegister
 from .history import GENESIS, Clock, entry_hash, read_entries, utc_now
 from .lock import WriterLock
-
-if TYPE_CHECKING:  # the register calls the backups (before a migration, on damage)
-    from .register import Register
 
 # Retention: design choice (DOMAIN.md "Nothing is lost"), not policy: a week of dailies, a
 # month of weeklies, a year of monthlies.
@@ -197,7 +195,7 @@ def _check_database(database: Path) -> list[str]:
     return []
 
 
-def make_backup(reg: Register, reason: str, folder: Path | None = None,
+def make_backup(reg: OpenRegister, reason: str, folder: Path | None = None,
                 clock: Clock | None = None,
                 progress: Progress | None = None,
                 cancelled: IsCancelled | None = None) -> Backup:
@@ -206,7 +204,7 @@ def make_backup(reg: Register, reason: str, folder: Path | None = None,
     return made
 
 
-def _make_backup(reg: Register, reason: str, folder: Path | None = None,
+def _make_backup(reg: OpenRegister, reason: str, folder: Path | None = None,
                  clock: Clock | None = None,
                  progress: Progress | None = None,
                  cancelled: IsCancelled | None = None,
@@ -331,7 +329,7 @@ def backed_up_today(folder: Path, clock: Clock = utc_now) -> bool:
     return any(b.created.date() == today for b in list_backups(folder))
 
 
-def daily_backup(reg: Register, clock: Clock | None = None) -> Backup | None:
+def daily_backup(reg: OpenRegister, clock: Clock | None = None) -> Backup | None:
     """Once a day (UTC), after the register is in use: a backup, then thinning."""
     folder = reg.paths.backups
     if backed_up_today(folder, clock or reg.clock):

@@ -17,17 +17,14 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 from ..paths import RegisterPaths
 from ..progress import Progress
 from ..records import Kind
 from .exceptions import RecordError
+from .handles import Connected, OpenRegister, Transaction
 from .tracked import DOCUMENT_LINKS, DOCUMENTS, delete_row, put_row
-
-if TYPE_CHECKING:  # annotations only: the register does not import this module back
-    from .as_of import ReadRegister
-    from .register import Changes, Register
 
 CHUNK = 1 << 20
 _SHA = re.compile(r"[0-9a-f]{6,64}")
@@ -130,13 +127,13 @@ def _row(r: tuple[Any, ...]) -> Document:
     return Document(r[0], r[1], r[2], r[3], r[4])
 
 
-def get_document(reg: Register, sha256: str) -> Document | None:
+def get_document(reg: OpenRegister, sha256: str) -> Document | None:
     row = reg.conn.execute("SELECT sha256, name, size, media_type, added_at FROM documents "
                            "WHERE sha256 = ?", (sha256,)).fetchone()
     return _row(row) if row else None
 
 
-def resolve_sha(reg: Register, text: str) -> Document:
+def resolve_sha(reg: OpenRegister, text: str) -> Document:
     """A document by its SHA-256 or a unique prefix of it (at least 6 hex digits)."""
     sha = text.strip().lower()
     if not _SHA.fullmatch(sha):
@@ -152,7 +149,7 @@ def resolve_sha(reg: Register, text: str) -> Document:
     return _row(rows[0])
 
 
-def documents_of(reg: Register, kind: Kind, key: str) -> list[Document]:
+def documents_of(reg: OpenRegister, kind: Kind, key: str) -> list[Document]:
     rows = reg.conn.execute(
         "SELECT d.sha256, d.name, d.size, d.media_type, d.added_at FROM document_links l "
         "JOIN documents d ON d.sha256 = l.sha256 WHERE l.kind = ? AND l.key = ? "
@@ -160,41 +157,41 @@ def documents_of(reg: Register, kind: Kind, key: str) -> list[Document]:
     return [_row(r) for r in rows]
 
 
-def links_of(reg: Register, sha256: str) -> list[tuple[str, str]]:
+def links_of(reg: OpenRegister, sha256: str) -> list[tuple[str, str]]:
     return [(k, key) for k, key in reg.conn.execute(
         "SELECT kind, key FROM document_links WHERE sha256 = ? ORDER BY kind, key",
         (sha256,))]
 
 
-def all_documents(reg: Register, newest_first: bool = False) -> list[Document]:
+def all_documents(reg: OpenRegister, newest_first: bool = False) -> list[Document]:
     """Every stored document, by SHA-256 (or newest first, then by name)."""
     order = "added_at DESC, name" if newest_first else "sha256"
     return [_row(r) for r in reg.conn.execute(
         f"SELECT sha256, name, size, media_type, added_at FROM documents ORDER BY {order}")]
 
 
-def document_count(reg: Register) -> int:
+def document_count(reg: OpenRegister) -> int:
     return int(reg.conn.execute("SELECT count(*) FROM documents").fetchone()[0])
 
 
-def all_links(reg: Register) -> list[tuple[str, str, str]]:
+def all_links(reg: OpenRegister) -> list[tuple[str, str, str]]:
     """Every link as (sha256, record kind, key), by SHA-256, then kind and key."""
     return [(str(sha), str(k), str(key)) for sha, k, key in reg.conn.execute(
         "SELECT sha256, kind, key FROM document_links ORDER BY sha256, kind, key")]
 
 
-def linked_records(reg: ReadRegister) -> set[tuple[str, str]]:
+def linked_records(reg: Connected) -> set[tuple[str, str]]:
     """(kind, key) of every record with at least one document."""
     return {(str(k), str(key)) for k, key in reg.conn.execute(
         "SELECT DISTINCT kind, key FROM document_links")}
 
 
-def is_linked(reg: Register, sha256: str, kind: Kind, key: str) -> bool:
+def is_linked(reg: OpenRegister, sha256: str, kind: Kind, key: str) -> bool:
     return reg.conn.execute("SELECT 1 FROM document_links WHERE sha256 = ? AND kind = ? AND "
                             "key = ?", (sha256, kind.name, key)).fetchone() is not None
 
 
-def add_document(tx: Changes, sha256: str, name: str, size: int) -> Document:
+def add_document(tx: Transaction, sha256: str, name: str, size: int) -> Document:
     """Register stored content (see store_file) under its original name, once."""
     existing = get_document(tx.register, sha256)
     if existing:
@@ -206,7 +203,7 @@ def add_document(tx: Changes, sha256: str, name: str, size: int) -> Document:
     return doc
 
 
-def link(tx: Changes, sha256: str, kind: Kind, key: str) -> bool:
+def link(tx: Transaction, sha256: str, kind: Kind, key: str) -> bool:
     """Link a document to a record; False when it was linked already."""
     if tx.register.get(kind, key) is None:
         raise RecordError(f"no {kind.singular} {key} in the register")
@@ -214,7 +211,7 @@ def link(tx: Changes, sha256: str, kind: Kind, key: str) -> bool:
     return put_row(tx, DOCUMENT_LINKS, row) == "insert"
 
 
-def unlink(tx: Changes, sha256: str, kind_name: str, key: str) -> None:
+def unlink(tx: Transaction, sha256: str, kind_name: str, key: str) -> None:
     """Remove a link; the stored file stays (other records and backups may need it)."""
     delete_row(tx, DOCUMENT_LINKS, {"sha256": sha256, "kind": kind_name, "key": key},
                missing=f"document {sha256[:12]}… is not linked to {kind_name} {key}")
@@ -234,7 +231,7 @@ def safe_file_name(name: str) -> str:
     return cleaned[:180]
 
 
-def export_copy(reg: Register, doc: Document, dest_dir: Path) -> Path:
+def export_copy(reg: OpenRegister, doc: Document, dest_dir: Path) -> Path:
     """A read-only copy under the original name (a number added if the name is taken):
     how a document is handed to the system viewer without risking the stored one."""
     src = document_path(reg.paths, doc.sha256)

@@ -9,12 +9,10 @@ from __future__ import annotations
 import functools
 import sqlite3
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..records import KINDS
-
-if TYPE_CHECKING:
-    from .register import Register
+from .handles import Connected
 
 
 @functools.cache
@@ -62,7 +60,7 @@ class Hit:
 SEARCH_KINDS = (*KINDS, "documents")
 
 
-def search(reg: Register, text: str, kind: str | None = None,
+def search(reg: Connected, text: str, kind: str | None = None,
            limit: int = 50) -> list[Hit]:
     """Best matches first (bm25)."""
     query = fts_query(text)

@@ -8,13 +8,11 @@ the row's key columns joined with ':'), so verify replays them too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .exceptions import RecordError
+from .handles import Transaction
 from .history import diff
-
-if TYPE_CHECKING:  # the register builds on this module
-    from .register import Changes
 
 
 @dataclass(frozen=True)
@@ -72,7 +70,7 @@ def get_row(tx_or_conn: Any, spec: TrackedTable, keys: dict[str, Any]) -> dict[s
     return dict(zip(spec.columns, row, strict=True)) if row else None
 
 
-def put_row(tx: Changes, spec: TrackedTable, row: dict[str, Any]) -> str:
+def put_row(tx: Transaction, spec: TrackedTable, row: dict[str, Any]) -> str:
     """Insert or replace one row (upsert), with its history entry; insert|update|unchanged."""
     full = {c: row.get(c) for c in spec.columns}
     old = get_row(tx, spec, full)
@@ -93,7 +91,7 @@ def put_row(tx: Changes, spec: TrackedTable, row: dict[str, Any]) -> str:
     return action
 
 
-def delete_row(tx: Changes, spec: TrackedTable, keys: dict[str, Any],
+def delete_row(tx: Transaction, spec: TrackedTable, keys: dict[str, Any],
                missing: str | None = None) -> None:
     old = get_row(tx, spec, keys)
     if old is None:
@@ -104,7 +102,7 @@ def delete_row(tx: Changes, spec: TrackedTable, keys: dict[str, Any],
                       diff({k: v for k, v in old.items() if v is not None}, None), tx.reason)
 
 
-def delete_owned_rows(tx: Changes, kind_name: str, key: str) -> None:
+def delete_owned_rows(tx: Transaction, kind_name: str, key: str) -> None:
     """Delete the rows that belong to one record (see TrackedTable.owner), with history."""
     for spec in TRACKED:
         if spec.owner is None or spec.owner[0] != kind_name:
