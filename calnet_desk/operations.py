@@ -84,12 +84,12 @@ def save_record(reg: Register, kind: Kind, record: Record, mode: str,
     refuses a key in use; "edit" refuses a record whose newest history entry is no longer
     ``expected_entry`` (it changed since it was opened)."""
     check(cancelled)
-    key = str(record[kind.key.name])
+    key = kind.record_key(record)
     with reg.transaction(reason) as tx:
         old = reg.get(kind, key)
         if mode != "edit" and old is not None:
             raise RecordError(f"{kind.singular} {key} is already in the register; "
-                              "give another " + kind.key.label.lower())
+                              "give another " + kind.key_label.lower())
         if mode == "edit" and reg.last_entry_id(kind.name, key) != expected_entry:
             raise RecordError(f"{kind.singular} {key} was changed elsewhere since the "
                               "editor opened it; nothing was saved. Close and reopen it.")
@@ -266,7 +266,7 @@ def create_from_check(reg: Register, kind: Kind, record: Record, check_text: str
     from .store import documents as docs
 
     check(cancelled)
-    key = str(record[kind.key.name])
+    key = kind.record_key(record)
     if reg.get(kind, key) is not None:
         raise RecordError(f"{kind.singular} {key} is already in the register; "
                           "choose another id. Nothing was created.")

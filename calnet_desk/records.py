@@ -96,6 +96,63 @@ class Kind:
         """The fields naming one record: the composite key, else the first field."""
         return self.key_fields or (self.fields[0].name,)
 
+    @property
+    def composite(self) -> bool:
+        return len(self.key_names) > 1
+
+    @property
+    def key_label(self) -> str:
+        """How the key reads for a person: "Contract number and Product id"."""
+        return " and ".join(self.by_name[n].label for n in self.key_names)
+
+    def record_key(self, record: Mapping[str, Value]) -> str:
+        """The key text naming a record: its key field, or its key fields joined by
+        :data:`KEY_SEPARATOR` ("C4DNCS19:PROD-1"). It is what the history, the document
+        links, the command line and the window call the record."""
+        names = self.key_names
+        if len(names) == 1:
+            v = record.get(names[0])
+            return "" if v is None else str(v)
+        return KEY_SEPARATOR.join("" if record.get(n) is None else str(record.get(n))
+                                  for n in names)
+
+    def key_values(self, key: str) -> dict[str, str]:
+        """The key fields' values named by a key text (the inverse of :meth:`record_key`).
+        Every part but the last is free of the separator (:meth:`key_problem` sees to it),
+        so the last may hold one. Raises UnknownKey for text that names no record."""
+        names = self.key_names
+        if len(names) == 1:
+            return {names[0]: key}
+        parts = key.split(KEY_SEPARATOR, len(names) - 1)
+        if len(parts) != len(names) or not all(parts):
+            raise UnknownKey(
+                f"{key!r} does not name a {self.singular}: give "
+                f"{KEY_SEPARATOR.join(n.upper() for n in names)} "
+                f"({self.key_label}, joined by '{KEY_SEPARATOR}')")
+        return dict(zip(names, parts, strict=True))
+
+    def key_problem(self, record: Mapping[str, Value]) -> str | None:
+        """Why a record's key fields name no record (one blank, or a separator inside a
+        part other than the last), or None."""
+        names = self.key_names
+        for i, n in enumerate(names):
+            v = record.get(n)
+            if not isinstance(v, str) or not v:
+                return f"a record without {self.by_name[n].label}"
+            if len(names) > 1 and i < len(names) - 1 and KEY_SEPARATOR in v:
+                return (f"the {self.by_name[n].label} {v!r} contains '{KEY_SEPARATOR}', which "
+                        "joins the parts of the key; use a value without it")
+        return None
+
+
+# Joins the parts of a composite key into the key text ("C4DNCS19:PROD-1"), as statements'
+# keys are (CONTRACTOR:MONTH).
+KEY_SEPARATOR = ":"
+
+
+class UnknownKey(ValueError):
+    """Text that cannot name a record of a kind (a composite key without its parts)."""
+
 
 YESNO_HELP = "yes or no (also true/false, y/n, 1/0)"
 LIST_HELP = "several values separated by ';'"
@@ -149,6 +206,11 @@ ORDERS = Kind(
         Field("billing_account", "Billing account"),
         Field("placed_by", "Placed by (ATR)", personal=True),
         Field("completed_on", "Completed on", "date"),
+        # Added in schema 0008 (so at the end: a migration appends columns).
+        Field("product_id", "Product id",
+              help="The catalog product id ordered. With the contract number it names a "
+                   "catalog item, whose status, delegation flag and as-of date the order "
+                   "takes when its own are blank."),
     ),
     citation="STMM 400.1",
     status_field="status",
@@ -343,9 +405,41 @@ CONTRACTS = Kind(
     title_field="contractor",
 )
 
+CATALOG_ITEMS = Kind(
+    "catalog-items",
+    "catalog item",
+    "Catalog items",
+    "catalog_items",
+    (
+        Field("contract_number", "Contract number", required=True,
+              help="The CALNET contract whose catalogs list the item."),
+        Field("product_id", "Product id", required=True,
+              help="The contractor's catalog product id."),
+        Field("description", "Description"),
+        Field("category", "Category", help="Contract category or subcategory."),
+        Field("catalog_status", "Catalog status", "choice", choices=CATALOG_STATUSES,
+              help="Required or Discretionary, per the contractor's Pricing Catalog "
+                   "(Catalog A); the state may change it at any time.",
+              citation="STMM 3-502.0"),
+        Field("delegation_required", "Delegation required", "yesno",
+              help="The Delegation (Yes/No) column of the contractor's Product Catalog B.",
+              citation="STMM 3-502.0"),
+        Field("as_of", "Status as of", "date",
+              help="The day the catalogs said so (staleness is counted from it)."),
+        Field("source", "Source",
+              help="Where the status and flag were read: catalog, its date or address."),
+    ),
+    citation="STMM 3-502.0",
+    status_field="catalog_status",
+    date_field="as_of",
+    title_field="description",
+    key_fields=("contract_number", "product_id"),
+)
+
 KINDS: dict[str, Kind] = {
     k.name: k
-    for k in (ORDERS, EXEMPTIONS, DELEGATIONS, ATOS, OUTSIDE_CONTRACTS, PEOPLE, CONTRACTS)
+    for k in (ORDERS, EXEMPTIONS, DELEGATIONS, ATOS, OUTSIDE_CONTRACTS, PEOPLE, CONTRACTS,
+              CATALOG_ITEMS)
 }
 _BY_SINGULAR = {k.singular: k for k in KINDS.values()}
 

@@ -98,7 +98,7 @@ def deadline_revisions(reg: Register, book: RuleBook
             record = dict(base)
             for name, (_old, new) in entry["changes"].items():
                 record[name] = new
-            record[kind.key.name] = key
+            record.update(kind.key_values(key))
             replay.record = record
             for raw in record_deadlines(record_kind, record, book):
                 rev = replay.deadlines.get(raw.kind)

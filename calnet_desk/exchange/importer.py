@@ -266,7 +266,7 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
         typed = texts_as_typed(path)
         columns = [(i, f.name, parser_for(f, typed), f.required, column_name(header, i))
                    for i, f in mapped]
-        key_name = kind.key.name
+        key_name = kind.key_names[-1]  # a composite key: its last part's column
         key_index, key_col = next(((c[0], c[4]) for c in columns if c[1] == key_name),
                                   (0, key_name))  # no key column: no duplicate check
         seen_keys: dict[str, int] = {}
@@ -314,8 +314,12 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
                 problems.append((rownum, width, f"(column {width + 1}): a value beyond the "
                                  "last header"))
                 bad = True
-            key = record.get(key_name)
-            if isinstance(key, str):
+            problem = kind.key_problem(record)
+            key = kind.record_key(record) if problem is None else None
+            if problem and all(record.get(n) for n in kind.key_names):
+                problems.append((rownum, key_index, f"{key_col}: {problem}"))
+                bad = True
+            if key is not None:
                 if key in seen_keys:
                     problems.append((rownum, key_index, f"{key_col}: {key} appears again "
                                      f"(first on row {seen_keys[key]})"))

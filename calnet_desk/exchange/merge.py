@@ -167,7 +167,7 @@ def read_records(root: Path, problems: list[str]) -> dict[str, list[Record]]:
                 if f.required and record[f.name] is None:
                     problems.append(f"{where}: {f.name}: required, but empty")
                     bad = True
-            key = record.get(kind.key.name)
+            key = kind.record_key(record) if kind.key_problem(record) is None else None
             if isinstance(key, str):
                 if key in seen:
                     problems.append(f"{where}: {kind.singular} {key} appears twice")
@@ -292,11 +292,11 @@ def _merge(reg: Register, root: Path, result: MergeResult, allow_other_agency: b
     to_write: dict[str, list[Record]] = {}
     will_hold: dict[str, set[str]] = {}
     for kind in order:
-        mine = {str(r[kind.key.name]): r for r in reg.records(kind)}
+        mine = {kind.record_key(r): r for r in reg.records(kind)}
         writes: list[Record] = []
         added = skipped = 0
         for rec in records.get(kind.name, []):
-            key = str(rec[kind.key.name])
+            key = kind.record_key(rec)
             old = mine.get(key)
             if old is None:
                 writes.append(rec)
@@ -315,7 +315,7 @@ def _merge(reg: Register, root: Path, result: MergeResult, allow_other_agency: b
         result.added[kind.name] = added
         result.skipped[kind.name] = skipped
         to_write[kind.name] = writes
-        will_hold[kind.name] = set(mine) | {str(r[kind.key.name])
+        will_hold[kind.name] = set(mine) | {kind.record_key(r)
                                             for r in records.get(kind.name, [])}
     for kind in order:
         refs = [f for f in kind.fields if f.references]
@@ -324,7 +324,7 @@ def _merge(reg: Register, root: Path, result: MergeResult, allow_other_agency: b
                 v = rec.get(f.name)
                 assert f.references is not None
                 if isinstance(v, str) and v not in will_hold[f.references]:
-                    problems.append(f"{kind.singular} {rec[kind.key.name]}: {f.name} {v} is "
+                    problems.append(f"{kind.singular} {kind.record_key(rec)}: {f.name} {v} is "
                                     "neither in the bundle nor in the register")
     for doc in documents:
         for kind, key in doc.links:

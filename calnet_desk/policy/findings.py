@@ -250,17 +250,16 @@ class _Register:
         if records is None:
             records = self.reg.records(kind)
         field = EXISTS_FROM.get(kind_name)
-        key = kind.key.name
         dated: list[tuple[Record, dt.date | None]] = [
             (r, _date(r[field]) if field else None) for r in records]
-        undated = [str(r[key]) for r, since in dated if since is None]
+        undated = [kind.record_key(r) for r, since in dated if since is None]
         first_seen = ({k: dt.date.fromisoformat(at[:10])
                        for k, at in self.reg.first_change_of(kind_name, undated).items()}
                       if undated else {})
         out = []
         for r, since in dated:
             if since is None:
-                since = first_seen.get(str(r[key]))
+                since = first_seen.get(kind.record_key(r))
             if since is None or since <= self.today:
                 out.append(r)
         return out

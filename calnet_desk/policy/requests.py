@@ -301,7 +301,7 @@ def check_request(source: Register | Mapping[str, Value], kind: str | Kind,
             rules = load_rules(None, source.paths.root)
     else:
         record = source
-        key = key if key is not None else _text(record.get(k.key.name))
+        key = key if key is not None else k.record_key(record)
         if rules is None:
             rules = load_rules()
     missing = missing_elements(rules, k, record)

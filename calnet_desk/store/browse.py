@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..records import Kind, Record
 from ..values import from_db
+from .schema import key_sql
 from .search import fts_query
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ class ViewQuery:
 
     def sql(self) -> tuple[str, list[Any]]:
         kind = self.kind
-        key = kind.key.name
+        key = key_sql(kind)
         where: list[str] = []
         params: list[Any] = []
         if self.statuses and kind.status_field:
@@ -56,8 +57,9 @@ class ViewQuery:
         sort = self.sort_field if self.sort_field in kind.by_name else key
         direction = "DESC" if self.descending else "ASC"
         # NULLs last whichever way, then the key, so the order is total and stable.
-        order = (f"{sort} IS NULL, {sort} {direction}, {key} {direction}" if sort != key
-                 else f"{key} {direction}")
+        by_key = ", ".join(f"{n} {direction}" for n in kind.key_names)
+        order = (f"{sort} IS NULL, {sort} {direction}, {by_key}" if sort != key
+                 else by_key)
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         return f"SELECT {key} FROM {kind.table}{clause} ORDER BY {order}", params
 
@@ -73,12 +75,12 @@ def read_rows(reg: Register, kind: Kind, keys: Sequence[str]) -> dict[str, Recor
         return {}
     fields = kind.fields
     cols = ", ".join(kind.columns)
-    sql = (f"SELECT {cols} FROM {kind.table} WHERE {kind.key.name} IN "
+    sql = (f"SELECT {cols} FROM {kind.table} WHERE {key_sql(kind)} IN "
            f"(SELECT value FROM json_each(?))")
     out: dict[str, Record] = {}
     for row in reg.conn.execute(sql, (json.dumps(list(keys)),)):
         rec = {f.name: from_db(f, v) for f, v in zip(fields, row, strict=True)}
-        out[str(rec[kind.key.name])] = rec
+        out[kind.record_key(rec)] = rec
     return out
 
 
@@ -99,6 +101,7 @@ def counts(reg: Register, kinds: Sequence[Kind]) -> dict[str, int]:
 
 def titles(reg: Register, kind: Kind) -> list[tuple[str, str]]:
     """(key, title) of every record of a kind, by key: what a picker of references offers."""
-    title = kind.title_field or kind.key.name
+    key = key_sql(kind)
+    title = kind.title_field or key
     return [(str(k), str(t or "")) for k, t in reg.conn.execute(
-        f"SELECT {kind.key.name}, {title} FROM {kind.table} ORDER BY {kind.key.name}")]
+        f"SELECT {key}, {title} FROM {kind.table} ORDER BY {', '.join(kind.key_names)}")]

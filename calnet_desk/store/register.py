@@ -12,7 +12,7 @@ from typing import Any
 
 from ..paths import RegisterPaths
 from ..progress import Progress
-from ..records import AGENCY_FIELDS, KINDS, Field, Kind, Record, Value
+from ..records import AGENCY_FIELDS, KINDS, Field, Kind, Record, UnknownKey, Value
 from ..values import from_db, to_db
 from . import schema, search
 from .exceptions import RecordError, StoreError
@@ -507,7 +507,8 @@ class Register:
         # only declared fields are named in the SQL, never text from outside
         chosen = (kind.fields if fields is None else [kind.by_name[n] for n in fields])
         names = [f.name for f in chosen]
-        sql = f"SELECT {', '.join(names)} FROM {kind.table} {where} ORDER BY {kind.key.name}"
+        sql = (f"SELECT {', '.join(names)} FROM {kind.table} {where} "
+               f"ORDER BY {', '.join(kind.key_names)}")
         # from_db returns the other types as stored (STRICT tables: text or integer)
         converted = [(f.name, f) for f in chosen if f.type in _CONVERTED]
         for row in self.conn.execute(sql, params):
@@ -558,24 +559,26 @@ class Register:
         return list(self._rows(kind, where, tuple(params), fields))
 
     def get(self, kind: Kind, key: str) -> Record | None:
-        return next(self._rows(kind, f"WHERE {kind.key.name} = ?", (key,)), None)
+        return next(self._rows(kind, *key_where(kind, key)), None)
 
     def count(self, kind: Kind) -> int:
         return int(self.conn.execute(f"SELECT count(*) FROM {kind.table}").fetchone()[0])
 
     def keys(self, kind: Kind) -> set[str]:
-        return {r[0] for r in self.conn.execute(f"SELECT {kind.key.name} FROM {kind.table}")}
+        return {r[0] for r in self.conn.execute(
+            f"SELECT {schema.key_sql(kind)} FROM {kind.table}")}
 
     def exists(self, kind: Kind, key: str) -> bool:
-        return self.conn.execute(f"SELECT 1 FROM {kind.table} WHERE {kind.key.name} = ?",
-                                 (key,)).fetchone() is not None
+        where, params = key_where(kind, key)
+        return self.conn.execute(f"SELECT 1 FROM {kind.table} {where}",
+                                 params).fetchone() is not None
 
     def keys_where(self, kind: Kind, field: str, value: Value) -> list[str]:
         """The keys of the records whose field holds this value, in key order."""
         name = kind.by_name[field].name  # a declared field, never text from outside
         return [str(r[0]) for r in self.conn.execute(
-            f"SELECT {kind.key.name} FROM {kind.table} WHERE {name} = ? "
-            f"ORDER BY {kind.key.name}", (value,))]
+            f"SELECT {schema.key_sql(kind)} FROM {kind.table} WHERE {name} = ? "
+            f"ORDER BY {', '.join(kind.key_names)}", (value,))]
 
     def distinct_values(self, kind: Kind, fields: Iterable[str]) -> set[Value]:
         """Every non-empty value held in these fields of a kind, as stored."""
@@ -706,8 +709,9 @@ class Register:
             for f in other.fields:
                 if f.references == kind.name:
                     for (k,) in self.conn.execute(
-                            f"SELECT {other.key.name} FROM {other.table} WHERE {f.name} = ? "
-                            f"ORDER BY {other.key.name}", (key,)):
+                            f"SELECT {schema.key_sql(other)} FROM {other.table} "
+                            f"WHERE {f.name} = ? ORDER BY {', '.join(other.key_names)}",
+                            (key,)):
                         found.append((other, k))
         return found
 
@@ -767,19 +771,19 @@ class Changes:
                  progress: Progress | None = None, total: int = 0) -> dict[str, int]:
         """Upsert records by key. Fields absent from a record keep their stored value;
         a field present as None is emptied. Unchanged records write nothing."""
-        key_name = kind.key.name
+        key_of = kind.record_key
         fields = kind.fields
         names = kind.columns
         records = list(records)
-        existing: dict[Value, Record] = {}
+        existing: dict[str, Record] = {}
         if len(records) <= 64:  # an edit: fetch just these; an import: read the kind once
             for r in records:
-                k = r.get(key_name)
-                old_row = self.register.get(kind, k) if isinstance(k, str) else None
-                if old_row is not None:
-                    existing[old_row[key_name]] = old_row
+                if kind.key_problem(r) is None:
+                    old_row = self.register.get(kind, key_of(r))
+                    if old_row is not None:
+                        existing[key_of(old_row)] = old_row
         else:
-            existing = {r[key_name]: r for r in self.register._rows(kind)}
+            existing = {key_of(r): r for r in self.register._rows(kind)}
         total = total or len(records)
         counts = {"insert": 0, "update": 0, "unchanged": 0}
         defaults = {f.name: f.default for f in fields}
@@ -792,12 +796,12 @@ class Changes:
         done = 0
         folds: dict[str, str] | None = None  # fold -> key, made at the first new key
         for record in records:
-            key = record.get(key_name)
-            if not isinstance(key, str) or not key:
-                raise RecordError(f"{kind.name}: a record without {kind.key.label}")
+            problem = kind.key_problem(record)
+            if problem:
+                raise RecordError(f"{kind.name}: {problem}")
             if any(isinstance(v, str) and not v.isascii() for v in record.values()):
                 record = {k: nfc(v) if isinstance(v, str) else v for k, v in record.items()}
-                key = str(record[key_name])
+            key = key_of(record)
             old = existing.get(key)
             if old is None:
                 if folds is None:
@@ -865,8 +869,9 @@ class Changes:
         per = max(1, min(ROWS_PER_STATEMENT, limit // len(cols)))
         one = f"({', '.join('?' * len(cols))})"
         head = f"INSERT INTO {kind.table} ({', '.join(cols)}) VALUES "
-        tail = (f" ON CONFLICT({kind.key.name}) DO UPDATE SET "
-                + ", ".join(f"{c} = excluded.{c}" for c in cols[1:]))
+        keys = kind.key_names
+        tail = (f" ON CONFLICT({', '.join(keys)}) DO UPDATE SET "
+                + ", ".join(f"{c} = excluded.{c}" for c in cols if c not in keys))
         try:
             for start in range(0, len(batch), per):
                 rows = batch[start:start + per]
@@ -899,8 +904,19 @@ class Changes:
             # the link goes; the document itself stays in the register
             delete_row(self, DOCUMENT_LINKS, {"sha256": sha, "kind": kind.name, "key": key})
         delete_owned_rows(self, kind.name, key)  # e.g. an exemption's IPR calculation
-        self.conn.execute(f"DELETE FROM {kind.table} WHERE {kind.key.name} = ?", (key,))
+        where, params = key_where(kind, key)
+        self.conn.execute(f"DELETE FROM {kind.table} {where}", params)
         self.history.append(kind.name, key, "delete", diff(_nonempty(old), None), self.reason)
+
+
+def key_where(kind: Kind, key: str) -> tuple[str, tuple[str, ...]]:
+    """The WHERE clause (and its parameters) of the record a key text names; a text naming
+    no record of a composite kind (no separator) matches nothing."""
+    try:
+        values = kind.key_values(key)
+    except UnknownKey:
+        return "WHERE 0", ()
+    return "WHERE " + " AND ".join(f"{n} = ?" for n in values), tuple(values.values())
 
 
 def _check_new_key(kind: Kind, key: str, folds: dict[str, str]) -> None:
@@ -909,7 +925,7 @@ def _check_new_key(kind: Kind, key: str, folds: dict[str, str]) -> None:
 
     problem = key_problem(key)
     if problem:
-        raise RecordError(f"{kind.singular} {printable(key)}: the {kind.key.label} {problem}; "
+        raise RecordError(f"{kind.singular} {printable(key)}: the {kind.key_label} {problem}; "
                           "nothing was written")
     folded = fold(key)
     twin = folds.get(folded)
@@ -941,22 +957,22 @@ class _Checks:
             v = record.get(f.name)
             if v is None:
                 if f.required:
-                    key = record.get(kind.key.name)
+                    key = kind.record_key(record)
                     raise RecordError(f"{kind.singular} {key}: {f.label} is required")
                 continue
             if f.choices and v not in f.choices:
-                key = record.get(kind.key.name)
+                key = kind.record_key(record)
                 raise RecordError(
                     f"{kind.singular} {key}: {f.label} must be one of {'|'.join(f.choices)}")
             if f.minimum is not None and isinstance(v, int) and v < f.minimum:
-                key = record.get(kind.key.name)
+                key = kind.record_key(record)
                 raise RecordError(f"{kind.singular} {key}: {f.label} must be at least "
                                   f"{f.minimum}, not {v}")
             if target is not None:
                 ref = (target.name, str(v))
                 if ref not in self.found:
                     if not self.exists(target, ref[1]):
-                        key = record.get(kind.key.name)
+                        key = kind.record_key(record)
                         raise RecordError(
                             f"{kind.singular} {key}: {f.label} {v} is not in the register")
                     self.found.add(ref)

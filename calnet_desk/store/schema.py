@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..records import KINDS
+from ..records import KEY_SEPARATOR, KINDS, Kind
 
 APPLICATION_ID = 0x434C4E44  # "CLND": marks a file as a CALNET Desk register
 MIGRATION_SET = "calnet-desk"
@@ -209,7 +209,8 @@ CREATE VIRTUAL TABLE search_index USING fts5(
 # (VACUUM could renumber rowids; the register never runs it, and rebuild_search_index()
 # puts the index right after anything that might.)
 SEARCH_CODES = {"orders": 1, "exemptions": 2, "delegations": 3, "atos": 4,
-                "outside_contracts": 5, "people": 6, "contracts": 7, "documents": 8}
+                "outside_contracts": 5, "people": 6, "contracts": 7, "documents": 8,
+                "catalog_items": 9}
 SEARCHABLE_TYPES = ("text", "choice", "list", "date")
 
 
@@ -227,9 +228,24 @@ def _search_source(table: str, present: set[str] | None = None
     if table == "documents":
         return "documents", "sha256", ["name", "media_type"]
     kind = next(k for k in KINDS.values() if k.table == table)
-    return kind.name, kind.key.name, [f.name for f in kind.fields
+    return kind.name, key_sql(kind, "{t}"), [f.name for f in kind.fields
                                       if f.type in SEARCHABLE_TYPES
                                       and (present is None or f.name in present)]
+
+
+def key_sql(kind: Kind, table: str = "") -> str:
+    """The SQL expression of a kind's key text: its key column, or its key columns joined
+    by the separator (``a || ':' || b``), each prefixed with ``table.`` when given (or with
+    a ``{t}.`` placeholder, filled by :func:`_qualified`)."""
+    prefix = f"{table}." if table else ""
+    if not kind.composite:
+        return f"{prefix}{kind.key.name}"
+    return f" || '{KEY_SEPARATOR}' || ".join(f"{prefix}{n}" for n in kind.key_names)
+
+
+def _qualified(expression: str, table: str) -> str:
+    return expression.replace("{t}", table) if "{t}" in expression else (
+        f"{table}.{expression}")
 
 
 def _body(prefix: str, columns: list[str]) -> str:
@@ -262,7 +278,8 @@ def trigger_definitions(existing: set[str], columns: dict[str, set[str]] | None 
                 continue
             kind, key, cols = _search_source(table, columns.get(table) if columns else None)
             insert = (f"INSERT INTO search_index (rowid, kind, key, body) VALUES "
-                      f"(new.rowid * 16 + {code}, '{kind}', new.{key}, {_body('new', cols)});")
+                      f"(new.rowid * 16 + {code}, '{kind}', {_qualified(key, 'new')}, "
+                      f"{_body('new', cols)});")
             delete = f"DELETE FROM search_index WHERE rowid = old.rowid * 16 + {code};"
             defs[f"{table}_search_insert"] = (
                 f"CREATE TRIGGER {table}_search_insert AFTER INSERT ON {table} "
@@ -311,11 +328,14 @@ def rebuild_search_index(db: Any) -> None:
     """Refill the search index from the tables (after a restore or anything that may have
     renumbered rowids)."""
     db.conn.execute("DELETE FROM search_index")
+    existing = _existing_tables(db)
     for table, code in SEARCH_CODES.items():
+        if table not in existing:  # during a migration: a later one makes it
+            continue
         kind, key, cols = _search_source(table, _columns(db, table))
         db.conn.execute(
             f"INSERT INTO search_index (rowid, kind, key, body) SELECT rowid * 16 + {code}, "
-            f"'{kind}', {key}, {_body(table, cols)} FROM {table}")
+            f"'{kind}', {_qualified(key, table)}, {_body(table, cols)} FROM {table}")
 
 
 @migration("0001_initial")
@@ -487,3 +507,34 @@ def m0007_history_chain_v2(db: Any) -> None:
     db.conn.executemany("UPDATE history SET salt = ?, body = ?, prev = ?, hash = ? "
                         "WHERE id = ?", updates)
     install_triggers(db)
+
+
+# Reference data (issue 15): the items of the contractors' catalogs, named by contract and
+# product id (a composite key: the history, document links and search index call one
+# "CONTRACT:PRODUCT"), each with its Catalog A status, Catalog B delegation flag, the day
+# they were read and where; orders name the item they pick by contract and product id.
+SCHEMA_0008 = """
+CREATE TABLE catalog_items (
+    contract_number TEXT NOT NULL,
+    product_id TEXT NOT NULL,
+    description TEXT,
+    category TEXT,
+    catalog_status TEXT,
+    delegation_required INTEGER,
+    as_of TEXT,
+    source TEXT,
+    PRIMARY KEY (contract_number, product_id)
+) STRICT;
+ALTER TABLE orders ADD COLUMN product_id TEXT;
+CREATE INDEX orders_catalog_item ON orders (contract_number, product_id);
+"""
+
+
+@migration("0008_catalog_items")
+def m0008_catalog_items(db: Any) -> None:
+    drop_triggers(db)  # the orders' search trigger names the new column: made again below
+    for statement in SCHEMA_0008.split(";"):
+        if statement.strip():
+            db.conn.execute(statement)
+    install_triggers(db)
+    rebuild_search_index(db)

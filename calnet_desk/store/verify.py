@@ -133,12 +133,13 @@ def key_clashes(reg: Register) -> list[Finding]:
 
 
 def _index_sources() -> list[str]:
-    from .schema import SEARCH_CODES, _body, _search_source
+    from .schema import SEARCH_CODES, _body, _qualified, _search_source
 
     out = []
     for table, code in SEARCH_CODES.items():
         kind, key, cols = _search_source(table)
-        out.append(f"SELECT rowid * 16 + {code}, '{kind}', {key}, {_body(table, cols)} "
+        out.append(f"SELECT rowid * 16 + {code}, '{kind}', {_qualified(key, table)}, "
+                   f"{_body(table, cols)} "
                    f"FROM {table}")
     return out
 
@@ -234,7 +235,7 @@ def _verify(reg: Register, rehash: bool, head: Head | None
         n = 0
         for rec in reg.records(kind):
             n += 1
-            current[(kind.name, str(rec[kind.key.name]))] = {
+            current[(kind.name, kind.record_key(rec))] = {
                 k: v for k, v in rec.items() if v is not None}
         counts[kind.name] = n
     for spec in TRACKED:

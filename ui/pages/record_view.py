@@ -85,7 +85,7 @@ def _value_html(kind: Kind, rec: Record, name: str) -> str:
 
 def render(reg: Register, kind: Kind, rec: Record, deadlines: list[Any],
            findings: list[Any]) -> str:
-    key = str(rec[kind.key.name])
+    key = kind.record_key(rec)
     title = rec.get(kind.title_field) if kind.title_field else None
     parts = [f"<h2>{_e(kind.singular.capitalize())} {_e(key)}</h2>"]
     if title:

@@ -118,7 +118,7 @@ class Selection:
     source: RegisterAsOf | None = None
 
     def keys(self) -> set[tuple[str, str]]:
-        return {(k, str(r[KINDS[k].key.name])) for k, rs in self.records.items() for r in rs}
+        return {(k, KINDS[k].record_key(r)) for k, rs in self.records.items() for r in rs}
 
     @property
     def head(self) -> str:
