@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .policy.catalog import completer_for
 from .progress import IsCancelled, Progress, check, reporting
 from .records import KINDS, Kind, Record
 from .store import RecordError, Register
@@ -37,9 +38,13 @@ SAVE_MODES = ("new", "edit", "duplicate")
 
 def create_register(root: Path, agency: str, agency_class: str, billing_code: str | None = None,
                     catr_name: str | None = None, catr_email: str | None = None) -> None:
-    """A new register (first run, ``init``), with the agency's CATR when one is named."""
+    """A new register (first run, ``init``), seeded with the CALNET contracts named in public
+    records (policy/seeds.py), with the agency's CATR when one is named."""
+    from .policy.seeds import seed_register
+
     with Register.create(root, agency=agency, agency_class=agency_class,
                          billing_code=billing_code) as reg:
+        seed_register(reg)
         if catr_name:
             with reg.transaction("first run") as tx:
                 tx.put(KINDS["people"], {"person_id": "CATR-1", "name": catr_name,
@@ -94,7 +99,7 @@ def save_record(reg: Register, kind: Kind, record: Record, mode: str,
             raise RecordError(f"{kind.singular} {key} was changed elsewhere since the "
                               "editor opened it; nothing was saved. Close and reopen it.")
         old_ladder = current_ladder(reg, kind.name, key)
-        tx.put(kind, record)
+        tx.put(kind, record, complete=completer_for(reg, kind.name))
         changed = set_ladder and ladder != old_ladder
         if changed:
             _set_ladder(tx, kind.name, key, ladder)

@@ -399,6 +399,11 @@ CONTRACTS = Kind(
         Field("categories", "Categories", "list", help=LIST_HELP),
         Field("award_date", "Award date", "date"),
         Field("end_date", "End date", "date"),
+        # Added in schema 0008 (so at the end: a migration appends columns).
+        Field("source", "Source", help="Where the contract's number, contractor and dates "
+                                       "were read (a public record, the contract itself)."),
+        Field("source_date", "Source dated", "date",
+              help="The date of that record (or the day it was read)."),
     ),
     citation="design",
     date_field="end_date",

@@ -8,6 +8,7 @@ from pathlib import Path
 from .. import demo_billing
 from ..records import KINDS
 from ..store import Register, StoreError
+from ..policy.seeds import holds_only_seeds
 from ..store import documents as docs
 from .generate import generate
 from .reference import (
@@ -40,14 +41,16 @@ def record_counts(reg: Register) -> dict[str, int]:
 
 
 def check_empty(reg: Register) -> None:
-    """Raise NotEmpty unless the register holds no records and no documents."""
-    held = {k: n for k, n in record_counts(reg).items() if n}
-    if held:
+    """Raise NotEmpty unless the register holds no records and no documents, apart from the
+    contracts ``init`` seeds (as seeded: the demo keeps them and adds the rest)."""
+    counts = record_counts(reg)
+    held = {k: n for k, n in counts.items() if n}
+    if held and not holds_only_seeds(reg, counts):
         what = ", ".join(f"{n:,} {k}" for k, n in held.items())
         raise NotEmpty(
             f"the register in {reg.paths.root} already holds records ({what}); the demo "
-            "fills only a new or empty register, so nothing was changed. Choose another "
-            "folder: calnet-desk-cli --data-dir DIR demo")
+            "fills only a new or empty register (the contracts init seeds aside), so "
+            "nothing was changed. Choose another folder: calnet-desk-cli --data-dir DIR demo")
 
 
 def fill_demo(reg: Register, orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_SEED,
@@ -71,10 +74,13 @@ def fill_demo(reg: Register, orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_S
 
     with reg.transaction(f"demo data (seed {seed})") as tx:
         check_empty(reg)  # again, now under the writer's transaction
+        seeded = reg.keys(KINDS["contracts"])  # kept as init seeded them
         for name in FILL_ORDER:
             kind = KINDS[name]
-            tx.put_many(kind, data.records[name],
-                        progress=progress if name == "orders" else None)
+            records = data.records[name]
+            if name == "contracts":
+                records = [r for r in records if r["contract_number"] not in seeded]
+            tx.put_many(kind, records, progress=progress if name == "orders" else None)
         for d, (sha, size) in zip(data.documents, stored, strict=True):
             docs.add_document(tx, sha, d.name, size)
             for kind, key in d.links:
@@ -85,6 +91,8 @@ def fill_demo(reg: Register, orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_S
         if report:
             report("committing")
     counts = {name: len(data.records[name]) for name in FILL_ORDER}
+    counts["contracts"] -= len(seeded & {str(r["contract_number"])
+                                          for r in data.records["contracts"]})
     counts["documents"] = len(data.documents)
     if statements:
         counts["statements"] = statements

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from ..policy.catalog import completer_for
 from ..progress import Progress, collector_paused
-from ..records import BILLING_KINDS, KINDS, Field, Kind, Record, Value
+from ..records import BILLING_KINDS, KEY_SEPARATOR, KINDS, Field, Kind, Record, Value
 from ..store import Register
 from ..store.errors import printable
 from ..values import BadValue, parser_for
@@ -317,7 +318,11 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
             problem = kind.key_problem(record)
             key = kind.record_key(record) if problem is None else None
             if problem and all(record.get(n) for n in kind.key_names):
-                problems.append((rownum, key_index, f"{key_col}: {problem}"))
+                # a separator inside a part of a composite key: point at that part's cell
+                at, col = next(((c[0], c[4]) for c in columns for n in kind.key_names[:-1]
+                                if c[1] == n and KEY_SEPARATOR in str(record.get(n))),
+                               (key_index, key_col))
+                problems.append((rownum, at, f"{col}: {problem}"))
                 bad = True
             if key is not None:
                 if key in seen_keys:
@@ -392,7 +397,8 @@ def _import_file(reg: Register, path: Path, kind: Kind, dry_run: bool, name: str
         return result
     before = reg.newest_entry_id()
     with reg.transaction(f"import {path.name}") as tx:
-        counts = tx.put_many(kind, records, progress=progress, total=len(records))
+        counts = tx.put_many(kind, records, progress=progress, total=len(records),
+                             complete=completer_for(reg, kind.name))
     result.entries = (before, reg.newest_entry_id())
     result.inserted, result.updated = counts["insert"], counts["update"]
     result.unchanged = counts["unchanged"]

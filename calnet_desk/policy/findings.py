@@ -22,6 +22,7 @@ from ..store.documents import linked_records
 from ..store.register import AGENCY_KEY, AGENCY_KIND
 from ..store.tracked import REMINDER_LADDERS, current_state
 from .billing_codes import RECONCILE_PLACEHOLDERS
+from .catalog import INHERITED, item_key
 from .deadlines import RuleBook, ato_anniversary, ato_term, notice_effective, stored_ladder
 from .provenance import entry_sentence
 from .requests import Element, elements
@@ -67,6 +68,7 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "ato-notice-before-approval": ("key", "notice_given_on", "approved_on"),
     "ato-without-term": ("key", "contract", "generation"),
     "order-placed-by-unknown-person": ("key", "status", "placed_by"),
+    "order-catalog-item-differs": ("key", "status", "item", "differences", "as_of"),
 }
 FINDING_CODES = tuple(PLACEHOLDERS)
 
@@ -202,6 +204,8 @@ class _Register:
         self.atos = self._existing("atos")
         self.outside = self._existing("outside-contracts")
         self.people = self._existing("people")
+        items = KINDS["catalog-items"]
+        self.items = {items.record_key(r): r for r in self._existing("catalog-items")}
         self.documented = linked_records(reg)
         self._inactive_since: dict[str, dt.date | None] = {}
         # people by their id and by their name, as `placed_by` may name them (trimmed,
@@ -453,10 +457,18 @@ def _order_checks(data: _Register, catalog: Catalog, today: dt.date) -> Iterator
             yield from _under_exemption(catalog, o, key, status, placed, ex)
         yield from _placed_by(data, catalog, o, key, status, requested)
         if status == "draft":
-            stale = _catalog_problem(o, today, max_age)
+            ref = item_key(o)
+            item = data.items.get(ref) if ref else None
+            stale = (_item_problem(ref, item, today, max_age) if ref and item is not None
+                     else _catalog_problem(o, today, max_age))
             if stale:
                 yield catalog.make("catalog-status-stale", "orders", key, status=status,
                                    problem=stale, max_age_days=max_age)
+            differences = _differences(o, item) if item is not None else ""
+            if item is not None and differences:
+                yield catalog.make("order-catalog-item-differs", "orders", key,
+                                   status=status, item=ref, differences=differences,
+                                   as_of=_us(item["as_of"]) or "an unknown date")
 
 
 def _under_exemption(catalog: Catalog, o: Record, key: str, status: str, placed: bool,
@@ -544,6 +556,39 @@ def _catalog_problem(order: Record, today: dt.date, max_age: int) -> str | None:
         return (f"its catalog status ({status}) was recorded as of {_us(as_of)}, more than "
                 f"{max_age} days ago")
     return None
+
+
+def _item_problem(ref: str, item: Record, today: dt.date, max_age: int) -> str | None:
+    """Staleness counted from the catalog item the order names (its as-of date)."""
+    status = item["catalog_status"]
+    as_of = _date(item["as_of"])
+    if not status:
+        return f"its catalog item {ref} has no catalog status (Required or Discretionary)"
+    if as_of is None:
+        return f"its catalog item {ref} ({status}) has no as-of date"
+    if (today - as_of).days > max_age:
+        return (f"its catalog item {ref} ({status}) was read as of {_us(as_of)}, more than "
+                f"{max_age} days ago")
+    return None
+
+
+def _differences(order: Record, item: Record) -> str:
+    """How the order's recorded catalog values differ from its item's current ones."""
+    out = []
+    for mine, theirs in INHERITED:
+        if mine == "catalog_status_as_of":  # a later reading of the same status is no news
+            continue
+        a, b = order.get(mine), item.get(theirs)
+        if a is not None and b is not None and a != b:
+            label = KINDS["orders"].by_name[mine].label.lower()
+            out.append(f"{label} {_shown(a)} (the item: {_shown(b)})")
+    return "; ".join(out)
+
+
+def _shown(value: Value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
 
 
 def _delegation_checks(data: _Register, catalog: Catalog, needed: list[Element]

@@ -762,15 +762,19 @@ class Changes:
     def _agency_exists(self) -> bool:
         return self.conn.execute("SELECT 1 FROM agency WHERE id = 1").fetchone() is not None
 
-    def put(self, kind: Kind, record: Record) -> str:
+    def put(self, kind: Kind, record: Record,
+            complete: Callable[[Record], None] | None = None) -> str:
         """Insert or update one record; returns insert, update or unchanged."""
-        counts = self.put_many(kind, [record])
+        counts = self.put_many(kind, [record], complete=complete)
         return next(action for action, n in counts.items() if n)
 
     def put_many(self, kind: Kind, records: Iterable[Record],
-                 progress: Progress | None = None, total: int = 0) -> dict[str, int]:
+                 progress: Progress | None = None, total: int = 0,
+                 complete: Callable[[Record], None] | None = None) -> dict[str, int]:
         """Upsert records by key. Fields absent from a record keep their stored value;
-        a field present as None is emptied. Unchanged records write nothing."""
+        a field present as None is emptied. Unchanged records write nothing. ``complete``
+        sees each record as it is about to be written (its stored values with the new ones
+        over them) and may fill it in, in place (an order takes its catalog item's status)."""
         key_of = kind.record_key
         fields = kind.fields
         names = kind.columns
@@ -810,6 +814,8 @@ class Changes:
                 _check_new_key(kind, key, folds)
             new = dict(defaults if old is None else old)
             new.update(record)
+            if complete is not None:
+                complete(new)
             check(new)
             # canonical_json(diff(_nonempty(old), _nonempty(new))), knowing that new has
             # every key of old, and the row to write, in one pass over the fields

@@ -512,7 +512,8 @@ def m0007_history_chain_v2(db: Any) -> None:
 # Reference data (issue 15): the items of the contractors' catalogs, named by contract and
 # product id (a composite key: the history, document links and search index call one
 # "CONTRACT:PRODUCT"), each with its Catalog A status, Catalog B delegation flag, the day
-# they were read and where; orders name the item they pick by contract and product id.
+# they were read and where; orders name the item they pick by contract and product id;
+# contracts say where they were read (the seeded ones: a public record) and its date.
 SCHEMA_0008 = """
 CREATE TABLE catalog_items (
     contract_number TEXT NOT NULL,
@@ -526,6 +527,8 @@ CREATE TABLE catalog_items (
     PRIMARY KEY (contract_number, product_id)
 ) STRICT;
 ALTER TABLE orders ADD COLUMN product_id TEXT;
+ALTER TABLE contracts ADD COLUMN source TEXT;
+ALTER TABLE contracts ADD COLUMN source_date TEXT;
 CREATE INDEX orders_catalog_item ON orders (contract_number, product_id);
 """
 

@@ -168,7 +168,12 @@ def craft(reg: Register) -> None:
         order("O-ATR-NOBODY", placed_by="Pat Nobody"),
         order("O-NOCAT", status="draft", catalog_status=None, catalog_status_as_of=None),
         order("O-NOASOF", catalog_status="discretionary", catalog_status_as_of=None,
-              status="draft"))
+              status="draft"),
+        # names a catalog item that now says Discretionary (recorded: Required)
+        order("O-ITEM-DIFF", status="draft", contract_number="C4DNCS19", product_id="SIP-1"))
+    put(reg, "catalog-items",
+        {"contract_number": "C4DNCS19", "product_id": "SIP-1", "catalog_status": "discretionary",
+         "delegation_required": False, "as_of": "2026-11-20"})
     for key in ("O-DG-DOC", "O-REQ-OK", "O-REQ-DEN", "O-DG-PEND", "O-DG-EARLY", "O-DG-INTIME",
                 "O-DG-LATE", "O-DG-OPEN", "O-DG-DONE"):
         attach(reg, "orders", key, f"STD. 20 {key}".encode())
@@ -256,6 +261,7 @@ EXPECTED = {
     ("ato-without-term", "atos", "ATO-NG"),
     ("ato-notice-before-approval", "atos", "ATO-NOTICE-FIRST"),
     ("ato-notice-during-term", "atos", "ATO-NOTICE-FIRST"),
+    ("order-catalog-item-differs", "orders", "O-ITEM-DIFF"),
 }
 
 

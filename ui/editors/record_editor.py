@@ -484,8 +484,8 @@ class RecordEditor(QDialog):
         # --- values ---------------------------------------------------------------------------
         start: Record = ({f.name: f.default for f in kind.fields} if loaded is None
                          else dict(loaded))
-        if mode == "duplicate":
-            start[kind.key.name] = None
+        if mode == "duplicate":  # a composite key: its last part (another product id)
+            start[kind.key_names[-1]] = None
         for name, inp in self.inputs.items():
             inp.set(start.get(name))
             inp.on_change(self.validate)
@@ -507,7 +507,7 @@ class RecordEditor(QDialog):
         self.draft_timer.timeout.connect(self.keep_draft)
         if draft is not None:
             for name, raw in draft.fields.items():
-                if name in self.inputs and not (mode == "edit" and name == kind.key.name):
+                if name in self.inputs and not (mode == "edit" and name in kind.key_names):
                     self.inputs[name].set_raw(raw)
             if self.has_ladder and draft.ladder is not None:
                 self.ladder.setText(draft.ladder)
@@ -518,12 +518,13 @@ class RecordEditor(QDialog):
         if self.has_ladder:
             self.ladder.textChanged.connect(self._changed)
         if mode == "edit":
-            self.inputs[kind.key.name].set_read_only(True)
-            self.inputs[kind.key.name].focus.setToolTip(
-                f"The {kind.key.label.lower()} cannot change; duplicate the record to "
-                "give it another.")
+            for name in kind.key_names:
+                self.inputs[name].set_read_only(True)
+                self.inputs[name].focus.setToolTip(
+                    f"The {kind.key_label.lower()} cannot change; duplicate the record to "
+                    "give it another.")
         self.validate()
-        first = kind.fields[1] if mode == "edit" else kind.key
+        first = kind.fields[len(kind.key_names)] if mode == "edit" else kind.key
         self.inputs[first.name].focus.setFocus()
         fm = self.fontMetrics()
         self.resize(fm.averageCharWidth() * (170 if has_requests else 110),
@@ -601,9 +602,19 @@ class RecordEditor(QDialog):
             problem = self._inactive_atr(str(value))
             if problem:
                 return value, problem
-        if f is self.kind.key and self.mode != "edit" and value in self.keys:
-            return value, f"{self.kind.singular.capitalize()} {value} is already in the register."
+        if f.name == self.kind.key_names[-1] and self.mode != "edit":
+            key = self._typed_key(value)
+            if key in self.keys:
+                return value, (f"{self.kind.singular.capitalize()} {key} is already in the "
+                               "register.")
         return value, ""
+
+    def _typed_key(self, last: Value) -> str:
+        """The key the form names now (a composite key from its parts' inputs)."""
+        if not self.kind.composite:
+            return str(last)
+        parts = {n: self.inputs[n].raw().strip() for n in self.kind.key_names[:-1]}
+        return self.kind.record_key({**parts, self.kind.key_names[-1]: str(last)})
 
     def problems(self) -> dict[str, str]:
         return {name: label.text() for name, label in self.errors.items() if label.text()}
@@ -754,7 +765,7 @@ class RecordEditor(QDialog):
             if not self.saving:  # not valid, or read-only: the form says why
                 self.packet_after_save = False
             return
-        key = str(self.loaded[self.kind.key.name])
+        key = self.kind.record_key(self.loaded)
         self.packet_message = "Making the packet…"
         self.packet_button.setEnabled(False)
         self.packet_note.setText(self.packet_message)
@@ -775,7 +786,7 @@ class RecordEditor(QDialog):
             self.summary.setText("This register is open read-only; nothing was saved.")
             return
         record = self.record()
-        key = str(record[self.kind.key.name])
+        key = self.kind.record_key(record)
         ladder = self.ladder_text() if self.has_ladder else None
         reason = {"new": f"new {self.kind.singular}",
                   "edit": f"edit of {self.kind.singular} {key}",
