@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import demo_billing
+from ..policy.seeds import holds_only_seeds
 from ..records import KINDS
 from ..store import Register, StoreError
-from ..policy.seeds import holds_only_seeds
 from ..store import documents as docs
 from .generate import generate
 from .reference import (
