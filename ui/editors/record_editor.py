@@ -613,7 +613,7 @@ class RecordEditor(QDialog):
         """The key the form names now (a composite key from its parts' inputs)."""
         if not self.kind.composite:
             return str(last)
-        parts = {n: self.inputs[n].raw().strip() for n in self.kind.key_names[:-1]}
+        parts = {n: str(self.inputs[n].raw() or "").strip() for n in self.kind.key_names[:-1]}
         return self.kind.record_key({**parts, self.kind.key_names[-1]: str(last)})
 
     def problems(self) -> dict[str, str]:
