@@ -118,9 +118,9 @@ def open_window(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
     made: list[Any] = []
 
     def open_(orders: int = 60, *, folder: str = "copy", record_opened: bool = False,
-              overview: bool = False) -> Any:
+              overview: bool = False, agency_class: str = demo.DEMO_CLASS) -> Any:
         root = tmp_path / folder
-        demo.create_demo(root, orders=orders).close()
+        demo.create_demo(root, orders=orders, agency_class=agency_class).close()
         session = Session(root, today=lambda: demo.AS_OF)
         opened: list[Path] = []
         win = MainWindow(session, Settings(tmp_path / "settings.ini"),

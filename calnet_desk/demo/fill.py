@@ -57,10 +57,12 @@ def fill_demo(reg: Register, orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_S
               report: Report | None = None) -> dict[str, int]:
     """Fill an empty register (open for writing) with the demo; returns what was added."""
     check_empty(reg)
-    agency = str(reg.agency().get("name") or DEMO_AGENCY)
+    held = reg.agency()
+    agency = str(held.get("name") or DEMO_AGENCY)
+    agency_class = str(held.get("agency_class") or DEMO_CLASS)
     if report:
         report(f"generating {orders:,} orders and the rest (seed {seed})")
-    data = generate(orders, seed, agency)
+    data = generate(orders, seed, agency, agency_class)
     if report:
         report(f"storing {len(data.documents):,} documents")
     stored = [docs.store_bytes(reg.paths, d.content) for d in data.documents]
@@ -100,9 +102,10 @@ def fill_demo(reg: Register, orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_S
 
 
 def create_demo(root: Path, orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_SEED,
-                report: Report | None = None) -> Register:
-    """A new register with the demo agency, filled; returned open for writing."""
-    reg = Register.create(root, agency=DEMO_AGENCY, agency_class=DEMO_CLASS,
+                report: Report | None = None, agency_class: str = DEMO_CLASS) -> Register:
+    """A new register with the demo agency (of the class given), filled; returned open for
+    writing."""
+    reg = Register.create(root, agency=DEMO_AGENCY, agency_class=agency_class,
                           billing_code=DEMO_BILLING_CODE)
     try:
         fill_demo(reg, orders, seed, report)

@@ -32,6 +32,7 @@ from .reference import (
     DEFAULT_ORDERS,
     DEFAULT_SEED,
     DEMO_AGENCY,
+    DEMO_CLASS,
     EXEMPTION_TEMPLATES,
     FIRST_NAMES,
     GENERAL_TEMPLATES,
@@ -94,8 +95,10 @@ def _clamp(n: int, lo: int, hi: int) -> int:
 
 
 class _Generator:
-    def __init__(self, orders: int, seed: int, agency: str) -> None:
+    def __init__(self, orders: int, seed: int, agency: str,
+                 agency_class: str = DEMO_CLASS) -> None:
         self.n = orders
+        self.agency_class = agency_class
         self.rng = random.Random(seed)
         self.seed = seed
         self.agency = agency
@@ -326,8 +329,10 @@ class _Generator:
                        self.day_between(WINDOW_START, AS_OF - dt.timedelta(days=10)),
                        decision, [site], rng.choice((1, 2, 3)))
 
-        # Exemptions; every approved one is paired with a General Delegation.
-        n_ex = _clamp(self.n // 40, 8, 120)
+        # Exemptions; every approved one is paired with a General Delegation. Only a
+        # non-exempt state agency asks for them: for the others CALNET is optional (exempt
+        # state) or binding only through an ATO (non-state).
+        n_ex = _clamp(self.n // 40, 8, 120) if self.agency_class == "non-exempt-state" else 0
         combos = [(r, d) for r in ("feature-gap", "ipr") for d in ("approved", "pending",
                                                                     "denied")]
         optional = ("service_locations", "consequences", "provider_documents",
@@ -398,8 +403,7 @@ class _Generator:
                                           "One optional 24-month extension, rates capped at "
                                           "CPI", "No extension commitments")),
                 "total_cost": total,
-                "cost_by_item": f"Installation ${one_time // 100:,}; service "
-                                f"${monthly // 100:,}/month x {months} months",
+                "cost_by_item": _cost_by_item(one_time, monthly, months, total),
                 "sla_rights_remedies": "99.9% availability; 4-hour restore; credit of 10% of "
                                        "the monthly charge per hour over target; termination "
                                        "for chronic outage",
@@ -464,7 +468,9 @@ class _Generator:
                          "services": services, "approved_on": approved.isoformat(),
                          "term_months": term,
                          "notice_given_on": notice.isoformat() if notice else None})
-        self.data.records["atos"] = atos
+        # Only a non-state agency signs ATOs; the others' demo draws them all the same (the
+        # random numbers after them stay as they were) and keeps none.
+        self.data.records["atos"] = atos if self.agency_class == "non-state" else []
 
     def make_outside_contracts(self) -> None:
         rng = self.rng
@@ -477,7 +483,10 @@ class _Generator:
             rows.append({"contract_id": f"OC-{i + 1:02d}", "provider": ex["provider"],
                          "services": ex["services"], "end_date": end.isoformat(),
                          "renewal_date": (end - dt.timedelta(days=90)).isoformat(),
-                         "exemption_id": ex["exemption_id"], "calnet_offers": False})
+                         "exemption_id": ex["exemption_id"],
+                         # an IPR exemption buys a service CALNET offers, for less; a feature
+                         # gap, one it does not
+                         "calnet_offers": ex["reason"] == "ipr"})
         while len(rows) < n:
             provider, services, offers = rng.choice(OUTSIDE_PROVIDERS)
             end = self.day_between(AS_OF - dt.timedelta(days=400), AS_OF + dt.timedelta(
@@ -720,7 +729,19 @@ class _Generator:
                     ]), links))
 
 
+def _money(cents: int) -> str:
+    return f"${cents // 100:,}.{cents % 100:02d}"
+
+
+def _cost_by_item(one_time: int, monthly: int, months: int, total: int) -> str:
+    """The cost by contract item, adding up to the total cost (cents)."""
+    return (f"Installation {_money(one_time)}; service {_money(monthly)}/month x {months} "
+            f"months = {_money(monthly * months)}; total {_money(total)}")
+
+
 def generate(orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_SEED,
-             agency: str = DEMO_AGENCY) -> DemoData:
-    """The demo's records and documents; no I/O, the same for the same arguments."""
-    return _Generator(orders, seed, agency).run()
+             agency: str = DEMO_AGENCY, agency_class: str = DEMO_CLASS) -> DemoData:
+    """The demo's records and documents; no I/O, the same for the same arguments. The
+    agency class decides what the agency holds: exemptions only for a non-exempt state
+    agency, ATOs only for a non-state one."""
+    return _Generator(orders, seed, agency, agency_class).run()

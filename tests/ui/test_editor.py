@@ -200,9 +200,12 @@ def test_dates_pick_from_a_calendar_or_stay_empty(qtbot: Any, window: MainWindow
     assert completed.raw() == "02/03/2026" and editor.values["completed_on"] == "2026-02-03"
 
 
-def test_the_ladder_override_is_saved_with_the_record(qtbot: Any, window: MainWindow) -> None:
+def test_the_ladder_override_is_saved_with_the_record(qtbot: Any, open_window: Any) -> None:
+    window = open_window(60, agency_class="non-state")  # a non-state agency signs ATOs
     assert "reminder_ladder" not in RecordEditor(window.session, ORDERS, PLAIN_ORDER).errors
-    editor = window.edit_record("atos", "ATO-2023-01")
+    with Register.open(window.session.root) as reg:
+        ato = min(d.key for d in deadlines(reg, demo.AS_OF) if d.record_kind == "atos")
+    editor = window.edit_record("atos", ato)
     assert "reminder_ladder" in editor.errors
     assert editor.ladder.placeholderText().startswith("the default for atos:")
     editor.ladder.setText("soon")
@@ -211,14 +214,14 @@ def test_the_ladder_override_is_saved_with_the_record(qtbot: Any, window: MainWi
     editor.ladder.setText("30, 7; 120")
     save(qtbot, editor)
     with Register.open(window.session.root) as reg:
-        found = [d for d in deadlines(reg, demo.AS_OF) if d.key == "ATO-2023-01"]
+        found = [d for d in deadlines(reg, demo.AS_OF) if d.key == ato]
     assert found and all(d.ladder == (120, 30, 7) for d in found)
-    again = window.edit_record("atos", "ATO-2023-01")
+    again = window.edit_record("atos", ato)
     assert again.ladder.text() == "120,30,7"
     again.ladder.clear()  # back to the kind's ladder
     save(qtbot, again)
     with Register.open(window.session.root) as reg:
-        found = [d for d in deadlines(reg, demo.AS_OF) if d.key == "ATO-2023-01"]
+        found = [d for d in deadlines(reg, demo.AS_OF) if d.key == ato]
     assert found and all(d.ladder != (120, 30, 7) for d in found)
 
 
