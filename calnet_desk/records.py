@@ -33,6 +33,7 @@ class Field:
     personal: bool = False  # a person's name, e-mail or phone (redacted in public copies)
     minimum: int | None = None  # the least a whole number may be (integer fields)
     multiline: bool = False  # free text of several lines (a paragraph in a form)
+    later_than: str | None = None  # a date field of the kind this date must come after
 
     def choice_label(self, code: str) -> str:
         """How one of the choices reads for a person."""
@@ -310,7 +311,8 @@ DELEGATIONS = Kind(
         Field("submitted_on", "Submitted on", "date"),
         Field("decision", "Decision", "choice", choices=DECISIONS, default="pending"),
         Field("decided_on", "Decided on", "date"),
-        Field("timeframe_end", "Timeframe end", "date", citation="STMM 3-502.0"),
+        Field("timeframe_end", "Timeframe end", "date", citation="STMM 3-502.0",
+              later_than="timeframe_start"),
         # Added in schema 0006 (so at the end: a migration appends columns).
         Field("timeframe_start", "Timeframe start", "date", citation="STMM 3-502.0"),
     ),
@@ -507,6 +509,26 @@ AGENCY_FIELDS: tuple[Field, ...] = (
           citation="STMM 400.1"),
     Field("billing_code", "Billing code"),
 )
+
+
+def order_problems(kind: Kind, record: Mapping[str, Value]) -> list[tuple[str, str]]:
+    """(field, problem) for each date that does not come after the date it must follow
+    (``Field.later_than``: a delegation's timeframe starts before it ends)."""
+    out = []
+    for f in kind.fields:
+        if f.later_than is None:
+            continue
+        before, after = record.get(f.later_than), record.get(f.name)
+        if isinstance(before, str) and isinstance(after, str) and after <= before:
+            first = kind.by_name[f.later_than]
+            out.append((f.name, f"{f.label} {_us(after)} must come after {first.label} "
+                                f"{_us(before)}"))
+    return out
+
+
+def _us(iso: str) -> str:
+    y, m, d = iso[:4], iso[5:7], iso[8:10]
+    return f"{m}/{d}/{y}" if len(iso) == 10 else iso
 
 
 class UnknownKind(ValueError):

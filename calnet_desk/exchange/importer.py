@@ -13,7 +13,16 @@ from pathlib import Path
 
 from ..policy.catalog import completer_for
 from ..progress import Progress, collector_paused
-from ..records import BILLING_KINDS, KEY_SEPARATOR, KINDS, Field, Kind, Record, Value
+from ..records import (
+    BILLING_KINDS,
+    KEY_SEPARATOR,
+    KINDS,
+    Field,
+    Kind,
+    Record,
+    Value,
+    order_problems,
+)
 from ..store import Register
 from ..store.errors import printable
 from ..values import BadValue, parser_for
@@ -314,6 +323,11 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
             if ncells > width and any(c not in (None, "") for c in row[width:]):
                 problems.append((rownum, width, f"(column {width + 1}): a value beyond the "
                                  "last header"))
+                bad = True
+            for name, why in order_problems(kind, record):
+                at, col = next(((c[0], c[4]) for c in columns if c[1] == name),
+                               (0, name))
+                problems.append((rownum, at, f"{col}: {why}"))
                 bad = True
             problem = kind.key_problem(record)
             key = kind.record_key(record) if problem is None else None

@@ -12,7 +12,16 @@ from typing import Any
 
 from ..paths import RegisterPaths
 from ..progress import Progress
-from ..records import AGENCY_FIELDS, KINDS, Field, Kind, Record, UnknownKey, Value
+from ..records import (
+    AGENCY_FIELDS,
+    KINDS,
+    Field,
+    Kind,
+    Record,
+    UnknownKey,
+    Value,
+    order_problems,
+)
 from ..values import from_db, to_db
 from . import schema, search
 from .exceptions import RecordError, StoreError
@@ -956,9 +965,14 @@ class _Checks:
                       for f in kind.fields
                       if f.required or f.choices or f.references or f.minimum is not None]
         self.found: set[tuple[str, str]] = set()
+        self.ordered = any(f.later_than for f in kind.fields)
 
     def __call__(self, record: Record) -> None:
         kind = self.kind
+        if self.ordered:
+            for _name, problem in order_problems(kind, record):
+                raise RecordError(f"{kind.singular} {kind.record_key(record)}: {problem}; "
+                                  "nothing was written")
         for f, target in self.rules:
             v = record.get(f.name)
             if v is None:

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 from calnet_desk.drafts import Draft, DraftError, Drafts
 from calnet_desk.operations import SavedEdit, current_ladder, save_record
 from calnet_desk.policy.deadlines import DEADLINE_RECORD_KINDS, parse_ladder
-from calnet_desk.records import KINDS, Field, Kind, Record, Value
+from calnet_desk.records import KINDS, Field, Kind, Record, Value, order_problems
 from calnet_desk.store.browse import titles
 from calnet_desk.values import BadValue, display, parser_for
 
@@ -621,10 +621,14 @@ class RecordEditor(QDialog):
 
     def validate(self) -> bool:
         values: Record = {}
+        shown: dict[str, str] = {}
         for f in self.kind.fields:
-            value, problem = self.check_field(f)
+            value, shown[f.name] = self.check_field(f)
             values[f.name] = value
-            self._show_problem(f.name, problem)
+        for name, problem in order_problems(self.kind, values):  # a start after its end
+            shown[name] = shown[name] or problem + "."
+        for name, problem in shown.items():
+            self._show_problem(name, problem)
         if self.has_ladder:
             try:
                 self.ladder_text()
