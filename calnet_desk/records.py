@@ -207,7 +207,7 @@ ORDERS = Kind(
         Field("billing_account", "Billing account"),
         Field("placed_by", "Placed by (ATR)", personal=True),
         Field("completed_on", "Completed on", "date"),
-        # Added in schema 0008 (so at the end: a migration appends columns).
+        # Added in schema 0010 (so at the end: a migration appends columns).
         Field("product_id", "Product id",
               help="The catalog product id ordered. With the contract number it names a "
                    "catalog item, whose status, delegation flag and as-of date the order "
@@ -401,7 +401,7 @@ CONTRACTS = Kind(
         Field("categories", "Categories", "list", help=LIST_HELP),
         Field("award_date", "Award date", "date"),
         Field("end_date", "End date", "date"),
-        # Added in schema 0008 (so at the end: a migration appends columns).
+        # Added in schema 0010 (so at the end: a migration appends columns).
         Field("source", "Source", help="Where the contract's number, contractor and dates "
                                        "were read (a public record, the contract itself)."),
         Field("source_date", "Source dated", "date",

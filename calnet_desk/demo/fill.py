@@ -30,8 +30,8 @@ class NotEmpty(StoreError):
 # --- writing it --------------------------------------------------------------------------
 
 # Referenced kinds first, so every reference resolves.
-FILL_ORDER = ("contracts", "people", "delegations", "exemptions", "atos", "outside-contracts",
-              "orders")
+FILL_ORDER = ("contracts", "catalog-items", "people", "delegations", "exemptions", "atos",
+              "outside-contracts", "orders")
 
 
 def record_counts(reg: Register) -> dict[str, int]:

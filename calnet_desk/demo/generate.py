@@ -199,6 +199,17 @@ class _Generator:
              "contractor": c.contractor, "categories": list(c.categories),
              "award_date": c.award.isoformat(), "end_date": c.end.isoformat()}
             for c in CALNET_CONTRACTS]
+        # The catalogs as the coordinator last read them (no random numbers drawn): every
+        # item of every category of the contracts still running, with today's status.
+        read = AS_OF - dt.timedelta(days=CATALOG_READ_DAYS_AGO)
+        self.data.records["catalog-items"] = [
+            {"contract_number": c.number, "product_id": product_id(item),
+             "description": item.description, "category": category,
+             "catalog_status": item.status_on(read), "delegation_required": item.delegation,
+             "as_of": read.isoformat(),
+             "source": f"{c.contractor} Catalog A and B (sample data)"}
+            for c in CALNET_CONTRACTS if c.end >= AS_OF
+            for category in c.categories for item in CATALOG[category]]
 
     def make_people(self) -> None:
         people: list[Record] = []
@@ -630,6 +641,7 @@ class _Generator:
                 "catalog_status": item.status_on(day),
                 "catalog_status_as_of": day.isoformat(),
                 "delegation_required": item.delegation, "status": status,
+                "product_id": product_id(item),
                 "delegation_id": delegation_id, "exemption_id": None,
                 "circuit_id": circuit,
                 "billing_account": account if status != "draft" else None,
@@ -672,7 +684,7 @@ class _Generator:
             "monthly_cost": self.money(400, 6000),
             "catalog_status": "required", "catalog_status_as_of": day.isoformat(),
             "delegation_required": False, "status": status, "delegation_id": None,
-            "exemption_id": record["exemption_id"], "circuit_id": None,
+            "exemption_id": record["exemption_id"], "circuit_id": None, "product_id": None,
             "billing_account": f"X-{rng.randint(100000, 999999)}",
             "placed_by": self.atr_on(day),
             "completed_on": completed.isoformat() if completed else None,
@@ -727,6 +739,15 @@ class _Generator:
                         "Keep this letter in the agency's central file of granted exemptions "
                         "(STMM 501.0).",
                     ]), links))
+
+
+CATALOG_READ_DAYS_AGO = 20  # the demo's catalog items were read this long before AS_OF
+
+
+def product_id(item: Item) -> str:
+    """The demo catalog's product id of an item: its category's initials and its place."""
+    initials = "".join(w[0] for w in item.category.replace("-", " ").split()).upper()
+    return f"{initials}-{CATALOG[item.category].index(item) + 1:03d}"
 
 
 def _money(cents: int) -> str:

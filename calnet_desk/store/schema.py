@@ -514,7 +514,7 @@ def m0007_history_chain_v2(db: Any) -> None:
 # "CONTRACT:PRODUCT"), each with its Catalog A status, Catalog B delegation flag, the day
 # they were read and where; orders name the item they pick by contract and product id;
 # contracts say where they were read (the seeded ones: a public record) and its date.
-SCHEMA_0008 = """
+SCHEMA_0010 = """
 CREATE TABLE catalog_items (
     contract_number TEXT NOT NULL,
     product_id TEXT NOT NULL,
@@ -533,10 +533,10 @@ CREATE INDEX orders_catalog_item ON orders (contract_number, product_id);
 """
 
 
-@migration("0008_catalog_items")
-def m0008_catalog_items(db: Any) -> None:
+@migration("0010_catalog_items")
+def m0010_catalog_items(db: Any) -> None:
     drop_triggers(db)  # the orders' search trigger names the new column: made again below
-    for statement in SCHEMA_0008.split(";"):
+    for statement in SCHEMA_0010.split(";"):
         if statement.strip():
             db.conn.execute(statement)
     install_triggers(db)
