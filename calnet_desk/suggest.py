@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .records import KINDS
+from .records import KINDS, Value
 from .store import Register
 
 
@@ -17,13 +17,18 @@ class Suggestion:
     value: str  # what goes into the field
     label: str  # what the list shows
     inactive: bool = False
+    # what picking it puts in the form's other fields (a catalog item: its contract, status,
+    # delegation flag and as-of date); empty for most
+    fills: tuple[tuple[str, Value], ...] = ()
 
 
 # (kind, field) -> what it is picked from
 PEOPLE_FIELDS = {("orders", "placed_by"), ("exemptions", "signer"), ("delegations", "signer")}
 CONTRACTOR_FIELDS = {("orders", "contractor"), ("atos", "contractor")}
-CONTRACT_FIELDS = {("orders", "contract_number"), ("atos", "contract_number")}
-SUGGESTED = PEOPLE_FIELDS | CONTRACTOR_FIELDS | CONTRACT_FIELDS
+CONTRACT_FIELDS = {("orders", "contract_number"), ("atos", "contract_number"),
+                   ("catalog-items", "contract_number")}
+CATALOG_FIELDS = {("orders", "product_id")}
+SUGGESTED = PEOPLE_FIELDS | CONTRACTOR_FIELDS | CONTRACT_FIELDS | CATALOG_FIELDS
 ROLES = {"atr": "ATR", "catr": "CATR", "aio": "AIO", "cio": "CIO"}
 
 
@@ -46,6 +51,8 @@ def suggestions(reg: Register, kind: str, field: str) -> list[Suggestion]:
         return sorted(found, key=lambda s: (s.inactive, wanted is not None
                                             and f"— {ROLES[wanted]} " not in s.label,
                                             s.value.casefold()))
+    if (kind, field) in CATALOG_FIELDS:
+        return catalog_suggestions(reg)
     contracts = reg.records(KINDS["contracts"])
     if (kind, field) in CONTRACTOR_FIELDS:
         names = sorted({str(c["contractor"]) for c in contracts if c.get("contractor")},
@@ -57,6 +64,38 @@ def suggestions(reg: Register, kind: str, field: str) -> list[Suggestion]:
                            f"{' (' + str(c['generation']) + ')' if c.get('generation') else ''}")
                 for c in sorted(contracts, key=lambda c: str(c["contract_number"]))]
     return []
+
+
+def catalog_suggestions(reg: Register) -> list[Suggestion]:
+    """The catalog items an order may pick, by contract and product id: picking one puts
+    its contract, contractor, category, status, delegation flag and as-of date in the order
+    (policy/catalog.py's INHERITED, and what the item tells of the order)."""
+    from .policy.catalog import INHERITED
+
+    contractors = {str(c["contract_number"]): c.get("contractor")
+                   for c in reg.records(KINDS["contracts"])}
+    out = []
+    for item in reg.records(KINDS["catalog-items"]):
+        contract = str(item["contract_number"])
+        status = item.get("catalog_status")
+        flag = item.get("delegation_required")
+        facts = [contract, *([str(status).capitalize()] if status else []),
+                 *([f"delegation {'yes' if flag else 'no'}"] if flag is not None else []),
+                 *([f"as of {_us(str(item['as_of']))}"] if item.get("as_of") else [])]
+        fills: list[tuple[str, Value]] = [("contract_number", contract)]
+        if contractors.get(contract):
+            fills.append(("contractor", contractors[contract]))
+        fills += [(mine, item.get(theirs)) for mine, theirs in INHERITED]
+        fills += [("category", item.get("category"))]
+        about = f" — {item['description']}" if item.get("description") else ""
+        out.append(Suggestion(str(item["product_id"]),
+                              f"{item['product_id']} · {' · '.join(facts)}{about}",
+                              fills=tuple(fills)))
+    return out
+
+
+def _us(iso: str) -> str:
+    return f"{iso[5:7]}/{iso[8:10]}/{iso[:4]}" if len(iso) == 10 else iso
 
 
 def _same(a: object, b: str) -> bool:

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from .pages.billing import BillingPage
 
 PAGE_KINDS = ("orders", "exemptions", "delegations", "atos", "outside-contracts",
-              "contracts", "people")
+              "contracts", "catalog-items", "people")
 
 
 class MainWindow(QMainWindow):

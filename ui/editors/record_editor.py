@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QCalendarWidget,
@@ -144,6 +144,7 @@ class LineInput(FieldInput):
 
 
 VALUE_ROLE = Qt.ItemDataRole.UserRole + 1
+CHOICE_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
 class SuggestInput(LineInput):
@@ -153,9 +154,12 @@ class SuggestInput(LineInput):
     def __init__(self, f: Field, parent: QWidget, choices: list[Any]) -> None:
         super().__init__(f, parent, "Type, or pick from the list")
         model = QStandardItemModel(self.line)
-        for choice in choices:  # the list shows the label; matching and picking, the value
-            item = QStandardItem(choice.label)
+        self.choices = list(choices)
+        self.picked: list[Callable[[Any], object]] = []  # called with the Suggestion picked
+        for n, choice in enumerate(choices):  # the list shows the label; matching and
+            item = QStandardItem(choice.label)  # picking, the value
             item.setData(choice.value, VALUE_ROLE)
+            item.setData(n, CHOICE_ROLE)
             item.setEditable(False)
             if choice.inactive:
                 item.setForeground(self.line.palette().placeholderText())
@@ -170,6 +174,13 @@ class SuggestInput(LineInput):
         self.line.setCompleter(completer)
         # the value picked goes in even when the line lost focus to the list meanwhile
         completer.activated[str].connect(self.line.setText)  # type: ignore[index]
+        completer.activated[QModelIndex].connect(self._picked)  # type: ignore[index]
+
+    def _picked(self, index: QModelIndex) -> None:
+        n = index.data(CHOICE_ROLE)
+        if isinstance(n, int) and 0 <= n < len(self.choices):
+            for slot in self.picked:
+                slot(self.choices[n])
 
 
 class IntegerInput(LineInput):
@@ -406,6 +417,8 @@ class RecordEditor(QDialog):
             self._add_row(form, form_host, f.name, text + (" *" if f.required else ""),
                           inp.widget, inp.focus, tip(f))
             self.inputs[f.name] = inp
+            if isinstance(inp, SuggestInput) and any(c.fills for c in inp.choices):
+                inp.picked.append(self.fill_from)
         if self.has_ladder:
             default = ", ".join(map(str, self.rules.ladder(kind.name)))
             self.ladder = QLineEdit(form_host)
@@ -608,6 +621,20 @@ class RecordEditor(QDialog):
                 return value, (f"{self.kind.singular.capitalize()} {key} is already in the "
                                "register.")
         return value, ""
+
+    def fill_from(self, choice: Any) -> None:
+        """A pick that brings its other values (an order picks a catalog item: the item's
+        contract and its contractor, status, delegation flag and as-of date replace what the
+        form had; its category fills a blank one)."""
+        blank_only = {"category"}
+        for name, value in choice.fills:
+            inp = self.inputs.get(name)
+            if inp is None or value is None:
+                continue
+            if name in blank_only and str(inp.raw() or "").strip():
+                continue
+            inp.set(value)
+        self.validate()
 
     def _typed_key(self, last: Value) -> str:
         """The key the form names now (a composite key from its parts' inputs)."""

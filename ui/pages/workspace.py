@@ -345,7 +345,7 @@ class RecordPage(QWidget):
             action = menu.addAction(f.label)
             action.setCheckable(True)
             action.setChecked(not header.isSectionHidden(c))
-            action.setEnabled(f is not self.kind.key)
+            action.setEnabled(f.name not in self.kind.key_names)
             action.toggled.connect(lambda on, c=c: self.show_column(c, on))
         return menu
 
@@ -394,7 +394,7 @@ class RecordPage(QWidget):
         found: set[int] = set()
         for row in range(min(self.model.rowCount(), 50)):
             for c, f in enumerate(self.kind.fields):
-                if f is self.kind.key or c in found:
+                if f.name in self.kind.key_names or c in found:
                     continue
                 text = str(self.model.index(row, c).data() or "").casefold()
                 if any(w in text for w in words):
