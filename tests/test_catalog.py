@@ -150,6 +150,7 @@ def test_cli_lists_shows_exports_and_deletes_catalog_items(run_cli: Any,
     assert shown.code == 0 and "Ethernet" in shown.out
     missing = run_cli("--data-dir", home, "show", "catalog-items", "C4DNCS19")
     assert missing.code == 1 and "no catalog item C4DNCS19" in missing.err
+    assert "named CONTRACT_NUMBER:PRODUCT_ID" in missing.err
     out = tmp_path / "items.xlsx"
     assert run_cli("--data-dir", home, "export", "--kind", "catalog-items", "--format", "xlsx",
                    "-o", str(out)).code == 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,3 +89,33 @@ def test_each_class_fills_a_register_that_verifies(agency_class: str, tmp_path: 
         assert found == []
     finally:
         reg.close()
+
+
+def test_the_cli_demo_takes_the_class(run_cli: Any, tmp_path: Path) -> None:
+    home = str(tmp_path / "local")
+    made = run_cli("--data-dir", home, "demo", "--orders", "40", "--agency-class",
+                   "non-state")
+    assert made.code == 0, made
+    with Register.open(Path(home)) as reg:
+        assert reg.agency()["agency_class"] == "non-state"
+        assert reg.count(KINDS["atos"]) > 0 and reg.count(KINDS["exemptions"]) == 0
+    bad = run_cli("--data-dir", home, "demo", "--agency-class", "state")
+    assert bad.code == 2
+
+
+def test_an_existing_register_keeps_its_class_and_a_different_one_is_refused(
+        run_cli: Any, tmp_path: Path) -> None:
+    home = str(tmp_path / "r")
+    assert run_cli("--data-dir", home, "init", "--agency", "County of Examples",
+                   "--agency-class", "non-state").code == 0
+    refused = run_cli("--data-dir", home, "demo", "--orders", "40", "--agency-class",
+                      "non-exempt-state")
+    assert refused.code == 1 and "of a non-state agency, not non-exempt-state" in refused.err
+    assert "nothing was changed" in refused.err
+    with Register.open(Path(home)) as reg:
+        assert reg.count(KINDS["orders"]) == 0
+    filled = run_cli("--data-dir", home, "demo", "--orders", "40")
+    assert filled.code == 0, filled
+    with Register.open(Path(home)) as reg:
+        assert reg.agency()["agency_class"] == "non-state"
+        assert reg.count(KINDS["atos"]) > 0

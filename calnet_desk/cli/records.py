@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import TextIO
 
-from ..records import AGENCY_CLASSES, STATEMENTS, Kind
+from ..records import AGENCY_CLASSES, KEY_SEPARATOR, STATEMENTS, Kind
 from ..store import Register
 from ..values import display
 from .common import (
@@ -32,6 +32,16 @@ def _search_kind(text: str) -> str:
     return kind_arg(text).name
 
 
+def key_hint(kind: Kind) -> str:
+    """How a record of a composite-keyed kind is named (nothing for the others)."""
+    if not kind.composite:
+        return ""
+    parts = KEY_SEPARATOR.join(n.upper() for n in kind.key_names)
+    example = (f", e.g. C4DNCS19{KEY_SEPARATOR}ETH-100" if kind.name == "catalog-items"
+               else "")
+    return f" (a {kind.singular} is named {parts}{example})"
+
+
 def declare_init(add: AddParser) -> None:
     p = add("init", "create a register in the data folder")
     p.add_argument("--agency", required=True, metavar="NAME")
@@ -49,12 +59,16 @@ def cmd_init(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> 
 
 def declare_demo(add: AddParser) -> None:
     p = add("demo", "fill a new or empty register with a generated demo agency (orders, "
-                    "exemptions, delegations, ATOs, documents…); the same seed gives the same "
-                    "data")
+                    "delegations, exemptions or ATOs as its class has them, documents…); the "
+                    "same seed gives the same data")
     p.add_argument("--orders", type=positive_arg, default=250, metavar="N",
                    help="how many orders (default 250)")
     p.add_argument("--seed", type=int, default=2026, metavar="S",
                    help="the random seed (default 2026)")
+    p.add_argument("--agency-class", choices=AGENCY_CLASSES, default=None,
+                   help="the demo agency's class (default non-exempt-state; an existing "
+                        "register keeps its own): exemptions only for a non-exempt state "
+                        "agency, ATOs only for a non-state one")
 
 
 def cmd_demo(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
@@ -65,12 +79,20 @@ def cmd_demo(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> 
         err.write(f"demo: {message}\n")
         err.flush()
 
+    wanted = args.agency_class
     if RegisterPaths(root).exists():
         with open_register(root, err, write=False) as reg:
             demo.check_empty(reg)  # refused before anything is opened for writing
+            held = reg.agency().get("agency_class")
+        if wanted is not None and wanted != held:
+            raise CliError(f"the register in {root} is of a {held} agency, not {wanted}; the "
+                           "demo fills it as its own class, so nothing was changed. Leave out "
+                           "--agency-class, or choose another folder: calnet-desk-cli "
+                           f"--data-dir DIR demo --agency-class {wanted}")
         reg = open_register(root, err, write=True)
     else:
-        reg = Register.create(root, agency=demo.DEMO_AGENCY, agency_class=demo.DEMO_CLASS,
+        reg = Register.create(root, agency=demo.DEMO_AGENCY,
+                              agency_class=wanted or demo.DEMO_CLASS,
                               billing_code=demo.DEMO_BILLING_CODE)
     with reg:
         counts = demo.fill_demo(reg, orders=args.orders, seed=args.seed,
@@ -115,7 +137,7 @@ def cmd_show(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> 
     with open_register(root, err, write=False) as reg:
         record = reg.get(kind, args.key)
     if record is None:
-        raise CliError(f"no {kind.singular} {args.key} in the register")
+        raise CliError(f"no {kind.singular} {args.key} in the register{key_hint(kind)}")
     if args.json:
         print_json(record_json(kind, record), out)
         return OK
@@ -167,7 +189,7 @@ def cmd_history(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) 
         key = _statement_key(reg, root, args.key) if kind is STATEMENTS else args.key
         entries = reg.history(kind.name, key)
     if not entries:
-        raise CliError(f"no history for {kind.singular} {key}")
+        raise CliError(f"no history for {kind.singular} {key}{key_hint(kind)}")
     if args.json:
         print_json(entries, out)
         return OK
