@@ -224,8 +224,10 @@ class Controller(QObject):
         window = self.window
         while self.drafts_left and window is not None:
             draft = self.drafts_left.pop(0)
-            what = describe(draft, KINDS[draft.kind].singular,
-                            draft.fields.get(KINDS[draft.kind].key.name))
+            kind = KINDS[draft.kind]
+            typed = {n: draft.fields.get(n) for n in kind.key_names}
+            what = describe(draft, kind.singular,
+                            kind.record_key(typed) if all(typed.values()) else None)
             when = f" (last kept {show_moment(draft.saved_at)})" if draft.saved_at else ""
             choice = self.ask(window, "Unsaved changes",
                               f"You were editing {what} when CALNET Desk closed{when}. Restore "
