@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from calnet_desk.exchange.exporter import export_kind
 from calnet_desk.exchange.importer import import_file, read_records
+from calnet_desk.policy.seeds import seed_contracts
 from calnet_desk.records import (
     DELEGATIONS,
     EXEMPTIONS,
@@ -548,7 +549,9 @@ def test_a_bad_file_writes_nothing_even_where_other_rows_are_good(run_cli: Cli,
                                                        order_row("O-2")]))
     assert run_cli("import", str(first), "--kind", "orders").code == 0
     before = snapshot(run_cli, tmp_path / "home")
-    assert len(before[1]) == 3  # the agency, O-1 and O-2
+    # the agency, the contracts init seeds, O-1 and O-2
+    assert [e["kind"] for e in before[1]] == ["agency", *["contracts"] * len(seed_contracts()),
+                                              "orders", "orders"]
 
     bad = write_csv(tmp_path / "second.csv", rows_of([
         order_row("O-1", city="Fresno"),           # an update
