@@ -198,7 +198,8 @@ def summary_document(reg: Register, sel: Selection, scope: Scope, as_of: dt.date
                              kind.by_name.get(kind.title_field or ""),
                              kind.by_name.get(kind.status_field or ""),
                              kind.by_name.get(kind.date_field or "")) if f is not None]
-        widths = {**{n: 2.0 for n in kind.key_names}, kind.title_field: 5.0}
+        widths: dict[str | None, float] = {**{n: 2.0 for n in kind.key_names},
+                                           kind.title_field: 5.0}
         table([f.label for f in shown],
               [[_cell(kind, f, r, red) for f in shown] for r in records[:LISTED]],
               [widths.get(f.name, 1.5) for f in shown])

@@ -314,7 +314,7 @@ def _element_words(missing: list[Element]) -> str:
 # The order fields the checks read (reading only these is most of the cost saved).
 ORDER_FIELDS = ("request_number", "status", "request_date", "delegation_id",
                 "delegation_required", "exemption_id", "placed_by", "catalog_status",
-                "catalog_status_as_of")
+                "catalog_status_as_of", "contract_number", "product_id")
 
 
 def _missing(needed: list[Element], record: Record) -> list[Element]:

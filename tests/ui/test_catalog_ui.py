@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
-from ui.editor import RecordEditor, SuggestInput
+from ui.editors.record_editor import RecordEditor, SuggestInput
 
 ITEMS = KINDS["catalog-items"]
 
