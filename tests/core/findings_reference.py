@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from calnet_desk.policy.billing_codes import RECONCILE_PLACEHOLDERS
+from calnet_desk.policy.catalog import item_key
 from calnet_desk.policy.deadlines import (
     RuleBook,
     ato_anniversary,
@@ -28,6 +29,7 @@ from calnet_desk.policy.deadlines import (
     notice_effective,
     stored_ladder,
 )
+from calnet_desk.policy.findings import _differences, _item_problem
 from calnet_desk.policy.provenance import entry_sentence
 from calnet_desk.policy.requests import Element, elements
 from calnet_desk.policy.rules import RulesError, RuleSet
@@ -76,6 +78,7 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "ato-notice-before-approval": ("key", "notice_given_on", "approved_on"),
     "ato-without-term": ("key", "contract", "generation"),
     "order-placed-by-unknown-person": ("key", "status", "placed_by"),
+    "order-catalog-item-differs": ("key", "status", "item", "differences", "as_of"),
 }
 FINDING_CODES = tuple(PLACEHOLDERS)
 
@@ -207,6 +210,8 @@ class _Register:
         self.atos = self._existing("atos")
         self.outside = self._existing("outside-contracts")
         self.people = self._existing("people")
+        items = KINDS["catalog-items"]
+        self.items = {items.record_key(r): r for r in self._existing("catalog-items")}
         self.documented = linked_records(reg)
         self._inactive_since: dict[str, dt.date | None] = {}
 
@@ -217,7 +222,7 @@ class _Register:
             field = EXISTS_FROM.get(kind_name)
             since = _date(r[field]) if field else None
             if since is None:
-                since = self._first_seen.get((kind_name, str(r[kind.key.name])))
+                since = self._first_seen.get((kind_name, kind.record_key(r)))
             if since is None or since <= self.today:
                 out.append(r)
         return out
@@ -365,10 +370,18 @@ def _order_checks(data: _Register, catalog: Catalog, today: dt.date) -> Iterator
             yield from _under_exemption(catalog, o, key, status, placed, ex)
         yield from _placed_by(data, catalog, o, key, status, requested)
         if status == "draft":
-            stale = _catalog_problem(o, today, max_age)
+            ref = item_key(o)
+            item = data.items.get(ref) if ref else None
+            stale = (_item_problem(ref, item, today, max_age) if ref and item is not None
+                     else _catalog_problem(o, today, max_age))
             if stale:
                 yield catalog.make("catalog-status-stale", "orders", key, status=status,
                                    problem=stale, max_age_days=max_age)
+            differences = _differences(o, item) if item is not None else ""
+            if item is not None and differences:
+                yield catalog.make("order-catalog-item-differs", "orders", key,
+                                   status=status, item=ref, differences=differences,
+                                   as_of=_us(item["as_of"]) or "an unknown date")
 
 
 def _under_exemption(catalog: Catalog, o: Record, key: str, status: str, placed: bool,
