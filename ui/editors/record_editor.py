@@ -145,6 +145,7 @@ class LineInput(FieldInput):
 
 VALUE_ROLE = Qt.ItemDataRole.UserRole + 1
 CHOICE_ROLE = Qt.ItemDataRole.UserRole + 2
+FIELD_ROLE = Qt.ItemDataRole.UserRole + 3
 
 
 class SuggestInput(LineInput):
@@ -155,11 +156,11 @@ class SuggestInput(LineInput):
         super().__init__(f, parent, "Type, or pick from the list")
         model = QStandardItemModel(self.line)
         self.choices = list(choices)
-        self.picked: list[Callable[[Any], object]] = []  # called with the Suggestion picked
         for n, choice in enumerate(choices):  # the list shows the label; matching and
             item = QStandardItem(choice.label)  # picking, the value
             item.setData(choice.value, VALUE_ROLE)
             item.setData(n, CHOICE_ROLE)
+            item.setData(f.name, FIELD_ROLE)
             item.setEditable(False)
             if choice.inactive:
                 item.setForeground(self.line.palette().placeholderText())
@@ -174,13 +175,11 @@ class SuggestInput(LineInput):
         self.line.setCompleter(completer)
         # the value picked goes in even when the line lost focus to the list meanwhile
         completer.activated[str].connect(self.line.setText)  # type: ignore[index]
-        completer.activated[QModelIndex].connect(self._picked)  # type: ignore[index]
 
-    def _picked(self, index: QModelIndex) -> None:
+    def choice_at(self, index: QModelIndex) -> Any:
+        """The Suggestion an index of the completion list shows, or None."""
         n = index.data(CHOICE_ROLE)
-        if isinstance(n, int) and 0 <= n < len(self.choices):
-            for slot in self.picked:
-                slot(self.choices[n])
+        return self.choices[n] if isinstance(n, int) and 0 <= n < len(self.choices) else None
 
 
 class IntegerInput(LineInput):
@@ -418,7 +417,9 @@ class RecordEditor(QDialog):
                           inp.widget, inp.focus, tip(f))
             self.inputs[f.name] = inp
             if isinstance(inp, SuggestInput) and any(c.fills for c in inp.choices):
-                inp.picked.append(self.fill_from)
+                # a Qt connection to a method (no Python reference cycle through the form)
+                inp.completer.activated[QModelIndex].connect(  # type: ignore[index]
+                    self._picked)
         if self.has_ladder:
             default = ", ".join(map(str, self.rules.ladder(kind.name)))
             self.ladder = QLineEdit(form_host)
@@ -621,6 +622,12 @@ class RecordEditor(QDialog):
                 return value, (f"{self.kind.singular.capitalize()} {key} is already in the "
                                "register.")
         return value, ""
+
+    def _picked(self, index: QModelIndex) -> None:
+        inp = self.inputs.get(str(index.data(FIELD_ROLE)))
+        choice = inp.choice_at(index) if isinstance(inp, SuggestInput) else None
+        if choice is not None:
+            self.fill_from(choice)
 
     def fill_from(self, choice: Any) -> None:
         """A pick that brings its other values (an order picks a catalog item: the item's
