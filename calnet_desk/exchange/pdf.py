@@ -8,7 +8,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
@@ -77,6 +80,46 @@ def _template_dir() -> Iterator[Path]:
         yield Path(path)
 
 
+# The process in which Typst first ran: its thread pool lives there. A child forked from it
+# inherits the pool's state but not its threads, so Typst would wait for them forever; such
+# a child (POSIX only: the tests drop privileges in forked children) typesets in a fresh
+# Python process instead.
+_typst_pid: int | None = None
+
+_IN_A_FRESH_PROCESS = """
+import json, sys, typst
+a = json.loads(sys.stdin.buffer.read())
+try:
+    pdf = typst.compile(a["input"], root=a["root"], font_paths=a["font_paths"],
+                        ignore_system_fonts=True, sys_inputs=a["sys_inputs"],
+                        pdf_standards=a["pdf_standards"])
+except (typst.TypstError, OSError, ValueError) as e:
+    sys.stderr.write(getattr(e, "message", None) or str(e))
+    sys.exit(3)
+sys.stdout.buffer.write(pdf)
+"""
+
+
+def _compile(args: dict[str, Any]) -> bytes:
+    global _typst_pid
+    if _typst_pid is not None and _typst_pid != os.getpid() and not getattr(
+            sys, "frozen", False):
+        done = subprocess.run([sys.executable, "-c", _IN_A_FRESH_PROCESS],
+                              input=json.dumps(args).encode("utf-8"), capture_output=True,
+                              check=False)
+        if done.returncode != 0:
+            raise ValueError(done.stderr.decode("utf-8", "replace").strip()
+                             or f"exit {done.returncode}")
+        return done.stdout
+    import typst
+
+    _typst_pid = _typst_pid or os.getpid()
+    return bytes(typst.compile(args["input"], root=args["root"],
+                               font_paths=args["font_paths"], ignore_system_fonts=True,
+                               sys_inputs=args["sys_inputs"],
+                               pdf_standards=args["pdf_standards"]))
+
+
 def typeset(template: str, data: dict[str, Any], created: dt.datetime,
             ua_checks: bool = False) -> bytes:
     """The PDF of ``data/typst/<template>.typ`` with ``data`` (JSON-able) as its input and
@@ -89,11 +132,11 @@ def typeset(template: str, data: dict[str, Any], created: dt.datetime,
         "%Y-%m-%dT%H:%M:%S")}, ensure_ascii=False, sort_keys=True)
     with _template_dir() as root, _font_paths() as fonts:
         try:
-            return show_title(bytes(typst.compile(
-                str(root / f"{template}.typ"), root=str(root),
-                font_paths=sorted({str(p.parent) for p in fonts.values()}),
-                ignore_system_fonts=True, sys_inputs={"data": payload},
-                pdf_standards=["ua-1"] if ua_checks else [])))
+            return show_title(_compile({
+                "input": str(root / f"{template}.typ"), "root": str(root),
+                "font_paths": sorted({str(p.parent) for p in fonts.values()}),
+                "sys_inputs": {"data": payload},
+                "pdf_standards": ["ua-1"] if ua_checks else []}))
         except (typst.TypstError, OSError, ValueError) as e:
             # a template or font file missing from the installation comes as an OSError
             why = e.message if isinstance(e, typst.TypstError) else str(e)

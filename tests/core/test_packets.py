@@ -405,3 +405,26 @@ def test_a_template_fault_is_a_sentence_not_a_traceback(run_cli: Any, register: 
                 str(target))
     assert r.code == 1 and "could not be typeset" in r.err and "nothing was written" in r.err
     assert "Traceback" not in r.err and not target.exists()
+
+
+def test_typesetting_in_a_forked_child_does_not_wait_forever() -> None:
+    """Typst's thread pool lives in the process that first typeset; a child forked from it
+    (the tests drop privileges that way) has the pool's state without its threads, and
+    Typst waited for them forever. Such a child typesets in a fresh process: the same
+    bytes."""
+    import os
+
+    from calnet_desk.exchange.pdf import typeset
+
+    data = {"title": "t", "author": "a", "subject": "s", "blocks": [{"k": "p", "t": "x"}]}
+    when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    first = typeset("document", data, when)
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 99
+        try:
+            code = 0 if typeset("document", data, when) == first else 5
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
