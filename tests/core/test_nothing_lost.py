@@ -38,7 +38,11 @@ LAZY = ("calnet_desk.store.verify", "calnet_desk.store.backups", "calnet_desk.st
         "calnet_desk.demo", "calnet_desk.operations",
         "sqlite_utils", "openpyxl", "_strptime", "encodings.utf_8_sig", "encodings.cp1252",
         "icalendar", "zipfile", "csv", "calnet_desk.exchange.summary",
-        "calnet_desk.exchange.archive", "calnet_desk.exchange.sheets")
+        "calnet_desk.exchange.archive", "calnet_desk.exchange.sheets",
+        # a bundle's XLSX (XlsxWriter imports fractions) and its PDFs
+        "xlsxwriter", "fractions", "calnet_desk.exchange.pdf", "calnet_desk.store.as_of",
+        "calnet_desk.exchange.bundle.columns", "typst", "encodings.utf_16_le",
+        "encodings.utf_16_be", "encodings.utf_16")
 
 
 class Run:
