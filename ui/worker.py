@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, Signal, Slot
 
 from calnet_desk.progress import Cancelled, IsCancelled, Progress
 from calnet_desk.store import Register
@@ -214,7 +214,9 @@ class Writer(QObject):
         self.worker.moveToThread(self._thread)
         self._submit.connect(self.worker.run)
         self._open.connect(self.worker.open)
-        self._close.connect(self.worker.close)
+        # blocking: shutdown() returns only once the connection (and the register's lock) is
+        # closed; a queued call posted while a job ran could be dropped by quit() and keep the lock
+        self._close.connect(self.worker.close, Qt.ConnectionType.BlockingQueuedConnection)
         self.worker.opened.connect(self.opened)
         self.worker.done.connect(self._on_done)
         self.worker.failed.connect(self._on_failed)

@@ -74,3 +74,39 @@ def test_a_failure_without_its_own_handler_gets_the_default_error_dialog(
     assert (title, message) == ("Not done", "no order HO-404 in the register")
     assert "RecordError" in details  # the traceback, copyable
     background.close()
+
+
+def test_closing_the_writer_while_a_job_runs_still_frees_the_register(
+        qtbot: Any, tmp_path: Any) -> None:
+    """The way out of a damaged register (go read-only, then restore) failed under load with
+    "the register is open for changes by ... (this process)": the close was posted while the
+    daily backup ran, and quit() ended the thread's loop before it was delivered, so the
+    connection and the lock stayed open."""
+    from calnet_desk.store import Register
+    from ui.worker import Writer
+
+    root = tmp_path / "reg"
+    Register.create(root, agency="Big Dept", agency_class="non-exempt-state").close()
+    writer = Writer(root)
+    opened: list[str] = []
+    writer.opened.connect(opened.append)
+    qtbot.waitUntil(lambda: bool(opened), timeout=10000)
+    assert opened == [""]
+    started, closing, go_on = threading.Event(), threading.Event(), threading.Event()
+
+    def job(reg: Any, progress: Any, cancelled: Any) -> str:
+        started.set()
+        go_on.wait(10)
+        return "backed up"
+
+    def release_when_closing() -> None:
+        closing.wait(10)
+        go_on.set()  # the job ends just after the close was asked for
+
+    writer.submit(job, lambda _: None, lambda m, d: None)
+    assert started.wait(10)
+    threading.Thread(target=release_when_closing).start()
+    closing.set()
+    writer.shutdown()
+    assert writer.worker.reg is None  # closed on its own thread before the thread stopped
+    Register.open(root, write=True).close()  # the lock is free: restore can take it
