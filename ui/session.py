@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from calnet_desk.progress import IsCancelled, Progress
 from calnet_desk.store import Register
@@ -48,10 +48,16 @@ def compute_overview(reg: Register, today: dt.date) -> Overview:
     return Overview(today, compute_deadlines(reg, today), compute_findings(reg, today))
 
 
+IDLE_MS = 2_000  # a write followed by this long without another: the window is idle
+RETRY_MS = 5_000  # a reader pinned a snapshot: try again after this, doubling…
+RETRY_MAX_MS = 120_000  # …up to this
+
+
 class Session(QObject):
     overview_ready = Signal(object)
     changed = Signal(str, str)  # kind, key ("" when many)
     writer_ready = Signal(str)  # "" or why writing is unavailable
+    checkpointed = Signal(bool)  # an idle checkpoint ran: True when the main file has all
 
     def __init__(self, root: Path, read_only: bool = False,
                  today: Callable[[], dt.date] = dt.date.today,
@@ -66,16 +72,50 @@ class Session(QObject):
         self.overview: Overview | None = None
         self.background = Background(self)
         self.closed = False
+        # When the window goes idle after a write, the commits are copied from the -wal into
+        # the main file (issue 14 item 2), retrying while a reader pins a snapshot.
+        self.idle_ms, self.retry_ms = IDLE_MS, RETRY_MS
+        self._retries = 0
+        self._idle = QTimer(self)
+        self._idle.setSingleShot(True)
+        self._idle.timeout.connect(self._checkpoint)
         if not read_only:
             # check=False: the session's caller runs quick_check (check_async), not the writer
             self.writer = Writer(root, self, check=check)
             self.writer.opened.connect(self._writer_opened)
+            self.writer.job_ended.connect(self._wrote)
 
     @Slot(str)
     def _writer_opened(self, error: str) -> None:
         if error:
             self.read_only = True
         self.writer_ready.emit(error)
+
+    @Slot()
+    def _wrote(self) -> None:
+        self._retries = 0
+        self._idle.start(self.idle_ms)  # restarted by each write: fires once idle
+
+    @Slot()
+    def _checkpoint(self) -> None:
+        from calnet_desk.store.wal import checkpoint
+
+        if self.closed or self.writer is None:
+            return
+        if self.writer.busy():  # not idle yet: the write's end starts the timer again
+            return
+        database = self.reader.paths.database
+        self.background.run(lambda progress, cancelled: checkpoint(database).complete,
+                            self._checkpoint_done, lambda message, details:
+                            self._checkpoint_done(False))
+
+    def _checkpoint_done(self, complete: bool) -> None:
+        if not complete and not self.closed:  # a reader holds an older snapshot: later
+            delay = min(self.retry_ms * 2 ** self._retries, RETRY_MAX_MS)
+            self._retries += 1
+            if not self._idle.isActive():  # a newer write's timer wins
+                self._idle.start(delay)
+        self.checkpointed.emit(complete)
 
     def agency(self) -> dict[str, Any]:
         return dict(self.reader.agency())
@@ -134,6 +174,7 @@ class Session(QObject):
         if self.closed:
             return
         self.closed = True
+        self._idle.stop()
         self.background.close()
         if self.writer:
             self.writer.shutdown()

@@ -200,6 +200,7 @@ class Writer(QObject):
 
     opened = Signal(str)
     progress = Signal(int, int, int)
+    job_ended = Signal()  # a job finished, either way (the register may have changed)
     _submit = Signal(int, object, object)
     _open = Signal()
     _close = Signal()
@@ -239,12 +240,14 @@ class Writer(QObject):
         callbacks = self._callbacks.pop(job_id, None)
         if callbacks:  # none after shutdown: the window that asked is gone
             callbacks[0](result)
+        self.job_ended.emit()
 
     @Slot(int, str, str)
     def _on_failed(self, job_id: int, message: str, details: str) -> None:
         callbacks = self._callbacks.pop(job_id, None)
         if callbacks:
             callbacks[1](message, details)
+        self.job_ended.emit()
 
     def shutdown(self) -> None:
         """Close the write connection on its own thread, then stop the thread."""

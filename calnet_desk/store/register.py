@@ -350,6 +350,8 @@ class Register:
                 reg.warnings.append(location.warning(root))
             reg._check_identity()
             reg._check_schema()
+            if write:
+                reg._checkpoint_once()  # what a killed writer left only in the -wal
         except BaseException:
             if lock:
                 lock.release()
@@ -379,6 +381,14 @@ class Register:
             return False
         finally:
             self.conn.execute("PRAGMA busy_timeout = 5000")
+
+    def _checkpoint_once(self) -> None:
+        from .wal import run_checkpoint
+
+        try:
+            run_checkpoint(self.conn)
+        except sqlite3.Error:
+            pass  # the next write command or the window's idle checkpoint tries again
 
     def close(self) -> None:
         if self.writable and self.lock is not None:

@@ -17,7 +17,7 @@ from .tracked import DOCUMENTS, TRACKED, current_state
 
 @dataclass(frozen=True)
 class Finding:
-    check: str  # integrity | foreign-keys | chain | replay
+    check: str  # integrity | foreign-keys | chain | replay | triggers | keys | search | wal
     message: str
     kind: str | None = None
     key: str | None = None
@@ -110,6 +110,26 @@ def _structure(reg: Register, entries: int, hashes: dict[int, str], head: Head |
     return findings
 
 
+def _wal_only(reg: Register, last_id: int) -> list[Finding]:
+    """Commits the -wal holds and the main file does not yet (a reader pinned a snapshot
+    past the last checkpoint): deleting or leaving out the -wal would lose them."""
+    from .wal import only_in_wal
+
+    span = only_in_wal(reg.paths.database, last_id)
+    if span is None:
+        return []
+    first, last = span
+    name = reg.paths.database.name
+    return [Finding(
+        "wal", f"history entries {first}–{last} ({last - first + 1} committed change(s)) "
+        f"are only in {name}-wal, not yet in {name}: a copy or sync tool that leaves out or "
+        f"deletes the -wal file would lose them. Keep {name}-wal with the register. They "
+        "are copied into the main file when no other program holds an older read open: "
+        "close programs reading the register (an SQLite browser, a long export), then run "
+        "any command that changes the register (e.g. calnet-desk-cli rebuild-search) or "
+        "let the CALNET Desk window sit idle; verify again")]
+
+
 def key_clashes(reg: Register) -> list[Finding]:
     """Keys written before look-alikes were refused: two keys of a kind a person cannot
     tell apart, or a key with an invisible character. Reported, never merged."""
@@ -192,7 +212,7 @@ def _verify(reg: Register, rehash: bool, head: Head | None
 
     # The chain, and the state the history says each record should have.
     state: dict[tuple[str, str], dict[str, Any]] = {}
-    expected_id, prev, entries = 1, GENESIS, 0
+    expected_id, prev, entries, last_id = 1, GENESIS, 0, 0
     watch = head.entries if head else -1
     hashes: dict[int, str] = {}  # the hash of the entry the heads file names
     for entry, unreadable in _entries(conn):
@@ -212,7 +232,7 @@ def _verify(reg: Register, rehash: bool, head: Head | None
         if entry_hash(entry) != entry["hash"]:
             findings.append(Finding("chain", f"entry {entry['id']} was altered (its hash does "
                                     "not match its content)", entry["kind"], entry["key"]))
-        expected_id, prev = entry["id"] + 1, entry["hash"]
+        expected_id, prev, last_id = entry["id"] + 1, entry["hash"], entry["id"]
         ident = (entry["kind"], entry["key"])
         if entry["action"] == "delete":
             state.pop(ident, None)
@@ -267,6 +287,7 @@ def _verify(reg: Register, rehash: bool, head: Head | None
                                     kind_name, key))
 
     findings.extend(_structure(reg, entries, hashes, head))
+    findings.extend(_wal_only(reg, last_id))
     counts["orphan_documents"] = len(orphan_documents(reg))
     return findings, counts
 
