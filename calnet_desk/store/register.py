@@ -505,6 +505,9 @@ class Register:
 
             heads.append(self.paths.root, heads.current_head(self.conn))
             faults.point("after-commit")
+            # the main file holds the commit at once unless a reader pins an older snapshot
+            # (then the end of the command, or the window's idle checkpoint, retries)
+            self._checkpoint_once()
         except BaseException:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
