@@ -2,15 +2,28 @@
 
 Text is stored in NFC. A key (a request number, an exemption number…) may not contain a
 control, format or invisible character (LF, TAB, CR, U+0085, U+2028, U+202E, U+FEFF, a
-zero-width space…) nor begin or end with a space. Two keys of one kind may not be equal under
-NFKC with case folding (full-width letters, ligatures, letter case), so two records that look
-the same on screen cannot both exist. (Unicode's confusables skeleton, UTS #39, is not applied
-yet: Latin and Cyrillic look-alikes still pass.)
+zero-width space…) nor begin or end with a space. Two keys of one kind may not look the same
+on screen: they may not share a form of :func:`look_alike_forms` —
+
+- NFKC with case folding (full-width letters, ligatures, letter case), then Unicode's
+  confusables skeleton (UTS #39 section 4: Latin "a" and Cyrillic "а", "rn" and "m", "0"
+  and "O"), and
+- the skeleton of the key's NFKC form as typed (capital "I" and small "l", which case
+  folding alone would set apart).
+
+The skeleton's prototypes are Unicode's data, held in ``calnet_desk/data/confusables.txt``
+(its header names the source, version and licence; scripts/make_confusables.py makes it).
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+LOOK_ALIKE = ("they differ only in letter case, width, a compatibility form or characters "
+              "that look the same, such as Latin and Cyrillic letters, per Unicode's "
+              "confusables")
 
 # Characters shown as nothing or as a blank that is not a space (Unicode's
 # Default_Ignorable_Code_Point among them); categories Cc, Cf, Zl, Zp, Co, Cs, Cn are refused
@@ -38,10 +51,96 @@ def key_problem(key: str) -> str | None:
 
 
 def fold(key: str) -> str:
-    """The form two keys that look alike share: NFKC with case folding (to a fixed point)."""
+    """NFKC with case folding (to a fixed point)."""
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", key).casefold())
     while True:
         again = unicodedata.normalize("NFKC", folded.casefold())
         if again == folded:
             return folded
         folded = again
+
+
+@lru_cache(maxsize=1)
+def _prototypes() -> dict[int, str]:
+    """Unicode's confusables as a str.translate table: code point -> its prototype."""
+    from importlib import resources
+
+    text = (resources.files("calnet_desk") / "data" / "confusables.txt").read_text("ascii")
+    table: dict[int, str] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            source, _, target = line.partition("\t")
+            table[int(source, 16)] = "".join(chr(int(c, 16)) for c in target.split())
+    return table
+
+
+def _nfd(text: str) -> str:
+    return text if unicodedata.is_normalized("NFD", text) else unicodedata.normalize("NFD",
+                                                                                      text)
+
+
+@lru_cache(maxsize=1)
+def _ascii_tables() -> tuple[dict[int, str], tuple[tuple[str, str], ...]]:
+    """The ASCII characters' prototypes, split so that an ASCII key is mapped at C speed:
+    one-to-one ASCII ones for str.translate's fast path, the rest for str.replace."""
+    table = _prototypes()
+    # every ASCII character in the table, itself when it has no prototype: a missing one
+    # would cost str.translate a KeyError per character
+    one = {k: table.get(k, chr(k)) for k in range(128)}
+    more = tuple((chr(k), v) for k, v in one.items() if len(v) != 1 or not v.isascii())
+    for source, _ in more:
+        one[ord(source)] = source
+    return one, more
+
+
+def _ascii_skeleton(text: str) -> str:
+    one, more = _ascii_tables()
+    mapped = text.translate(one)
+    for source, prototype in more:  # each source character maps once: no chaining
+        if source in mapped:
+            mapped = mapped.replace(source, prototype)
+    return mapped if mapped.isascii() else _nfd(mapped)
+
+
+def skeleton(text: str) -> str:
+    """UTS #39 section 4: NFD, each character replaced by its prototype, NFD again. Two
+    strings with the same skeleton are confusable."""
+    if text.isascii():  # most keys: the same mapping, several times faster
+        return _ascii_skeleton(text)
+    return _nfd(_nfd(text).translate(_prototypes()))
+
+
+def look_alike_forms(key: str) -> tuple[str, str]:
+    """The forms two keys that look alike share (either one is enough): the skeleton of the
+    case-folded NFKC form, and the skeleton of the NFKC form as typed."""
+    if key.isascii():  # NFKC changes no ASCII text, and case folding is lower()
+        return "c:" + _ascii_skeleton(key.lower()), "s:" + _ascii_skeleton(key)
+    return "c:" + skeleton(fold(key)), "s:" + skeleton(unicodedata.normalize("NFKC", key))
+
+
+def clashes(keys: Iterable[str]) -> list[tuple[str, str]]:
+    """(key, twin) for each key that looks the same as an earlier one (in sorted order):
+    keys written before the rule refused them. Reported, never merged."""
+    seen: dict[str, str] = {}
+    found = []
+    for key in sorted(keys):
+        twin = None
+        for form in look_alike_forms(key):
+            first = seen.setdefault(form, key)
+            if first != key and twin is None:
+                twin = first
+        if twin is not None:
+            found.append((key, twin))
+    return found
+
+
+def unusual_characters(key: str, limit: int = 3) -> str:
+    """What sets a look-alike key apart, in words: its characters outside ASCII, by code
+    point and name (" (U+0430 CYRILLIC SMALL LETTER A)"), or "" when it has none."""
+    seen = list(dict.fromkeys(ch for ch in key if not ch.isascii()))
+    if not seen:
+        return ""
+    names = [f"U+{ord(ch):04X} {unicodedata.name(ch, 'an unnamed character')}"
+             for ch in seen[:limit]]
+    more = f" and {len(seen) - limit} more" if len(seen) > limit else ""
+    return f" (with {', '.join(names)}{more})"

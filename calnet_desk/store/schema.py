@@ -541,3 +541,29 @@ def m0010_catalog_items(db: Any) -> None:
             db.conn.execute(statement)
     install_triggers(db)
     rebuild_search_index(db)
+
+
+SCHEMA_0011 = """
+CREATE TABLE look_alike_keys (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    twin TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+) STRICT;
+"""
+
+
+@migration("0011_look_alike_keys")
+def m0011_look_alike_keys(db: Any) -> None:
+    """Keys are now unique under Unicode's confusables skeleton too (store/keys.py). Keys
+    already in the register that clash under the new rule stay as they are (never merged,
+    and opening the register never fails for them): each clash is recorded here, `list`
+    and `verify` report it, and no new look-alike key is accepted."""
+    from .keys import clashes
+
+    db.conn.execute(SCHEMA_0011)
+    for kind in KINDS.values():
+        keys = [str(r[0]) for r in db.conn.execute(
+            f"SELECT {key_sql(kind)} FROM {kind.table}")]
+        db.conn.executemany("INSERT INTO look_alike_keys (kind, key, twin) VALUES (?, ?, ?)",
+                            [(kind.name, key, twin) for key, twin in clashes(keys)])

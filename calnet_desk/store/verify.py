@@ -134,21 +134,21 @@ def key_clashes(reg: Register) -> list[Finding]:
     """Keys written before look-alikes were refused: two keys of a kind a person cannot
     tell apart, or a key with an invisible character. Reported, never merged."""
     from .errors import printable
-    from .keys import fold, key_problem
+    from .keys import LOOK_ALIKE, clashes, key_problem, unusual_characters
 
     found = []
     for kind in KINDS.values():
-        seen: dict[str, str] = {}
-        for key in sorted(reg.keys(kind)):
+        keys = reg.keys(kind)
+        for key in sorted(keys):
             problem = key_problem(key)
             if problem:
                 found.append(Finding("keys", f"{kind.singular} {printable(key)}: the key "
                                      f"{problem}", kind.name, key))
-            twin = seen.setdefault(fold(key), key)
-            if twin != key:
-                found.append(Finding("keys", f"{kind.singular} {printable(key)} and "
-                                     f"{printable(twin)} look the same on screen; rename one "
-                                     "(nothing was merged)", kind.name, key))
+        for key, twin in clashes(keys):
+            found.append(Finding(
+                "keys", f"{kind.singular} {printable(key)}{unusual_characters(key)} and "
+                f"{printable(twin)}{unusual_characters(twin)} look the same on screen "
+                f"({LOOK_ALIKE}); rename one (nothing was merged)", kind.name, key))
     return found
 
 
