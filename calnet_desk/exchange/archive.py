@@ -220,11 +220,14 @@ def bag_root(folder: Path) -> Path:
 
 @contextlib.contextmanager
 def open_bundle(path: Path, limits: Limits | None = None,
-                digests: dict[str, str] | None = None) -> Iterator[Path]:
+                digests: dict[str, str] | None = None, work: Path | None = None
+                ) -> Iterator[Path]:
     """The bag root of a bundle (a zip, unpacked into a temporary folder removed after
     the block, or a folder), refused with UnsafeArchive when it breaks a guard. With
     ``digests``, a zip's files get their SHA-256 taken while they are unpacked, by their
-    path inside the bag root (nothing for a folder)."""
+    path inside the bag root (nothing for a folder). ``work``: where to unpack (a writer
+    passes the register's temp folder, which the next writer sweeps after a kill); else
+    the system's temporary folder."""
     limits = limits or Limits()
     if path.is_dir():
         yield bag_root(path)
@@ -235,7 +238,7 @@ def open_bundle(path: Path, limits: Limits | None = None,
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
         raise UnsafeArchive(f"{path} is not a readable zip archive ({e})") from None
-    tmp = Path(tempfile.mkdtemp(prefix="calnet-bundle-"))
+    tmp = Path(tempfile.mkdtemp(prefix="calnet-bundle-", dir=work))
     try:
         with zf:
             top, files = check_zip(zf, limits)

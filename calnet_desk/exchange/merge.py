@@ -249,8 +249,13 @@ def merge_bundle(reg: Register, path: Path, *, dry_run: bool = False,
     result.take = set(take)
     if prefer not in ("register", "bundle"):
         raise ValueError(f"prefer must be register or bundle, not {prefer!r}")
+    work = None
+    if reg.writable:  # the writer lock is held: unpack in the register's temp folder
+        from ..store.workspace import temp_dir
+
+        work = temp_dir(reg.paths)
     try:
-        with open_bundle(path, limits) as root:
+        with open_bundle(path, limits, work=work) as root:
             result.sha256 = bundle_sha256(path)
             _merge(reg, root, result, allow_other_agency, verifier or _verifier())
     except UnsafeArchive as e:

@@ -123,6 +123,16 @@ BACKUP_LOCK = "backup.lock"
 BACKUP_WAIT = 120.0  # seconds a backup waits for another one to finish (design choice)
 
 
+def _partial_tag(paths: RegisterPaths) -> str:
+    """What names this register's backups in the making in a folder outside it (backup
+    --to): a killed one is removed by this register's next backup there (backups of one
+    register run one at a time), while another register's backup running into the same
+    folder keeps its own."""
+    import hashlib
+
+    return hashlib.sha256(str(paths.root.resolve()).encode("utf-8")).hexdigest()[:12]
+
+
 class _BackupLock:
     """Backups of one register run one at a time (an OS lock, released by a crash)."""
 
@@ -224,17 +234,19 @@ def _make_backup(reg: OpenRegister, reason: str, folder: Path | None = None,
         now = (clock or reg.clock)().astimezone(dt.UTC)
         if only_if_none_today and backed_up_today(root, lambda: now):
             return None
+        mine = _partial_tag(reg.paths)
         if own:
             sweep(reg.paths, backups=True)  # a killed backup's leftovers (we hold the lock)
-        else:
-            for old in root.glob(".*.partial"):
+        else:  # this register's killed backups into that folder, never another's
+            for old in root.glob(f".*.{mine}.partial"):
                 shutil.rmtree(old, ignore_errors=True)
         base = f"{now.strftime('%Y%m%dT%H%M%SZ')}-{reason}"
         name, n = base, 2
         while (root / name).exists():  # never overwrite a backup
             name, n = f"{base}-{n}", n + 1
         temp = temp_dir(reg.paths)
-        partial = temp / f"{BACKUP_PREFIX}{name}" if own else root / f".{name}.partial"
+        partial = (temp / f"{BACKUP_PREFIX}{name}" if own else
+                   root / f".{name}.{mine}.partial")
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir()
         try:

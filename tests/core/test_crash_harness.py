@@ -28,7 +28,7 @@ from calnet_desk.store import backups as bk
 from calnet_desk.store.verify import verify
 
 SEED = int(os.environ.get("CALNET_DESK_HARNESS_SEED", "14"))
-TRIALS = int(os.environ.get("CALNET_DESK_HARNESS_TRIALS", "30"))
+TRIALS = int(os.environ.get("CALNET_DESK_HARNESS_TRIALS", "35"))
 KILLED = -9 if os.name != "nt" else 137
 
 
@@ -38,8 +38,13 @@ def cli_in_process(root: Path, *argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def cli_killed_at(root: Path, point: str, nth: int, *argv: str) -> int:
+def cli_killed_at(root: Path, point: str, nth: int, *argv: str, tmp: Path | None = None
+                  ) -> int:
+    """Run the CLI killed at a fault point; ``tmp`` its system temporary folder (TMPDIR),
+    so the test sees what the command left there."""
     env = {**os.environ, "CALNET_DESK_FAULT": f"{point}:{nth}", "PYTHONDONTWRITEBYTECODE": "1"}
+    if tmp is not None:
+        env.update(TMPDIR=str(tmp), TEMP=str(tmp), TMP=str(tmp))
     done = subprocess.run([sys.executable, "-m", "calnet_desk.cli", "--data-dir", str(root),
                            *argv], env=env, capture_output=True, text=True, timeout=120,
                           check=False)
@@ -72,6 +77,10 @@ CASES = [
                                 "--prefer", "bundle")),
     Case("backup", ("backup-documents", "backup-published"),
          lambda root, scratch: ("backup",)),
+    # a backup into a folder outside the register (a USB stick): a killed one's .partial
+    # there is removed by this register's next backup into that folder
+    Case("backup-to", ("backup-documents", "backup-published"),
+         lambda root, scratch: ("backup", "--to", str(root.parent / f"{root.name}-usb"))),
     Case("restore", ("restore-prepared", "restore-between-renames"),
          lambda root, scratch: ("restore",)),
     Case("attach", ("document-incoming", "document-stored", "commit", "after-commit"),
@@ -133,7 +142,9 @@ def test_seeded_kills_leave_a_whole_register(base: tuple[Path, Path, Path], tmp_
         work = tmp_path / f"t{trial}"
         shutil.copytree(empty if case.fresh else root, work)
         before = (state(work), len(bk.list_backups(work / "backups")))
-        code = cli_killed_at(work, point, nth, *case.argv(work, scratch))
+        system_tmp = tmp_path / f"t{trial}-tmp"
+        system_tmp.mkdir()
+        code = cli_killed_at(work, point, nth, *case.argv(work, scratch), tmp=system_tmp)
         what = f"trial {trial} (seed {SEED}): {case.name} killed at {point}:{nth}"
         if code == KILLED:
             killed += 1
@@ -147,6 +158,16 @@ def test_seeded_kills_leave_a_whole_register(base: tuple[Path, Path, Path], tmp_
         assert not temp.exists() or not list(temp.iterdir()), (what, list(temp.iterdir()))
         assert not [p for p in work.rglob("*") if p.name.endswith((".partial", ".new"))
                     or p.name.startswith((".incoming", ".restoring"))], what
+        # merge unpacks in the register's temp folder (swept above), not the system's
+        assert not list(system_tmp.iterdir()), (what, list(system_tmp.iterdir()))
+        usb = work.parent / f"{work.name}-usb"
+        if case.name == "backup-to":  # the next backup there removes the killed one's
+            code, _, err = cli_in_process(work, *case.argv(work, scratch))
+            assert code == 0, (what, err)
+            assert not [p for p in usb.iterdir() if p.name.endswith(".partial")], what
+            for b in bk.list_backups(usb):
+                assert bk.check_backup(b) == [], (what, b.name)
+            shutil.rmtree(usb)
         with Register.open(work) as reg:
             findings, _ = verify(reg)
         assert findings == [], (what, findings[:3])
@@ -155,6 +176,7 @@ def test_seeded_kills_leave_a_whole_register(base: tuple[Path, Path, Path], tmp_
         for b in bk.list_backups(work / "backups"):
             assert bk.check_backup(b) == [], (what, b.name)
         shutil.rmtree(work)
+        shutil.rmtree(system_tmp)
     print(f"crash harness: {TRIALS} trials, {killed} killed, {reached_end} ran to the end "
           f"(seed {SEED})")
     assert killed >= TRIALS // 2  # most trials really were killed
