@@ -86,6 +86,9 @@ def _csv_rows(text: str, label: str) -> Iterator[list[str]]:
     """CSV rows, strictly: an unterminated quote, a quote in the wrong place or a file that
     ends in the middle of a row (no line end after the last one: cut short?) is a SheetError
     naming FILE:ROW, so a torn export never imports."""
+    # a cell as long as the file may be read whole (the file is bounded): the importer then
+    # names a cell past MAX_CELL_CHARS by ROW:COLUMN, as for an XLSX (not csv's 131,072)
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_SHEET_BYTES))
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     row = 0
     while True:
