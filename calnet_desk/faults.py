@@ -24,6 +24,7 @@ POINTS = (
     "backup-published",    # the backup folder is in place, thinning not yet done
     "restore-prepared",    # the backup copy is ready, the current database not yet moved
     "restore-between-renames",  # the current database moved aside, the backup not in place
+    "bundle-unpacked",     # a bundle unpacked for merge or verify-bundle, not yet removed
 )
 _counts: dict[str, int] = {}
 

@@ -95,3 +95,28 @@ def test_a_failed_backup_to_another_folder_removes_its_own_partial(
     # copies for the next backup there
     assert [p.name for p in usb.iterdir()] == ["documents"]
     assert bk.list_backups(usb) == []
+
+
+def test_a_killed_verify_bundle_is_cleaned_up_by_the_next_one_not_a_running_one(
+        home: Path, tmp_path: Path) -> None:
+    from calnet_desk.exchange.archive import _InUse, sweep_stale_unpacked
+
+    bundle = tmp_path / "mine.zip"
+    assert run(home, "export-bundle", str(bundle))[0] == 0
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    assert killed(home, "bundle-unpacked", "verify-bundle", str(bundle), tmp=system_tmp) == -9
+    stale = list(system_tmp.iterdir())
+    assert len(stale) == 1 and stale[0].name.startswith("calnet-bundle-")
+    running = system_tmp / "calnet-bundle-running"  # another verification, still going
+    running.mkdir()
+    held = _InUse(running)
+    foreign = system_tmp / "calnet-bundle-not-ours"  # no lock file: not ours to judge
+    foreign.mkdir()
+    try:
+        assert killed(home, "none", "verify-bundle", str(bundle), tmp=system_tmp) == 0
+        assert sorted(p.name for p in system_tmp.iterdir()) == [
+            "calnet-bundle-not-ours", "calnet-bundle-running"]
+    finally:
+        held.release()
+    assert sweep_stale_unpacked(system_tmp) == [running]  # once its lock is free

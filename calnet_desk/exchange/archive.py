@@ -7,7 +7,10 @@ the same on a case-insensitive file system, at most ``max_entries`` entries, all
 top folder. Then it is extracted into a temporary folder, the bytes counted while they are
 decompressed (the sizes in the zip's headers are never trusted), and extraction stops as
 soon as an entry or the whole passes the size or compression-ratio limits. The temporary
-folder is always removed.
+folder is always removed; a killed process's is removed later: a writer (merge) unpacks in
+the register's temp folder, which the next writer sweeps, and a reader (verify-bundle)
+in the system's, holding a lock on ``.in-use`` there so that the next one to unpack removes
+the folders whose lock is free.
 """
 
 from __future__ import annotations
@@ -238,7 +241,10 @@ def open_bundle(path: Path, limits: Limits | None = None,
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
         raise UnsafeArchive(f"{path} is not a readable zip archive ({e})") from None
-    tmp = Path(tempfile.mkdtemp(prefix="calnet-bundle-", dir=work))
+    if work is None:
+        sweep_stale_unpacked(Path(tempfile.gettempdir()))
+    tmp = Path(tempfile.mkdtemp(prefix=UNPACKED_PREFIX, dir=work))
+    in_use = _InUse(tmp) if work is None else None
     try:
         with zf:
             top, files = check_zip(zf, limits)
@@ -250,9 +256,70 @@ def open_bundle(path: Path, limits: Limits | None = None,
         if digests is not None and unpacked is not None:
             digests.update((name[len(top) + 1:], sha) for name, sha in unpacked.items()
                            if name.startswith(top + "/"))
+        from .. import faults
+
+        faults.point("bundle-unpacked")
         yield tmp / top
     finally:
+        if in_use is not None:
+            in_use.release()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+UNPACKED_PREFIX = "calnet-bundle-"
+IN_USE = ".in-use"
+
+
+class _InUse:
+    """An OS lock on ``.in-use`` in an unpacking folder, held while it is used; the OS
+    releases it when the process dies, even by kill -9."""
+
+    def __init__(self, folder: Path) -> None:
+        from ..store.lock import default_locker
+
+        self.locker = default_locker()
+        self.fd: int | None = os.open(folder / IN_USE, os.O_RDWR | os.O_CREAT, 0o600)
+        if not self.locker.try_lock(self.fd):  # a new file: no one else has it
+            self.release()
+
+    def release(self) -> None:
+        if self.fd is not None:
+            try:
+                self.locker.unlock(self.fd)
+            except OSError:
+                pass
+            os.close(self.fd)
+            self.fd = None
+
+
+def sweep_stale_unpacked(parent: Path) -> list[Path]:
+    """Remove the unpacking folders in ``parent`` that a killed process left: those whose
+    ``.in-use`` lock is free (a running verification holds its own). Returns them."""
+    from ..store.lock import default_locker
+
+    locker = default_locker()
+    removed = []
+    try:
+        candidates = sorted(parent.glob(UNPACKED_PREFIX + "*"))
+    except OSError:
+        return removed
+    for folder in candidates:
+        try:
+            fd = os.open(folder / IN_USE, os.O_RDWR)
+        except OSError:
+            continue  # no lock file: not one of ours, or being made or removed
+        try:
+            free = locker.try_lock(fd)
+            if free:
+                locker.unlock(fd)
+        except OSError:
+            free = False
+        finally:
+            os.close(fd)
+        if free:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 def sha256_file(path: Path) -> str:

@@ -28,7 +28,7 @@ from calnet_desk.store import backups as bk
 from calnet_desk.store.verify import verify
 
 SEED = int(os.environ.get("CALNET_DESK_HARNESS_SEED", "14"))
-TRIALS = int(os.environ.get("CALNET_DESK_HARNESS_TRIALS", "35"))
+TRIALS = int(os.environ.get("CALNET_DESK_HARNESS_TRIALS", "40"))
 KILLED = -9 if os.name != "nt" else 137
 
 
@@ -72,7 +72,8 @@ class Case:
 CASES = [
     Case("import", ("import-batch", "commit", "after-commit"),
          lambda root, scratch: ("import", str(scratch / "orders.csv"), "--kind", "orders")),
-    Case("merge", ("document-incoming", "document-stored", "commit", "after-commit"),
+    Case("merge", ("bundle-unpacked", "document-incoming", "document-stored", "commit",
+                   "after-commit"),
          lambda root, scratch: ("merge-bundle", str(scratch / "bundle.zip"),
                                 "--prefer", "bundle")),
     Case("backup", ("backup-documents", "backup-published"),
@@ -81,6 +82,9 @@ CASES = [
     # there is removed by this register's next backup into that folder
     Case("backup-to", ("backup-documents", "backup-published"),
          lambda root, scratch: ("backup", "--to", str(root.parent / f"{root.name}-usb"))),
+    # a reader unpacks in the system's temporary folder: the next one removes a killed one's
+    Case("verify-bundle", ("bundle-unpacked",),
+         lambda root, scratch: ("verify-bundle", str(scratch / "bundle.zip"))),
     Case("restore", ("restore-prepared", "restore-between-renames"),
          lambda root, scratch: ("restore",)),
     Case("attach", ("document-incoming", "document-stored", "commit", "after-commit"),
@@ -158,6 +162,9 @@ def test_seeded_kills_leave_a_whole_register(base: tuple[Path, Path, Path], tmp_
         assert not temp.exists() or not list(temp.iterdir()), (what, list(temp.iterdir()))
         assert not [p for p in work.rglob("*") if p.name.endswith((".partial", ".new"))
                     or p.name.startswith((".incoming", ".restoring"))], what
+        if case.name == "verify-bundle":  # the next verification removes the killed one's
+            assert cli_killed_at(work, "none", 1, *case.argv(work, scratch),
+                                 tmp=system_tmp) == 0, what
         # merge unpacks in the register's temp folder (swept above), not the system's
         assert not list(system_tmp.iterdir()), (what, list(system_tmp.iterdir()))
         usb = work.parent / f"{work.name}-usb"
