@@ -146,22 +146,33 @@ def check_output_target(path: Path) -> None:
         raise TargetError(f"{path.parent} is not a folder; nothing was written")
 
 
-def printable(text: object, limit: int = 80) -> str:
+def printable(text: object, limit: int | None = 80, keep: str = "") -> str:
     """Text as it may be printed to a terminal or shown in a message: control, format and
     line-separator characters escaped (ESC, CR, U+202E… never reach the screen raw), and
-    past ``limit`` characters shortened with the full length said."""
+    past ``limit`` characters (None: no limit) shortened with the full length said.
+    ``keep``: characters left as they are (the line ends of a whole printed text). The one
+    helper for printed text: messages, and everything the command line prints for people
+    (cli.printed_stream)."""
     import unicodedata
 
     s = str(text)
-    long = len(s) > limit
+    long = limit is not None and len(s) > limit
     if long:
         s = s[:limit]
-    out = []
-    for ch in s:
-        if ch in "\t" or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co"):
-            out.append(ch.encode("unicode_escape").decode("ascii") if ord(ch) < 0x10000
-                       else f"\\U{ord(ch):08x}")
-        else:
-            out.append(ch)
-    shown = "".join(out)
+    if s.isascii() and s.isprintable():  # most text: nothing to escape
+        shown = s
+    else:
+        out = []
+        for ch in s:
+            if ch in keep:
+                out.append(ch)
+            elif ch == "\t" or unicodedata.category(ch) in _ESCAPED:
+                out.append(ch.encode("unicode_escape").decode("ascii") if ord(ch) < 0x10000
+                           else f"\\U{ord(ch):08x}")
+            else:
+                out.append(ch)
+        shown = "".join(out)
     return f"{shown}… ({len(str(text)):,} characters)" if long else shown
+
+
+_ESCAPED = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co"})

@@ -37,6 +37,16 @@ def nfc(text: str) -> str:
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
+def control_character(text: str) -> str | None:
+    """Why a one-line name is refused (a line break, ESC, a direction override…), or None."""
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            name = unicodedata.name(ch, "a control character")
+            return (f"contains {name} (U+{ord(ch):04X}), a control or format character; "
+                    "type it again without it")
+    return None
+
+
 def key_problem(key: str) -> str | None:
     """Why a key is refused, or None."""
     for ch in key:

@@ -33,7 +33,14 @@ from .history import (
     read_entries,
     utc_now,
 )
-from .keys import LOOK_ALIKE, key_problem, look_alike_forms, nfc, unusual_characters
+from .keys import (
+    LOOK_ALIKE,
+    control_character,
+    key_problem,
+    look_alike_forms,
+    nfc,
+    unusual_characters,
+)
 from .location import Location, classify
 from .lock import FileLocker, RegisterLocked, WriterLock, os_user
 from .saved import SAVED
@@ -782,6 +789,11 @@ class Changes:
         for f in AGENCY_FIELDS:
             if f.required and new.get(f.name) in (None, ""):
                 raise RecordError(f"agency: {f.label} is required")
+            value = new.get(f.name)
+            if isinstance(value, str) and value != (old or {}).get(f.name):
+                problem = control_character(value)
+                if problem:  # it would print raw and break bag-info.txt's lines
+                    raise RecordError(f"agency: {f.label} {problem}; nothing was written")
             if f.choices and new.get(f.name) not in f.choices:
                 raise RecordError(f"agency: {f.label} must be one of {'|'.join(f.choices)}")
         changes = diff({k: v for k, v in (old or {}).items() if v is not None},
