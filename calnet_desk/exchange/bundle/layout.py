@@ -129,6 +129,59 @@ def document_names(documents: Iterable[Document]) -> dict[str, str]:
 
 # --- bag-info.txt ----------------------------------------------------------------------------
 
+# Every label bag-info.txt may hold, each once: verification refuses any other, a repeated
+# one, and a line that is not "Label: value" (a value is always on one line). A new tag in
+# write.py's _bag_info goes here too (its assert says so).
+BAG_INFO_LABELS = frozenset({
+    "Source-Organization", "Contact-Name", "Contact-Email", "Contact-Phone", "Bagging-Date",
+    "External-Description", "Bag-Software-Agent", "Bundle-Scope", "Register-As-Of",
+    "Agency-Class", "Bundle-Format-Version", "History-Chain-Version", "History-Chain-Head",
+    "History-Chain-Length", "History-Entries", "Redacted", "Redaction", "Payload-Oxum"})
+
+
+def bag_value(value: object) -> str:
+    """A value as bag-info.txt holds it: on one line, a line break, ESC or other control
+    or format character escaped (``\\n``), so a name can never add a line of its own (an
+    agency named "X⏎Redacted: yes")."""
+    from ...store.errors import printable
+
+    return printable(value, None)
+
+
+def bag_info_text(lines: Iterable[tuple[str, object]]) -> bytes:
+    """bag-info.txt from its (label, value) lines."""
+    lines = list(lines)
+    unknown = {k for k, _ in lines} - BAG_INFO_LABELS
+    assert not unknown, f"add {unknown} to BAG_INFO_LABELS"
+    return "".join(f"{k}: {bag_value(v)}\n" for k, v in lines).encode("utf-8")
+
+
+def bag_info_problems(text: str) -> list[str]:
+    """What makes a bag-info.txt one CALNET Desk did not write: a line that is not
+    "Label: value", a label it never writes, a label twice."""
+    from ...store.errors import printable
+
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    lines = text.split("\n")
+    for n, line in enumerate(lines, start=1):
+        if not line and n == len(lines):
+            continue  # the end of the last line
+        label, sep, _ = line.partition(": ")
+        shown = repr(printable(label if sep else line, 60))
+        if not sep or not label or label != label.strip():
+            problems.append(f"bag-info.txt line {n} is not \"Label: value\" on one line "
+                            f"({shown}): it was edited after export")
+            continue
+        if label not in BAG_INFO_LABELS:
+            problems.append(f"bag-info.txt has {shown}, a label CALNET Desk does not write: "
+                            "it was edited after export")
+        if label in seen:
+            problems.append(f"bag-info.txt has {shown} twice (lines {seen[label]} and {n}): "
+                            "it was edited after export")
+        seen.setdefault(label, n)
+    return problems
+
 
 def read_bag_info(root: Path) -> dict[str, str]:
     info: dict[str, str] = {}

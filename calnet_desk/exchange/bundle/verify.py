@@ -35,6 +35,8 @@ from .layout import (
     CHAIN_V1_COLUMNS,
     ENTRIES_JSONL,
     SHA,
+    bag_info_problems,
+    bag_value,
     chain_table,
     read_bag_info,
     read_chain,
@@ -236,6 +238,9 @@ def _verify_contents(root: Path, present: set[str], payload: set[str],
     if "bag-info.txt" in present:
         try:
             info = read_bag_info(root)
+            if info.get("Bundle-Format-Version") == str(BUNDLE_FORMAT_VERSION):
+                problems += bag_info_problems(
+                    (root / "bag-info.txt").read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as e:
             problems.append(f"bag-info.txt cannot be read ({e})")
     for label in ("Source-Organization", "Bagging-Date", "Bundle-Scope", "History-Chain-Head",
@@ -459,7 +464,7 @@ def _replay(root: Path, present: set[str], info: dict[str, str],
     redacted = info.get("Redacted") == "yes"
     agency = state.get((AGENCY_KIND, AGENCY_KEY), {})
     for label, name in (("Source-Organization", "name"), ("Agency-Class", "agency_class")):
-        if label in info and info[label] != str(agency.get(name) or ""):
+        if label in info and info[label] != bag_value(agency.get(name) or ""):
             problems.append(f"{label} in bag-info.txt is {info[label]!r} but the history "
                             f"says {agency.get(name)!r}")
     problems += _replay_records(root, present, state, keys, whole, redacted)

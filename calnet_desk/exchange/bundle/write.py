@@ -33,6 +33,7 @@ from .layout import (
     REDACTED,
     TAG_FILES,
     BundleError,
+    bag_info_text,
     chain_csv,
     document_names,
     entries_jsonl,
@@ -92,7 +93,7 @@ def _bag_info(sel: Selection, scope: Scope, as_of: dt.date, today: dt.date, reda
                       "so every entry still links to data/history/chain.csv; document "
                       "contents are not redacted"))
     lines.append(("Payload-Oxum", oxum))
-    return "".join(f"{k}: {v}\n" for k, v in lines).encode("utf-8")
+    return bag_info_text(lines)
 
 
 # --- writing the zip ---------------------------------------------------------------------------
