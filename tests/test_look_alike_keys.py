@@ -142,8 +142,11 @@ def test_a_register_holding_look_alikes_is_upgraded_and_they_are_reported_not_me
     assert any("U+0430 CYRILLIC SMALL LETTER A" in f["message"] for f in found)  # told apart
     with pytest.raises(RecordError):  # and no third look-alike gets in
         put(root, "TSR-A-1")
-    code, out, _ = run("--data-dir", str(root), "list", "orders", "--json")
+    code, out, err = run("--data-dir", str(root), "list", "orders", "--json")
     assert code == 0 and len(json.loads(out)) == 5
+    warned = [line for line in err.splitlines() if "look the same on screen" in line]
+    assert len(warned) == 2 and "U+0430 CYRILLIC SMALL LETTER A" in err, err
+    assert any("FARRN-2" in line and "FARM-2" in line for line in warned)
     with Register.open(root, write=True) as reg, reg.transaction() as tx:
         tx.delete(ORDERS, "FARRN-2")  # a clash resolved: no longer reported
     with Register.open(root) as reg:

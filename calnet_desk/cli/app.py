@@ -23,7 +23,7 @@ from ..store import Register, StoreError
 from ..store.errors import STORAGE_ERRORS
 from ..store.lock import RegisterLocked
 from . import billing, bundles, deadlines, documents, exchange, policy, records, upkeep
-from .common import OK, PROBLEM, CliError, Handler, Parser
+from .common import OK, PROBLEM, CliError, Handler, Parser, printed_stream
 
 GROUPS = (records, exchange, documents, upkeep, deadlines, policy, bundles, billing)
 
@@ -149,6 +149,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     except SystemExit as e:
         return int(e.code or 0)
     root = resolve_data_dir(args.data_dir or args.data_dir_after)
+    # what people read is escaped (names with ESC or CR print as \x1b, \r); JSON escapes
+    # its own control characters
+    if not getattr(args, "json", False):
+        out = printed_stream(out)
+    err = printed_stream(err)
     from ..store.saved import SAVED
 
     SAVED.clear()

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple, NoReturn, TextIO
+from typing import Any, NamedTuple, NoReturn, TextIO, cast
 
 from ..records import KINDS, Kind, Record, UnknownKind, kind_named
 from ..store import Register
+from ..store.errors import printable
 from ..store.register import NeedsUpgrade
 from ..values import to_json
 
@@ -140,9 +142,35 @@ def print_json(obj: Any, out: TextIO) -> None:
     out.write("\n")
 
 
+class PrintedText(io.TextIOBase):
+    """A stream for people: every text written is escaped as printed text (ESC, CR, a
+    direction override… never reach the terminal raw; store.errors.printable, the one
+    helper), line ends kept. main() wraps stdout (unless --json: JSON escapes its own) and
+    stderr in it, so list, show, history, verify and every other message are covered."""
+
+    def __init__(self, inner: TextIO) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def write(self, text: str) -> int:
+        self.inner.write(printable(text, None, keep="\n"))
+        return len(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def writable(self) -> bool:
+        return True
+
+
+def printed_stream(stream: TextIO) -> TextIO:
+    return cast(TextIO, PrintedText(stream))
+
+
 def table(rows: list[list[str]], out: TextIO) -> None:
     if not rows:
         return
+    rows = [[printable(c, None) for c in r] for r in rows]  # as printed: widths hold
     widths = [min(max(len(r[i]) for r in rows), 40) for i in range(len(rows[0]))]
     for r in rows:
         cells = [(c if len(c) <= 40 else c[:39] + "…").ljust(w) for c, w in zip(r, widths,

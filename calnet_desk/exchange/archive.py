@@ -298,7 +298,7 @@ def sweep_stale_unpacked(parent: Path) -> list[Path]:
     from ..store.lock import default_locker
 
     locker = default_locker()
-    removed = []
+    removed: list[Path] = []
     try:
         candidates = sorted(parent.glob(UNPACKED_PREFIX + "*"))
     except OSError:
