@@ -130,13 +130,10 @@ def document_names(documents: Iterable[Document]) -> dict[str, str]:
 # --- bag-info.txt ----------------------------------------------------------------------------
 
 # Every label bag-info.txt may hold, each once: verification refuses any other, a repeated
-# one, and a line that is not "Label: value" (a value is always on one line). A new tag in
-# write.py's _bag_info goes here too (its assert says so).
-BAG_INFO_LABELS = frozenset({
-    "Source-Organization", "Contact-Name", "Contact-Email", "Contact-Phone", "Bagging-Date",
-    "External-Description", "Bag-Software-Agent", "Bundle-Scope", "Register-As-Of",
-    "Agency-Class", "Bundle-Format-Version", "History-Chain-Version", "History-Chain-Head",
-    "History-Chain-Length", "History-Entries", "Redacted", "Redaction", "Payload-Oxum"})
+# one, and a line that is not "Label: value" (a value is always on one line). Declared once,
+# in the BagIt profile's Bag-Info (a new tag in write.py's _bag_info goes there; the tag
+# naming the profile is its own: BagIt Profiles, "BagIt-Profile-Identifier").
+BAG_INFO_LABELS = frozenset({*bagit_profile()["Bag-Info"], "BagIt-Profile-Identifier"})
 
 
 def bag_value(value: object) -> str:
@@ -152,7 +149,7 @@ def bag_info_text(lines: Iterable[tuple[str, object]]) -> bytes:
     """bag-info.txt from its (label, value) lines."""
     lines = list(lines)
     unknown = {k for k, _ in lines} - BAG_INFO_LABELS
-    assert not unknown, f"add {unknown} to BAG_INFO_LABELS"
+    assert not unknown, f"add {unknown} to the BagIt profile's Bag-Info"
     return "".join(f"{k}: {bag_value(v)}\n" for k, v in lines).encode("utf-8")
 
 
