@@ -1,201 +1,33 @@
-"""Reading and writing spreadsheet files (CSV and XLSX) as plain rows of cells."""
+"""Spreadsheet files (CSV and XLSX): writing them here, reading them in :mod:`.sheet_reader`
+(re-exported below, so callers keep importing from this module)."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from ..files import atomic_output
 from ..values import FORMULA_TRIGGERS
+from .sheet_reader import (
+    MAX_CELL_CHARS,
+    MAX_COLUMNS,
+    MAX_SHEET_BYTES,
+    Row,
+    SheetError,
+    read_rows,
+    sheet_format,
+    xlsx_custom_property,
+)
 
-Row = Sequence[object]
+__all__ = ["MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_SHEET_BYTES", "Row", "SheetError",
+           "read_rows", "sheet_format", "write_csv", "write_xlsx", "xlsx_bytes",
+           "texts_as_typed", "xlsx_layout"]
 FORMULA_LOOKING = (*FORMULA_TRIGGERS, "'")
-
-
-class SheetError(Exception):
-    """The file as a whole cannot be read; the message names it."""
-
-
-def sheet_format(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return "xlsx"
-    if suffix in (".csv", ".txt"):
-        return "csv"
-    raise SheetError(f"{path}: unknown file type {suffix or '(none)'}; use .csv or .xlsx")
-
-
-# Bounds on what an import reads (design choices): a register's largest sheets are some
-# thousands of rows of some dozens of columns; Excel's own limit on a cell is 32,767
-# characters (Microsoft, "Excel specifications and limits"), so an export always fits.
-MAX_SHEET_BYTES = 256 * (1 << 20)   # a CSV file, or an XLSX once unpacked
-MAX_COLUMNS = 1_000
-MAX_CELL_CHARS = 32_767
-XLSX_MAX_ENTRIES = 10_000
-XLSX_MAX_RATIO = 200  # unpacked / packed, past 1 MiB: a zip bomb otherwise
-
-
-def _utf16(data: bytes) -> str | None:
-    """UTF-16 text (Excel's "Unicode Text", Notepad's "Unicode"): by its byte-order mark,
-    or by the zero bytes of mostly-ASCII text."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    head = data[:4096]
-    if len(head) >= 4 and b"\x00" in head:
-        even, odd = head[0::2].count(0), head[1::2].count(0)
-        if odd > len(head) // 4 and even == 0:
-            return data.decode("utf-16-le")
-        if even > len(head) // 4 and odd == 0:
-            return data.decode("utf-16-be")
-    return None
-
-
-def _decode(data: bytes, name: str) -> str:
-    try:
-        text = _utf16(data)
-    except UnicodeDecodeError as e:
-        raise SheetError(f"{name}: looks like UTF-16 text but is not (byte {e.start})") from e
-    if text is not None:
-        return text
-    if b"\x00" in data:
-        raise SheetError(f"{name}: holds zero bytes: not a text (CSV) file; save it as CSV "
-                         "UTF-8 and import that")
-    if data.startswith(b"\xef\xbb\xbf"):
-        try:
-            return data[3:].decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise SheetError(f"{name}: starts with a UTF-8 byte-order mark but is not UTF-8 "
-                             f"text (byte {e.start + 3})") from e
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")  # what Excel's "CSV" (not "CSV UTF-8") writes
-    except UnicodeDecodeError as e:
-        raise SheetError(f"{name}: neither UTF-8 nor Windows-1252 text (byte {e.start})") from e
-
-
-def _csv_rows(text: str, label: str) -> Iterator[list[str]]:
-    """CSV rows, strictly: an unterminated quote, a quote in the wrong place or a file that
-    ends in the middle of a row (no line end after the last one: cut short?) is a SheetError
-    naming FILE:ROW, so a torn export never imports."""
-    # a cell as long as the file may be read whole (the file is bounded): the importer then
-    # names a cell past MAX_CELL_CHARS by ROW:COLUMN, as for an XLSX (not csv's 131,072)
-    csv.field_size_limit(max(csv.field_size_limit(), MAX_SHEET_BYTES))
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    row = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as e:
-            why = str(e)
-            if "unexpected end of data" in why:
-                why = "a quoted cell is never closed (the file may have been cut short)"
-            elif "field larger than field limit" in why:
-                why = f"a cell longer than {MAX_CELL_CHARS:,} characters"
-            raise SheetError(f"{label}:{row + 1}: {why}; nothing was imported") from e
-        row += 1
-        yield cells
-    if text and not text.endswith(("\n", "\r")):
-        raise SheetError(f"{label}:{row}: the file ends in the middle of row {row} (no line "
-                         "end after it): it may have been cut short. If the file is whole, "
-                         "end it with a line break; nothing was imported")
-
-
-def _check_xlsx(path: Path, label: str) -> None:
-    """Refuse a zip bomb before openpyxl unpacks anything: entries counted, and every
-    entry inflated once, without keeping it, with its size and ratio bounded."""
-    import zipfile
-
-    try:
-        zf = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile, ValueError) as e:
-        raise _unreadable(label, e) from e
-    with zf:
-        infos = zf.infolist()
-        if len(infos) > XLSX_MAX_ENTRIES:
-            raise SheetError(f"{label}: {len(infos):,} parts in the workbook, more than "
-                             f"{XLSX_MAX_ENTRIES:,}; not imported")
-        total = 0
-        for info in infos:
-            written = 0
-            packed = max(info.compress_size, 1)
-            try:
-                with zf.open(info) as src:
-                    while chunk := src.read(1 << 20):
-                        written += len(chunk)
-                        total += len(chunk)
-                        if total > MAX_SHEET_BYTES:
-                            raise SheetError(
-                                f"{label}: unpacks to more than {MAX_SHEET_BYTES >> 20} MB, "
-                                "the most an import reads; not imported")
-                        if written > (1 << 20) and written > XLSX_MAX_RATIO * packed:
-                            raise SheetError(
-                                f"{label}: part {info.filename} unpacks to more than "
-                                f"{XLSX_MAX_RATIO} times its packed size (a zip bomb?); not "
-                                "imported")
-            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError,
-                    EOFError) as e:
-                raise _unreadable(label, e) from e
-
-
-def _unreadable(label: str, e: Exception) -> SheetError:
-    # openpyxl's messages can run over several lines; an error is reported on one
-    return SheetError(f"{label}: not a readable .xlsx workbook ({' '.join(str(e).split())})")
-
-
-def _guarded(rows: Iterable[Row], label: str) -> Iterator[Row]:
-    """A worksheet found damaged half-way through (bad XML, a cell openpyxl cannot read)
-    ends in a SheetError rather than a traceback."""
-    try:
-        yield from rows
-    except Exception as e:
-        raise _unreadable(label, e) from e
-
-
-@contextmanager
-def read_rows(path: Path, name: str | None = None) -> Iterator[Iterator[tuple[int, Row]]]:
-    """Rows of the file (CSV, or an XLSX's first sheet) numbered as a spreadsheet shows
-    them: the header is row 1."""
-    label = name or str(path)
-    fmt = sheet_format(path)
-    try:
-        if fmt == "csv":
-            with open(path, "rb") as fh:
-                data = fh.read(MAX_SHEET_BYTES + 1)
-            if len(data) > MAX_SHEET_BYTES:
-                raise SheetError(f"{label}: larger than {MAX_SHEET_BYTES >> 20} MB, the most "
-                                 "an import reads; split it into smaller files")
-            yield enumerate(_csv_rows(_decode(data, label), label), start=1)
-            return
-        import openpyxl  # loaded when first used: start-up stays fast
-
-        _check_xlsx(path, label)
-        try:
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as e:  # zipfile.BadZipFile, KeyError, InvalidFileException, …
-            raise _unreadable(label, e) from e
-        try:
-            if not wb.worksheets:
-                raise SheetError(f"{label}: the workbook has no worksheet")
-            ws = wb.worksheets[0]
-            ws.reset_dimensions()  # some writers record a wrong used range ("A1"): read all
-            yield enumerate(_guarded(ws.iter_rows(values_only=True), label), start=1)
-        finally:
-            wb.close()  # read-only workbooks keep the file open (Windows could not move it)
-    except OSError as e:
-        raise SheetError(f"{label}: cannot read ({e.strerror or e})") from e
-    except csv.Error as e:
-        raise SheetError(f"{label}: not a well-formed CSV file ({e})") from e
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
@@ -309,22 +141,7 @@ def texts_as_typed(path: Path) -> bool:
 
 def xlsx_layout(path: Path) -> str | None:
     """The layout CALNET Desk marked the workbook with (docProps/custom.xml), if any."""
-    import zipfile
-
-    from defusedxml import ElementTree
-
-    try:
-        with zipfile.ZipFile(path) as zf:
-            info = zf.getinfo("docProps/custom.xml")
-            if info.file_size > 1 << 20:
-                return None
-            root = ElementTree.fromstring(zf.read(info))
-    except (KeyError, OSError, zipfile.BadZipFile, ElementTree.ParseError):
-        return None
-    for prop in root:
-        if prop.get("name") == LAYOUT_PROPERTY:
-            return "".join(prop.itertext()).strip() or None
-    return None
+    return xlsx_custom_property(path, LAYOUT_PROPERTY)
 
 
 def _fix_times(content: bytes, when: dt.datetime) -> bytes:

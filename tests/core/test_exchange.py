@@ -297,8 +297,13 @@ def test_unknown_file_type_and_missing_file_are_errors(run_cli: Cli, tmp_path: P
     assert r.code == 1 and "cannot read" in r.err, r
 
 
-def test_xlsx_is_opened_read_only_with_defusedxml(reg: Register, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_xlsx_is_read_by_calamine_and_openpyxl_only_streams_what_is_too_large(
+        reg: Register, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An ordinary workbook is read by python-calamine; openpyxl is the streaming fallback
+    for a sheet whose grid would not fit in memory, opened read-only, data-only, with
+    defusedxml."""
+    from calnet_desk.exchange import sheet_reader
+
     assert openpyxl.xml.DEFUSEDXML is True
     calls: list[dict[str, Any]] = []
     real = openpyxl.load_workbook
@@ -311,6 +316,10 @@ def test_xlsx_is_opened_read_only_with_defusedxml(reg: Register, tmp_path: Path,
     path = write_xlsx(tmp_path / "o.xlsx", [ORDER_HEADER, ["O-1", "2026-01-05", "new", "A"]])
     result = import_file(reg, path, ORDERS)
     assert result.errors == [] and result.inserted == 1
+    assert calls == []
+    monkeypatch.setattr(sheet_reader, "CALAMINE_MAX_CELLS", 4)  # a 2 x 4 sheet is too large
+    result = import_file(reg, path, ORDERS, dry_run=True)
+    assert result.errors == [] and result.rows == 1
     assert len(calls) == 1
     assert calls[0].get("read_only") is True
     assert calls[0].get("data_only") is True

@@ -42,7 +42,8 @@ LAZY = ("calnet_desk.store.verify", "calnet_desk.store.backups", "calnet_desk.st
         # a bundle's XLSX (XlsxWriter imports fractions) and its PDFs
         "xlsxwriter", "fractions", "calnet_desk.exchange.pdf", "calnet_desk.store.as_of",
         "calnet_desk.exchange.bundle.columns", "typst", "encodings.utf_16_le",
-        "encodings.utf_16_be", "encodings.utf_16")
+        "encodings.utf_16_be", "encodings.utf_16",
+        "calnet_desk.exchange.sheet_reader", "python_calamine", "defusedxml.ElementTree")
 
 
 class Run:
