@@ -238,6 +238,10 @@ class HistoryWriter:
         self.pending: list[tuple[Any, ...]] = []
         self._second: float | None = None  # the clock's last whole second (POSIX) …
         self._at = ""  # … as "at" text
+        self._pool = ""  # random hex for salts (see _salt)
+        self._pool_at = 0
+        self._user_json = canonical_value(user)
+        self._reason_json: dict[str | None, str] = {}
 
     def _now(self) -> str:
         now = self.clock().replace(microsecond=0)
@@ -267,26 +271,68 @@ class HistoryWriter:
             if pairs is None:
                 pairs = [(canonical_value(n), canonical_value(o), canonical_value(v))
                          for n, (o, v) in sorted(json.loads(changes_json).items())]
-            salt = new_salt()
-            refs = _REFS_JSON.get(kind, ())
-            names, values, ref_parts = [], [canonical_value(self.user),
-                                            canonical_value(reason)], []
-            for name_json, old, new in pairs:
-                if refs and name_json in refs:
-                    ref_parts.append(f"{name_json}:[{old},{new}]")
-                else:
-                    names.append(name_json)
-                    values += [old, new]
-            body = body_text(names, render_with_salt(salt, values))
-            c = canonical_value
-            head = (f'{{"action":{c(action)},"at":{c(at)},"body":"{body}",'
-                    f'"id":{self.next_id},"key":{c(key)},"kind":{c(kind)},'
-                    f'"refs":{{{",".join(ref_parts)}}}}}')
-            digest = link_hash(self.prev, hashlib.sha256(head.encode("utf-8")).hexdigest())
+            digest, salt, body = self._seal_v2(at, kind, key, action, reason, pairs)
             self.pending.append((self.next_id, at, self.user, kind, key, action,
                                  changes_json, reason, self.prev, digest, salt, body))
         self.prev = digest
         self.next_id += 1
+
+    def _salt(self) -> str:
+        """A new entry's salt: 16 random bytes as hex, drawn from a pool filled 256 salts
+        at a time (one call into the OS instead of one per entry; the same bytes)."""
+        if self._pool_at >= len(self._pool):
+            self._pool = os.urandom(16 * 256).hex()
+            self._pool_at = 0
+        at = self._pool_at
+        self._pool_at = at + 32
+        return self._pool[at:at + 32]
+
+    def _seal_v2(self, at: str, kind: str, key: str, action: str, reason: str | None,
+                 pairs: list[tuple[str, str, str]]) -> tuple[str, str, str]:
+        """(hash, salt, body) of a version 2 entry: the same computation as
+        :func:`body_of`, :func:`entry_digest` and :func:`link_hash` (docs/history-chain.md),
+        in one pass over the leaves: every committed leaf is hashed as it is met, its
+        leaf salt taken from one SHAKE-256 output long enough for all of them (an XOF's
+        shorter outputs are prefixes of its longer ones)."""
+        salt = self._salt()
+        sha256 = hashlib.sha256
+        stream = hashlib.shake_256(salt.encode("ascii")).digest(64 + 64 * len(pairs))
+        refs = _REFS_JSON.get(kind, ())
+        reason_json = self._reason_json.get(reason)
+        if reason_json is None:
+            reason_json = self._reason_json[reason] = canonical_value(reason)
+        leaf = 0
+        shown: list[str] = []
+        for value in (self._user_json, reason_json):
+            if value[0] in '"[':
+                shown.append('"' + sha256(stream[leaf:leaf + 32] + value.encode("utf-8")
+                                          ).hexdigest() + '"')
+                leaf += 32
+            else:
+                shown.append(value)
+        changed: list[str] = []
+        ref_parts: list[str] = []
+        for name_json, old, new in pairs:
+            if refs and name_json in refs:
+                ref_parts.append(f"{name_json}:[{old},{new}]")
+                continue
+            if old[0] in '"[':
+                old = '"' + sha256(stream[leaf:leaf + 32] + old.encode("utf-8")
+                                   ).hexdigest() + '"'
+                leaf += 32
+            if new[0] in '"[':
+                new = '"' + sha256(stream[leaf:leaf + 32] + new.encode("utf-8")
+                                   ).hexdigest() + '"'
+                leaf += 32
+            changed.append(f"{name_json}:[{old},{new}]")
+        body = sha256(f'{{"changes":{{{",".join(changed)}}},"reason":{shown[1]},'
+                      f'"user":{shown[0]}}}'.encode()).hexdigest()
+        c = canonical_value
+        head = (f'{{"action":{c(action)},"at":{c(at)},"body":"{body}",'
+                f'"id":{self.next_id},"key":{c(key)},"kind":{c(kind)},'
+                f'"refs":{{{",".join(ref_parts)}}}}}')
+        digest = sha256(head.encode("utf-8")).hexdigest()
+        return sha256((self.prev + digest).encode("ascii")).hexdigest(), salt, body
 
     def flush(self) -> None:
         """Write the pending entries, many rows per INSERT (fewer round trips than one
