@@ -279,15 +279,15 @@ def _check_declared(zf: zipfile.ZipFile, label: str) -> None:
     if len(infos) > XLSX_MAX_ENTRIES:
         raise _refuse(label, f"{len(infos):,} parts in the workbook, more than "
                       f"{XLSX_MAX_ENTRIES:,}")
-    declared = sum(i.file_size for i in infos)
-    if declared > MAX_SHEET_BYTES:
-        raise _refuse(label, f"says it unpacks to {declared >> 20:,} MB, more than "
-                      f"{MAX_SHEET_BYTES >> 20} MB, the most an import reads")
     for info in infos:
         if (info.file_size > _RATIO_FLOOR
                 and info.file_size > XLSX_MAX_RATIO * max(info.compress_size, 1)):
             raise _refuse(label, f"part {info.filename} says it unpacks to more than "
                           f"{XLSX_MAX_RATIO} times its packed size (a zip bomb?)")
+    declared = sum(i.file_size for i in infos)
+    if declared > MAX_SHEET_BYTES:
+        raise _refuse(label, f"says it unpacks to {declared >> 20:,} MB, more than "
+                      f"{MAX_SHEET_BYTES >> 20} MB, the most an import reads")
 
 
 def _inflate(zf: zipfile.ZipFile, label: str) -> _SheetShape:
