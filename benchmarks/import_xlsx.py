@@ -22,8 +22,7 @@ dimension element); ``--layout export`` as ``calnet-desk-cli export`` writes one
 inline strings, no dimension element, which openpyxl reads more slowly).
 
 The target is import / baseline <= 3 (issue 17, item 1b); the script exits 1 when the ratio
-is over it. ``--memory-rows N`` also imports an N-row sheet (1,048,576 for the issue) in a
-child process and prints its peak resident memory (the target is under 1 GB).
+is over it.
 """
 
 from __future__ import annotations

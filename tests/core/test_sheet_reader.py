@@ -158,7 +158,7 @@ def test_two_far_apart_cells_do_not_take_the_process_down(tmp_path: Path) -> Non
                     f'<row r="1048576">{text("B1048576", "b")}</row>')
     for path, expected in ((far, "refused"), (tall, "read 1048576")):
         done = subprocess.run([sys.executable, "-c", _CHILD, str(path)], capture_output=True,
-                              text=True, timeout=600, cwd=Path(__file__).parents[1])
+                              text=True, timeout=600, cwd=Path(__file__).parents[2])
         assert done.returncode == 0, done.stderr[-2000:]
         assert done.stdout.startswith(expected), done.stdout
 
