@@ -7,6 +7,8 @@ it, header = row 1) and nothing is written unless the whole file is good.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -25,6 +27,7 @@ from ..records import (
 )
 from ..store import Register
 from ..store.errors import printable
+from ..store.register import Upsert
 from ..values import BadValue, parser_for
 from .sheets import (
     MAX_CELL_CHARS,
@@ -51,6 +54,11 @@ class ImportResult:
     # the history entries the import wrote: ids after entries[0] up to entries[1]
     entries: tuple[int, int] | None = None
 
+
+# Records of a file held in memory before an import starts writing them while it reads (a
+# design choice: about 100 MB of records; a larger file is written in batches, in one
+# transaction rolled back when a problem is found later, so memory stays flat).
+HOLD_ROWS = 50_000
 
 # Dates that say something already happened: one after today is most likely a typing slip
 # (2062 for 2026), so the dry run warns (a design choice; nothing refuses it).
@@ -246,15 +254,21 @@ def preview(path: Path, kind: Kind, mapping: ColumnMap, limit: int = 20,
 def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
                  mapping: ColumnMap | None = None, notes: list[str] | None = None,
                  *, problem_rows: set[int] | None = None, today: dt.date | None = None,
-                 warnings: list[str] | None = None) -> tuple[list[Record], list[str], int]:
+                 warnings: list[str] | None = None,
+                 sink: Callable[[list[Record]], None] | None = None
+                 ) -> tuple[list[Record], list[str], int]:
     """Parse and check the whole file: (good records, error lines, data rows). With a
     mapping (see propose_mapping) the header is not matched: the mapped columns are read
     and the others ignored, each noted in ``notes``. ``problem_rows`` receives the row
     numbers with a problem; with ``today``, ``warnings`` receives the cells of
-    PAST_EVENT_DATES after it."""
+    PAST_EVENT_DATES after it.
+
+    With ``sink``, a file of more than HOLD_ROWS good records hands them on in batches
+    while no problem has been found (the caller writes them in a transaction it rolls
+    back if one is found later), so memory does not grow with the file; the records
+    returned are those not handed on."""
     label = name or str(path)
     records: list[Record] = []
-    checked: list[tuple[int, Record]] = []  # every data row, good or not, for references
     problems: list[tuple[int, int, str]] = []  # (row, column index, "COLUMN: reason")
     rows_seen = 0
     with read_rows(path, label) as rows:
@@ -280,6 +294,16 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
         key_index, key_col = next(((c[0], c[4]) for c in columns if c[1] == key_name),
                                   (0, key_name))  # no key column: no duplicate check
         seen_keys: dict[str, int] = {}
+        # References must name records already in the register (in rows with other
+        # errors too); the register's keys are read once per referenced kind.
+        references = [(i, f.name, KINDS[f.references], column_name(header, i))
+                      for i, f in mapped if f.references]
+        known = {target.name: reg.keys(target) for _, _, target, _ in references}
+        past = ([(f.name, column_name(header, i)) for i, f in mapped
+                 if f.name in PAST_EVENT_DATES] if today is not None and warnings is not None
+                else [])
+        now = today.isoformat() if today is not None else ""
+        streaming = sink is not None
         width = len(header)
         is_csv = sheet_format(path) == "csv"
         for rownum, row in rows:
@@ -345,36 +369,34 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
                     bad = True
                 else:
                     seen_keys[key] = rownum
-            checked.append((rownum, record))
+            for i, fname, target, col in references:
+                v = record.get(fname)
+                if isinstance(v, str) and v not in known[target.name]:
+                    problems.append((rownum, i, f"{col}: {target.singular} {v} is not in "
+                                     "the register"))  # (the record is still counted good)
+            for fname, col in past:
+                day = record.get(fname)
+                if isinstance(day, str) and day > now:  # ISO dates compare as text
+                    assert warnings is not None
+                    warnings.append(f"{label}:{rownum}:{col}: {day} is after today ({now}); "
+                                    "check the date")
             if not bad:
                 records.append(record)
-    # References must name records already in the register (in rows with other errors too).
-    for i, f in mapped:
-        if not f.references:
-            continue
-        target = KINDS[f.references]
-        known = reg.keys(target)
-        col = column_name(header, i)
-        for rownum, rec in checked:
-            v = rec.get(f.name)
-            if isinstance(v, str) and v not in known:
-                problems.append((rownum, i, f"{col}: {target.singular} {v} is not in the "
-                                 "register"))
+            if streaming and len(records) > HOLD_ROWS:
+                if problems or header_errors:
+                    streaming = False  # nothing more is written: the caller rolls back
+                    records.clear()
+                else:
+                    assert sink is not None
+                    sink(records)
+                    records = []
+            elif not streaming and sink is not None and problems:
+                records.clear()  # no import now: what is kept is only counted
     problems.sort(key=lambda p: (p[0], p[1]))
     if problem_rows is not None:
         problem_rows.update(r for r, _, _ in problems)
         if header_errors:
             problem_rows.add(1)
-    if today is not None and warnings is not None:
-        past = [(f.name, column_name(header, i)) for i, f in mapped
-                if f.name in PAST_EVENT_DATES]
-        now = today.isoformat()
-        for rownum, rec in checked:
-            for name, col in past:
-                day = rec.get(name)
-                if isinstance(day, str) and day > now:  # ISO dates compare as text
-                    warnings.append(f"{label}:{rownum}:{col}: {day} is after today ({now}); "
-                                    "check the date")
     # printed to a terminal: control characters escaped, a 100,000-digit value shortened
     return records, ([printable(f"{label}:{e}", 500) for e in header_errors]
                      + [printable(f"{label}:{r}:{msg}", 500) for r, _, msg in problems]
@@ -392,27 +414,52 @@ def import_file(reg: Register, path: Path, kind: Kind, *, dry_run: bool = False,
         return _import_file(reg, path, kind, dry_run, name, progress, mapping, today)
 
 
+class _Rejected(Exception):
+    """A problem found after the import started writing: the transaction rolls back."""
+
+
 def _import_file(reg: Register, path: Path, kind: Kind, dry_run: bool, name: str | None,
                  progress: Progress | None, mapping: ColumnMap | None,
                  today: dt.date | None = None) -> ImportResult:
     result = ImportResult(kind.name)
     bad_rows: set[int] = set()
-    try:
-        records, errors, rows = read_records(path, kind, reg, name, mapping, result.notes,
-                                             problem_rows=bad_rows, today=today,
-                                             warnings=result.warnings)
-    except SheetError as e:
-        result.errors.append(str(e))
-        return result
-    result.rows = rows
-    result.errors = errors
-    result.problem_rows = len(bad_rows)
-    if errors or dry_run:
-        return result
     before = reg.newest_entry_id()
-    with reg.transaction(f"import {path.name}") as tx:
-        counts = tx.put_many(kind, records, progress=progress, total=len(records),
-                             complete=completer_for(reg, kind.name))
+    try:
+        with ExitStack() as stack:
+            upsert: list[Upsert] = []
+
+            def sink(batch: list[Record]) -> None:
+                if not upsert:  # a large file: the transaction starts with its first batch
+                    tx = stack.enter_context(reg.transaction(f"import {path.name}"))
+                    upsert.append(tx.upsert(kind, progress=progress,
+                                            complete=completer_for(reg, kind.name)))
+                upsert[0].add(batch)
+
+            try:
+                records, errors, rows = read_records(
+                    path, kind, reg, name, mapping, result.notes, problem_rows=bad_rows,
+                    today=today, warnings=result.warnings, sink=None if dry_run else sink)
+            except SheetError as e:
+                result.errors.append(str(e))
+                if upsert:
+                    raise _Rejected from e
+                return result
+            result.rows = rows
+            result.errors = errors
+            result.problem_rows = len(bad_rows)
+            if errors or dry_run:
+                if upsert:
+                    raise _Rejected
+                return result
+            if upsert:
+                upsert[0].add(records)
+                counts = upsert[0].finish()
+            else:
+                tx = stack.enter_context(reg.transaction(f"import {path.name}"))
+                counts = tx.put_many(kind, records, progress=progress, total=len(records),
+                                     complete=completer_for(reg, kind.name))
+    except _Rejected:
+        return result
     result.entries = (before, reg.newest_entry_id())
     result.inserted, result.updated = counts["insert"], counts["update"]
     result.unchanged = counts["unchanged"]

@@ -824,98 +824,19 @@ class Changes:
         a field present as None is emptied. Unchanged records write nothing. ``complete``
         sees each record as it is about to be written (its stored values with the new ones
         over them) and may fill it in, in place (an order takes its catalog item's status)."""
-        key_of = kind.record_key
-        fields = kind.fields
-        names = kind.columns
         records = list(records)
-        existing: dict[str, Record] = {}
-        if len(records) <= 64:  # an edit: fetch just these; an import: read the kind once
-            for r in records:
-                if kind.key_problem(r) is None:
-                    old_row = self.register.get(kind, key_of(r))
-                    if old_row is not None:
-                        existing[key_of(old_row)] = old_row
-        else:
-            existing = {key_of(r): r for r in self.register._rows(kind)}
-        total = total or len(records)
-        counts = {"insert": 0, "update": 0, "unchanged": 0}
-        defaults = {f.name: f.default for f in fields}
-        # The fields in a diff's (sorted) order, with their column positions and their
-        # names as JSON text: the changes are written straight as their canonical JSON.
-        in_order = sorted((f.name, i, canonical_value(f.name)) for i, f in enumerate(fields))
-        converted = [(i, f) for i, f in enumerate(fields) if f.type in _CONVERTED]
-        check = _Checks(self, kind)
-        batch: list[list[object]] = []
-        done = 0
-        folds: dict[str, str] | None = None  # look-alike form -> key, at the first new key
-        for record in records:
-            problem = kind.key_problem(record)
-            if problem:
-                raise RecordError(f"{kind.name}: {problem}")
-            if any(isinstance(v, str) and not v.isascii() for v in record.values()):
-                record = {k: nfc(v) if isinstance(v, str) else v for k, v in record.items()}
-            key = key_of(record)
-            old = existing.get(key)
-            if old is None:
-                if folds is None:
-                    folds = {}
-                    for k in [*self.register.keys(kind), *map(str, existing)]:
-                        for form in look_alike_forms(k):
-                            folds.setdefault(form, k)
-                _check_new_key(kind, key, folds)
-            new = dict(defaults if old is None else old)
-            new.update(record)
-            if complete is not None:
-                complete(new)
-            check(new)
-            # canonical_json(diff(_nonempty(old), _nonempty(new))), knowing that new has
-            # every key of old, and the row to write, in one pass over the fields
-            changed: list[str] = []  # '"field":[old,new]' in field order
-            pairs: list[tuple[str, str, str]] = []  # the same as JSON texts, for the chain
-            row: list[object] = [None] * len(names)
-            if len(new) != len(in_order):  # a key beyond the fields would not be stored
-                unknown = sorted(set(new) - set(names))
-                raise RecordError(f"{kind.singular} {key}: unknown field(s) "
-                                  f"{', '.join(unknown)}; nothing was written")
-            if old is None:
-                for name, i, json_name in in_order:
-                    b = row[i] = new[name]
-                    if b is not None:
-                        b_json = canonical_value(b)
-                        changed.append(f"{json_name}:[null,{b_json}]")
-                        pairs.append((json_name, "null", b_json))
-            else:
-                for name, i, json_name in in_order:
-                    a, b = old.get(name), new[name]
-                    row[i] = b
-                    if a != b or type(a) is not type(b):
-                        a_json, b_json = canonical_value(a), canonical_value(b)
-                        changed.append(f"{json_name}:[{a_json},{b_json}]")
-                        pairs.append((json_name, a_json, b_json))
-            done += 1
-            if not changed:
-                counts["unchanged"] += 1
-            else:
-                action = "update" if old else "insert"
-                counts[action] += 1
-                for i, f in converted:
-                    if row[i] is not None:
-                        row[i] = to_db(f, new[f.name])
-                batch.append(row)
-                self.history.append_json(kind.name, key, action, "{" + ",".join(changed) + "}",
-                                         self.reason, pairs)
-                existing[key] = new
-            if len(batch) >= BATCH:
-                self._write_batch(kind, batch)
-            if progress and done % BATCH == 0:
-                progress(done, total)
-        self._write_batch(kind, batch)
-        if progress:
-            progress(done, total)
-        from .. import faults
+        upsert = Upsert(self, kind, progress, total or len(records), complete=complete,
+                        load_all=len(records) > 64, keys=records)
+        upsert.add(records)
+        return upsert.finish()
 
-        faults.point("import-batch")
-        return counts
+    def upsert(self, kind: Kind, progress: Progress | None = None, total: int = 0,
+               complete: Callable[[Record], None] | None = None) -> Upsert:
+        """:meth:`put_many` in parts, for records that arrive in batches (a large import
+        writing while it reads): ``add`` each batch, then ``finish``. The batches must not
+        repeat a key (each record is compared with the register as it was before)."""
+        return Upsert(self, kind, progress, total, complete=complete, load_all=True,
+                      keep=False)
 
     def _write_batch(self, kind: Kind, batch: list[list[object]]) -> None:
         """Upsert the rows (several per statement), then write their history entries."""
@@ -974,6 +895,122 @@ def key_where(kind: Kind, key: str) -> tuple[str, tuple[str, ...]]:
     except UnknownKey:
         return "WHERE 0", ()
     return "WHERE " + " AND ".join(f"{n} = ?" for n in values), tuple(values.values())
+
+
+class Upsert:
+    """The writing of :meth:`Changes.put_many`, kept between batches of records."""
+
+    def __init__(self, changes: Changes, kind: Kind, progress: Progress | None, total: int,
+                 *, load_all: bool, keys: list[Record] | None = None, keep: bool = True,
+                 complete: Callable[[Record], None] | None = None) -> None:
+        self.changes = changes
+        self.kind = kind
+        self.progress = progress
+        self.total = total
+        self.keep = keep  # remember each record written (a later one may repeat its key)
+        self.complete = complete
+        key_of = kind.record_key
+        register = changes.register
+        self.existing: dict[str, Record] = {}
+        if not load_all:  # an edit: fetch just these; an import: read the kind once
+            for r in keys or ():
+                if kind.key_problem(r) is None:
+                    old_row = register.get(kind, key_of(r))
+                    if old_row is not None:
+                        self.existing[key_of(old_row)] = old_row
+        else:
+            self.existing = {key_of(r): r for r in register._rows(kind)}
+        self.counts = {"insert": 0, "update": 0, "unchanged": 0}
+        self.defaults = {f.name: f.default for f in kind.fields}
+        # The fields in a diff's (sorted) order, with their column positions and their
+        # names as JSON text: the changes are written straight as their canonical JSON.
+        self.in_order = sorted((f.name, i, canonical_value(f.name))
+                               for i, f in enumerate(kind.fields))
+        self.converted = [(i, f) for i, f in enumerate(kind.fields) if f.type in _CONVERTED]
+        self.check = _Checks(changes, kind)
+        self.batch: list[list[object]] = []
+        self.done = 0
+        self.folds: dict[str, str] | None = None  # look-alike form -> key, at the first new key
+
+    def add(self, records: Iterable[Record]) -> None:
+        changes, kind = self.changes, self.kind
+        key_of = kind.record_key
+        names = kind.columns
+        existing, in_order, converted = self.existing, self.in_order, self.converted
+        defaults, check, batch, counts = self.defaults, self.check, self.batch, self.counts
+        history, reason, progress = changes.history, changes.reason, self.progress
+        complete = self.complete
+        for record in records:
+            problem = kind.key_problem(record)
+            if problem:
+                raise RecordError(f"{kind.name}: {problem}")
+            if any(isinstance(v, str) and not v.isascii() for v in record.values()):
+                record = {k: nfc(v) if isinstance(v, str) else v for k, v in record.items()}
+            key = key_of(record)
+            old = existing.get(key)
+            if old is None:
+                if self.folds is None:
+                    self.folds = {}
+                    for k in [*changes.register.keys(kind), *map(str, existing)]:
+                        for form in look_alike_forms(k):
+                            self.folds.setdefault(form, k)
+                _check_new_key(kind, key, self.folds)
+            new = dict(defaults if old is None else old)
+            new.update(record)
+            if complete is not None:
+                complete(new)
+            check(new)
+            # canonical_json(diff(_nonempty(old), _nonempty(new))), knowing that new has
+            # every key of old, and the row to write, in one pass over the fields
+            changed: list[str] = []  # '"field":[old,new]' in field order
+            pairs: list[tuple[str, str, str]] = []  # the same as JSON texts, for the chain
+            row: list[object] = [None] * len(names)
+            if len(new) != len(in_order):  # a key beyond the fields would not be stored
+                unknown = sorted(set(new) - set(names))
+                raise RecordError(f"{kind.singular} {key}: unknown field(s) "
+                                  f"{', '.join(unknown)}; nothing was written")
+            if old is None:
+                for name, i, json_name in in_order:
+                    b = row[i] = new[name]
+                    if b is not None:
+                        b_json = canonical_value(b)
+                        changed.append(f"{json_name}:[null,{b_json}]")
+                        pairs.append((json_name, "null", b_json))
+            else:
+                for name, i, json_name in in_order:
+                    a, b = old.get(name), new[name]
+                    row[i] = b
+                    if a != b or type(a) is not type(b):
+                        a_json, b_json = canonical_value(a), canonical_value(b)
+                        changed.append(f"{json_name}:[{a_json},{b_json}]")
+                        pairs.append((json_name, a_json, b_json))
+            self.done += 1
+            if not changed:
+                counts["unchanged"] += 1
+            else:
+                action = "update" if old else "insert"
+                counts[action] += 1
+                for i, f in converted:
+                    if row[i] is not None:
+                        row[i] = to_db(f, new[f.name])
+                batch.append(row)
+                history.append_json(kind.name, key, action, "{" + ",".join(changed) + "}",
+                                    reason, pairs)
+                if self.keep:
+                    existing[key] = new
+            if len(batch) >= BATCH:
+                changes._write_batch(kind, batch)
+            if progress and self.done % BATCH == 0:
+                progress(self.done, max(self.total, self.done))
+
+    def finish(self) -> dict[str, int]:
+        self.changes._write_batch(self.kind, self.batch)
+        if self.progress:
+            self.progress(self.done, max(self.total, self.done))
+        from .. import faults
+
+        faults.point("import-batch")
+        return self.counts
 
 
 def _check_new_key(kind: Kind, key: str, folds: dict[str, str]) -> None:

@@ -1,0 +1,80 @@
+"""A large import writes while it reads (importer.HOLD_ROWS), in one transaction that a
+problem found later rolls back: the same all-or-nothing result as a small one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from calnet_desk.exchange import importer
+from calnet_desk.exchange.importer import import_file
+from calnet_desk.records import ORDERS
+from calnet_desk.store import Register
+from calnet_desk.store.verify import verify
+
+HEADER = "request_number,request_date,order_type,contractor,city\n"
+
+
+def rows(n: int, start: int = 0) -> str:
+    return "".join(f"O-{i:03d},2026-01-05,new,AT&T,Fresno\n" for i in range(start, start + n))
+
+
+@pytest.fixture(autouse=True)
+def small_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importer, "HOLD_ROWS", 3)  # a "large" file is more than 3 rows
+
+
+def test_a_large_import_is_written_whole_with_one_entry_per_row(
+        reg: Register, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from calnet_desk.store.register import Changes
+
+    streamed: list[str] = []
+    real = Changes.upsert
+    monkeypatch.setattr(Changes, "upsert", lambda self, kind, **kw: (
+        streamed.append(kind.name), real(self, kind, **kw))[1])
+    path = tmp_path / "o.csv"
+    path.write_text(HEADER + rows(10), encoding="utf-8")
+    reports: list[tuple[int, int]] = []
+    result = import_file(reg, path, ORDERS, progress=lambda d, t: reports.append((d, t)))
+    assert result.written and result.errors == [] and result.inserted == 10
+    assert result.rows == 10
+    assert sorted(r["request_number"] for r in reg.records(ORDERS)) == [
+        f"O-{i:03d}" for i in range(10)]
+    assert len(reg.history(ORDERS.name)) == 10
+    assert result.entries is not None and result.entries[1] - result.entries[0] == 10
+    assert reports and reports[-1] == (10, 10)
+    assert streamed == ["orders"]  # written while read
+    findings, _ = verify(reg)
+    assert findings == []
+    again = import_file(reg, path, ORDERS)
+    assert again.written and again.unchanged == 10 and not again.inserted
+
+
+@pytest.mark.parametrize("bad", ["cell", "duplicate", "reference", "torn"])
+def test_a_problem_after_writing_started_rolls_everything_back(reg: Register, tmp_path: Path,
+                                                               bad: str) -> None:
+    path = tmp_path / "o.csv"
+    late = {"cell": "O-900,not a date,new,AT&T,Fresno\n",
+            "duplicate": "O-001,2026-01-05,new,AT&T,Fresno\n",
+            "reference": "",
+            "torn": "O-901,2026-01-05,new,AT&T,Fres"}[bad]
+    header = HEADER if bad != "reference" else HEADER.replace("city", "delegation_id")
+    body = rows(9) if bad != "reference" else rows(9).replace("Fresno", "")
+    if bad == "reference":
+        late = "O-902,2026-01-05,new,AT&T,CD-NOPE\n"
+    path.write_text(header + body + late, encoding="utf-8")
+    head_before = reg.newest_entry_id()
+    result = import_file(reg, path, ORDERS)
+    assert not result.written and result.errors, result
+    assert result.errors[0].startswith(f"{path}:11"), result.errors
+    assert reg.count(ORDERS) == 0
+    assert reg.newest_entry_id() == head_before
+
+
+def test_a_dry_run_of_a_large_file_writes_nothing(reg: Register, tmp_path: Path) -> None:
+    path = tmp_path / "o.csv"
+    path.write_text(HEADER + rows(10), encoding="utf-8")
+    result = import_file(reg, path, ORDERS, dry_run=True)
+    assert not result.written and result.errors == [] and result.rows == 10
+    assert reg.count(ORDERS) == 0
