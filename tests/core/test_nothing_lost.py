@@ -14,6 +14,7 @@ import os
 import shutil
 import sqlite3
 import stat
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,45 +55,65 @@ class Run:
         return f"Run(code={self.code}, out={self.out!r}, err={self.err!r})"
 
 
-def as_nobody(*argv: str) -> Run:
-    """Run the CLI in a child that has dropped root (uid/gid 65534, no groups), as
-    `setpriv --reuid=65534 --regid=65534 --clear-groups` does; not root already: as is."""
+# Preloaded in the forkserver (nobody may not read root's Python install): what the suite
+# has imported so far, but not Qt, pytest or the tests themselves.
+NOT_PRELOADED = {"PySide6", "shiboken6", "ui", "pytest", "_pytest", "pytestqt", "pluggy",
+                 "conftest", "factories", "helpers", "__main__", "__mp_main__", "hypothesis"}
+_PRELOADED: list[bool] = []
+
+
+def _as_nobody_child(argv: list[str], sender: Any) -> None:
+    """In the forkserver's child, still root: load what the commands import, drop to
+    nobody, run the CLI in-process and send back (exit code, stdout, stderr)."""
     import io
 
     from calnet_desk import cli
 
     for name in LAZY:
         importlib.import_module(name)
-    rd, wr = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into pytest
-        code = 99
-        try:
-            os.close(rd)
-            if os.geteuid() == 0:
-                os.setgroups([])
-                os.setgid(NOBODY)
-                os.setuid(NOBODY)
-            out, err = io.StringIO(), io.StringIO()
-            try:
-                rc = cli.main(list(argv), out=out, err=err)
-            except BaseException as e:  # a traceback: reported as such
-                rc, err = 98, io.StringIO(f"TRACEBACK {type(e).__name__}: {e}")
-            data = json.dumps([rc, out.getvalue(), err.getvalue()]).encode()
-            view = memoryview(data)
-            while view:
-                view = view[os.write(wr, view):]
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(wr)
-    chunks = []
-    while chunk := os.read(rd, 1 << 16):
-        chunks.append(chunk)
-    os.close(rd)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, "the child failed"
-    rc, out, err = json.loads(b"".join(chunks))
+    if os.geteuid() == 0:
+        os.setgroups([])
+        os.setgid(NOBODY)
+        os.setuid(NOBODY)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        rc = cli.main(list(argv), out=out, err=err)
+    except BaseException as e:  # a traceback: reported as such
+        rc, err = 98, io.StringIO(f"TRACEBACK {type(e).__name__}: {e}")
+    sender.send((rc, out.getvalue(), err.getvalue()))
+    sender.close()
+
+
+def as_nobody(*argv: str) -> Run:
+    """Run the CLI in a child that has dropped root (uid/gid 65534, no groups), as
+    `setpriv --reuid=65534 --regid=65534 --clear-groups` does; not root already: as is.
+
+    The child is forked by multiprocessing's forkserver, a fresh single-threaded
+    interpreter, never from pytest itself: a fork of a process with live threads (Typst's
+    pool, a Qt thread pool left by the window tests) can inherit a lock no thread will
+    release, and the child waited for ever."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("forkserver")
+    if not _PRELOADED:  # before the server starts: it imports, as root, what pytest has
+        _PRELOADED.append(True)
+        context.set_forkserver_preload(sorted(
+            name for name in list(sys.modules)
+            if name.split(".")[0] not in NOT_PRELOADED and not name.startswith("test")))
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_as_nobody_child, args=(list(argv), sender))
+    child.start()
+    sender.close()
+    try:
+        # a guard, not a timing: a child that never answers fails the test instead of CI
+        if not receiver.poll(600):
+            child.kill()
+            raise AssertionError(f"the child running {argv} did not answer in 600 s")
+        rc, out, err = receiver.recv()
+    finally:
+        child.join(60)
+        receiver.close()
+    assert child.exitcode == 0, f"the child failed (exit {child.exitcode})"
     return Run(rc, out, err)
 
 
