@@ -10,12 +10,10 @@ reconciliation is stored but a person's marks.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from .. import __version__
 from ..files import atomic_output
@@ -24,7 +22,8 @@ from ..policy.reconcile import Finding, money_text, totals
 from ..policy.rules import RuleSet
 from ..values import escape_cell
 from .pdf import typeset
-from .sheets import write_csv
+from .sheets import Cell, Sheet, write_csv
+from .sheets import workbook_bytes as sheets_workbook
 
 # The codes a contractor is asked to credit (the others are the agency's own work: an
 # unused line to disconnect, an order not billed to look into).
@@ -77,73 +76,47 @@ def _dollars(cents: int | None) -> Decimal | None:
 def workbook_bytes(found: list[Finding], month: str, agency: str) -> bytes:
     """The reconciliation workbook: Summary, then one sheet per code (every code, empty
     ones too, so a macro or a pivot finds them where it expects)."""
-    import openpyxl
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    def cell(value: object, fmt: str | None = None, strong: bool = False) -> Cell:
+        return Cell(value, fmt, strong)
 
-    wb = openpyxl.Workbook(write_only=True)
-    bold = Font(bold=True)
-
-    def cell(ws: Any, value: object, fmt: str | None = None, strong: bool = False) -> Any:
-        c = WriteOnlyCell(ws, value=value)
-        if isinstance(value, str):
-            c.data_type = "s"  # never a formula
-        if fmt:
-            c.number_format = fmt
-        if strong:
-            c.font = bold
-        return c
-
-    ws = wb.create_sheet("Summary")
-    ws.column_dimensions["A"].width = 22
-    ws.column_dimensions["B"].width = 18
-    for col in "CDEFGH":
-        ws.column_dimensions[col].width = 16
     whole = group(found)
-    ws.append([cell(ws, f"Billing cross-check {month} — {agency}", strong=True)])
-    ws.append([cell(ws, "At stake a month"), cell(ws, _dollars(whole.monthly), MONEY)])
-    ws.append([cell(ws, "At stake a year"), cell(ws, _dollars(whole.annual), MONEY)])
-    ws.append([cell(ws, "Disputed a month"), cell(ws, _dollars(whole.disputed), MONEY)])
-    ws.append([cell(ws, "Recovered (credited)"), cell(ws, _dollars(whole.recovered), MONEY)])
-    ws.append([])
-    ws.append([cell(ws, h, strong=True) for h in (
-        "Contractor", "BAN", "Findings", "Open", "At stake a month", "At stake a year",
-        "Disputed a month", "Recovered")])
+    summary: list[list[Cell]] = [
+        [cell(f"Billing cross-check {month} — {agency}", strong=True)],
+        [cell("At stake a month"), cell(_dollars(whole.monthly), MONEY)],
+        [cell("At stake a year"), cell(_dollars(whole.annual), MONEY)],
+        [cell("Disputed a month"), cell(_dollars(whole.disputed), MONEY)],
+        [cell("Recovered (credited)"), cell(_dollars(whole.recovered), MONEY)],
+        [],
+        [cell(h, strong=True) for h in (
+            "Contractor", "BAN", "Findings", "Open", "At stake a month", "At stake a year",
+            "Disputed a month", "Recovered")]]
     for contractor, ban, g in by_contractor_and_ban(found):
         strong = ban is None
-        ws.append([cell(ws, contractor, strong=strong),
-                   cell(ws, "(all BANs)" if ban is None else ban or "(none)", strong=strong),
-                   cell(ws, g.findings), cell(ws, g.open),
-                   cell(ws, _dollars(g.monthly), MONEY, strong),
-                   cell(ws, _dollars(g.annual), MONEY, strong),
-                   cell(ws, _dollars(g.disputed), MONEY), cell(ws, _dollars(g.recovered),
-                                                               MONEY)])
-    ws.append([])
-    ws.append([cell(ws, "The finding codes are CALNET Desk's own design (no policy text "
-                        "prescribes a billing check); each code has its own sheet.")])
+        summary.append([cell(contractor, strong=strong),
+                        cell("(all BANs)" if ban is None else ban or "(none)", strong=strong),
+                        cell(g.findings), cell(g.open),
+                        cell(_dollars(g.monthly), MONEY, strong),
+                        cell(_dollars(g.annual), MONEY, strong),
+                        cell(_dollars(g.disputed), MONEY), cell(_dollars(g.recovered), MONEY)])
+    summary += [[], [cell("The finding codes are CALNET Desk's own design (no policy text "
+                          "prescribes a billing check); each code has its own sheet.")]]
+    sheets = [Sheet("Summary", summary, widths=(22, 18, 16, 16, 16, 16, 16, 16))]
     for code in CODES:
-        sheet = wb.create_sheet(code[:31])
-        sheet.freeze_panes = "A2"
-        for col, w in zip("ABCDEFGHIJKL", (14, 14, 22, 14, 14, 14, 11, 12, 24, 12, 20, 80),
-                          strict=True):
-            sheet.column_dimensions[col].width = w
-        sheet.append([cell(sheet, h, strong=True) for h in CODE_COLUMNS])
+        rows: list[list[Cell]] = [[cell(h, strong=True) for h in CODE_COLUMNS]]
         for f in found:
             if f.code != code:
                 continue
             m = f.mark
-            sheet.append([cell(sheet, f.contractor), cell(sheet, f.ban), cell(sheet, f.line),
-                          cell(sheet, f.order), cell(sheet, _dollars(f.monthly_amount), MONEY),
-                          cell(sheet, _dollars(12 * f.monthly_amount), MONEY),
-                          cell(sheet, m.mark if m else None),
-                          cell(sheet, _dollars(m.amount) if m else None, MONEY),
-                          cell(sheet, m.note if m else None),
-                          cell(sheet, m.marked_by if m else None),
-                          cell(sheet, m.marked_at if m else None),
-                          cell(sheet, f.message)])
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+            rows.append([cell(f.contractor), cell(f.ban), cell(f.line), cell(f.order),
+                         cell(_dollars(f.monthly_amount), MONEY),
+                         cell(_dollars(12 * f.monthly_amount), MONEY),
+                         cell(m.mark if m else None),
+                         cell(_dollars(m.amount) if m else None, MONEY),
+                         cell(m.note if m else None), cell(m.marked_by if m else None),
+                         cell(m.marked_at if m else None), cell(f.message)])
+        sheets.append(Sheet(code, rows, widths=(14, 14, 22, 14, 14, 14, 11, 12, 24, 12, 20, 80),
+                            freeze_header=True))
+    return sheets_workbook(sheets)
 
 
 def pdf_bytes(found: list[Finding], month: str, agency: str, today: dt.date) -> bytes:

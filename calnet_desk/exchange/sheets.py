@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,8 @@ from .sheet_reader import (
 )
 
 __all__ = ["MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_SHEET_BYTES", "Row", "SheetError",
-           "read_rows", "sheet_format", "write_csv", "write_xlsx", "xlsx_bytes",
+           "read_rows", "sheet_format", "write_csv", "write_xlsx", "xlsx_bytes", "Cell", "Sheet",
+           "workbook_bytes",
            "texts_as_typed", "xlsx_layout"]
 FORMULA_LOOKING = (*FORMULA_TRIGGERS, "'")
 
@@ -66,6 +68,79 @@ def xlsx_bytes(title: str, header: Sequence[str], rows: Iterable[Sequence[object
     _write_workbook(buffer, title, header, rows, number_formats, fixed_time)
     content = buffer.getvalue()
     return content if fixed_time is None else _fix_times(content, fixed_time)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of a report sheet: a text (always a string cell, never a formula), a
+    number, a Decimal, a date or None (left empty), with its number format and weight."""
+    value: object
+    number_format: str | None = None
+    bold: bool = False
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A report sheet: rows of cells (an empty row is a blank line), column widths in
+    characters, and whether its first row is a header kept in view."""
+    name: str
+    rows: list[list[Cell]]
+    widths: Sequence[float] = field(default=())
+    freeze_header: bool = False
+
+
+def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
+    """A workbook of several report sheets (the reconciliation report), written by the same
+    engine and the same cell rules as the register's sheets: the one module that knows the
+    XLSX library."""
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                      "strings_to_numbers": False, "strings_to_urls": False,
+                                      "default_date_format": "mm/dd/yyyy"})
+    try:
+        wb.set_properties({"author": "CALNET Desk"})
+        wb.set_custom_property(LAYOUT_PROPERTY, LAYOUT)
+        formats: dict[tuple[str | None, bool, bool], Any] = {}
+
+        def fmt(number_format: str | None, bold: bool, quoted: bool) -> Any:
+            key = (number_format, bold, quoted)
+            if key not in formats:
+                props: dict[str, object] = {"num_format": number_format or "General"}
+                if bold:
+                    props["bold"] = True
+                if quoted:
+                    props["quote_prefix"] = True
+                formats[key] = wb.add_format(props)
+            return formats[key]
+
+        for sheet in sheets:
+            ws = wb.add_worksheet(sheet.name[:31])
+            for col, width in enumerate(sheet.widths):
+                ws.set_column(col, col, width)
+            if sheet.freeze_header:
+                ws.freeze_panes(1, 0)
+            for r, row in enumerate(sheet.rows):
+                for c, cell in enumerate(row):
+                    value = cell.value
+                    if value is None:
+                        continue
+                    if isinstance(value, str):
+                        ws.write_string(r, c, value, fmt(
+                            cell.number_format or "@", cell.bold,
+                            value.startswith(FORMULA_LOOKING)))
+                    elif isinstance(value, dt.date):
+                        ws.write_datetime(r, c, value,
+                                          fmt(cell.number_format or "mm/dd/yyyy", cell.bold,
+                                              False))
+                    else:
+                        number = float(value) if isinstance(value, Decimal) else value
+                        ws.write_number(r, c, number, fmt(cell.number_format, cell.bold,
+                                                          False))
+    finally:
+        wb.close()
+    return buffer.getvalue()
 
 
 def _write_workbook(target: Path | io.BytesIO, title: str, header: Sequence[str],
