@@ -209,9 +209,13 @@ class _Register:
         self.documented = linked_records(reg)
         self._inactive_since: dict[str, dt.date | None] = {}
         # people by their id and by their name, as `placed_by` may name them (trimmed,
-        # any case), each list in the register's order
+        # any case), each list in the register's order. Every person in the register, not
+        # only those entered by ``today``: a person is who placed an order whenever their
+        # record was typed in (the demo, made today as of a month ago, and any register
+        # whose people were listed after their orders showed every order placed by
+        # "an unknown person")
         self.people_named: dict[str, list[Record]] = {}
-        for p in self.people:
+        for p in reg.records(KINDS["people"]):
             for name in dict.fromkeys(_fold(v) for v in (p["person_id"], p["name"])
                                       if isinstance(v, str)):
                 self.people_named.setdefault(name, []).append(p)

@@ -210,6 +210,7 @@ class _Register:
         self.atos = self._existing("atos")
         self.outside = self._existing("outside-contracts")
         self.people = self._existing("people")
+        self.everyone = reg.records(KINDS["people"])  # who placed an order: any person
         items = KINDS["catalog-items"]
         self.items = {items.record_key(r): r for r in self._existing("catalog-items")}
         self.documented = linked_records(reg)
@@ -440,7 +441,7 @@ def _placed_by(data: _Register, catalog: Catalog, o: Record, key: str, status: s
     placed_by = o["placed_by"]
     if not (isinstance(placed_by, str) and placed_by.strip()):
         return
-    matches = [p for p in data.people
+    matches = [p for p in data.everyone
                if _same(p["person_id"], placed_by) or _same(p["name"], placed_by)]
     if not matches:
         yield catalog.make("order-placed-by-unknown-person", "orders", key, status=status,

@@ -424,6 +424,23 @@ def test_an_atr_made_inactive_later_keeps_older_completed_orders_clean(
         f for f in found if f.key == "O-OPEN"]
 
 
+def test_a_person_listed_after_their_orders_is_not_unknown_as_of_an_earlier_day(
+        reg: Register, clock: Any) -> None:
+    """The demo dashboard (made today, as of a month ago) flagged 237 orders "placed by an
+    unknown person": its people have no CDT-965 date, so as of that day they did not exist
+    yet. Who placed an order is looked up among every person in the register."""
+    put(reg, "orders", order("O-1", placed_by="Kim Listed", status="completed",
+                             request_date="2026-10-01"),
+        order("O-2", placed_by="Nobody Known", status="completed", request_date="2026-10-01"))
+    clock.now = dt.datetime(2026, 11, 30, 17, tzinfo=dt.UTC)
+    put(reg, "people", {**person("P-1", "Casey Catr", "catr"),
+                        "cdt965_date": None}, {**person("P-2", "Kim Listed", "atr"),
+                                               "cdt965_date": None})
+    unknown = [f.key for f in findings(reg, dt.date(2026, 10, 30))
+               if f.code == "order-placed-by-unknown-person"]
+    assert unknown == ["O-2"]
+
+
 def test_no_active_catr_is_a_finding_on_the_agency(reg: Register) -> None:
     found = findings(reg, DAY)
     assert [f.as_dict() | {"message": ""} for f in found] == [
