@@ -70,6 +70,23 @@ def xlsx_bytes(title: str, header: Sequence[str], rows: Iterable[Sequence[object
     return content if fixed_time is None else _fix_times(content, fixed_time)
 
 
+# every workbook: texts stay texts (never formulas, numbers or links), dates as the US writes them
+_OPTIONS = {"strings_to_formulas": False, "strings_to_numbers": False,
+            "strings_to_urls": False, "default_date_format": "mm/dd/yyyy"}
+
+
+def _write_cell(ws: Any, row: int, col: int, value: object, text: Any, quoted: Any,
+                fmt: Any) -> None:
+    """One cell, typed: a text as a string cell (``quoted``, Excel's quote prefix, when it
+    looks like a formula), a date as a date, a number (a Decimal too) as a number."""
+    if isinstance(value, str):
+        ws.write_string(row, col, value, quoted if value.startswith(FORMULA_LOOKING) else text)
+    elif isinstance(value, dt.date):
+        ws.write_datetime(row, col, value, fmt)
+    else:
+        ws.write_number(row, col, float(value) if isinstance(value, Decimal) else value, fmt)
+
+
 @dataclass(frozen=True)
 class Cell:
     """One cell of a report sheet: a text (always a string cell, never a formula), a
@@ -96,9 +113,7 @@ def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
     import xlsxwriter
 
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
-                                      "strings_to_numbers": False, "strings_to_urls": False,
-                                      "default_date_format": "mm/dd/yyyy"})
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, **_OPTIONS})
     try:
         wb.set_properties({"author": "CALNET Desk"})
         wb.set_custom_property(LAYOUT_PROPERTY, LAYOUT)
@@ -127,17 +142,13 @@ def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
                     if value is None:
                         continue
                     if isinstance(value, str):
-                        ws.write_string(r, c, value, fmt(
-                            cell.number_format or "@", cell.bold,
-                            value.startswith(FORMULA_LOOKING)))
-                    elif isinstance(value, dt.date):
-                        ws.write_datetime(r, c, value,
-                                          fmt(cell.number_format or "mm/dd/yyyy", cell.bold,
-                                              False))
+                        text = fmt(cell.number_format or "@", cell.bold,
+                                   value.startswith(FORMULA_LOOKING))
+                        _write_cell(ws, r, c, value, text, text, None)
                     else:
-                        number = float(value) if isinstance(value, Decimal) else value
-                        ws.write_number(r, c, number, fmt(cell.number_format, cell.bold,
-                                                          False))
+                        default = "mm/dd/yyyy" if isinstance(value, dt.date) else None
+                        _write_cell(ws, r, c, value, None, None,
+                                    fmt(cell.number_format or default, cell.bold, False))
     finally:
         wb.close()
     return buffer.getvalue()
@@ -167,9 +178,7 @@ def _fill_workbook(xlsxwriter: Any, target: Path | io.BytesIO, in_memory: bool, 
                    number_formats: Sequence[str | None], fixed_time: dt.datetime | None
                    ) -> None:
     wb = xlsxwriter.Workbook(target, {"constant_memory": not in_memory,
-                                      "in_memory": in_memory, "strings_to_formulas": False,
-                                      "strings_to_numbers": False, "strings_to_urls": False,
-                                      "default_date_format": "mm/dd/yyyy"})
+                                      "in_memory": in_memory, **_OPTIONS})
     try:
         wb.set_properties({"author": "CALNET Desk", "title": title,
                            **({"created": fixed_time} if fixed_time else {})})
@@ -188,17 +197,16 @@ def _fill_workbook(xlsxwriter: Any, target: Path | io.BytesIO, in_memory: bool, 
             for col, (value, fmt) in enumerate(zip(row, number_formats, strict=True)):
                 if value is None:
                     continue
+                _write_cell(ws, n, col, value, text, quoted, formats[col])
                 if isinstance(value, str):
-                    ws.write_string(n, col, value,
-                                    quoted if value.startswith(FORMULA_LOOKING) else text)
                     shown = len(value)
                 elif isinstance(value, dt.date):
-                    ws.write_datetime(n, col, value, formats[col])
                     shown = 10
-                else:
+                elif fmt == MONEY_FORMAT:
                     number = float(value) if isinstance(value, Decimal) else value
-                    ws.write_number(n, col, number, formats[col])
-                    shown = len(f"${number:,.2f}") if fmt == MONEY_FORMAT else len(str(value))
+                    shown = len(f"${number:,.2f}")
+                else:
+                    shown = len(str(value))
                 if shown > widths[col]:
                     widths[col] = shown
         for col, width in enumerate(widths):
