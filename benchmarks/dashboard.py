@@ -22,15 +22,15 @@ import argparse
 import datetime as dt
 import os
 import sqlite3
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gui import demo_register  # noqa: E402  (the same demo register as the start-up benchmark)
+
 TABLES = ("orders", "exemptions", "delegations", "atos", "outside_contracts", "people",
           "contracts", "document_links")
 
@@ -68,15 +68,7 @@ def main() -> int:
     args = p.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     sys.path.insert(0, str(ROOT))
-    tmp = None
-    register = args.register
-    if register is None or not (register / "register.sqlite3").exists():
-        tmp = tempfile.TemporaryDirectory()
-        register = register or Path(tmp.name) / "demo"
-        print(f"building a {args.orders:,}-order demo register in {register} …")
-        subprocess.run([str(BIN / "calnet-desk-cli"), "--data-dir", str(register), "demo",
-                        "--orders", str(args.orders)], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    register, tmp = demo_register(args.register, args.orders)
     from ui.app import make_app
     from ui.pages.workspace import DashboardPage
     from ui.session import Session

@@ -99,21 +99,28 @@ def search_latency(register: Path, terms: list[str]) -> dict[str, float]:
     return out
 
 
+def demo_register(register: Path | None, orders: int
+                  ) -> tuple[Path, tempfile.TemporaryDirectory[str] | None]:
+    """The demo register to measure: ``register`` when it holds one, else a demo of that
+    many orders made there (or in a temporary folder, returned to be cleaned up)."""
+    tmp = None
+    if register is None or not (register / "register.sqlite3").exists():
+        tmp = tempfile.TemporaryDirectory()
+        register = register or Path(tmp.name) / "demo"
+        print(f"building a {orders:,}-order demo register in {register} …")
+        subprocess.run([str(BIN / "calnet-desk-cli"), "--data-dir", str(register), "demo",
+                        "--orders", str(orders)], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return register, tmp
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--orders", type=int, default=100_000)
     p.add_argument("--register", type=Path, help="an existing demo register to reuse")
     p.add_argument("--runs", type=int, default=5)
     args = p.parse_args()
-    tmp = None
-    register = args.register
-    if register is None or not (register / "register.sqlite3").exists():
-        tmp = tempfile.TemporaryDirectory()
-        register = register or Path(tmp.name) / "demo"
-        print(f"building a {args.orders:,}-order demo register in {register} …")
-        subprocess.run([str(BIN / "calnet-desk-cli"), "--data-dir", str(register), "demo",
-                        "--orders", str(args.orders)], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    register, tmp = demo_register(args.register, args.orders)
     compiled()
     app_runs, bare_runs = [], []
     for _ in range(args.runs):  # alternating, so that machine load hits both
