@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -454,11 +454,11 @@ def _order_checks(data: _Register, catalog: Catalog, today: dt.date) -> Iterator
             yield catalog.make("order-missing-delegation", "orders", key, status=status,
                                problem=problem)
         if dg is not None:
-            yield from _under_delegation(catalog, o, key, status, placed, dg, today)
+            yield from _under(_DELEGATION, catalog, o, key, status, placed, dg, today)
         ex_key = o["exemption_id"]
         ex = data.exemptions.get(str(ex_key)) if ex_key else None
         if ex is not None:
-            yield from _under_exemption(catalog, o, key, status, placed, ex)
+            yield from _under(_EXEMPTION, catalog, o, key, status, placed, ex, today)
         yield from _placed_by(data, catalog, o, key, status, requested)
         if status == "draft":
             ref = item_key(o)
@@ -475,55 +475,53 @@ def _order_checks(data: _Register, catalog: Catalog, today: dt.date) -> Iterator
                                    as_of=_us(item["as_of"]) or "an unknown date")
 
 
-def _under_exemption(catalog: Catalog, o: Record, key: str, status: str, placed: bool,
-                     ex: Record) -> Iterator[Finding]:
-    ex_key = str(ex["exemption_id"])
+@dataclass(frozen=True)
+class _Authority:
+    """What an order bought under an exemption or a delegation is judged against. The two
+    are checked alike (denied, pending, bought before the approval, dated after the end);
+    they differ in names, and a delegation's end also leaves its open orders outside it."""
+
+    noun: str  # "exemption" or "delegation": the finding codes' word and its parameter
+    key_field: str
+    end_field: str  # the approval's last day (and the finding's parameter for it)
+    outside: str  # the code of an order dated after that day
+    problem: Callable[[dt.date, dt.date], str]  # (requested, end) -> the finding's words
+    ends_open_orders: bool
+
+
+_EXEMPTION = _Authority("exemption", "exemption_id", "term_end", "exemption-order-outside-term",
+                        lambda requested, end: f"its term ended {_us(end)}", False)
+_DELEGATION = _Authority("delegation", "delegation_id", "timeframe_end",
+                         "delegation-order-outside-timeframe",
+                         lambda requested, end: f"dated {_us(requested)} falls outside", True)
+
+
+def _under(authority: _Authority, catalog: Catalog, o: Record, key: str, status: str,
+           placed: bool, approval: Record, today: dt.date) -> Iterator[Finding]:
+    a = authority
+    named = {a.noun: str(approval[a.key_field])}
     requested = _date(o["request_date"])
-    if ex["decision"] == "denied":
-        yield catalog.make("order-under-denied-exemption", "orders", key, status=status,
-                           exemption=ex_key)
-    elif ex["decision"] == "pending" and placed:
-        yield catalog.make("order-under-pending-exemption", "orders", key, status=status,
-                           exemption=ex_key)
-    elif ex["decision"] == "approved":
-        decided, end = _date(ex["decided_on"]), _date(ex["term_end"])
+    if approval["decision"] == "denied":
+        yield catalog.make(f"order-under-denied-{a.noun}", "orders", key, status=status,
+                           **named)
+    elif approval["decision"] == "pending" and placed:
+        yield catalog.make(f"order-under-pending-{a.noun}", "orders", key, status=status,
+                           **named)
+    elif approval["decision"] == "approved":
+        decided, end = _date(approval["decided_on"]), _date(approval[a.end_field])
         # Buying before the approval is the same violation as buying under a pending one.
         if requested and decided and requested < decided and placed:
-            yield catalog.make("order-before-exemption-approved", "orders", key,
-                               status=status, exemption=ex_key, request_date=_us(requested),
+            yield catalog.make(f"order-before-{a.noun}-approved", "orders", key,
+                               status=status, **named, request_date=_us(requested),
                                decided_on=_us(decided))
         elif requested and end and requested > end:
-            yield catalog.make("exemption-order-outside-term", "orders", key, status=status,
-                               exemption=ex_key, request_date=_us(requested),
-                               term_end=_us(end), problem=f"its term ended {_us(end)}")
-
-
-def _under_delegation(catalog: Catalog, o: Record, key: str, status: str, placed: bool,
-                      dg: Record, today: dt.date) -> Iterator[Finding]:
-    dg_key = str(dg["delegation_id"])
-    requested = _date(o["request_date"])
-    if dg["decision"] == "denied":
-        yield catalog.make("order-under-denied-delegation", "orders", key, status=status,
-                           delegation=dg_key)
-    elif dg["decision"] == "pending" and placed:
-        yield catalog.make("order-under-pending-delegation", "orders", key, status=status,
-                           delegation=dg_key)
-    elif dg["decision"] == "approved":
-        decided, end = _date(dg["decided_on"]), _date(dg["timeframe_end"])
-        if requested and decided and requested < decided and placed:
-            yield catalog.make("order-before-delegation-approved", "orders", key,
-                               status=status, delegation=dg_key, request_date=_us(requested),
-                               decided_on=_us(decided))
-        elif end and requested and requested > end:
-            yield catalog.make("delegation-order-outside-timeframe", "orders", key,
-                               status=status, delegation=dg_key, request_date=_us(requested),
-                               timeframe_end=_us(end),
-                               problem=f"dated {_us(requested)} falls outside")
-        elif end and today > end and status in OPEN_STATUSES:
-            yield catalog.make("delegation-order-outside-timeframe", "orders", key,
-                               status=status, delegation=dg_key,
+            yield catalog.make(a.outside, "orders", key, status=status, **named,
+                               request_date=_us(requested), **{a.end_field: _us(end)},
+                               problem=a.problem(requested, end))
+        elif a.ends_open_orders and end and today > end and status in OPEN_STATUSES:
+            yield catalog.make(a.outside, "orders", key, status=status, **named,
                                request_date=_us(requested) if requested else "",
-                               timeframe_end=_us(end), problem="is still open after")
+                               **{a.end_field: _us(end)}, problem="is still open after")
 
 
 def _placed_by(data: _Register, catalog: Catalog, o: Record, key: str, status: str,
