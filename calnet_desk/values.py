@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from .records import Field, Value, choice_label
 
@@ -380,6 +380,27 @@ def to_cell_text(f: Field, value: Value) -> str:
     if f.type == "text":
         return escape_cell(value)
     return value
+
+
+def cell_texts(f: Field, values: list[Value]) -> list[str]:
+    """``[to_cell_text(f, v) for v in values]``: a column at once, texts, choices and dates
+    (most of a register) without a call per value."""
+    t = f.type
+    if t in ("text", "choice", "date"):
+        texts = cast(list[str | None], values)
+        if t != "text":
+            return ["" if v is None else v for v in texts]
+        escape = _ESCAPE_NEEDED
+        return ["" if v is None else "'" + v if v.startswith(escape) else v for v in texts]
+    return [to_cell_text(f, v) for v in values]
+
+
+def json_values(f: Field, values: list[Value]) -> list[Any]:
+    """``[to_json(f, v) for v in values]``: a column at once (only money changes)."""
+    if f.type == "money":
+        cents = cast(list[int | None], values)
+        return [None if v is None else v / 100 if v % 100 else v // 100 for v in cents]
+    return values
 
 
 # Excel's 1900 date system starts here; openpyxl writes earlier dates as serials Excel

@@ -162,23 +162,53 @@ def body_text(names: list[str], rendered: list[str]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def render_with_salt(salt: str, values: list[str]) -> list[str]:
-    """Each value (canonical JSON) as the body writes it: committed ones by their
-    commitment, in quotes."""
-    at = [i for i, v in enumerate(values) if v[0] in '"[']  # committed(v), inlined
-    stream = leaf_salts(salt, len(at))
-    out = list(values)
-    sha256 = hashlib.sha256
-    for j, i in enumerate(at):
-        out[i] = '"' + sha256(stream[32 * j:32 * j + 32] + out[i].encode("utf-8")
-                              ).hexdigest() + '"'
-    return out
-
-
 def body_of(entry: dict[str, Any]) -> str:
-    """``body`` of an entry with its content and salt."""
-    names, items = leaves(entry)
-    return body_text(names, render_with_salt(entry["salt"], [v for _, v in items]))
+    """``body`` of an entry with its content and salt: its :func:`leaves` rendered with
+    :func:`leaf_salts` and :func:`commitment` as :func:`body_text` writes them, in one pass
+    (:func:`sealed_body`)."""
+    c = canonical_value
+    pairs = [(_json_text(name), c(old), c(new))
+             for name, (old, new) in sorted(entry["changes"].items())]
+    return sealed_body(entry["salt"], c(entry["user"]), c(entry["reason"]), pairs,
+                       _REFS_JSON.get(entry["kind"], ()))[0]
+
+
+def sealed_body(salt: str, user_json: str, reason_json: str,
+                pairs: list[tuple[str, str, str]], refs: frozenset[str] | tuple[()]
+                ) -> tuple[str, list[str]]:
+    """(body, the refs' ``name:[old,new]`` parts) of an entry given as canonical JSON texts:
+    its user, its reason and (field name, old, new) in name order; ``refs`` the scope
+    references' names as JSON (kept in plain, out of the body). Every committed leaf is
+    hashed as it is met, its leaf salt taken from one SHAKE-256 output long enough for all
+    of them (an XOF's shorter outputs are prefixes of its longer ones): the same as
+    :func:`leaves`, :func:`leaf_salts`, :func:`commitment` and :func:`body_text`."""
+    sha256 = hashlib.sha256
+    stream = hashlib.shake_256(salt.encode("ascii")).digest(64 + 64 * len(pairs))
+    leaf = 0
+    shown: list[str] = []
+    for value in (user_json, reason_json):
+        if value[0] in '"[':  # committed(value), inlined
+            shown.append('"' + sha256(stream[leaf:leaf + 32] + value.encode("utf-8")
+                                      ).hexdigest() + '"')
+            leaf += 32
+        else:
+            shown.append(value)
+    changed: list[str] = []
+    ref_parts: list[str] = []
+    for name_json, old, new in pairs:
+        if refs and name_json in refs:
+            ref_parts.append(f"{name_json}:[{old},{new}]")
+            continue
+        if old[0] in '"[':
+            old = '"' + sha256(stream[leaf:leaf + 32] + old.encode("utf-8")).hexdigest() + '"'
+            leaf += 32
+        if new[0] in '"[':
+            new = '"' + sha256(stream[leaf:leaf + 32] + new.encode("utf-8")).hexdigest() + '"'
+            leaf += 32
+        changed.append(f"{name_json}:[{old},{new}]")
+    body = sha256(f'{{"changes":{{{",".join(changed)}}},"reason":{shown[1]},'
+                  f'"user":{shown[0]}}}'.encode()).hexdigest()
+    return body, ref_parts
 
 
 def leaf_salt_map(entry: dict[str, Any]) -> dict[str, bytes]:
@@ -202,6 +232,16 @@ def header_of(entry: dict[str, Any]) -> dict[str, Any]:
 
 def entry_digest(header: dict[str, Any], body: str) -> str:
     return hashlib.sha256(canonical_json({**header, "body": body}).encode("utf-8")).hexdigest()
+
+
+def header_digest(action: str, at: str, body: str, entry_id: int, key: str, kind: str,
+                  refs_json: str) -> str:
+    """:func:`entry_digest` from the header's parts, ``refs`` given as its canonical JSON
+    text: the canonical form put together in key order (the same text, built directly)."""
+    j = _json_text
+    return hashlib.sha256(
+        f'{{"action":{j(action)},"at":{j(at)},"body":"{body}","id":{int.__repr__(entry_id)},'
+        f'"key":{j(key)},"kind":{j(kind)},"refs":{refs_json}}}'.encode()).hexdigest()
 
 
 def link_hash(prev: str, digest: str) -> str:
@@ -291,48 +331,16 @@ class HistoryWriter:
                  pairs: list[tuple[str, str, str]]) -> tuple[str, str, str]:
         """(hash, salt, body) of a version 2 entry: the same computation as
         :func:`body_of`, :func:`entry_digest` and :func:`link_hash` (docs/history-chain.md),
-        in one pass over the leaves: every committed leaf is hashed as it is met, its
-        leaf salt taken from one SHAKE-256 output long enough for all of them (an XOF's
-        shorter outputs are prefixes of its longer ones)."""
+        in one pass over the leaves (:func:`sealed_body`)."""
         salt = self._salt()
-        sha256 = hashlib.sha256
-        stream = hashlib.shake_256(salt.encode("ascii")).digest(64 + 64 * len(pairs))
-        refs = _REFS_JSON.get(kind, ())
         reason_json = self._reason_json.get(reason)
         if reason_json is None:
             reason_json = self._reason_json[reason] = canonical_value(reason)
-        leaf = 0
-        shown: list[str] = []
-        for value in (self._user_json, reason_json):
-            if value[0] in '"[':
-                shown.append('"' + sha256(stream[leaf:leaf + 32] + value.encode("utf-8")
-                                          ).hexdigest() + '"')
-                leaf += 32
-            else:
-                shown.append(value)
-        changed: list[str] = []
-        ref_parts: list[str] = []
-        for name_json, old, new in pairs:
-            if refs and name_json in refs:
-                ref_parts.append(f"{name_json}:[{old},{new}]")
-                continue
-            if old[0] in '"[':
-                old = '"' + sha256(stream[leaf:leaf + 32] + old.encode("utf-8")
-                                   ).hexdigest() + '"'
-                leaf += 32
-            if new[0] in '"[':
-                new = '"' + sha256(stream[leaf:leaf + 32] + new.encode("utf-8")
-                                   ).hexdigest() + '"'
-                leaf += 32
-            changed.append(f"{name_json}:[{old},{new}]")
-        body = sha256(f'{{"changes":{{{",".join(changed)}}},"reason":{shown[1]},'
-                      f'"user":{shown[0]}}}'.encode()).hexdigest()
-        c = canonical_value
-        head = (f'{{"action":{c(action)},"at":{c(at)},"body":"{body}",'
-                f'"id":{self.next_id},"key":{c(key)},"kind":{c(kind)},'
-                f'"refs":{{{",".join(ref_parts)}}}}}')
-        digest = sha256(head.encode("utf-8")).hexdigest()
-        return sha256((self.prev + digest).encode("ascii")).hexdigest(), salt, body
+        body, ref_parts = sealed_body(salt, self._user_json, reason_json, pairs,
+                                      _REFS_JSON.get(kind, ()))
+        digest = header_digest(action, at, body, self.next_id, key, kind,
+                               f'{{{",".join(ref_parts)}}}')
+        return hashlib.sha256((self.prev + digest).encode("ascii")).hexdigest(), salt, body
 
     def flush(self) -> None:
         """Write the pending entries, many rows per INSERT (fewer round trips than one

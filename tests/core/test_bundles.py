@@ -814,6 +814,58 @@ def test_a_spreadsheet_that_says_other_than_its_history_does_not_verify(
                                "explains)"]
 
 
+def _rechain(bag: Path, entries: list[dict[str, Any]]) -> str:
+    """Write the entries and recompute chain.csv from them, as a forger who rewrites the
+    whole chain would: every body, prev and hash. The new head is returned."""
+    from calnet_desk.exchange.bundle.layout import CHAIN_COLUMNS, read_chain
+    from calnet_desk.exchange.bundle.redact import body_of_shown
+    from calnet_desk.store.history import canonical_json, entry_digest, link_hash
+
+    chain = read_chain(bag / "data/history/chain.csv", [])
+    prev = "0" * 64
+    by_id = {e["id"]: e for e in entries}
+    for row in chain:
+        row["prev"] = prev
+        if row["id"] in by_id:
+            row["body"] = body_of_shown(by_id[row["id"]])
+        row["hash"] = prev = link_hash(prev, entry_digest(
+            {k: row[k] for k in ("id", "at", "kind", "key", "action", "refs")}, row["body"]))
+        if row["id"] in by_id:
+            by_id[row["id"]].update(prev=row["prev"], hash=row["hash"])
+    _write_entries(bag, entries)
+    with open(bag / "data/history/chain.csv", "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(CHAIN_COLUMNS)
+        writer.writerows([canonical_json(row[c]) if c == "refs" else row[c]
+                          for c in CHAIN_COLUMNS] for row in chain)
+    return prev
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("description", 5), ("monthly_cost", "12.34"), ("monthly_cost", 1.5),
+    ("request_date", ["2026-01-05"]), ("order_type", True)])
+def test_a_rechained_history_with_a_value_no_record_holds_is_named_not_a_crash(
+        bag: Path, field: str, value: Any) -> None:
+    """A forger rewrites the chain so that O-1's entry gives a field a value of the wrong
+    type (a number for a text, a text for an amount…): verify names it, with no traceback,
+    and the head printed at export would differ too."""
+    entries = _entries(bag)
+    for e in entries:
+        if e["kind"] == "orders" and e["key"] == "O-1":
+            e["changes"][field] = [None, value]
+    head = _rechain(bag, entries)
+    info = (bag / "bag-info.txt").read_text(encoding="utf-8").splitlines()
+    info = [f"History-Chain-Head: {head}" if x.startswith("History-Chain-Head:") else x
+            for x in info]
+    (bag / "bag-info.txt").write_text("\n".join(info) + "\n", encoding="utf-8")
+    _oxum(bag)
+    problems = verify_bag(bag)
+    wanted = f"the history gives orders field {field} a value that is not a"
+    assert problems and all(wanted in p for p in problems), problems
+    assert {p.split(":")[0] for p in problems} == {
+        f"data/records/orders.{suffix}" for suffix in ("csv", "json", "xlsx")}
+
+
 def test_records_json_is_what_json_dumps_writes() -> None:
     """The records files' JSON writer (the C encoder for plain rows) gives exactly
     json.dumps(rows, indent=2, ensure_ascii=False)."""
@@ -841,9 +893,6 @@ def test_a_forger_who_recomputes_the_chain_is_caught_by_the_head_given_at_export
     """Entries, chain, records and bag-info all rewritten consistently: only the head,
     which travels separately, tells."""
     from calnet_desk.exchange.bundle import layout as b
-    from calnet_desk.exchange.bundle.layout import CHAIN_COLUMNS, read_chain
-    from calnet_desk.exchange.bundle.redact import body_of_shown
-    from calnet_desk.store.history import canonical_json, entry_digest, link_hash
 
     zip_path = tmp_path / "b.zip"
     run = run_cli("--data-dir", str(filled.paths.root), "export-bundle", str(zip_path),
@@ -856,23 +905,7 @@ def test_a_forger_who_recomputes_the_chain_is_caught_by_the_head_given_at_export
     for e in entries:
         if e["kind"] == "orders" and e["key"] == "O-1":
             e["changes"]["monthly_cost"][1] = 100
-    chain = read_chain(bag / "data/history/chain.csv", [])
-    prev = "0" * 64
-    by_id = {e["id"]: e for e in entries}
-    for row in chain:
-        row["prev"] = prev
-        if row["id"] in by_id:
-            row["body"] = body_of_shown(by_id[row["id"]])
-        row["hash"] = prev = link_hash(prev, entry_digest(
-            {k: row[k] for k in ("id", "at", "kind", "key", "action", "refs")}, row["body"]))
-        if row["id"] in by_id:
-            by_id[row["id"]].update(prev=row["prev"], hash=row["hash"])
-    _write_entries(bag, entries)
-    with open(bag / "data/history/chain.csv", "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(CHAIN_COLUMNS)
-        writer.writerows([canonical_json(row[c]) if c == "refs" else row[c]
-                          for c in CHAIN_COLUMNS] for row in chain)
+    prev = _rechain(bag, entries)
     orders = [{**r, "monthly_cost": 100 if r["request_number"] == "O-1" else r["monthly_cost"]}
               for r in filled.records(KINDS["orders"])]
     for name, content in ((".json", b.records_json), (".csv", b.records_csv)):

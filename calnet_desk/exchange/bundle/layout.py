@@ -8,12 +8,13 @@ import csv
 import datetime as dt
 import io
 import json
+import json.scanner
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ...records import Kind, Record
 from ...store import StoreError
@@ -22,11 +23,11 @@ from ...store.history import (
     GENESIS,
     body_of,
     canonical_json,
-    entry_digest,
+    header_digest,
     header_of,
     link_hash,
 )
-from ...values import to_cell_native, to_cell_text, to_json
+from ...values import cell_texts, json_values, to_cell_native
 from ..sheets import XLSX_FORMATS, xlsx_bytes
 
 REDACTED = "[redacted]"
@@ -62,9 +63,25 @@ class BundleError(StoreError):
 # --- records files ---------------------------------------------------------------------------
 
 
+def record_columns(kind: Kind, records: list[Record]) -> list[list[Any]]:
+    """Each field's values in record order (the records files are written a column at a
+    time: a conversion per column, not a call per value)."""
+    return [[r.get(name) for r in records] for name in kind.columns]
+
+
 def records_json(kind: Kind, records: list[Record]) -> bytes:
-    rows = [{f.name: to_json(f, r.get(f.name)) for f in kind.fields} for r in records]
-    return (indented_rows(rows) + "\n").encode("utf-8")
+    """``json.dumps`` of the records (``to_json`` of every value) with ``indent=2``."""
+    return columns_json(kind, record_columns(kind, records))
+
+
+def columns_json(kind: Kind, columns: list[list[Any]]) -> bytes:
+    """:func:`records_json` of the records given as :func:`record_columns`."""
+    values = [json_values(f, column) for f, column in zip(kind.fields, columns, strict=True)]
+    names = kind.columns
+    rows = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+    flat = not any(any(column) for f, column in zip(kind.fields, values, strict=True)
+                   if f.type == "list")  # only a list field holds a list
+    return (indented_rows(rows, flat) + "\n").encode("utf-8")
 
 
 # A row whose values hold no list or object: json.dumps with indent=2 writes it as the C
@@ -72,12 +89,20 @@ def records_json(kind: Kind, records: list[Record]) -> bytes:
 _FLAT_ROW = json.JSONEncoder(ensure_ascii=False, separators=(",\n    ", ": "))
 
 
-def indented_rows(rows: list[dict[str, Any]]) -> str:
+def indented_rows(rows: list[dict[str, Any]], flat: bool | None = None) -> str:
     """``json.dumps(rows, indent=2, ensure_ascii=False)`` for a list of objects, byte for
     byte, without the pure-Python encoder ``indent`` falls back to (twice as slow on the
-    records files of a large bundle): a row of plain values is written by the C encoder."""
+    records files of a large bundle): a row of plain values is written by the C encoder.
+    ``flat``: no row holds a non-empty list or object (None: look)."""
     if not rows:
         return "[]"
+    if flat is None:
+        flat = not any(isinstance(v, (list, dict)) and v for row in rows for v in row.values())
+    if flat and all(rows):
+        # every row at once: between two rows the encoder writes "},\n    {", which no
+        # value can hold (a line break inside a string is written as \n)
+        text = _FLAT_ROW.encode(rows)[2:-2].replace("},\n    {", "\n  },\n  {\n    ")
+        return "[\n  {\n    " + text + "\n  }\n]"
     out = []
     for row in rows:
         if row and not any(isinstance(v, (list, dict)) and v for v in row.values()):
@@ -89,11 +114,20 @@ def indented_rows(rows: list[dict[str, Any]]) -> str:
 
 
 def records_csv(kind: Kind, records: list[Record]) -> bytes:
+    """The records as CSV (``to_cell_text`` of every value), UTF-8 with a BOM as export
+    writes it."""
+    return columns_csv(kind, record_columns(kind, records))
+
+
+def columns_csv(kind: Kind, columns: list[list[Any]]) -> bytes:
+    """:func:`records_csv` of the records given as :func:`record_columns`."""
     text = io.StringIO(newline="")
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(kind.columns)
-    writer.writerows([to_cell_text(f, r.get(f.name)) for f in kind.fields] for r in records)
-    return b"\xef\xbb\xbf" + text.getvalue().encode("utf-8")  # UTF-8 with BOM, as export
+    writer.writerows(zip(*[cell_texts(f, column)
+                           for f, column in zip(kind.fields, columns, strict=True)],
+                         strict=True))
+    return b"\xef\xbb\xbf" + text.getvalue().encode("utf-8")
 
 
 def records_xlsx(kind: Kind, records: list[Record], as_of: dt.date) -> bytes:
@@ -231,42 +265,51 @@ def read_chain(path: Path, problems: list[str]) -> list[dict[str, Any]]:
     """chain.csv's rows (chain version 2), each link recomputed; problems appended."""
     out: list[dict[str, Any]] = []
     prev = GENESIS
+    sha = SHA.fullmatch
     for number, cells in chain_table(path, CHAIN_COLUMNS, problems):
         line = f"{CHAIN_CSV} line {number}"
         if len(cells) != len(CHAIN_COLUMNS):
             problems.append(f"{line}: not {len(CHAIN_COLUMNS)} columns")
             return out
-        row: dict[str, Any] = dict(zip(CHAIN_COLUMNS, cells, strict=True))
+        entry_id, at, kind, key, action, refs_json, body, row_prev, row_hash = cells
         try:
-            row["id"] = int(row["id"])
-            row["refs"] = json.loads(row["refs"])
-            if not isinstance(row["refs"], dict) or canonical_json(row["refs"]) != cells[5]:
+            refs = {} if refs_json == "{}" else json.loads(refs_json)
+            if not isinstance(refs, dict) or (refs_json != "{}"
+                                              and canonical_json(refs) != refs_json):
                 raise ValueError
+            row: dict[str, Any] = {"id": int(entry_id), "at": at, "kind": kind, "key": key,
+                                   "action": action, "refs": refs, "body": body,
+                                   "prev": row_prev, "hash": row_hash}
         except ValueError:
             problems.append(f"{line}: its id or refs cannot be read")
             return out
-        if not all(SHA.fullmatch(row[c]) for c in ("body", "prev", "hash")):
+        if not (sha(body) and sha(row_prev) and sha(row_hash)):
             problems.append(f"{line}: body, prev and hash must be 64 hex digits")
             return out
         if row["id"] != len(out) + 1:
             problems.append(f"{line}: id {row['id']}, expected {len(out) + 1}")
             return out
-        if row["prev"] != prev:
+        if row_prev != prev:
             problems.append(f"{line}: entry {row['id']}'s prev is not the previous entry's "
                             "hash (the chain is broken)")
             return out
-        header = {k: row[k] for k in ("id", "at", "kind", "key", "action", "refs")}
-        if link_hash(prev, entry_digest(header, row["body"])) != row["hash"]:
+        digest = header_digest(action, at, body, row["id"], key, kind, refs_json)
+        if link_hash(prev, digest) != row_hash:
             problems.append(f"{line}: entry {row['id']}'s hash is not SHA-256(prev + "
                             "digest) of its row (the row was changed)")
             return out
         out.append(row)
-        prev = row["hash"]
+        prev = row_hash
     return out
 
 
 def entries_jsonl(entries: Iterable[dict[str, Any]]) -> bytes:
     return "".join(canonical_json(e) + "\n" for e in entries).encode("utf-8")
+
+
+# the scanner json.loads runs (C): (value, end) of the JSON value at an index
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
+    cast(Any, json.JSONDecoder()))
 
 
 def read_entries(path: Path, problems: list[str]) -> Iterator[tuple[str, Any]]:
@@ -277,9 +320,17 @@ def read_entries(path: Path, problems: list[str]) -> Iterator[tuple[str, Any]]:
     except (OSError, UnicodeDecodeError) as e:
         problems.append(f"{ENTRIES_JSONL} cannot be read ({e})")
         return
+    scan = _SCAN  # json.loads without its Python layers, for a line that is one value
     for number, line in enumerate(text.splitlines(), start=1):
         where = f"{ENTRIES_JSONL} line {number}"
         try:
-            yield where, json.loads(line)
-        except ValueError:
-            problems.append(f"{where}: not JSON")
+            value, end = scan(line, 0)
+        except (StopIteration, ValueError):
+            end = -1
+        if end != len(line):  # whitespace around it, extra data, not JSON: as json.loads says
+            try:
+                value = json.loads(line)
+            except ValueError:
+                problems.append(f"{where}: not JSON")
+                continue
+        yield where, value

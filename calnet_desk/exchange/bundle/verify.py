@@ -19,13 +19,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ...records import KINDS, Field, Kind, Record
-from ...store.history import GENESIS, entry_hash_v1, header_of
+from ...records import KINDS, Field, Kind
+from ...store.history import GENESIS, entry_hash_v1, refs_of
 from ...store.register import AGENCY_KEY, AGENCY_KIND
 from ...values import to_cell_native
 from .layout import (
@@ -38,11 +41,11 @@ from .layout import (
     bag_info_problems,
     bag_value,
     chain_table,
+    columns_csv,
+    columns_json,
     read_bag_info,
     read_chain,
     read_entries,
-    records_csv,
-    records_json,
 )
 from .redact import body_of_shown
 from .scope import ScopeSyntax, link_parts, parse_scope, replay, scope_entries
@@ -51,65 +54,70 @@ ENTRY_KEYS = {"id", "at", "user", "kind", "key", "action", "changes", "reason", 
 EXTRA_KEYS = ({"salt"}, {"proof"})  # beside ENTRY_KEYS: the salt, or a redaction proof
 
 
-def records_files(kind: Kind, records: list[Record]
+def records_files(kind: Kind, columns: list[list[Any]]
                   ) -> dict[str, Callable[[Path], str | None]]:
     """The records files of a kind in a bundle, each with a check that a file holds exactly
-    these records: JSON and CSV byte for byte, XLSX cell by cell (its bytes depend on the
-    spreadsheet library's version)."""
+    these records (given as layout.record_columns): JSON and CSV byte for byte, XLSX cell
+    by cell (its bytes depend on the spreadsheet library's version)."""
     def same_bytes(content: bytes) -> Callable[[Path], str | None]:
         return lambda path: None if path.read_bytes() == content else "its content differs"
 
-    return {f"{kind.name}.csv": same_bytes(records_csv(kind, records)),
-            f"{kind.name}.json": same_bytes(records_json(kind, records)),
-            f"{kind.name}.xlsx": lambda path: _xlsx_differs(path, kind, records)}
+    return {f"{kind.name}.csv": same_bytes(columns_csv(kind, columns)),
+            f"{kind.name}.json": same_bytes(columns_json(kind, columns)),
+            f"{kind.name}.xlsx": lambda path: _xlsx_differs(path, kind, columns)}
 
 
-def _as_read(kind: Kind) -> Callable[[Record], list[object]]:
-    """A record's row as a spreadsheet reader gives it back when the file holds exactly
+def _as_read(kind: Kind, columns: list[list[Any]]) -> list[list[object]]:
+    """Each record's row as a spreadsheet reader gives it back when the file holds exactly
     what the bundle wrote (values.to_cell_native; money as the float the cell holds, empty
     cells as ""): a row equal to it needs no cell parsed one by one."""
-    def cell(f: Field) -> Callable[[Any], object]:
+    def cells(f: Field, column: list[Any]) -> list[object]:
         if f.type == "money":
-            return lambda v: "" if v is None else v / 100
-        return lambda v: "" if v is None else to_cell_native(f, v)
+            return ["" if v is None else v / 100 for v in column]
+        if f.type in ("text", "choice"):  # to_cell_native leaves them as they are
+            return ["" if v is None else v for v in column]
+        return ["" if v is None else to_cell_native(f, v) for v in column]
 
-    cells = [(f.name, cell(f)) for f in kind.fields]
-    return lambda record: [convert(record.get(name)) for name, convert in cells]
+    return [list(row) for row in zip(*(cells(f, column) for f, column
+                                       in zip(kind.fields, columns, strict=True)),
+                                 strict=True)]
 
 
-def _xlsx_differs(path: Path, kind: Kind, records: list[Record]) -> str | None:
+def _xlsx_differs(path: Path, kind: Kind, columns: list[list[Any]]) -> str | None:
     from ...values import BadValue, parser_for
     from ..sheets import LAYOUT, SheetError, read_rows, xlsx_layout
 
     raw = xlsx_layout(path) == LAYOUT
     parsers = [parser_for(f, raw) for f in kind.fields]
-    as_read = _as_read(kind)
+    expected = _as_read(kind, columns)
+    width = len(kind.fields)
     try:
         with read_rows(path) as rows:
             n = 0
             for number, row in rows:
-                cells = list(row) + [None] * (len(kind.fields) - len(row))
+                cells = row if type(row) is list and len(row) == width else (
+                    list(row) + [None] * (width - len(row)))
                 if number == 1:
                     if [str(c) for c in cells] != kind.columns:
                         return "its header is not the canonical columns"
                     continue
-                if n >= len(records):
+                if n >= len(expected):
                     if any(c not in (None, "") for c in cells):
                         return f"row {number} is not in the history"
                     continue
-                record = records[n]
                 n += 1
-                if cells == as_read(record) and bool not in map(type, cells):
+                if cells == expected[n - 1] and bool not in map(type, cells):
                     continue  # the whole row as written: no cell to parse
-                for f, parse, cell in zip(kind.fields, parsers, cells, strict=False):
+                for f, parse, cell, column in zip(kind.fields, parsers, cells, columns,
+                                                  strict=False):
                     try:
                         value = parse(cell)
                     except BadValue:
                         return f"row {number} column {f.name} cannot be read"
-                    if value != record.get(f.name):
+                    if value != column[n - 1]:
                         return f"row {number} column {f.name} differs"
-            if n != len(records):
-                return f"it has {n} record(s), the history {len(records)}"
+            if n != len(expected):
+                return f"it has {n} record(s), the history {len(expected)}"
     except SheetError as e:
         return str(e)
     return None
@@ -139,16 +147,42 @@ def _read_manifest(path: Path, label: str, problems: list[str]) -> dict[str, str
 
 HASH_CHUNK = 4 << 20  # large reads: hashlib releases the GIL while it hashes each one
 HASH_THREADS = 2
+# While the hashing threads run, the GIL is handed over after this long (sys.setswitchinterval)
+# instead of Python's 5 ms: between two reads a hashing thread needs the GIL for a moment, and
+# while the checks run Python on the main thread it would wait up to the whole interval each
+# time (measured on the issue's 500 MB bag: the hashing then hardly overlapped the checks).
+HASH_SWITCH_INTERVAL = 0.0005
+_buffers = threading.local()  # one read buffer per hashing thread, used for every file
+_switching = threading.Lock()
+_switch_users: list[float] = []  # the interval before the first verify still hashing began
 
 
 def _sha256(path: Path) -> str:
+    view = getattr(_buffers, "view", None)
+    if view is None:  # a buffer per thread: allocating (and zeroing) one per file cost more
+        view = _buffers.view = memoryview(bytearray(HASH_CHUNK))
     digest = hashlib.sha256()
-    buffer = bytearray(HASH_CHUNK)
-    view = memoryview(buffer)
     with open(path, "rb", buffering=0) as fh:
-        while n := fh.readinto(buffer):
+        while n := fh.readinto(view):
             digest.update(view[:n])
     return digest.hexdigest()
+
+
+@contextmanager
+def _prompt_handover() -> Iterator[None]:
+    """The GIL handed over every HASH_SWITCH_INTERVAL while this runs (see there); the
+    process's own interval is put back when the last verify using it ends."""
+    with _switching:
+        _switch_users.append(sys.getswitchinterval())
+        sys.setswitchinterval(min(HASH_SWITCH_INTERVAL, _switch_users[0]))
+    try:
+        yield
+    finally:
+        with _switching:
+            first = _switch_users[0]
+            _switch_users.pop()
+            if not _switch_users:
+                sys.setswitchinterval(first)
 
 
 def _files(root: Path) -> Iterator[str]:
@@ -214,9 +248,10 @@ def verify_bag(root: Path, expect_head: str | None = None,
                      key=lambda n: -(root / n).stat().st_size)  # the largest first
     pool = ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="verify-hash")
     try:
-        hashing = {name: pool.submit(_sha256, root / name) for name in to_hash}
-        later = _verify_contents(root, present, payload, expect_head)
-        hashed = {**known, **{name: future.result() for name, future in hashing.items()}}
+        with _prompt_handover():
+            hashing = {name: pool.submit(_sha256, root / name) for name in to_hash}
+            later = _verify_contents(root, present, payload, expect_head)
+            hashed = {**known, **{name: future.result() for name, future in hashing.items()}}
     finally:  # interrupted (Ctrl-C, an error): the files not begun are not hashed
         pool.shutdown(wait=True, cancel_futures=True)
     for item in listed:
@@ -424,11 +459,11 @@ def _read_entries(root: Path, chain: list[dict[str, Any]], problems: list[str]
     out: list[dict[str, Any]] = []
     last = 0
     for where, entry in read_entries(root / ENTRIES_JSONL, problems):
-        if (not isinstance(entry, dict) or not set(entry) - ENTRY_KEYS
-                or set(entry) - ENTRY_KEYS not in EXTRA_KEYS
-                or not ENTRY_KEYS <= set(entry) or not isinstance(entry["changes"], dict)
-                or not all(isinstance(p, list) and len(p) == 2
-                           for p in entry["changes"].values())):
+        keys = entry.keys() if isinstance(entry, dict) else set()
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        if (keys - ENTRY_KEYS not in EXTRA_KEYS or not ENTRY_KEYS <= keys
+                or not isinstance(changes, dict)
+                or not all(isinstance(p, list) and len(p) == 2 for p in changes.values())):
             problems.append(f"{where}: not a history entry (keys "
                             f"{', '.join(sorted(ENTRY_KEYS))} and salt or proof)")
             continue
@@ -440,12 +475,15 @@ def _read_entries(root: Path, chain: list[dict[str, Any]], problems: list[str]
         last = entry_id
         row = chain[entry_id - 1]
         try:
-            header = header_of(entry)
+            kind = entry["kind"]
+            header_differs = (entry["at"] != row["at"] or kind != row["kind"]
+                              or entry["key"] != row["key"] or entry["action"] != row["action"]
+                              or refs_of(changes, kind) != row["refs"])  # header_of's
             body = body_of_shown(entry)
         except (ValueError, TypeError, KeyError, AttributeError) as e:
             problems.append(f"{where}: entry {entry_id}: {e}")
             continue
-        if (any(header[k] != row[k] for k in header) or body != row["body"]
+        if (header_differs or body != row["body"]
                 or entry["prev"] != row["prev"] or entry["hash"] != row["hash"]):
             problems.append(f"{where}: entry {entry_id} is not the entry data/history/"
                             "chain.csv links (its content was changed)")
@@ -520,14 +558,30 @@ def _replay_billing(root: Path, present: set[str],
     return problems
 
 
-def expected_records(kind: Kind, state: dict[tuple[str, str], dict[str, Any]],
-                     keys: set[tuple[str, str]], redacted: bool) -> list[Record]:
-    out = []
-    for ident in sorted(k for k in keys if k[0] == kind.name):
-        values = state.get(ident, {})
-        out.append({f.name: None if (redacted and f.personal) else values.get(f.name)
-                    for f in kind.fields})
-    return out
+# The Python types a record's value has, by field type (records.py, values.py); None aside.
+VALUE_TYPES = {"text": str, "choice": str, "date": str, "money": int, "integer": int,
+               "yesno": bool, "list": list}
+
+
+def expected_columns(kind: Kind, state: dict[tuple[str, str], dict[str, Any]],
+                     keys: set[tuple[str, str]], redacted: bool) -> list[list[Any]]:
+    """layout.record_columns of the records of this kind the replay gives, in key order."""
+    values = [state.get(ident, {}) for ident in sorted(k for k in keys if k[0] == kind.name)]
+    return [[None] * len(values) if redacted and f.personal else [v.get(f.name) for v in values]
+            for f in kind.fields]
+
+
+def _wrong_type(kind: Kind, columns: list[list[Any]]) -> str | None:
+    """A field the replayed history gives a value no record of it can hold (a text that is
+    not a text, a list of something else than texts…)."""
+    for f, column in zip(kind.fields, columns, strict=True):
+        wanted = VALUE_TYPES.get(f.type)
+        if wanted is None:
+            continue
+        if not set(map(type, column)) <= {wanted, type(None)} or (
+                wanted is list and any(type(item) is not str for v in column if v for item in v)):
+            return f"the history gives {kind.name} field {f.name} a value that is not a {f.type}"
+    return None
 
 
 def _replay_records(root: Path, present: set[str],
@@ -536,10 +590,14 @@ def _replay_records(root: Path, present: set[str],
     problems: list[str] = []
     expected: dict[str, Callable[[Path], str | None]] = {}
     for kind in KINDS.values():
-        records = expected_records(kind, state, keys, redacted)
-        if not records and not whole:
+        columns = expected_columns(kind, state, keys, redacted)
+        if not columns[0] and not whole:
             continue
-        for name, check in records_files(kind, records).items():
+        wrong = _wrong_type(kind, columns)
+        checks = records_files(kind, columns) if wrong is None else dict.fromkeys(
+            (f"{kind.name}.{suffix}" for suffix in ("csv", "json", "xlsx")),
+            lambda path, wrong=wrong: wrong)
+        for name, check in checks.items():
             expected[f"data/records/{name}"] = check
     for name in sorted(n for n in present if n.startswith("data/records/")):
         if name not in expected:
