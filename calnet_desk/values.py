@@ -163,8 +163,7 @@ def parse_money(raw: object) -> Value:
     cents = amount * 100
     if cents != cents.to_integral_value():
         raise BadValue(f"{text!r} has fractions of a cent")
-    value = _fits(int(cents), text)
-    return -value if negative else value
+    return _fits(-int(cents) if negative else int(cents), text)  # the sign first: -2**63 fits
 
 
 def parse_integer(raw: object) -> Value:

@@ -83,6 +83,8 @@ def test_parse_date_rejects(raw: object) -> None:
     (19.99, 1999),
     (-0.01, -1),
     (Decimal("-12.34"), -1234),
+    ("-92233720368547758.08", -2**63),  # the smallest the register holds, sign and all
+    ("92233720368547758.07", 2**63 - 1),
     (None, None),
     ("", None),
 ])
@@ -93,7 +95,7 @@ def test_parse_money_accepts(raw: object, cents: int | None) -> None:
 @pytest.mark.parametrize("raw", [
     "12.345", "abc", "$", "-", ".", "1.2.3", "--12", "(-12)", "(12", "12-", "1e5", "$$5",
     "USD 5", "12 dollars", True, 0.001, 0.1 + 0.2, float("nan"), float("inf"),
-    "100000000000000000000", 10**18, 1e300,
+    "100000000000000000000", 10**18, 1e300, "92233720368547758.08", "-92233720368547758.09",
 ])
 def test_parse_money_rejects(raw: object) -> None:
     with pytest.raises(BadValue):
@@ -106,6 +108,11 @@ def test_money_text_round_trips(cents: int) -> None:
     assert parse_money(to_cell_text(money, cents)) == cents
     assert parse_money(to_cell_native(money, cents)) == cents
     assert parse_money(float(Decimal(cents) / 100)) == cents  # as a workbook reads it back
+
+
+@given(st.integers(-2**63, 2**63 - 1))
+def test_money_text_round_trips_over_the_whole_range(cents: int) -> None:
+    assert parse_money(to_cell_text(F["monthly_cost"], cents)) == cents
 
 
 # --- integers, yes/no, choices, lists -----------------------------------------------------
