@@ -78,13 +78,28 @@ _OPTIONS = {"strings_to_formulas": False, "strings_to_numbers": False,
 def _write_cell(ws: Any, row: int, col: int, value: object, text: Any, quoted: Any,
                 fmt: Any) -> None:
     """One cell, typed: a text as a string cell (``quoted``, Excel's quote prefix, when it
-    looks like a formula), a date as a date, a number (a Decimal too) as a number."""
+    looks like a formula), a date as a date, a number (a Decimal too) as a number, unless
+    it has more significant digits than a spreadsheet keeps: then as its exact text, which
+    import reads back (the register holds whole numbers and cents up to 2**63)."""
     if isinstance(value, str):
         ws.write_string(row, col, value, quoted if value.startswith(FORMULA_LOOKING) else text)
     elif isinstance(value, dt.date):
         ws.write_datetime(row, col, value, fmt)
+    elif isinstance(value, int | Decimal) and not _kept_by_spreadsheets(value):
+        ws.write_string(row, col, str(value), text)
     else:
         ws.write_number(row, col, float(value) if isinstance(value, Decimal) else value, fmt)
+
+
+# Excel keeps 15 significant digits of a number (its specifications and limits: "Number
+# precision: 15 digits"), and 15 digits always come back exactly from a double.
+_SPREADSHEET_DIGITS = 15
+
+
+def _kept_by_spreadsheets(number: int | Decimal) -> bool:
+    if isinstance(number, int):
+        return len(str(abs(number)).rstrip("0")) <= _SPREADSHEET_DIGITS
+    return len(number.normalize().as_tuple().digits) <= _SPREADSHEET_DIGITS
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import re
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -1000,8 +1000,10 @@ ITEM = TEXT.filter(lambda s: ";" not in s)
 VALUES: dict[str, Callable[[Field], st.SearchStrategy[Any]]] = {
     "text": lambda f: TEXT,
     "date": lambda f: st.dates().map(dt.date.isoformat),
-    "money": lambda f: st.integers(-10**13, 10**13),
-    "integer": lambda f: st.integers(-10**9, 10**9),
+    # cents and whole numbers over the whole range the register holds (SQLite's 64 bits):
+    # beyond a spreadsheet's 15 digits an XLSX keeps them as text, not as a rounded number
+    "money": lambda f: st.one_of(st.integers(-10**13, 10**13), st.integers(-2**63, 2**63 - 1)),
+    "integer": lambda f: st.one_of(st.integers(-10**9, 10**9), st.integers(-2**63, 2**63 - 1)),
     "yesno": lambda f: st.booleans(),
     "choice": lambda f: st.sampled_from(f.choices),
     "list": lambda f: st.lists(ITEM, min_size=1, max_size=4),
@@ -1009,13 +1011,22 @@ VALUES: dict[str, Callable[[Field], st.SearchStrategy[Any]]] = {
 POOL = {"delegations": ["D-1", "=D-2"], "exemptions": ["E-1"]}
 
 
-def records_of(kind: Kind) -> st.SearchStrategy[list[Record]]:
+# What a spreadsheet keeps of a number: 15 significant digits (files written before layout 2
+# held longer numbers as numbers, which every reader gets back rounded; see _write_cell).
+SPREADSHEET_NUMBERS: dict[str, Callable[[Field], st.SearchStrategy[Any]]] = {
+    "money": lambda f: st.integers(-10**13, 10**13),
+    "integer": lambda f: st.integers(-10**15 + 1, 10**15 - 1),
+}
+
+
+def records_of(kind: Kind, values: Mapping[str, Callable[[Field], st.SearchStrategy[Any]]]
+               = VALUES) -> st.SearchStrategy[list[Record]]:
     parts: dict[str, st.SearchStrategy[Any]] = {}
     for f in kind.fields:
         if f.references:
             parts[f.name] = st.sampled_from([None, *POOL[f.references]])
             continue
-        value = VALUES[f.type](f)
+        value = values[f.type](f)
         parts[f.name] = value if f.required else st.one_of(st.none(), value)
     key = kind.key.name
     # keys that look alike (equal under NFKC + case folding) cannot both exist
@@ -1113,8 +1124,8 @@ def write_old_xlsx(path: Path, kind: Kind, records: list[Record]) -> None:
 @given(data=st.data())
 def test_round_trip_of_an_xlsx_written_before_layout_2(kind: Kind, data: Any) -> None:
     """Files written before the layout property still import exactly (apostrophe removed
-    from formula-looking texts only)."""
-    records = data.draw(records_of(kind))
+    from formula-looking texts only), numbers as far as a spreadsheet keeps them."""
+    records = data.draw(records_of(kind, VALUES | SPREADSHEET_NUMBERS))
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         reg = Register.create(root / "reg", agency="A", agency_class="non-state")
