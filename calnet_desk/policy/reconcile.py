@@ -19,10 +19,12 @@ person's marks (:func:`mark_finding`) are kept, through the history.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from operator import attrgetter
+from typing import Any, NamedTuple, cast
 
 from ..progress import collector_paused
 from ..store import RecordError, Register
@@ -32,6 +34,7 @@ from ..store.billing import (
     contractor_names,
     get_mark,
     get_statement,
+    line_bans,
     lines,
     lines_for_matching,
     marks,
@@ -48,7 +51,6 @@ DEFAULT_TOLERANCE_PERCENT = 1
 DEFAULT_UNUSED_MONTHS_BEFORE = 2
 TOLL_FREE_PREFIXES = ("800", "833", "844", "855", "866", "877", "888")
 
-_PHONE_PUNCTUATION = str.maketrans("", "", " ()+-.")
 _NOT_ALNUM = re.compile(r"[\W_]+")
 
 
@@ -58,7 +60,10 @@ def normalise(value: str | None) -> str | None:
     digits, spaces and ``()+-.``), else its letters and digits upper-cased."""
     if not value:
         return None
-    digits = value.translate(_PHONE_PUNCTUATION)
+    # the six punctuation marks dropped (str.replace is several times faster than
+    # str.translate deleting characters)
+    digits = (value.replace(" ", "").replace("-", "").replace("(", "").replace(")", "")
+              .replace(".", "").replace("+", ""))
     if digits.isascii() and digits.isdigit() and len(digits) in (10, 11):
         return digits[-10:]
     return _NOT_ALNUM.sub("", value).upper() or None
@@ -167,37 +172,68 @@ def load_orders(reg: Register, rules: RuleSet) -> dict[str, _Orders]:
 
 
 class _Matcher:
+    """One contractor's lines matched to its services, which are numbered: the services of
+    its orders first (numbers below ``known``: matched), then each unmatched value as it
+    is met. Per service of the orders, what reconcile asks of its last order is kept in
+    lists by number. Whole numbers keep the per-line work cheap (a tuple's hash is
+    computed again on every look-up, an int's is the int)."""
+
     def __init__(self, orders: _Orders) -> None:
-        self.services = orders.services
         self.by_request = orders.by_request
-        # the lines of one service (port, access, features) repeat the same values
-        self.seen: dict[tuple[str | None, str | None, str | None],
-                        tuple[ServiceKey, bool]] = {}
+        self.keys: list[ServiceKey] = list(orders.services)
+        self.groups: list[list[Order]] = list(orders.services.values())
+        self.known = len(self.keys)
+        self.number: dict[ServiceKey, int] = {k: i for i, k in enumerate(self.keys)}
+        # the lines of one service (port, access, features) repeat the same values, and so
+        # do the months: each (circuit id, WTN, SR number) is matched once per run
+        self.seen: dict[tuple[str | None, str | None, str | None], int] = {}
+        lasts = [group[-1] for group in self.groups]
+        self.costs: list[int | None] = [last[_MONTHLY] for last in lasts]
+        # the services that should be billed: their last order a completed new, change or
+        # move with a monthly cost (ordered-not-billed when no line bills them)
+        self.billable: list[tuple[int, str]] = [
+            (s, last[_DONE]) for s, last in enumerate(lasts)
+            if last[_STATUS] == "completed" and last[_TYPE] in ("new", "change", "move")
+            and last[_DONE] is not None and (last[_MONTHLY] or 0) > 0]
+        # the services that may not be billed: (the last order when it is a completed
+        # disconnect, every order cancelled)
+        self.ended: dict[int, tuple[Order | None, bool]] = {}
+        self.tolerated: tuple[list[float], list[float]] | None = None  # see Reconciler
+        for s, group in enumerate(self.groups):
+            last = group[-1]
+            gone = (last[_TYPE] == "disconnect" and last[_STATUS] == "completed"
+                    and last[_DONE] is not None)
+            cancelled = all(o[_STATUS] == "cancelled" for o in group)
+            if gone or cancelled:
+                self.ended[s] = (last if gone else None, cancelled)
 
-    def __call__(self, circuit: str | None, wtn: str | None, sr: str | None
-                 ) -> tuple[ServiceKey, bool]:
-        """(service key, matched an order)."""
-        raw = (circuit, wtn, sr)
-        found = self.seen.get(raw)
-        if found is None:
-            found = self.seen[raw] = self._match(circuit, wtn, sr)
-        return found
+    def service(self, raw: tuple[str | None, str | None, str | None]) -> int:
+        """The number of the service a line's (circuit id, WTN, SR number) bills."""
+        s = self.seen.get(raw)
+        if s is None:
+            key = self._match(*raw)
+            s = self.number.get(key)
+            if s is None:
+                s = self.number[key] = len(self.keys)
+                self.keys.append(key)
+            self.seen[raw] = s
+        return s
 
-    def _match(self, circuit: str | None, wtn: str | None, sr: str | None
-               ) -> tuple[ServiceKey, bool]:
-        services = self.services
+    def _match(self, circuit: str | None, wtn: str | None, sr: str | None) -> ServiceKey:
+        number = self.number
         nc = normalise(circuit)
-        if nc is not None and ("c", nc) in services:
-            return ("c", nc), True
+        if nc is not None and ("c", nc) in number:
+            return ("c", nc)
         nw = normalise(wtn)
-        if nw is not None and ("c", nw) in services:
-            return ("c", nw), True
+        if nw is not None and ("c", nw) in number:
+            return ("c", nw)
         if sr is not None:
             order = self.by_request.get(sr)
             if order is not None:
-                return service_of(order), True
+                return service_of(order)
         ident = nc or nw
-        return (("u", ident) if ident else ("s", sr or "")), False
+        # not a service of the orders (those are "c" and "r"): numbered past ``known``
+        return ("u", ident) if ident else ("s", sr or "")
 
 
 class _Made(NamedTuple):
@@ -223,12 +259,10 @@ class Reconciler:
                                                     DEFAULT_TOLERANCE_PERCENT)
         self.months_before = self.catalog.param("unused-line", "months_before",
                                                 DEFAULT_UNUSED_MONTHS_BEFORE)
-        self._zero_usage: dict[tuple[str, str], set[ServiceKey]] = {}
+        self._zero_usage: dict[tuple[str, str], set[int]] = {}
         # one matcher per contractor for the whole run: the same line values come back
         # every month, and each is normalised and looked up once
         self._matchers: dict[str, _Matcher] = {}
-        # per service: (its last order, every order cancelled), worked out once
-        self._facts: dict[str, dict[ServiceKey, tuple[Order | None, bool]]] = {}
 
     def _matcher(self, contractor: str) -> _Matcher:
         folded = contractor.casefold()
@@ -237,177 +271,188 @@ class Reconciler:
             m = self._matchers[folded] = _Matcher(self.orders.get(folded) or _Orders())
         return m
 
-    def _zero_usage_services(self, contractor: str, month: str) -> set[ServiceKey] | None:
-        """The services whose every line has usage 0 in that month; None when the month
-        has no statement for the contractor."""
+    def _zero_usage_services(self, contractor: str, month: str) -> set[int] | None:
+        """The services (numbers) whose every line has usage 0 in that month; None when
+        the month has no statement for the contractor."""
         key = (contractor, month)
         if key in self._zero_usage:
             return self._zero_usage[key]
         if get_statement(self.reg, contractor, month) is None:
             return None
-        match = self._matcher(contractor)
-        usage_zero: dict[ServiceKey, bool] = {}
-        for _row, _ban, wtn, circuit, sr, _product, _mrc, usage in lines_for_matching(
+        matcher = self._matcher(contractor)
+        seen, service = matcher.seen, matcher.service
+        billed: set[int] = set()
+        used: set[int] = set()  # a line's usage blank or not zero
+        for _row, wtn, circuit, sr, _product, _mrc, usage_not_zero in lines_for_matching(
                 self.reg, contractor, month):
-            sk, _ = match(circuit, wtn, sr)
-            usage_zero[sk] = usage_zero.get(sk, True) and usage == 0
-        found = {sk for sk, zero in usage_zero.items() if zero}
+            raw = (circuit, wtn, sr)
+            s = seen.get(raw)
+            if s is None:
+                s = service(raw)
+            billed.add(s)
+            if usage_not_zero:
+                used.add(s)
+        found = billed - used
         self._zero_usage[key] = found
         return found
 
     def statement(self, st: Statement) -> list[Finding]:
+        """The findings of one statement: one pass over its lines (whole numbers for
+        services, a line's BAN read only for the lines that make a finding)."""
+        contractor, month = st.contractor, st.month
+        matcher = self._matcher(contractor)
+        known, ended = matcher.known, matcher.ended
+        seen, service = matcher.seen, matcher.service
+        # per service billed (by number): its first row and line as written
+        first: dict[int, tuple[int, str]] = {}
+        billed: dict[int, int] = {}  # the MRC of its lines, the extras of a duplicate left out
+        products: set[tuple[int, str | None]] = set()  # (service, product) billed
+        used: set[int] = set()  # a line's usage blank or not zero
+        # per line: (row, service, its line as written, product, MRC)
+        extras: list[tuple[int, int, str, str | None, int]] = []
+        unmatched: list[tuple[int, int, str, str | None, int]] = []
+        ending: list[tuple[int, int, str, str | None, int]] = []
+        for row, wtn, circuit, sr, product, mrc, usage_not_zero in lines_for_matching(
+                self.reg, contractor, month):
+            raw = (circuit, wtn, sr)
+            s = seen.get(raw)
+            if s is None:
+                s = service(raw)
+            cents = mrc or 0
+            pair = (s, product or None)
+            if s in billed:
+                if pair in products:
+                    extras.append((row, s, circuit or wtn or sr or "", product, cents))
+                else:
+                    products.add(pair)
+                    billed[s] += cents
+            else:
+                billed[s] = cents
+                first[s] = (row, circuit or wtn or sr or "")
+                products.add(pair)
+            if usage_not_zero:
+                used.add(s)
+            if s >= known:
+                unmatched.append((row, s, circuit or wtn or sr or "", product, cents))
+            elif s in ended:
+                ending.append((row, s, circuit or wtn or sr or "", product, cents))
+        return self._findings(st, first, billed, used, extras, unmatched, ending)
+
+    def _findings(self, st: Statement, first: dict[int, tuple[int, str]],
+                  billed: dict[int, int], used: set[int],
+                  extras: list[tuple[int, int, str, str | None, int]],
+                  unmatched: list[tuple[int, int, str, str | None, int]],
+                  ending: list[tuple[int, int, str, str | None, int]]) -> list[Finding]:
         contractor, month = st.contractor, st.month
         first_day = f"{month}-01"
-        orders = self.orders.get(contractor.casefold()) or _Orders()
         matcher = self._matcher(contractor)
-        seen, match = matcher.seen, matcher._match
+        known, groups, ended = matcher.known, matcher.groups, matcher.ended
         texts = self._texts
-
-        def make(code: str, key: str, **values: object) -> _Made:
-            severity, citation, template = texts[code]
-            filled = {"key": key, **{name: str(v) for name, v in values.items()}}
-            return _Made(severity, template.format_map(filled), citation)
-
         found: list[Finding] = []
-        # per service: [first row, its line, its BAN, matched, MRC (extras left out),
-        #               products seen, every usage zero, billed after disconnect]
-        groups: dict[ServiceKey, list[Any]] = {}
-        disconnected: dict[ServiceKey, str | None] = {}
-        services = orders.services
-        ended = self._ended(contractor, services)
-        rows = lines_for_matching(self.reg, contractor, month)
-        for row, ban, wtn, circuit, sr, product, mrc, usage in rows:
-            raw = (circuit, wtn, sr)
-            m = seen.get(raw)
-            if m is None:
-                m = seen[raw] = match(circuit, wtn, sr)
-            sk, matched = m
-            cents = mrc or 0
-            g = groups.get(sk)
-            if g is None:
-                shown = circuit or wtn or sr or ""
-                groups[sk] = g = [row, shown, ban, matched, cents, {product or ""},
-                                  usage == 0, False]
-            else:
-                shown = circuit or wtn or sr or ""
-                product_key = product or ""
-                if product_key in g[5]:
-                    found.append(self._finding(make(
-                        "duplicate-billing", shown, contractor=contractor, month=month,
-                        line=shown, product=product or "(blank)", first_row=g[0], row=row,
-                        amount=money_text(cents)), "duplicate-billing", contractor, month,
-                        ban, shown, services[sk][-1][_RN] if matched else None, cents, row))
-                else:
-                    g[5].add(product_key)
-                    g[4] += cents
-                if g[6] and usage != 0:
-                    g[6] = False
-            if not matched:
-                found.append(self._finding(make(
-                    "billed-not-in-register", shown, contractor=contractor, month=month,
-                    line=shown, ban=ban or "(none)", amount=money_text(cents)),
-                    "billed-not-in-register", contractor, month, ban, shown, None, cents, row))
-                continue
-            if sk not in ended:
-                continue
-            if sk in disconnected:
-                problem = disconnected[sk]
-            else:
-                problem = disconnected[sk] = self._disconnected(ended, sk, first_day)
-            if problem:
-                g[7] = True
-                last = services[sk][-1]
-                found.append(self._finding(make(
-                    "billed-after-disconnect", shown, contractor=contractor, month=month,
-                    line=shown, order=last[_RN], problem=problem, amount=money_text(cents)),
-                    "billed-after-disconnect", contractor, month, ban, shown, last[_RN],
-                    cents, row))
-        # per service
-        zero_before: list[set[ServiceKey] | None] = []
-        needs_usage = any(g[6] for g in groups.values())
-        if needs_usage:
+        # per service ending: why it should not be billed this month (None: it may be)
+        problems = {s: self._disconnected(ended[s], first_day)
+                    for s in {line[1] for line in ending}}
+        after = {s for s, problem in problems.items() if problem}
+        zero = set(first).difference(used)  # every line's usage zero
+        zero_before: list[set[int] | None] = []
+        if zero:
             before = month
             for _ in range(self.months_before):
                 before = _previous_month(before)
                 zero_before.append(self._zero_usage_services(contractor, before))
-        self._zero_usage[(contractor, month)] = {sk for sk, g in groups.items() if g[6]}
+        self._zero_usage[(contractor, month)] = zero
         oldest = month
         for _ in range(self.months_before):
             oldest = _previous_month(oldest)
         for key in [k for k in self._zero_usage if k[0] == contractor and k[1] < oldest]:
             del self._zero_usage[key]  # one contractor's recent months only: memory stays flat
-        tolerance_cents, tolerance_percent = self.tolerance_cents, self.tolerance_percent
-        for sk, (first_row, line, ban, matched, billed, _p, usage_zero, after) in groups.items():
-            if matched and not after:
-                last = services[sk][-1]
-                cost = last[_MONTHLY]
-                if cost is not None:
-                    diff = billed - cost
-                    if abs(diff) * 100 > max(tolerance_cents * 100, abs(cost) * tolerance_percent):
-                        found.append(self._finding(make(
-                            "rate-mismatch", line, contractor=contractor, month=month,
-                            line=line, order=last[_RN], billed=money_text(billed),
-                            ordered=money_text(cost), difference=money_text(diff)),
-                            "rate-mismatch", contractor, month, ban, line, last[_RN], diff,
-                            first_row))
-            if usage_zero and needs_usage and all(
-                    z is not None and sk in z for z in zero_before):
-                found.append(self._finding(make(
-                    "unused-line", line, contractor=contractor, month=month, line=line,
-                    months=self.months_before + 1, amount=money_text(billed)),
-                    "unused-line", contractor, month, ban, line,
-                    services[sk][-1][_RN] if matched else None, billed, first_row))
-        for sk, group in services.items():
-            last = group[-1]
-            if (last[_STATUS] == "completed" and last[_TYPE] in ("new", "change", "move")
-                    and last[_DONE] is not None and last[_DONE] < first_day
-                    and (last[_MONTHLY] or 0) > 0 and sk not in groups):
+        # the services whose rate differs (billed outside the range the tolerance allows)
+        # and those unused
+        low, high = self._tolerated(matcher)
+        costs = matcher.costs
+        mismatched: list[tuple[int, int, int]] = [  # (service, cost, difference)
+            (s, cast(int, costs[s]), total - cast(int, costs[s])) for s, total in billed.items()
+            if s < known and not low[s] <= total <= high[s] and s not in after]
+        unused = [s for s in zero if all(z is not None and s in z for z in zero_before)]
+        # the BANs of the lines that make a finding, read now
+        rows = ([line[0] for line in extras] + [line[0] for line in unmatched]
+                + [line[0] for line in ending if problems[line[1]]]
+                + [first[s][0] for s, _c, _d in mismatched] + [first[s][0] for s in unused])
+        bans = line_bans(self.reg, contractor, month, rows) if rows else {}
+
+        def add(code: str, key: str, ban: str | None, line: str, order: str | None,
+                cents: int, row: int, /, **values: object) -> None:
+            severity, citation, template = texts[code]
+            filled = {"key": key, "contractor": contractor, "month": month, "line": line,
+                      **{name: str(v) for name, v in values.items()}}
+            found.append(Finding(code, severity, contractor, month, ban, line, order, cents,
+                                 template.format_map(filled), citation, row))
+
+        def order_of(s: int) -> str | None:
+            return groups[s][-1][_RN] if s < known else None
+
+        for row, s, shown, product, cents in extras:
+            add("duplicate-billing", shown, bans[row], shown, order_of(s), cents, row,
+                product=product or "(blank)", first_row=first[s][0], row=row,
+                amount=money_text(cents))
+        for row, _s, shown, _product, cents in unmatched:
+            add("billed-not-in-register", shown, bans[row], shown, None, cents, row,
+                ban=bans[row] or "(none)", amount=money_text(cents))
+        for row, s, shown, _product, cents in ending:
+            problem = problems[s]
+            if problem:
+                last = groups[s][-1]
+                add("billed-after-disconnect", shown, bans[row], shown, last[_RN], cents,
+                    row, order=last[_RN], problem=problem, amount=money_text(cents))
+        for s, cost, diff in mismatched:
+            row, line = first[s]
+            add("rate-mismatch", line, bans[row], line, groups[s][-1][_RN], diff, row,
+                order=groups[s][-1][_RN], billed=money_text(billed[s]),
+                ordered=money_text(cost), difference=money_text(diff))
+        for s in unused:
+            row, line = first[s]
+            add("unused-line", line, bans[row], line, order_of(s), billed[s], row,
+                months=self.months_before + 1, amount=money_text(billed[s]))
+        for s, done in matcher.billable:
+            if done < first_day and s not in first:
+                last = groups[s][-1]
                 shown = last[_CIRCUIT] or last[_RN]
-                found.append(self._finding(make(
-                    "ordered-not-billed", shown, contractor=contractor, month=month,
-                    line=shown, order=last[_RN], completed_on=_us(last[_DONE]),
-                    ordered=money_text(last[_MONTHLY])),
-                    "ordered-not-billed", contractor, month, last[_BAN], shown, last[_RN], 0,
-                    0))
+                add("ordered-not-billed", shown, last[_BAN], shown, last[_RN], 0, 0,
+                    order=last[_RN], completed_on=_us(done),
+                    ordered=money_text(last[_MONTHLY]))
         return found
 
-    def _ended(self, contractor: str, services: dict[ServiceKey, list[Order]]
-               ) -> dict[ServiceKey, tuple[Order | None, bool]]:
-        """The contractor's services that may not be billed: (the last order when it is a
-        completed disconnect, every order cancelled), worked out once per run; the other
-        services are not in it."""
-        folded = contractor.casefold()
-        ended = self._facts.get(folded)
-        if ended is None:
-            ended = self._facts[folded] = {}
-            for sk, group in services.items():
-                last = group[-1]
-                gone = (last[_TYPE] == "disconnect" and last[_STATUS] == "completed"
-                        and last[_DONE] is not None)
-                cancelled = all(o[_STATUS] == "cancelled" for o in group)
-                if gone or cancelled:
-                    ended[sk] = (last if gone else None, cancelled)
-        return ended
+    def _tolerated(self, matcher: _Matcher) -> tuple[list[float], list[float]]:
+        """Per service of the orders, the least and most the month's lines may bill in
+        all (cents): the order's monthly cost give or take the tolerance (the larger of
+        tolerance_cents and tolerance_percent of the cost; a difference past it, strictly,
+        is a rate mismatch); without a monthly cost any amount."""
+        if matcher.tolerated is None:
+            low: list[float] = []
+            high: list[float] = []
+            for cost in matcher.costs:
+                if cost is None:
+                    low.append(-math.inf)
+                    high.append(math.inf)
+                    continue
+                # |billed - cost| * 100 > limit  <=>  |billed - cost| > limit // 100
+                margin = max(self.tolerance_cents * 100,
+                             abs(cost) * self.tolerance_percent) // 100
+                low.append(cost - margin)
+                high.append(cost + margin)
+            matcher.tolerated = (low, high)
+        return matcher.tolerated
 
     @staticmethod
-    def _disconnected(ended: dict[ServiceKey, tuple[Order | None, bool]], sk: ServiceKey,
-                      first_day: str) -> str | None:
+    def _disconnected(facts: tuple[Order | None, bool], first_day: str) -> str | None:
         """Why the service should not be billed in the month starting first_day (its
         last order a disconnect completed before it, or every order cancelled), or None."""
-        facts = ended.get(sk)
-        if facts is None:
-            return None
         last_gone, cancelled = facts
         if last_gone is not None and last_gone[_DONE] < first_day:
             return f"was disconnected on {_us(last_gone[_DONE])} (order {last_gone[_RN]})"
         if cancelled:
             return "has only cancelled orders"
         return None
-
-    def _finding(self, made: _Made, code: str, contractor: str, month: str, ban: str | None,
-                 line: str, order: str | None, cents: int, row: int) -> Finding:
-        return Finding(code, made.severity, contractor, month, ban, line, order, cents,
-                       made.message, made.citation, row)
 
 
 def _previous_month(month: str) -> str:
@@ -461,11 +506,16 @@ def reconcile(reg: Register, rules: RuleSet, month: str | None = None,
             found.extend(r.statement(st))
             if progress:
                 progress(i + 1, len(chosen))
-    kept = marks(reg)
-    if kept:
-        found = [f if f.ident not in kept else _with_mark(f, kept[f.ident]) for f in found]
-    found.sort(key=lambda f: f.sort_key)
+        del r  # its orders and matchers freed now, not scanned by the collector after
+        kept = marks(reg)
+        if kept:
+            found = [f if f.ident not in kept else _with_mark(f, kept[f.ident])
+                     for f in found]
+        found.sort(key=_SORT_KEY)
     return found
+
+
+_SORT_KEY = attrgetter("month", "contractor", "code", "line", "row")  # Finding.sort_key
 
 
 def _with_mark(f: Finding, mark: Mark) -> Finding:

@@ -10,7 +10,8 @@ the stored file and written beside it in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import repeat
@@ -137,16 +138,21 @@ def lines(reg: Register, contractor: str, month: str) -> Iterator[tuple[Any, ...
         "AND month = ? ORDER BY row", (contractor, month))
 
 
-MATCH_COLUMNS = ("row", "ban", "wtn", "circuit_id", "sr_number", "product_id", "mrc", "usage")
-
-
 def lines_for_matching(reg: Register, contractor: str, month: str
                        ) -> Iterator[tuple[Any, ...]]:
-    """The lines of one statement in file order with only what reconcile reads:
-    MATCH_COLUMNS."""
+    """The lines of one statement in file order with only what reconcile reads: (row, wtn,
+    circuit_id, sr_number, product_id, mrc, whether usage is blank or not zero)."""
     return reg.conn.execute(
-        f"SELECT {', '.join(MATCH_COLUMNS)} FROM statement_lines WHERE contractor = ? "
-        "AND month = ? ORDER BY row", (contractor, month))
+        "SELECT row, wtn, circuit_id, sr_number, product_id, mrc, usage IS NOT 0 FROM "
+        "statement_lines WHERE contractor = ? AND month = ? ORDER BY row", (contractor, month))
+
+
+def line_bans(reg: Register, contractor: str, month: str, rows: Iterable[int]
+              ) -> dict[int, str | None]:
+    """The BAN of some lines of one statement, by row."""
+    return dict(reg.conn.execute(
+        "SELECT row, ban FROM statement_lines WHERE contractor = ? AND month = ? AND row IN "
+        "(SELECT value FROM json_each(?))", (contractor, month, json.dumps(list(rows)))))
 
 
 def line_at(reg: Register, contractor: str, month: str, row: int) -> dict[str, Any] | None:
