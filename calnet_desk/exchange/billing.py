@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, islice
+from itertools import compress
 from pathlib import Path
 from typing import cast
 
@@ -39,7 +39,8 @@ from ..store.register import Changes
 from ..store.verify import Finding
 from ..values import BadValue, parse_integer, parse_money, parse_text, parser_for
 from .importer import column_name, match_header
-from .sheets import SheetError, read_rows, sheet_format
+from .sheet_reader import Row, read_row_blocks
+from .sheets import SheetError, sheet_format
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 Progress = Callable[[int, int], None]
@@ -116,11 +117,16 @@ class StatementReading:
 
 CHUNK_ROWS = 5000  # rows checked column by column at a time
 
+# A blank cell in a LineBatch is "" (the store writes it as NULL): Python's sqlite3 binds
+# None only after looking for an adapter for it (about 0.4 µs a cell, more than binding a
+# text), and a CSV's blank cells are "" already.
+BLANK = ""
+
 
 @dataclass(frozen=True)
 class LineBatch:
     """Good lines of a statement, column by column: ``rows`` (their rows in the file) and
-    one sequence per LINE_COLUMNS (None for a blank cell)."""
+    one sequence per LINE_COLUMNS (BLANK for a blank cell)."""
     rows: Sequence[int]
     columns: tuple[Sequence[object], ...]
 
@@ -128,8 +134,9 @@ class LineBatch:
         return len(self.rows)
 
     def lines(self) -> Iterator[tuple[object, ...]]:
-        """The lines as (row, *LINE_COLUMNS) tuples."""
-        return zip(self.rows, *self.columns, strict=True)
+        """The lines as (row, *LINE_COLUMNS) tuples, None for a blank cell (as stored)."""
+        for line in zip(self.rows, *self.columns, strict=True):
+            yield tuple(None if v == BLANK else v for v in line)
 
 
 def read_statement(path: Path, label: str, reading: StatementReading
@@ -144,12 +151,12 @@ def read_statement(path: Path, label: str, reading: StatementReading
     import close to the speed of reading the CSV."""
     fmt = sheet_format(path)
     slot = {name: i for i, name in enumerate(LINE_COLUMNS)}
-    with read_rows(path, label) as rows:
-        first = next(rows, None)
-        if first is None:
+    with read_row_blocks(path, label, CHUNK_ROWS) as blocks:
+        start, first = next(blocks, (1, ()))
+        if not first:
             reading.errors.append(f"{label}: the file is empty (no header row)")
             return
-        header = list(first[1])
+        header = list(first[0])
         mapped, header_errors, blank = match_header(STATEMENT_LINES, header)
         errors = reading.errors
         errors.extend(f"{label}:{e}" for e in header_errors)
@@ -205,7 +212,8 @@ def read_statement(path: Path, label: str, reading: StatementReading
                     problems.append((rownum, width, f"(column {width + 1}): a value beyond "
                                      "the last header"))
                     bad_rows.add(j)
-            # parsed text is never "": a row none of whose id cells is truthy has none
+            # a blank cell is "" and parsed text is never "": a row none of whose id cells
+            # is truthy has none
             present = [values[at] for at in id_slots]
             has_id = list(map(any, zip(*present, strict=True))) if present else [False] * n
             if not all(has_id):
@@ -219,16 +227,21 @@ def read_statement(path: Path, label: str, reading: StatementReading
             if errors:
                 return None
             mrc, nrc = values[mrc_at], values[nrc_at]
-            if mrc is not None:
-                total_mrc += sum(filter(None, cast(Sequence[int | None], mrc)))
+            if mrc is not None:  # a blank cell ("") is left out with the zeros
+                total_mrc += sum(filter(None, cast(Sequence[int], mrc)))
             if nrc is not None:
-                total_nrc += sum(filter(None, cast(Sequence[int | None], nrc)))
-            blank_column = (None,) * n
+                total_nrc += sum(filter(None, cast(Sequence[int], nrc)))
+            blank_column = (BLANK,) * n
             return LineBatch(nums, tuple(v if v is not None else blank_column for v in values))
 
-        while block := list(islice(rows, CHUNK_ROWS)):
-            nums, chunk = cast(tuple[tuple[int, ...], tuple[Sequence[object], ...]],
-                               tuple(zip(*block, strict=True)))
+        def after_header() -> Iterator[tuple[int, Sequence[Row]]]:
+            if len(first) > 1:
+                yield start + 1, first[1:]
+            yield from blocks
+
+        for start_row, block in after_header():
+            nums: Sequence[int] = range(start_row, start_row + len(block))
+            chunk: Sequence[Row] = block
             # a blank line is not an error: any(row) decides at C speed for text cells; a
             # 0 or False cell (XLSX) needs a closer look
             kept = list(map(any, chunk))
@@ -285,10 +298,10 @@ def _money_column(cells: Sequence[object], texts: bool
     if dots == len(cells) - blanks:  # every amount has its cents: drop the points
         cents = joined.replace(".", "").split("\n")
         return (list(map(int, cents)) if not blanks
-                else [int(c) if c else None for c in cents]), []
+                else [int(c) if c else BLANK for c in cents]), []
     if dots == 0:  # whole dollars
-        return [int(c) * 100 if c else None for c in cast(Sequence[str], cells)], []
-    return [None if not c else int(c.replace(".", "")) if "." in c else int(c) * 100
+        return [int(c) * 100 if c else BLANK for c in cast(Sequence[str], cells)], []
+    return [BLANK if not c else int(c.replace(".", "")) if "." in c else int(c) * 100
             for c in cast(Sequence[str], cells)], []
 
 
@@ -303,7 +316,7 @@ def _number_column(pattern: re.Pattern[str], convert: Callable[[str], object],
             return _each(cells, parse)
         words = cast(Sequence[str], cells)
         return (list(map(convert, words)) if not plain[1]
-                else [convert(c) if c else None for c in words]), []
+                else [convert(c) if c else BLANK for c in words]), []
     return column
 
 
@@ -317,10 +330,11 @@ def _each(cells: Sequence[object], parse: Callable[[object], object]
     failed: list[tuple[int, str]] = []
     for j, cell in enumerate(cells):
         try:
-            out.append(None if cell is None or cell == "" else parse(cell))
+            value = None if cell is None or cell == "" else parse(cell)
         except BadValue as e:
-            out.append(None)
+            value = None
             failed.append((j, str(e)))
+        out.append(BLANK if value is None else value)
     return out, failed
 
 
@@ -345,14 +359,9 @@ def _text_column(cells: Sequence[object], texts: bool
     if _all_text(cells, texts):
         words = cast(Sequence[str], cells)
         if _clean(words):
-            blanks = words.count("")
-            if not blanks:
-                return words, []
-            if blanks == len(words):
-                return (None,) * len(words), []
-            return [c or None for c in words], []
+            return words, []  # each as it is, a blank one "" (BLANK)
         stripped = [c.strip() for c in words]
-        out: list[object] = [s or None for s in stripped]
+        out: list[object] = list(stripped)
         joined = "".join(stripped)
         if joined.isprintable() and "'" not in joined:
             return out, []
@@ -363,10 +372,11 @@ def _text_column(cells: Sequence[object], texts: bool
     failed: list[tuple[int, str]] = []
     for j in odd:
         try:
-            out[j] = parse_text(cells[j])
+            value = parse_text(cells[j])
         except BadValue as e:
-            out[j] = None
+            value = None
             failed.append((j, str(e)))
+        out[j] = BLANK if value is None else value
     return out, failed
 
 

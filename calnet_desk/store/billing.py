@@ -96,6 +96,7 @@ def put_statement(tx: Changes, statement: Statement) -> str:
 # which holds the write lock, so no other connection can write meanwhile, and put back
 # before it commits (a rollback restores them too). Every committed state has them.
 _LIFTED_GUARDS = ("statement_lines_guard_insert", "statement_lines_guard_delete")
+_BLANK_AS_NULL = "NULLIF(?, '')"
 LineWriter = Callable[[Sequence[int], Sequence[Sequence[object]]], None]
 
 
@@ -103,8 +104,8 @@ LineWriter = Callable[[Sequence[int], Sequence[Sequence[object]]], None]
 def writing_lines(tx: Changes, contractor: str, month: str, *, replacing: bool = False
                   ) -> Iterator[LineWriter]:
     """Write one statement's lines inside the caller's transaction: gives a function
-    taking a batch as (rows, one sequence per LINE_COLUMNS); with ``replacing`` the
-    statement's old lines are deleted first."""
+    taking a batch as (rows, one sequence per LINE_COLUMNS, a blank cell "" or None); with
+    ``replacing`` the statement's old lines are deleted first."""
     conn = tx.conn
     if not conn.in_transaction or conn.execute(f"SELECT {WRITER_FUNCTION}()").fetchone()[0] != 1:
         raise RecordError("statement lines are written only inside CALNET Desk's transaction")
@@ -114,8 +115,9 @@ def writing_lines(tx: Changes, contractor: str, month: str, *, replacing: bool =
     for name, _sql in guards:
         conn.execute(f'DROP TRIGGER "{name}"')
     cols = ("contractor", "month", "row", *LINE_COLUMNS)
-    sql = (f"INSERT INTO statement_lines ({', '.join(cols)}) VALUES "
-           f"({', '.join('?' * len(cols))})")
+    # a blank cell comes as "" and is stored as NULL (binding None is slower)
+    sql = (f"INSERT INTO statement_lines ({', '.join(cols)}) VALUES (?, ?, ?, "
+           f"{', '.join([_BLANK_AS_NULL] * len(LINE_COLUMNS))})")
 
     def insert(rows: Sequence[int], columns: Sequence[Sequence[object]]) -> None:
         conn.executemany(sql, zip(repeat(contractor), repeat(month), rows, *columns,

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from calnet_desk.exchange import billing as B
 from calnet_desk.exchange.billing import import_statement
+from calnet_desk.exchange.sheet_reader import SheetError
 from calnet_desk.policy.reconcile import reconcile
 from calnet_desk.policy.rules import load_rules
 from calnet_desk.records import KINDS
@@ -28,15 +29,17 @@ HEADER = "ban,wtn,circuit_id,sr_number,product_id,description,quantity,mrc,nrc,u
 
 
 def _agrees(column: Any, parse: Any, cells: list[str]) -> None:
-    """The column parser gives what ``parse`` gives cell by cell, failing the same cells."""
+    """The column parser gives what ``parse`` gives cell by cell, failing the same cells (a
+    blank cell, None from ``parse``, is B.BLANK in a column)."""
     want: list[object] = []
     bad: list[int] = []
     for j, c in enumerate(cells):
         try:
-            want.append(None if c == "" else parse(c))
+            value = None if c == "" else parse(c)
         except BadValue:
-            want.append(None)
+            value = None
             bad.append(j)
+        want.append(B.BLANK if value is None else value)
     got, failed = column(tuple(cells), True)
     assert list(got) == want and [j for j, _ in failed] == bad
 
@@ -83,6 +86,51 @@ def test_text_column_agrees_with_parse_text(cells: list[str]) -> None:
 ])
 def test_text_column_edges(cells: list[str]) -> None:
     _agrees(B._text_column, parse_text, cells)
+
+
+# --- reading a CSV a block at a time ----------------------------------------------------------
+
+
+def _rows_or_error(read: Any) -> tuple[list[tuple[int, list[object]]], str | None]:
+    got: list[tuple[int, list[object]]] = []
+    try:
+        read(got)
+    except SheetError as e:
+        return got, str(e)
+    return got, None
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 1000])
+@pytest.mark.parametrize("text", [
+    "a,b\n1,2\n3,4\n", "a,b\n1,2\n\n3,4\n5,6\n", "a,b\n1,2\n3,4",  # the last cut short
+    'a,b\n1,2\n"3,4\n5,6\n', 'a,b\n1,2\n3,4\n5,"6\n', 'a,b\n1,"x"y\n3,4\n',
+    'a,b\n"x\ny",2\n3,4\n', "", "a,b\n",
+])
+def test_blocks_give_the_rows_and_errors_of_read_rows(tmp_path: Path, text: str,
+                                                       size: int) -> None:
+    """read_row_blocks numbers the same rows and fails with the same FILE:ROW message as
+    read_rows, wherever in a block the fault is."""
+    from calnet_desk.exchange.sheet_reader import read_row_blocks, read_rows
+
+    path = tmp_path / "s.csv"
+    path.write_text(text, "utf-8")
+
+    def by_row(got: list[tuple[int, list[object]]]) -> None:
+        with read_rows(path, "s.csv") as rows:
+            got.extend((n, list(r)) for n, r in rows)
+
+    def by_block(got: list[tuple[int, list[object]]]) -> None:
+        with read_row_blocks(path, "s.csv", size) as blocks:
+            for first, block in blocks:
+                got.extend((first + i, list(r)) for i, r in enumerate(block))
+
+    rows, error = _rows_or_error(by_row)
+    blocks, block_error = _rows_or_error(by_block)
+    assert block_error == error
+    if error is None:
+        assert blocks == rows
+    else:  # a block holding the fault is not given: what came before it is
+        assert blocks == rows[:len(blocks)]
 
 
 # --- the guards ------------------------------------------------------------------------------
