@@ -115,13 +115,21 @@ def writing_lines(tx: Changes, contractor: str, month: str, *, replacing: bool =
     for name, _sql in guards:
         conn.execute(f'DROP TRIGGER "{name}"')
     cols = ("contractor", "month", "row", *LINE_COLUMNS)
-    # a blank cell comes as "" and is stored as NULL (binding None is slower)
-    sql = (f"INSERT INTO statement_lines ({', '.join(cols)}) VALUES (?, ?, ?, "
-           f"{', '.join([_BLANK_AS_NULL] * len(LINE_COLUMNS))})")
+    # Every line's contractor and month are the statement's: written into the statement as
+    # SQL literals (SQLite's own quote()) rather than bound again for each line; a blank
+    # cell comes as "" and is stored as NULL (binding None is slower).
+    literal = "\x00" not in contractor + month  # a NUL would end the SQL text
+    contractor_sql, month_sql = (conn.execute("SELECT quote(?), quote(?)", (contractor, month))
+                                 .fetchone() if literal else ("?", "?"))
+    sql = (f"INSERT INTO statement_lines ({', '.join(cols)}) VALUES ({contractor_sql}, "
+           f"{month_sql}, ?, {', '.join([_BLANK_AS_NULL] * len(LINE_COLUMNS))})")
 
     def insert(rows: Sequence[int], columns: Sequence[Sequence[object]]) -> None:
-        conn.executemany(sql, zip(repeat(contractor), repeat(month), rows, *columns,
-                                  strict=False))
+        if literal:
+            conn.executemany(sql, zip(rows, *columns, strict=True))
+        else:
+            conn.executemany(sql, zip(repeat(contractor), repeat(month), rows, *columns,
+                                      strict=False))
 
     try:
         if replacing:

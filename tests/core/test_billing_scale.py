@@ -181,6 +181,23 @@ def test_lines_stay_guarded_after_import_replace_and_a_refused_file(reg: Registe
         conn.close()
 
 
+@pytest.mark.parametrize("contractor", ["O'Brien Telecom", "A'); DROP TABLE orders; --",
+                                        "Acme \"West\"", "Nul\x00Co"])
+def test_a_contractor_written_into_the_insert_is_stored_as_it_is(reg: Register,
+                                                                  tmp_path: Path,
+                                                                  contractor: str) -> None:
+    """The lines' contractor and month are SQL literals of the insert (quoted by SQLite),
+    or bound when a NUL would end the SQL text; blank cells are stored as NULL."""
+    from calnet_desk.store.billing import lines
+
+    path = _csv(tmp_path / "q.csv", "B1,,C1,,P,x,1,1.00,,0", ",,C2,,,,,,,")
+    assert import_statement(reg, path, contractor, "2026-01").written
+    assert list(lines(reg, contractor, "2026-01")) == [
+        (2, "B1", None, "C1", None, "P", "x", 1, 100, None, 0.0, None, None, None),
+        (3, None, None, "C2", None, None, None, None, None, None, None, None, None, None)]
+    assert reg.records(KINDS["orders"]) == []
+
+
 def test_lines_are_written_only_inside_a_transaction(reg: Register) -> None:
     from calnet_desk.store.billing import writing_lines
     from calnet_desk.store.exceptions import RecordError
