@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, islice, repeat
 from typing import Any
 
 from .exceptions import RecordError
@@ -97,6 +97,7 @@ def put_statement(tx: Changes, statement: Statement) -> str:
 # before it commits (a rollback restores them too). Every committed state has them.
 _LIFTED_GUARDS = ("statement_lines_guard_insert", "statement_lines_guard_delete")
 _BLANK_AS_NULL = "NULLIF(?, '')"
+LINES_PER_INSERT = 20
 LineWriter = Callable[[Sequence[int], Sequence[Sequence[object]]], None]
 
 
@@ -121,15 +122,24 @@ def writing_lines(tx: Changes, contractor: str, month: str, *, replacing: bool =
     literal = "\x00" not in contractor + month  # a NUL would end the SQL text
     contractor_sql, month_sql = (conn.execute("SELECT quote(?), quote(?)", (contractor, month))
                                  .fetchone() if literal else ("?", "?"))
-    sql = (f"INSERT INTO statement_lines ({', '.join(cols)}) VALUES ({contractor_sql}, "
-           f"{month_sql}, ?, {', '.join([_BLANK_AS_NULL] * len(LINE_COLUMNS))})")
+    values = (f"({contractor_sql}, {month_sql}, ?, "
+              f"{', '.join([_BLANK_AS_NULL] * len(LINE_COLUMNS))})")
+    sql = f"INSERT INTO statement_lines ({', '.join(cols)}) VALUES {values}"
+    # and LINES_PER_INSERT lines to one execution of a statement: Python's sqlite3 pays a
+    # fixed cost per execution (reset, step, its own book-keeping)
+    group_sql = f"{sql}{f', {values}' * (LINES_PER_INSERT - 1)}"
 
     def insert(rows: Sequence[int], columns: Sequence[Sequence[object]]) -> None:
-        if literal:
-            conn.executemany(sql, zip(rows, *columns, strict=True))
-        else:
+        if not literal:
             conn.executemany(sql, zip(repeat(contractor), repeat(month), rows, *columns,
                                       strict=False))
+            return
+        lines = zip(rows, *columns, strict=True)
+        groups = len(rows) // LINES_PER_INSERT
+        if groups:  # LINES_PER_INSERT lines at a time off the same iterator, flattened
+            conn.executemany(group_sql, map(tuple, map(chain.from_iterable, islice(
+                zip(*[lines] * LINES_PER_INSERT, strict=False), groups))))
+        conn.executemany(sql, lines)  # the rest
 
     try:
         if replacing:

@@ -244,7 +244,10 @@ def _messy_register(reg: Register, tmp_path: Path, seed: int) -> None:
             wtn, circuit, sr = ((spelled, "", "") if how < 0.7 else
                                 ("", spelled, "") if how < 0.85 else ("", "", rn))
             for product in rng.sample(["PORT", "ACCESS", "", "FEAT"], rng.randint(1, 3)):
-                mrc = rng.choice(["10.00", "39.99", "", "20.00"])
+                # (a monthly cost of 20.00 or 49.99 is off by more than its tolerance of
+                # 1.00 only past 21.00 / 50.99)
+                mrc = rng.choice(["10.00", "39.99", "", "20.00", "21.00", "18.99", "50.99",
+                                  "48.99"])
                 row = f"B{rng.randint(1, 3)},{wtn},{circuit},{sr},{product},x,1,{mrc},,{usage}"
                 rows.append(row)
                 if rng.random() < 0.08:
@@ -267,3 +270,20 @@ def test_a_month_alone_finds_what_the_whole_run_finds(reg: Register, tmp_path: P
                                        "rate-mismatch", "unused-line"}
     for month in ("2026-01", "2026-02"):
         assert reconcile(reg, rules, month=month) == [f for f in whole if f.month == month]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
+def test_reconcile_finds_what_the_plain_pass_finds(reg: Register, tmp_path: Path,
+                                                   seed: int) -> None:
+    """The one lean pass (numbered services, BANs read for findings only) finds exactly
+    what the plain pass over every line found (tests/core/reconcile_reference.py), for
+    the whole run and for a month alone."""
+    import tests.core.reconcile_reference as reference
+
+    _messy_register(reg, tmp_path, seed)
+    rules = load_rules()
+    found = reconcile(reg, rules)
+    assert len({f.code for f in found}) >= 4
+    assert found == reference.reference_reconcile(reg, rules)
+    assert (reconcile(reg, rules, month="2026-01")
+            == reference.reference_reconcile(reg, rules, month="2026-01"))
