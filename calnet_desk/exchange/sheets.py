@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..files import atomic_output
+from ..files import atomic_output, write_atomically
 from ..values import FORMULA_TRIGGERS
 from .sheet_reader import (
     MAX_CELL_CHARS,
@@ -54,9 +54,15 @@ _WIDEST = 60  # characters: longer texts are cut on screen, not in the cell
 
 def write_xlsx(path: Path, title: str, header: Sequence[str], rows: Iterable[Sequence[object]],
                number_formats: Sequence[str | None]) -> None:
-    """A one-sheet workbook (see :func:`xlsx_bytes`), written beside ``path`` first."""
-    with atomic_output(path) as tmp:
-        _write_workbook(tmp, title, header, rows, number_formats, None)
+    """A one-sheet workbook (see :func:`xlsx_bytes`), written beside ``path`` first.
+
+    The rows stream through XlsxWriter's temporary files (constant memory); the zip they
+    end in is built in memory and written here. Written by XlsxWriter itself, a full disk
+    left its zip half-closed, and its retry when collected printed a traceback after our
+    message (the zip is a fraction of the rows' size: their XML compressed)."""
+    buffer = io.BytesIO()
+    _write_workbook(buffer, title, header, rows, number_formats, None, streamed=True)
+    write_atomically(path, [buffer.getvalue()])
 
 
 def xlsx_bytes(title: str, header: Sequence[str], rows: Iterable[Sequence[object]],
@@ -169,9 +175,9 @@ def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
     return buffer.getvalue()
 
 
-def _write_workbook(target: Path | io.BytesIO, title: str, header: Sequence[str],
+def _write_workbook(target: io.BytesIO, title: str, header: Sequence[str],
                     rows: Iterable[Sequence[object]], number_formats: Sequence[str | None],
-                    fixed_time: dt.datetime | None) -> None:
+                    fixed_time: dt.datetime | None, *, streamed: bool = False) -> None:
     """One sheet: a bold, frozen header with an autofilter, columns as wide as their
     content, dates and money as numbers with their formats, texts as string cells (never
     formulas). XlsxWriter in constant-memory mode streams the rows (benchmarks/
@@ -179,16 +185,15 @@ def _write_workbook(target: Path | io.BytesIO, title: str, header: Sequence[str]
     import xlsxwriter
     from xlsxwriter.exceptions import FileCreateError
 
-    in_memory = isinstance(target, io.BytesIO)
     try:
-        _fill_workbook(xlsxwriter, target, in_memory, title, header, rows, number_formats,
+        _fill_workbook(xlsxwriter, target, not streamed, title, header, rows, number_formats,
                        fixed_time)
     except FileCreateError as e:  # disk full, read-only…: the OSError it wraps
         raise e.args[0] if e.args and isinstance(e.args[0], OSError) else OSError(str(e)) \
             from None
 
 
-def _fill_workbook(xlsxwriter: Any, target: Path | io.BytesIO, in_memory: bool, title: str,
+def _fill_workbook(xlsxwriter: Any, target: io.BytesIO, in_memory: bool, title: str,
                    header: Sequence[str], rows: Iterable[Sequence[object]],
                    number_formats: Sequence[str | None], fixed_time: dt.datetime | None
                    ) -> None:
