@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ...records import KINDS, Field, Kind
-from ...store.history import GENESIS, entry_hash_v1, refs_of
+from ...store.history import GENESIS, SCOPE_REFS, entry_hash_v1
 from ...store.register import AGENCY_KEY, AGENCY_KIND
 from ...values import to_cell_native
 from .layout import (
@@ -185,14 +185,41 @@ def _prompt_handover() -> Iterator[None]:
                 sys.setswitchinterval(first)
 
 
-def _files(root: Path) -> Iterator[str]:
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(filenames):
-            yield Path(dirpath, name).relative_to(root).as_posix()
-        for name in dirnames:
-            if Path(dirpath, name).is_symlink():
-                yield Path(dirpath, name).relative_to(root).as_posix()
+def _scan(root: Path) -> dict[str, int | None]:
+    """Everything in the bag but its folders (a link to a folder too), by name relative to
+    it -> its size when it is a regular file (not a link), else None: one look at each
+    (os.scandir), not a stat per question. A folder that cannot be read is left out, as
+    os.walk leaves it."""
+    found: dict[str, int | None] = {}
+
+    def walk(folder: str, prefix: str) -> None:
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            return
+        for e in entries:
+            name = prefix + e.name
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    walk(e.path, name + "/")
+                    continue
+                regular = e.is_file(follow_symlinks=False)
+                found[name] = e.stat(follow_symlinks=False).st_size if regular else None
+            except OSError:
+                found[name] = None
+
+    walk(str(root), "")
+    return found
+
+
+def _size(root: Path, name: str, sizes: dict[str, int | None]) -> int | None:
+    """A file's size (following a link, as Path.stat does); None when it is no file."""
+    size = sizes.get(name)
+    if size is not None:
+        return size
+    path = root / name
+    return path.stat().st_size if path.is_file() else None
 
 
 def verify_bag(root: Path, expect_head: str | None = None,
@@ -202,9 +229,10 @@ def verify_bag(root: Path, expect_head: str | None = None,
     SHA-256 of files already hashed as they were unpacked (archive.open_bundle)."""
     known = digests or {}
     problems: list[str] = []
-    present = set(_files(root))
+    sizes = _scan(root)
+    present = set(sizes)
     for name in sorted(present):
-        if (root / name).is_symlink() or not (root / name).is_file():
+        if sizes[name] is None:
             problems.append(f"{name} is a link or not a regular file")
     for required in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt",
                      "tagmanifest-sha256.txt"):
@@ -242,15 +270,15 @@ def verify_bag(root: Path, expect_head: str | None = None,
                               f"{'tag ' if must_be_payload else ''}manifest")
             if name not in present:
                 listed.append(f"{name} is listed in {label} but missing")
-            elif not (root / name).is_symlink():
+            elif sizes[name] is not None:  # not a link (nor a pipe…: reported above)
                 listed.append((name, digest, label))
     to_hash = sorted({item[0] for item in listed if isinstance(item, tuple)} - set(known),
-                     key=lambda n: -(root / n).stat().st_size)  # the largest first
+                     key=lambda n: -(sizes[n] or 0))  # the largest first
     pool = ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="verify-hash")
     try:
         with _prompt_handover():
             hashing = {name: pool.submit(_sha256, root / name) for name in to_hash}
-            later = _verify_contents(root, present, payload, expect_head)
+            later = _verify_contents(root, sizes, payload, expect_head)
             hashed = {**known, **{name: future.result() for name, future in hashing.items()}}
     finally:  # interrupted (Ctrl-C, an error): the files not begun are not hashed
         pool.shutdown(wait=True, cancel_futures=True)
@@ -260,15 +288,16 @@ def verify_bag(root: Path, expect_head: str | None = None,
         elif hashed[item[0]] != item[1]:
             problems.append(f"{item[0]} does not match its SHA-256 in {item[2]} (changed)")
     problems += later
-    problems += _verify_documents(root, present, hashed)
+    problems += _verify_documents(root, sizes, hashed)
     return problems
 
 
-def _verify_contents(root: Path, present: set[str], payload: set[str],
+def _verify_contents(root: Path, sizes: dict[str, int | None], payload: set[str],
                      expect_head: str | None) -> list[str]:
     """bag-info.txt, Payload-Oxum and the history (with the replay of the records,
     documents and links)."""
     problems: list[str] = []
+    present = set(sizes)
     info: dict[str, str] = {}
     if "bag-info.txt" in present:
         try:
@@ -283,8 +312,8 @@ def _verify_contents(root: Path, present: set[str], payload: set[str],
         if info and label not in info:
             problems.append(f"bag-info.txt has no {label}")
     if "Payload-Oxum" in info:
-        sizes = [(root / n).stat().st_size for n in payload if (root / n).is_file()]
-        actual = f"{sum(sizes)}.{len(sizes)}"
+        files = [size for n in payload if (size := _size(root, n, sizes)) is not None]
+        actual = f"{sum(files)}.{len(files)}"
         if info["Payload-Oxum"] != actual:
             problems.append(f"Payload-Oxum is {info['Payload-Oxum']} in bag-info.txt but the "
                             f"payload is {actual} (bytes.files)")
@@ -303,8 +332,10 @@ def _verify_contents(root: Path, present: set[str], payload: set[str],
     return problems
 
 
-def _verify_documents(root: Path, present: set[str], hashed: dict[str, str]) -> list[str]:
+def _verify_documents(root: Path, sizes: dict[str, int | None], hashed: dict[str, str]
+                      ) -> list[str]:
     problems: list[str] = []
+    present = set(sizes)
     if "data/documents.json" not in present:
         return ["data/documents.json is missing"]
     try:
@@ -315,7 +346,7 @@ def _verify_documents(root: Path, present: set[str], hashed: dict[str, str]) -> 
     for name, doc in sorted(files.items()):
         if name not in present:
             problems.append(f"{name} is listed in data/documents.json but missing")
-        elif doc.get("size") != (root / name).stat().st_size:
+        elif doc.get("size") != _size(root, name, sizes):
             problems.append(f"{name}: its size differs from data/documents.json")
         elif (hashed.get(name) or _sha256(root / name)) != doc.get("sha256"):
             problems.append(f"{name}: its SHA-256 differs from data/documents.json")
@@ -476,9 +507,11 @@ def _read_entries(root: Path, chain: list[dict[str, Any]], problems: list[str]
         row = chain[entry_id - 1]
         try:
             kind = entry["kind"]
-            header_differs = (entry["at"] != row["at"] or kind != row["kind"]
-                              or entry["key"] != row["key"] or entry["action"] != row["action"]
-                              or refs_of(changes, kind) != row["refs"])  # header_of's
+            header_differs = (  # header_of(entry) against the row, field by field
+                entry["at"] != row["at"] or kind != row["kind"] or entry["key"] != row["key"]
+                or entry["action"] != row["action"]
+                or {n: changes[n] for n in SCOPE_REFS.get(kind, ()) if n in changes}
+                != row["refs"])
             body = body_of_shown(entry)
         except (ValueError, TypeError, KeyError, AttributeError) as e:
             problems.append(f"{where}: entry {entry_id}: {e}")
