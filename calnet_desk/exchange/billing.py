@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from pathlib import Path
@@ -283,13 +283,40 @@ def _plain(cells: Sequence[object], texts: bool, pattern: re.Pattern[str]
     if not _all_text(cells, texts):
         return None
     joined = "\n".join(cast(Sequence[str], cells))
-    if pattern.fullmatch(joined) is None:
+    # (a cell holding a line end would read as two values)
+    if joined.count("\n") != len(cells) - 1 or pattern.fullmatch(joined) is None:
         return None
     return joined, cells.count("")
 
 
+def _few_plain(cells: Sequence[object], texts: bool, pattern: re.Pattern[str],
+               convert: Callable[[str], object]) -> list[object] | None:
+    """A column that repeats itself (amounts, quantities, minutes: at most a quarter of
+    its cells distinct), every cell text and blank or plain (``pattern``): each distinct
+    cell checked and converted once (BLANK for a blank one) and the column mapped through
+    them at C speed. None for any other column."""
+    if not _all_text(cells, texts):
+        return None
+    distinct = set(cast(Sequence[str], cells))
+    if len(distinct) * 4 > len(cells):
+        return None
+    joined = "\n".join(distinct)
+    if joined.count("\n") != len(distinct) - 1 or pattern.fullmatch(joined) is None:
+        return None
+    converted: dict[str, object] = {c: convert(c) if c else BLANK for c in distinct}
+    return list(map(converted.__getitem__, cast(Sequence[str], cells)))
+
+
+def _cents(plain: str) -> int:
+    """A plain amount (``_PLAIN_MONEY``: digits, maybe a point and two more) in cents."""
+    return int(plain.replace(".", "")) if "." in plain else int(plain) * 100
+
+
 def _money_column(cells: Sequence[object], texts: bool
                   ) -> tuple[Sequence[object], list[tuple[int, str]]]:
+    few = _few_plain(cells, texts, _PLAIN_MONEY, _cents)
+    if few is not None:
+        return few, []
     plain = _plain(cells, texts, _PLAIN_MONEY)
     if plain is None:
         return _each(cells, parse_money)
@@ -301,8 +328,7 @@ def _money_column(cells: Sequence[object], texts: bool
                 else [int(c) if c else BLANK for c in cents]), []
     if dots == 0:  # whole dollars
         return [int(c) * 100 if c else BLANK for c in cast(Sequence[str], cells)], []
-    return [BLANK if not c else int(c.replace(".", "")) if "." in c else int(c) * 100
-            for c in cast(Sequence[str], cells)], []
+    return [_cents(c) if c else BLANK for c in cast(Sequence[str], cells)], []
 
 
 def _number_column(pattern: re.Pattern[str], convert: Callable[[str], object],
@@ -311,6 +337,9 @@ def _number_column(pattern: re.Pattern[str], convert: Callable[[str], object],
     whole column when none is blank), anything else parsed cell by cell with ``parse``."""
     def column(cells: Sequence[object], texts: bool
                ) -> tuple[Sequence[object], list[tuple[int, str]]]:
+        few = _few_plain(cells, texts, pattern, convert)
+        if few is not None:
+            return few, []
         plain = _plain(cells, texts, pattern)
         if plain is None:
             return _each(cells, parse)
@@ -341,7 +370,7 @@ def _each(cells: Sequence[object], parse: Callable[[object], object]
 _SEPARATOR = "\x1f"
 
 
-def _clean(texts: Sequence[str]) -> bool:
+def _clean(texts: Collection[str]) -> bool:
     """Every cell printable, none starting with an apostrophe or with whitespace at either
     end: each is stored as it is. Decided over the joined column at C speed: printable text
     holds no whitespace but the space (tabs, line ends, no-break and other Unicode spaces
@@ -358,7 +387,10 @@ def _text_column(cells: Sequence[object], texts: bool
                  ) -> tuple[Sequence[object], list[tuple[int, str]]]:
     if _all_text(cells, texts):
         words = cast(Sequence[str], cells)
-        if _clean(words):
+        # a column that repeats itself (BANs, products, cities) is decided by its
+        # distinct cells
+        distinct = set(words)
+        if _clean(distinct if len(distinct) * 4 <= len(words) else words):
             return words, []  # each as it is, a blank one "" (BLANK)
         stripped = [c.strip() for c in words]
         out: list[object] = list(stripped)

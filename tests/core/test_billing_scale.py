@@ -88,6 +88,30 @@ def test_text_column_edges(cells: list[str]) -> None:
     _agrees(B._text_column, parse_text, cells)
 
 
+@pytest.mark.parametrize("cells", [
+    ["1.00\n2.00", "3.00"], ["1.00", "2\n3"], ["1\n2"] + ["4.00"] * 12,
+    ["5.00"] * 20 + ["5.0", "", "7"], ["", "12.34"] * 10 + ["-1"], ["1,000.00"] * 8,
+])
+def test_number_columns_with_line_ends_or_repeats(cells: list[str]) -> None:
+    """A cell holding a line end is one bad value, not two good ones (it crashed the
+    import with a traceback: int('100\\n200')); a column that repeats itself is checked
+    by its distinct cells and gives what the per-cell parsers give."""
+    _agrees(B._money_column, parse_money, cells)
+    whole = [c.replace(".00", "") for c in cells]
+    _agrees(B._whole_column, parse_integer, whole)
+    _agrees(B._usage_column, B.parse_usage, cells)
+
+
+def test_a_line_end_inside_an_amount_is_named_not_a_traceback(reg: Register,
+                                                               tmp_path: Path) -> None:
+    path = tmp_path / "nl.csv"
+    path.write_text('ban,wtn,mrc,usage\nB1,9165550001,"1.00\n2.00",1\n'
+                    'B1,9165550002,3.00,"1\n2"\n', "utf-8")
+    result = import_statement(reg, path, "AT&T", "2026-01")
+    assert not result.written
+    assert [e.split(": ")[0] for e in result.errors] == [f"{path}:2:mrc", f"{path}:3:usage"]
+
+
 # --- reading a CSV a block at a time ----------------------------------------------------------
 
 
