@@ -306,7 +306,10 @@ class Reconciler:
         # per service billed (by number): its first row and line as written
         first: dict[int, tuple[int, str]] = {}
         billed: dict[int, int] = {}  # the MRC of its lines, the extras of a duplicate left out
-        products: set[tuple[int, str | None]] = set()  # (service, product) billed
+        # per service: its first line's product (blank: None, stored lines hold no ""), and
+        # every product once a second one is billed
+        product_of: dict[int, str | None] = {}
+        products: dict[int, set[str | None]] = {}
         used: set[int] = set()  # a line's usage blank or not zero
         # per line: (row, service, its line as written, product, MRC)
         extras: list[tuple[int, int, str, str | None, int]] = []
@@ -319,17 +322,18 @@ class Reconciler:
             if s is None:
                 s = service(raw)
             cents = mrc or 0
-            pair = (s, product or None)
-            if s in billed:
-                if pair in products:
-                    extras.append((row, s, circuit or wtn or sr or "", product, cents))
-                else:
-                    products.add(pair)
-                    billed[s] += cents
-            else:
+            if s not in billed:
                 billed[s] = cents
                 first[s] = (row, circuit or wtn or sr or "")
-                products.add(pair)
+                product_of[s] = product
+            elif product == product_of[s] or (s in products and product in products[s]):
+                extras.append((row, s, circuit or wtn or sr or "", product, cents))
+            else:
+                if s in products:
+                    products[s].add(product)
+                else:
+                    products[s] = {product_of[s], product}
+                billed[s] += cents
             if usage_not_zero:
                 used.add(s)
             if s >= known:
