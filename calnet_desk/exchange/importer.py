@@ -7,11 +7,13 @@ it, header = row 1) and nothing is written unless the whole file is good.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import zip_longest
 from pathlib import Path
+from typing import Any
 
 from ..policy.catalog import completer_for
 from ..progress import Progress, collector_paused
@@ -29,6 +31,7 @@ from ..store import Register
 from ..store.errors import printable
 from ..store.register import Upsert
 from ..values import BadValue, parser_for
+from .sheet_reader import Row
 from .sheets import (
     MAX_CELL_CHARS,
     MAX_COLUMNS,
@@ -250,6 +253,82 @@ def preview(path: Path, kind: Kind, mapping: ColumnMap, limit: int = 20,
 
 
 
+_MISS = object()
+_CACHED_TYPES = (str, dt.date)  # raw cells that are hashable and never equal across types
+_CACHE_LIMIT = 4096  # distinct raw values remembered per column (a design choice)
+CHUNK_ROWS = 2048  # rows parsed together, column by column
+
+
+@dataclass
+class _Column:
+    """One mapped column, with its parser picked once and the values it already parsed
+    (a column of choices, names or dates repeats a few values many times)."""
+    index: int
+    name: str
+    parse: Callable[[object], Value]
+    required: bool
+    label: str
+    cache: dict[object, Value] | None
+
+    def values(self, cells: tuple[object, ...] | list[object],
+               problems: list[tuple[int, int, str]], rownums: list[int],
+               bad: set[int]) -> list[Value]:
+        """The column's values, None for a cell that does not parse (its problem noted,
+        its row marked bad)."""
+        parse, cache, required = self.parse, self.cache, self.required
+        out: list[Value] = []
+        append = out.append
+        value: Any
+        for j, raw in enumerate(cells):
+            if raw is None:  # every parser reads an empty cell as blank
+                value = None
+            elif cache is not None and type(raw) in _CACHED_TYPES:
+                found = cache.get(raw, _MISS)
+                if found is not _MISS:
+                    value = found
+                else:
+                    try:
+                        value = parse(raw)
+                    except BadValue as e:
+                        problems.append((rownums[j], self.index, f"{self.label}: {e}"))
+                        bad.add(j)
+                        append(None)
+                        continue
+                    if len(cache) < _CACHE_LIMIT:
+                        cache[raw] = value
+            else:
+                try:
+                    value = parse(raw)
+                except BadValue as e:
+                    problems.append((rownums[j], self.index, f"{self.label}: {e}"))
+                    bad.add(j)
+                    append(None)
+                    continue
+            if value is None and required:
+                problems.append((rownums[j], self.index, f"{self.label}: required, but blank"))
+                bad.add(j)
+            append(value)
+        return out
+
+
+def _chunks(rows: Iterator[tuple[int, Row]], size: int) -> Iterator[list[tuple[int, Row]]]:
+    """The rows that hold something (a blank line between blocks is not an error), in
+    lists of ``size``."""
+    chunk: list[tuple[int, Row]] = []
+    for numbered in rows:
+        row = numbered[1]
+        lead = row[0] if row else None
+        if (lead is None or lead == "") and not any(c is not None and c != "" for c in row):
+            continue
+        chunk.append(numbered)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+
 
 def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
                  mapping: ColumnMap | None = None, notes: list[str] | None = None,
@@ -288,10 +367,12 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
                 notes.extend(f"{label}:{n}" for n in ignored)
         # A bad header does not stop the cell checks: every error is reported at once.
         typed = texts_as_typed(path)
-        columns = [(i, f.name, parser_for(f, typed), f.required, column_name(header, i))
+        columns = [_Column(i, f.name, parser_for(f, typed), f.required, column_name(header, i),
+                           None if f.type == "list" else {})
                    for i, f in mapped]
+        names = [c.name for c in columns]
         key_name = kind.key_names[-1]  # a composite key: its last part's column
-        key_index, key_col = next(((c[0], c[4]) for c in columns if c[1] == key_name),
+        key_index, key_col = next(((c.index, c.label) for c in columns if c.name == key_name),
                                   (0, key_name))  # no key column: no duplicate check
         seen_keys: dict[str, int] = {}
         # References must name records already in the register (in rows with other
@@ -306,82 +387,101 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
         streaming = sink is not None
         width = len(header)
         is_csv = sheet_format(path) == "csv"
-        for rownum, row in rows:
-            lead = row[0] if row else None
-            if (lead is None or lead == "") and not any(c is not None and c != ""
-                                                        for c in row):
-                continue  # a blank line between blocks is not an error
-            rows_seen += 1
-            record: dict[str, Value] = {}
-            bad = False
-            ncells = len(row)
-            if is_csv and ncells < width:
-                problems.append((rownum, ncells, f"(column {ncells + 1}): the row has "
-                                 f"{ncells} cell(s), the header {width}: a row cut short?"))
-                bad = True
-            for i, cell in enumerate(row):
-                if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
-                    problems.append((rownum, i, f"{column_name(header, i)}: longer than "
-                                     f"{MAX_CELL_CHARS:,} characters (Excel's limit)"))
-                    bad = True
-            for i, fname, parse, required, col in columns:
-                raw = row[i] if i < ncells else None
-                if raw is None:  # every parser reads an empty cell as blank
-                    value = None
-                else:
-                    try:
-                        value = parse(raw)
-                    except BadValue as e:
-                        problems.append((rownum, i, f"{col}: {e}"))
-                        bad = True
-                        continue
-                if value is None and required:
-                    problems.append((rownum, i, f"{col}: required, but blank"))
-                    bad = True
-                record[fname] = value
+        ordered = any(f.later_than for f in kind.fields)
+        single_key = len(kind.key_names) == 1
+        for chunk in _chunks(rows, CHUNK_ROWS):
+            rownums = [n for n, _ in chunk]
+            cells = [row for _, row in chunk]
+            rows_seen += len(chunk)
+            bad: set[int] = set()  # positions in the chunk of rows with a problem
+            ncols = max(map(len, cells))
+            if is_csv or ncols != min(map(len, cells)):
+                for j, row in enumerate(cells):
+                    ncells = len(row)
+                    if is_csv and ncells < width:
+                        problems.append((rownums[j], ncells, f"(column {ncells + 1}): the "
+                                         f"row has {ncells} cell(s), the header {width}: a "
+                                         "row cut short?"))
+                        bad.add(j)
+                    if ncells > width and any(c not in (None, "") for c in row[width:]):
+                        problems.append((rownums[j], width, f"(column {width + 1}): a value "
+                                         "beyond the last header"))
+                        bad.add(j)
+                by_column = list(zip_longest(*cells))
+            else:
+                by_column = list(zip(*cells, strict=True))
+                if ncols > width:
+                    for j, row in enumerate(cells):
+                        if any(c not in (None, "") for c in row[width:]):
+                            problems.append((rownums[j], width, f"(column {width + 1}): a "
+                                             "value beyond the last header"))
+                            bad.add(j)
+            for i, column in enumerate(by_column):
+                if any(type(c) is str and len(c) > MAX_CELL_CHARS for c in column):
+                    for j, c in enumerate(column):
+                        if isinstance(c, str) and len(c) > MAX_CELL_CHARS:
+                            problems.append((rownums[j], i, f"{column_name(header, i)}: "
+                                             f"longer than {MAX_CELL_CHARS:,} characters "
+                                             "(Excel's limit)"))
+                            bad.add(j)
+            empty: tuple[object, ...] = (None,) * len(cells)
+            values = [c.values(by_column[c.index] if c.index < ncols else empty, problems,
+                               rownums, bad) for c in columns]
             for i in blank:
-                if i < ncells and row[i] not in (None, ""):
-                    problems.append((rownum, i, f"(column {i + 1}): a value under a blank "
-                                     "header"))
-                    bad = True
-            if ncells > width and any(c not in (None, "") for c in row[width:]):
-                problems.append((rownum, width, f"(column {width + 1}): a value beyond the "
-                                 "last header"))
-                bad = True
-            for name, why in order_problems(kind, record):
-                at, col = next(((c[0], c[4]) for c in columns if c[1] == name),
-                               (0, name))
-                problems.append((rownum, at, f"{col}: {why}"))
-                bad = True
-            problem = kind.key_problem(record)
-            key = kind.record_key(record) if problem is None else None
-            if problem and all(record.get(n) for n in kind.key_names):
-                # a separator inside a part of a composite key: point at that part's cell
-                at, col = next(((c[0], c[4]) for c in columns for n in kind.key_names[:-1]
-                                if c[1] == n and KEY_SEPARATOR in str(record.get(n))),
-                               (key_index, key_col))
-                problems.append((rownum, at, f"{col}: {problem}"))
-                bad = True
-            if key is not None:
-                if key in seen_keys:
-                    problems.append((rownum, key_index, f"{key_col}: {key} appears again "
-                                     f"(first on row {seen_keys[key]})"))
-                    bad = True
+                if i < ncols:
+                    for j, c in enumerate(by_column[i]):
+                        if c not in (None, ""):
+                            problems.append((rownums[j], i, f"(column {i + 1}): a value "
+                                             "under a blank header"))
+                            bad.add(j)
+            records_here: list[Record] = (
+                [dict(zip(names, vs, strict=True)) for vs in zip(*values, strict=True)]
+                if values else [{} for _ in cells])
+            for j, record in enumerate(records_here):
+                rownum = rownums[j]
+                if ordered:
+                    for name, why in order_problems(kind, record):
+                        at, col = next(((c.index, c.label) for c in columns
+                                        if c.name == name), (0, name))
+                        problems.append((rownum, at, f"{col}: {why}"))
+                        bad.add(j)
+                if single_key:
+                    key = record.get(key_name)
+                    if type(key) is not str or not key:
+                        key = None
                 else:
-                    seen_keys[key] = rownum
+                    problem = kind.key_problem(record)
+                    key = kind.record_key(record) if problem is None else None
+                    if problem and all(record.get(n) for n in kind.key_names):
+                        # a separator inside a part of a composite key: point at that cell
+                        at, col = next(((c.index, c.label) for c in columns
+                                        for n in kind.key_names[:-1]
+                                        if c.name == n and KEY_SEPARATOR in str(record.get(n))),
+                                       (key_index, key_col))
+                        problems.append((rownum, at, f"{col}: {problem}"))
+                        bad.add(j)
+                if key is not None:
+                    first_on = seen_keys.setdefault(key, rownum)
+                    if first_on != rownum:
+                        problems.append((rownum, key_index, f"{key_col}: {key} appears again "
+                                         f"(first on row {first_on})"))
+                        bad.add(j)
             for i, fname, target, col in references:
-                v = record.get(fname)
-                if isinstance(v, str) and v not in known[target.name]:
-                    problems.append((rownum, i, f"{col}: {target.singular} {v} is not in "
-                                     "the register"))  # (the record is still counted good)
+                names_known = known[target.name]
+                for j, v in enumerate(values[names.index(fname)]):
+                    if isinstance(v, str) and v not in names_known:
+                        problems.append((rownums[j], i, f"{col}: {target.singular} {v} is not "
+                                         "in the register"))  # (the record still counts good)
             for fname, col in past:
-                day = record.get(fname)
-                if isinstance(day, str) and day > now:  # ISO dates compare as text
-                    assert warnings is not None
-                    warnings.append(f"{label}:{rownum}:{col}: {day} is after today ({now}); "
-                                    "check the date")
-            if not bad:
-                records.append(record)
+                for j, day in enumerate(values[names.index(fname)]):
+                    if isinstance(day, str) and day > now:  # ISO dates compare as text
+                        assert warnings is not None
+                        warnings.append(f"{label}:{rownums[j]}:{col}: {day} is after today "
+                                        f"({now}); check the date")
+            if bad:
+                records.extend(r for j, r in enumerate(records_here) if j not in bad)
+            else:
+                records.extend(records_here)
             if streaming and len(records) > HOLD_ROWS:
                 if problems or header_errors:
                     streaming = False  # nothing more is written: the caller rolls back
