@@ -609,8 +609,12 @@ class MainWindow(QMainWindow):
 
         def report(job_id: int, done: int, total: int) -> None:
             if ticket is not None and job_id == ticket.id:
-                progress.setMaximum(max(total, 1))
-                progress.setValue(min(done, total))
+                if total <= 0:  # not known (yet): the bar shows that work goes on
+                    progress.setMaximum(0)
+                    progress.setValue(0)
+                else:
+                    progress.setMaximum(total)
+                    progress.setValue(min(done, total))
 
         def finished(result: object) -> None:
             writer.progress.disconnect(report)

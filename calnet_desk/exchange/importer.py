@@ -334,7 +334,8 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
                  mapping: ColumnMap | None = None, notes: list[str] | None = None,
                  *, problem_rows: set[int] | None = None, today: dt.date | None = None,
                  warnings: list[str] | None = None,
-                 sink: Callable[[list[Record]], None] | None = None
+                 sink: Callable[[list[Record]], None] | None = None,
+                 expected: list[int] | None = None
                  ) -> tuple[list[Record], list[str], int]:
     """Parse and check the whole file: (good records, error lines, data rows). With a
     mapping (see propose_mapping) the header is not matched: the mapped columns are read
@@ -345,7 +346,8 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
     With ``sink``, a file of more than HOLD_ROWS good records hands them on in batches
     while no problem has been found (the caller writes them in a transaction it rolls
     back if one is found later), so memory does not grow with the file; the records
-    returned are those not handed on."""
+    returned are those not handed on. ``expected`` receives, before the first batch, how
+    many data rows the file holds at most, when its reader can tell (for progress)."""
     label = name or str(path)
     records: list[Record] = []
     problems: list[tuple[int, int, str]] = []  # (row, column index, "COLUMN: reason")
@@ -355,6 +357,8 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
         if first is None:
             return [], [f"{label}: the file is empty (no header row)"], 0
         header = list(first[1])
+        if expected is not None and rows.total is not None:
+            expected.append(max(rows.total - 1, 0))
         if len(header) > MAX_COLUMNS:
             return [], [f"{label}:1: the header has {len(header):,} columns, more than "
                         f"{MAX_COLUMNS:,}; nothing was imported"], 0
@@ -523,6 +527,7 @@ def _import_file(reg: Register, path: Path, kind: Kind, dry_run: bool, name: str
                  today: dt.date | None = None) -> ImportResult:
     result = ImportResult(kind.name)
     bad_rows: set[int] = set()
+    expected: list[int] = []  # the data rows the file holds at most, when its reader tells
     before = reg.newest_entry_id()
     try:
         with ExitStack() as stack:
@@ -531,14 +536,18 @@ def _import_file(reg: Register, path: Path, kind: Kind, dry_run: bool, name: str
             def sink(batch: list[Record]) -> None:
                 if not upsert:  # a large file: the transaction starts with its first batch
                     tx = stack.enter_context(reg.transaction(f"import {path.name}"))
-                    upsert.append(tx.upsert(kind, progress=progress,
-                                            complete=completer_for(reg, kind.name)))
+                    # the bar's total: the file's rows (0 when unknown: the bar shows that
+                    # it is busy), never the rows done so far
+                    upsert.append(tx.upsert(kind, progress=progress, background=True,
+                                            total=expected[0] if expected else 0,
+                                            complete=completer_for(reg, kind.name, True)))
                 upsert[0].add(batch)
 
             try:
                 records, errors, rows = read_records(
                     path, kind, reg, name, mapping, result.notes, problem_rows=bad_rows,
-                    today=today, warnings=result.warnings, sink=None if dry_run else sink)
+                    today=today, warnings=result.warnings, sink=None if dry_run else sink,
+                    expected=expected)
             except SheetError as e:
                 result.errors.append(str(e))
                 if upsert:
@@ -557,7 +566,8 @@ def _import_file(reg: Register, path: Path, kind: Kind, dry_run: bool, name: str
             else:
                 tx = stack.enter_context(reg.transaction(f"import {path.name}"))
                 counts = tx.put_many(kind, records, progress=progress, total=len(records),
-                                     complete=completer_for(reg, kind.name))
+                                     complete=completer_for(reg, kind.name, True),
+                                     background=True)
     except _Rejected:
         return result
     result.entries = (before, reg.newest_entry_id())

@@ -451,7 +451,7 @@ def _first_worksheet(zf: zipfile.ZipFile) -> tuple[str, str] | None:
 
 
 @contextmanager
-def _xlsx_rows(path: Path, label: str) -> Iterator[Iterator[Row]]:
+def _xlsx_rows(path: Path, label: str) -> Iterator[NumberedRows]:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, ValueError) as e:
@@ -466,12 +466,12 @@ def _xlsx_rows(path: Path, label: str) -> Iterator[Iterator[Row]]:
             yield found
         return
     with _openpyxl(path, label) as found:
-        yield found
+        yield NumberedRows(found, None)
 
 
 @contextmanager
 def _calamine(path: Path, label: str, name: str | None,
-              errors: dict[int, list[tuple[int, str]]]) -> Iterator[Iterator[Row]]:
+              errors: dict[int, list[tuple[int, str]]]) -> Iterator[NumberedRows]:
     import python_calamine
 
     try:
@@ -490,7 +490,9 @@ def _calamine(path: Path, label: str, name: str | None,
             sheet = wb.get_sheet_by_name(name)
         except Exception as e:
             raise _unreadable(label, e) from e
-        yield _guarded(_calamine_rows(sheet, errors), label)
+        end = sheet.end  # (last row, last column) from 0; None for an empty sheet
+        yield NumberedRows(_guarded(_calamine_rows(sheet, errors), label),
+                           end[0] + 1 if end is not None else 0)
     finally:
         wb.close()
 
@@ -513,18 +515,38 @@ def _openpyxl(path: Path, label: str) -> Iterator[Iterator[Row]]:
         wb.close()  # read-only workbooks keep the file open (Windows could not move it)
 
 
+class NumberedRows:
+    """``(row number, cells)`` from row 1, and ``total``: how many rows the sheet holds
+    (the header and blank rows among them; for a CSV file its lines, which a quoted line
+    break overcounts), or None when the reader cannot tell before reading them all."""
+
+    def __init__(self, rows: Iterable[Row], total: int | None) -> None:
+        self.cells = iter(rows)  # the rows without their numbers
+        self._rows = enumerate(self.cells, start=1)
+        self.total = total
+
+    def __iter__(self) -> NumberedRows:
+        return self
+
+    def __next__(self) -> tuple[int, Row]:
+        return next(self._rows)
+
+
 @contextmanager
-def read_rows(path: Path, name: str | None = None) -> Iterator[Iterator[tuple[int, Row]]]:
+def read_rows(path: Path, name: str | None = None) -> Iterator[NumberedRows]:
     """Rows of the file (CSV, or an XLSX's first worksheet) numbered as a spreadsheet shows
-    them: the header is row 1."""
+    them: the header is row 1 (see :class:`NumberedRows`)."""
     label = name or str(path)
     fmt = sheet_format(path)
     try:
         if fmt == "csv":
-            yield enumerate(_csv_rows(_csv_text(path, label), label), start=1)
+            text = _csv_text(path, label)
+            yield NumberedRows(_csv_rows(text, label),
+                               max(text.count("\n"), text.count("\r"))
+                               + (text[-1:] not in ("\n", "\r")))
             return
         with _xlsx_rows(path, label) as rows:
-            yield enumerate(rows, start=1)
+            yield rows
     except OSError as e:
         raise SheetError(f"{label}: cannot read ({e.strerror or e})") from e
     except csv.Error as e:
@@ -550,7 +572,8 @@ def read_row_blocks(path: Path, name: str | None = None, size: int = 5000
         if fmt == "csv":
             yield numbered(_csv_blocks(_csv_text(path, label), label, size))
             return
-        with _xlsx_rows(path, label) as rows:
+        with _xlsx_rows(path, label) as found:
+            rows = found.cells
             yield numbered(iter(lambda: list(islice(rows, size)), []))
     except OSError as e:
         raise SheetError(f"{label}: cannot read ({e.strerror or e})") from e

@@ -46,17 +46,21 @@ def inherit(order: Record, item: Record) -> bool:
     return filled
 
 
-def completer(reg: Register) -> Callable[[Record], None]:
+def completer(reg: Register, preload: bool = False) -> Callable[[Record], None]:
     """For ``Changes.put_many(complete=…)`` on orders: each order, as it is about to be
-    written, takes its blank catalog fields from the item it names (read once per item)."""
+    written, takes its blank catalog fields from the item it names (read once per item;
+    with ``preload``, every item is read at once now and the register is not read again,
+    as an import writing on a thread of its own needs)."""
     items: dict[str, Record | None] = {}
+    if preload:
+        items.update((CATALOG_ITEMS.record_key(r), r) for r in reg.records(CATALOG_ITEMS))
 
     def complete(order: Record) -> None:
         key = item_key(order)
         if key is None:
             return
         if key not in items:
-            items[key] = reg.get(CATALOG_ITEMS, key)
+            items[key] = None if preload else reg.get(CATALOG_ITEMS, key)
         item = items[key]
         if item is not None:
             inherit(order, item)
@@ -64,6 +68,7 @@ def completer(reg: Register) -> Callable[[Record], None]:
     return complete
 
 
-def completer_for(reg: Register, kind_name: str) -> Callable[[Record], None] | None:
+def completer_for(reg: Register, kind_name: str, preload: bool = False
+                  ) -> Callable[[Record], None] | None:
     """The completer a kind's writes go through (orders), else None."""
-    return completer(reg) if kind_name == KINDS["orders"].name else None
+    return completer(reg, preload) if kind_name == KINDS["orders"].name else None

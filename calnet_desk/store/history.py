@@ -269,6 +269,8 @@ class HistoryWriter:
 
     def __init__(self, conn: sqlite3.Connection, user: str, clock: Clock) -> None:
         self.conn = conn
+        # how flush runs its statements (a transaction may queue them on a thread)
+        self.execute: Callable[[str, list[Any]], object] = conn.execute
         self.user = user
         self.clock = clock
         row = conn.execute("SELECT id, hash FROM history ORDER BY id DESC LIMIT 1").fetchone()
@@ -355,8 +357,8 @@ class HistoryWriter:
         one = "(" + ",".join("?" * width) + ")"
         for start in range(0, len(self.pending), per):
             rows = self.pending[start:start + per]
-            self.conn.execute(head + ", ".join([one] * len(rows)),
-                              [value for row in rows for value in row])
+            self.execute(head + ", ".join([one] * len(rows)),
+                         [value for row in rows for value in row])
         self.pending.clear()
 
 

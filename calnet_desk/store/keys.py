@@ -49,6 +49,8 @@ def control_character(text: str) -> str | None:
 
 def key_problem(key: str) -> str | None:
     """Why a key is refused, or None."""
+    if key.isascii() and key.isprintable():  # no control, format or invisible character
+        return "begins or ends with a space" if key != key.strip() else None
     for ch in key:
         cat = unicodedata.category(ch)
         if cat in _REFUSED_CATEGORIES or ch in _INVISIBLE or (cat == "Zs" and ch != " "):

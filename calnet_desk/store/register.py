@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import queue
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -154,7 +156,9 @@ def _connect(path: Path, *, readonly: bool, wal: bool = True) -> sqlite3.Connect
         conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True,
                                isolation_level=None)
     else:
-        conn = sqlite3.connect(str(path), isolation_level=None)
+        # used by one thread at a time, but not always the one that opened it: a large
+        # import's statements run on a thread of their own (see _Background)
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     try:
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA busy_timeout = 5000")
@@ -769,8 +773,14 @@ class Register:
         self._saving = reason
         with self._immediate():
             changes = Changes(self, reason)
-            yield changes
+            try:
+                yield changes
+            except BaseException:  # the writes thread ends before the rollback
+                changes.end_background(quiet=True)
+                raise
+            changes.end_background()
             changes.history.flush()
+            changes.restore_guards()  # never committed without them
 
 
 class Changes:
@@ -781,6 +791,9 @@ class Changes:
         self.conn = register.conn
         self.reason = reason
         self.history = HistoryWriter(register.conn, register.user, register.clock)
+        self.history.execute = self._execute
+        self._background: _Background | None = None
+        self._lifted: list[str] = []  # the SQL of guard triggers lifted (restore_guards)
 
     def set_agency(self, values: dict[str, Value]) -> None:
         old = self.register.agency() if self._agency_exists() else None
@@ -819,24 +832,71 @@ class Changes:
 
     def put_many(self, kind: Kind, records: Iterable[Record],
                  progress: Progress | None = None, total: int = 0,
-                 complete: Callable[[Record], None] | None = None) -> dict[str, int]:
+                 complete: Callable[[Record], None] | None = None,
+                 background: bool = False) -> dict[str, int]:
         """Upsert records by key. Fields absent from a record keep their stored value;
         a field present as None is emptied. Unchanged records write nothing. ``complete``
         sees each record as it is about to be written (its stored values with the new ones
-        over them) and may fill it in, in place (an order takes its catalog item's status)."""
+        over them) and may fill it in, in place (an order takes its catalog item's status).
+        With ``background``, many records are written on a thread of their own while the
+        next are prepared (see :meth:`start_background`); ``complete`` must then not read
+        the register."""
         records = list(records)
         upsert = Upsert(self, kind, progress, total or len(records), complete=complete,
-                        load_all=len(records) > 64, keys=records)
+                        load_all=len(records) > 64, keys=records, background=background)
         upsert.add(records)
         return upsert.finish()
 
     def upsert(self, kind: Kind, progress: Progress | None = None, total: int = 0,
-               complete: Callable[[Record], None] | None = None) -> Upsert:
+               complete: Callable[[Record], None] | None = None,
+               background: bool = False) -> Upsert:
         """:meth:`put_many` in parts, for records that arrive in batches (a large import
         writing while it reads): ``add`` each batch, then ``finish``. The batches must not
         repeat a key (each record is compared with the register as it was before)."""
         return Upsert(self, kind, progress, total, complete=complete, load_all=True,
-                      keep=False)
+                      keep=False, background=background)
+
+    def _execute(self, sql: str, params: list[object]) -> None:
+        if self._background is not None:
+            self._background.run(sql, params)
+        else:
+            self.conn.execute(sql, params)
+
+    def start_background(self, kind: Kind) -> None:
+        """Run this transaction's next statements on a thread of their own, in order
+        (SQLite releases the GIL while it works, so the caller parses and seals the next
+        records meanwhile), until :meth:`end_background`. The guards of the kind's table
+        (a trigger per row calling back into Python) are lifted meanwhile: inside CALNET
+        Desk's own transaction, which holds the write lock, and put back before it
+        commits (a rollback puts them back too)."""
+        if self._background is not None:
+            return
+        for op in ("insert", "update"):
+            name = f"{kind.table}_guard_{op}"
+            row = self.conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+                                    "AND name = ?", (name,)).fetchone()
+            if row is not None:
+                self.conn.execute(f'DROP TRIGGER "{name}"')
+                self._lifted.append(row[0])
+        self._background = _Background(self.conn, kind.name)
+
+    def settle(self) -> None:
+        """Wait for the statements queued on the writes thread (before the connection is
+        used here); raises what one of them raised."""
+        if self._background is not None:
+            self._background.wait()
+
+    def end_background(self, quiet: bool = False) -> None:
+        """Wait for the writes thread and end it; raises what one of its statements
+        raised, unless ``quiet`` (the transaction is failing already)."""
+        background, self._background = self._background, None
+        if background is not None:
+            background.close(quiet)
+
+    def restore_guards(self) -> None:
+        for sql in self._lifted:
+            self.conn.execute(sql)
+        self._lifted.clear()
 
     def _write_batch(self, kind: Kind, batch: list[list[object]]) -> None:
         """Upsert the rows (several per statement), then write their history entries."""
@@ -853,8 +913,8 @@ class Changes:
         try:
             for start in range(0, len(batch), per):
                 rows = batch[start:start + per]
-                self.conn.execute(head + ", ".join([one] * len(rows)) + tail,
-                                  [value for row in rows for value in row])
+                self._execute(head + ", ".join([one] * len(rows)) + tail,
+                              [value for row in rows for value in row])
         except sqlite3.IntegrityError as e:
             raise RecordError(f"{kind.name}: {e}; nothing was written") from e
         batch.clear()
@@ -887,6 +947,58 @@ class Changes:
         self.history.append(kind.name, key, "delete", diff(_nonempty(old), None), self.reason)
 
 
+class _Background:
+    """A transaction's statements run in order on a thread of their own. Only one thread
+    uses the connection at a time: the caller queues statements and waits for them all
+    (:meth:`wait`, :meth:`close`) before it uses the connection itself."""
+
+    def __init__(self, conn: sqlite3.Connection, kind: str) -> None:
+        self.conn = conn
+        self.kind = kind
+        self.jobs: queue.Queue[tuple[str, list[object]] | None] = queue.Queue(maxsize=8)
+        self.error: BaseException | None = None  # raised once, on the caller's thread
+        self.failed = False
+        self.thread = threading.Thread(target=self._work, name="calnet-desk-writes",
+                                       daemon=True)
+        self.thread.start()
+
+    def _work(self) -> None:
+        while True:
+            job = self.jobs.get()
+            try:
+                if job is None:
+                    return
+                if not self.failed:  # after an error the rest is skipped: rolled back
+                    self.conn.execute(*job)
+            except BaseException as e:
+                self.error, self.failed = e, True
+            finally:
+                self.jobs.task_done()
+
+    def run(self, sql: str, params: list[object]) -> None:
+        self._raise()
+        self.jobs.put((sql, params))
+
+    def wait(self) -> None:
+        self.jobs.join()
+        self._raise()
+
+    def close(self, quiet: bool = False) -> None:
+        self.jobs.put(None)
+        self.thread.join()
+        if not quiet:
+            self._raise()
+
+    def _raise(self) -> None:
+        e = self.error
+        if e is None:
+            return
+        self.error = None
+        if isinstance(e, sqlite3.IntegrityError):
+            raise RecordError(f"{self.kind}: {e}; nothing was written") from e
+        raise e
+
+
 def key_where(kind: Kind, key: str) -> tuple[str, tuple[str, ...]]:
     """The WHERE clause (and its parameters) of the record a key text names; a text naming
     no record of a composite kind (no separator) matches nothing."""
@@ -902,7 +1014,8 @@ class Upsert:
 
     def __init__(self, changes: Changes, kind: Kind, progress: Progress | None, total: int,
                  *, load_all: bool, keys: list[Record] | None = None, keep: bool = True,
-                 complete: Callable[[Record], None] | None = None) -> None:
+                 complete: Callable[[Record], None] | None = None,
+                 background: bool = False) -> None:
         self.changes = changes
         self.kind = kind
         self.progress = progress
@@ -928,6 +1041,7 @@ class Upsert:
                                for i, f in enumerate(kind.fields))
         self.converted = [(i, f) for i, f in enumerate(kind.fields) if f.type in _CONVERTED]
         self.check = _Checks(changes, kind)
+        self.background = background
         self.batch: list[list[object]] = []
         self.done = 0
         self.folds: dict[str, str] | None = None  # look-alike form -> key, at the first new key
@@ -935,21 +1049,30 @@ class Upsert:
     def add(self, records: Iterable[Record]) -> None:
         changes, kind = self.changes, self.kind
         key_of = kind.record_key
+        key_name = kind.key_names[0] if len(kind.key_names) == 1 else None
         names = kind.columns
         existing, in_order, converted = self.existing, self.in_order, self.converted
         defaults, check, batch, counts = self.defaults, self.check, self.batch, self.counts
         history, reason, progress = changes.history, changes.reason, self.progress
         complete = self.complete
+        json_text, as_json = json.encoder.encode_basestring, canonical_value  # str: C
+        width = len(in_order)
         for record in records:
-            problem = kind.key_problem(record)
-            if problem:
-                raise RecordError(f"{kind.name}: {problem}")
-            if any(isinstance(v, str) and not v.isascii() for v in record.values()):
+            if key_name is not None:  # kind.key_problem and record_key, inlined
+                key = record.get(key_name)
+                if type(key) is not str or not key:
+                    raise RecordError(f"{kind.name}: {kind.key_problem(record)}")
+            else:
+                problem = kind.key_problem(record)
+                if problem:
+                    raise RecordError(f"{kind.name}: {problem}")
+            if not "".join([v for v in record.values() if type(v) is str]).isascii():
                 record = {k: nfc(v) if isinstance(v, str) else v for k, v in record.items()}
             key = key_of(record)
             old = existing.get(key)
             if old is None:
                 if self.folds is None:
+                    changes.settle()
                     self.folds = {}
                     for k in [*changes.register.keys(kind), *map(str, existing)]:
                         for form in look_alike_forms(k):
@@ -960,32 +1083,30 @@ class Upsert:
             if complete is not None:
                 complete(new)
             check(new)
-            # canonical_json(diff(_nonempty(old), _nonempty(new))), knowing that new has
-            # every key of old, and the row to write, in one pass over the fields
-            changed: list[str] = []  # '"field":[old,new]' in field order
-            pairs: list[tuple[str, str, str]] = []  # the same as JSON texts, for the chain
-            row: list[object] = [None] * len(names)
-            if len(new) != len(in_order):  # a key beyond the fields would not be stored
+            # diff(_nonempty(old), _nonempty(new)) as (field, old, new) canonical JSON texts
+            # in field order, knowing that new has every key of old, and the row to write,
+            # in one pass over the fields
+            pairs: list[tuple[str, str, str]] = []
+            if len(new) != width:  # a key beyond the fields would not be stored
                 unknown = sorted(set(new) - set(names))
                 raise RecordError(f"{kind.singular} {key}: unknown field(s) "
                                   f"{', '.join(unknown)}; nothing was written")
             if old is None:
-                for name, i, json_name in in_order:
-                    b = row[i] = new[name]
+                row: list[object] = [new[name] for name in names]
+                for _name, i, json_name in in_order:
+                    b = row[i]
                     if b is not None:
-                        b_json = canonical_value(b)
-                        changed.append(f"{json_name}:[null,{b_json}]")
-                        pairs.append((json_name, "null", b_json))
+                        pairs.append((json_name, "null",
+                                      json_text(b) if type(b) is str else as_json(b)))
             else:
+                row = [None] * width
                 for name, i, json_name in in_order:
                     a, b = old.get(name), new[name]
                     row[i] = b
                     if a != b or type(a) is not type(b):
-                        a_json, b_json = canonical_value(a), canonical_value(b)
-                        changed.append(f"{json_name}:[{a_json},{b_json}]")
-                        pairs.append((json_name, a_json, b_json))
+                        pairs.append((json_name, as_json(a), as_json(b)))
             self.done += 1
-            if not changed:
+            if not pairs:
                 counts["unchanged"] += 1
             else:
                 action = "update" if old else "insert"
@@ -994,19 +1115,26 @@ class Upsert:
                     if row[i] is not None:
                         row[i] = to_db(f, new[f.name])
                 batch.append(row)
-                history.append_json(kind.name, key, action, "{" + ",".join(changed) + "}",
-                                    reason, pairs)
+                history.append_json(kind.name, key, action,
+                                    "{" + ",".join([f"{n}:[{a},{b}]" for n, a, b in pairs])
+                                    + "}", reason, pairs)
                 if self.keep:
                     existing[key] = new
             if len(batch) >= BATCH:
+                if self.background:
+                    changes.start_background(kind)
                 changes._write_batch(kind, batch)
             if progress and self.done % BATCH == 0:
-                progress(self.done, max(self.total, self.done))
+                # a total of 0 is unknown (a bar shows it is busy); an estimate that
+                # fell short is raised to what is done
+                progress(self.done, max(self.total, self.done) if self.total else 0)
 
     def finish(self) -> dict[str, int]:
         self.changes._write_batch(self.kind, self.batch)
+        self.changes.end_background()
+        self.changes.restore_guards()
         if self.progress:
-            self.progress(self.done, max(self.total, self.done))
+            self.progress(self.done, self.done)  # all done
         from .. import faults
 
         faults.point("import-batch")
@@ -1040,7 +1168,11 @@ class _Checks:
     found in the register remembered: within one put_many nothing is deleted."""
 
     def __init__(self, changes: Changes, kind: Kind) -> None:
-        self.exists = changes._exists
+        def exists(target: Kind, key: str) -> bool:
+            changes.settle()  # the writes thread, if any, is done with the connection
+            return changes._exists(target, key)
+
+        self.exists = exists
         self.kind = kind
         self.rules = [(f, KINDS[f.references] if f.references else None)
                       for f in kind.fields

@@ -5,6 +5,7 @@ field-level changes."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 from typing import Any
@@ -159,3 +160,40 @@ def test_history_at_follows_the_clock_second_by_second(reg: Register) -> None:
     ats = [e["at"] for e in reg.history(DELEGATIONS.name)]
     assert ats == ["2026-11-21T18:30:00Z", "2026-11-21T18:30:00Z", "2026-11-21T18:30:01Z",
                    "2026-11-21T18:30:01Z"]
+
+
+_LEAF = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12),
+                  st.text(max_size=6), st.lists(st.text(max_size=3), max_size=3))
+
+
+@given(kind=st.sampled_from(["orders", "exemptions", "people"]),
+       changes=st.dictionaries(
+           st.sampled_from(["delegation_id", "exemption_id", "general_delegation_id",
+                            "city", "quantity", "notes", "é"]),
+           st.tuples(_LEAF, _LEAF).map(list), max_size=6),
+       reason=st.one_of(st.none(), st.text(max_size=5)),
+       user=st.text(min_size=1, max_size=5))
+def test_the_writer_seals_entries_as_the_verifier_recomputes_them(
+        kind: str, changes: dict[str, list[Any]], reason: str | None, user: str) -> None:
+    """HistoryWriter's one-pass sealing (the import's hot path) gives the hash that
+    entry_hash (verify's definition, docs/history-chain.md) recomputes from the content."""
+    import sqlite3
+
+    from calnet_desk.store.history import HistoryWriter
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE history (id INTEGER PRIMARY KEY, at, user, kind, key, action, "
+                 "changes, reason, prev, hash, salt, body)")
+    clock = lambda: dt.datetime(2026, 11, 30, 18, 0, tzinfo=dt.UTC)  # noqa: E731
+    writer = HistoryWriter(conn, user, clock)
+    writer.append(kind, "K1", "update", changes, reason)
+    writer.append(kind, "K2", "insert", {}, reason)
+    writer.flush()
+    rows = conn.execute("SELECT id, at, user, kind, key, action, changes, reason, prev, hash, "
+                        "salt, body FROM history ORDER BY id").fetchall()
+    for row in rows:
+        entry = dict(zip(("id", "at", "user", "kind", "key", "action", "changes", "reason",
+                          "prev", "hash", "salt", "body"), row, strict=True))
+        entry["changes"] = json.loads(entry["changes"])
+        assert entry["hash"] == entry_hash(entry)
+    assert rows[1][8] == rows[0][9]  # linked

@@ -23,6 +23,7 @@ def rows(n: int, start: int = 0) -> str:
 @pytest.fixture(autouse=True)
 def small_hold(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(importer, "HOLD_ROWS", 3)  # a "large" file is more than 3 rows
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 2)  # parsed 2 rows at a time
 
 
 def test_a_large_import_is_written_whole_with_one_entry_per_row(
@@ -78,3 +79,27 @@ def test_a_dry_run_of_a_large_file_writes_nothing(reg: Register, tmp_path: Path)
     result = import_file(reg, path, ORDERS, dry_run=True)
     assert not result.written and result.errors == [] and result.rows == 10
     assert reg.count(ORDERS) == 0
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_the_progress_of_a_large_import_counts_towards_the_files_rows(
+        reg: Register, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
+    """Written while read, the import reports its progress against the rows the file
+    holds, known before the first batch: the bar does not show full half-way."""
+    from calnet_desk.exchange.sheets import write_xlsx
+    from calnet_desk.store import register
+
+    monkeypatch.setattr(register, "BATCH", 2)  # a report every 2 records
+    path = tmp_path / f"o{suffix}"
+    if suffix == ".csv":
+        path.write_text(HEADER + rows(10), encoding="utf-8")
+    else:
+        write_xlsx(path, "orders", HEADER.strip().split(","),
+                   [line.split(",") for line in rows(10).splitlines()], [None] * 5)
+    reports: list[tuple[int, int]] = []
+    result = import_file(reg, path, ORDERS, progress=lambda d, t: reports.append((d, t)))
+    assert result.written and result.inserted == 10
+    assert reports[-1] == (10, 10)
+    assert reports[:-1] and all(total == 10 for _, total in reports[:-1]), reports
+    assert [done for done, _ in reports] == sorted(done for done, _ in reports)
+    assert any(done < total for done, total in reports), reports  # never full half-way

@@ -288,6 +288,35 @@ def test_cancelling_the_wizards_import_rolls_back(qtbot: Any, window: Any, tmp_p
         assert reg.count(ORDERS) == 20
 
 
+def test_the_bar_of_a_large_import_counts_towards_the_files_rows(
+        qtbot: Any, window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file written while it is read (more than HOLD_ROWS rows) fills the bar as its
+    rows are written, out of the rows the file holds: never full before the end."""
+    from calnet_desk.store import register
+
+    monkeypatch.setattr(importer, "HOLD_ROWS", 500)  # a "large" file: written while read
+    monkeypatch.setattr(register, "BATCH", 400)  # a report every 400 records
+    lines = ["Req #,Req date,Type,Carrier"]
+    lines += [f"L-{i:05d},2026-01-02,new,AT&T" for i in range(3000)]
+    src = _sheet(tmp_path / "large.csv", lines)
+    wizard = window.open_import_wizard(src, "orders")
+    _walk_to_check(qtbot, wizard)
+    bars: list[tuple[int, int]] = []
+    finished: list[bool] = []
+    window.statusBar().messageChanged.connect(lambda text: finished.append("added" in text))
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    window.session.writer.progress.connect(  # after the dialog's own slot: what it shows
+        lambda _job, _done, _total: bars.append((window._last_progress.value(),
+                                                 window._last_progress.maximum())))
+    qtbot.waitUntil(lambda: any(finished), timeout=60000)
+    assert bars[-1] == (3000, 3000)
+    assert len(bars) >= 5 and all(maximum == 3000 for _, maximum in bars), bars
+    assert [value for value, _ in bars] == sorted(value for value, _ in bars)
+    assert bars[0][0] < 3000  # not full before the end
+    with Register.open(window.session.root) as reg:
+        assert reg.count(ORDERS) == 3020
+
+
 def test_a_file_that_is_not_a_spreadsheet_is_explained_on_the_first_page(
         qtbot: Any, window: Any, tmp_path: Path) -> None:
     odd = tmp_path / "notes.docx"
