@@ -103,3 +103,29 @@ def test_the_progress_of_a_large_import_counts_towards_the_files_rows(
     assert reports[:-1] and all(total == 10 for _, total in reports[:-1]), reports
     assert [done for done, _ in reports] == sorted(done for done, _ in reports)
     assert any(done < total for done, total in reports), reports  # never full half-way
+
+
+def test_the_guards_lifted_while_an_import_writes_are_back_after_it(
+        reg: Register, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The import writes its rows on a thread of its own with the table's guard triggers
+    lifted; every committed state has them, after an import and after a refused one."""
+    from calnet_desk.store import register
+    from calnet_desk.store.schema import expected_triggers
+
+    monkeypatch.setattr(register, "BATCH", 2)  # the writes thread starts at the 2nd row
+
+    def triggers() -> set[str]:
+        return {r[0] for r in reg.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+
+    path = tmp_path / "o.csv"
+    path.write_text(HEADER + rows(10), encoding="utf-8")
+    assert import_file(reg, path, ORDERS).inserted == 10
+    assert triggers() == expected_triggers()
+    path.write_text(HEADER + rows(10, 10) + "O-900,not a date,new,AT&T,Fresno\n",
+                    encoding="utf-8")
+    assert not import_file(reg, path, ORDERS).written
+    assert triggers() == expected_triggers()
+    assert reg.count(ORDERS) == 10
+    findings, _ = verify(reg)
+    assert findings == []
