@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from itertools import zip_longest
 from pathlib import Path
-from typing import Any
 
 from ..policy.catalog import completer_for
 from ..progress import Progress, collector_paused
@@ -254,7 +253,7 @@ def preview(path: Path, kind: Kind, mapping: ColumnMap, limit: int = 20,
 
 
 _MISS = object()
-_CACHED_TYPES = (str, dt.date)  # raw cells that are hashable and never equal across types
+_TABLE_TYPES = frozenset({str, dt.date, type(None)})  # cells never equal across types
 _CACHE_LIMIT = 4096  # distinct raw values remembered per column (a design choice)
 CHUNK_ROWS = 2048  # rows parsed together, column by column
 
@@ -275,39 +274,44 @@ class _Column:
                bad: set[int]) -> list[Value]:
         """The column's values, None for a cell that does not parse (its problem noted,
         its row marked bad)."""
-        parse, cache, required = self.parse, self.cache, self.required
-        out: list[Value] = []
-        append = out.append
-        value: Any
-        for j, raw in enumerate(cells):
-            if raw is None:  # every parser reads an empty cell as blank
-                value = None
-            elif cache is not None and type(raw) in _CACHED_TYPES:
-                found = cache.get(raw, _MISS)
-                if found is not _MISS:
-                    value = found
-                else:
-                    try:
-                        value = parse(raw)
-                    except BadValue as e:
-                        problems.append((rownums[j], self.index, f"{self.label}: {e}"))
-                        bad.add(j)
-                        append(None)
-                        continue
-                    if len(cache) < _CACHE_LIMIT:
-                        cache[raw] = value
-            else:
+        parse, cache = self.parse, self.cache
+        failed_at: dict[int, str] = {}  # position in the chunk -> why it does not parse
+        out: list[Value]
+        if cache is not None and {type(c) for c in cells} <= _TABLE_TYPES:
+            # texts and dates (never equal across types): each distinct cell parsed once
+            if len(cache) >= _CACHE_LIMIT:
+                cache.clear()
+            cache[None] = None  # every parser reads an empty cell as blank
+            failed: dict[object, str] = {}
+            for raw in set(cells).difference(cache):
                 try:
-                    value = parse(raw)
+                    cache[raw] = parse(raw)
                 except BadValue as e:
-                    problems.append((rownums[j], self.index, f"{self.label}: {e}"))
-                    bad.add(j)
+                    failed[raw] = str(e)
+            out = list(map(cache.get, cells))  # a failed cell: None
+            if failed:
+                failed_at = {j: failed[raw] for j, raw in enumerate(cells) if raw in failed}
+        else:  # numbers too (1 == 1.0 == True): cell by cell
+            out = []
+            append = out.append
+            for j, raw in enumerate(cells):
+                if raw is None:
                     append(None)
                     continue
-            if value is None and required:
-                problems.append((rownums[j], self.index, f"{self.label}: required, but blank"))
-                bad.add(j)
-            append(value)
+                try:
+                    append(parse(raw))
+                except BadValue as e:
+                    failed_at[j] = str(e)
+                    append(None)
+        for j, why in failed_at.items():
+            problems.append((rownums[j], self.index, f"{self.label}: {why}"))
+            bad.add(j)
+        if self.required:
+            for j in [j for j, v in enumerate(out) if v is None]:
+                if j not in failed_at:
+                    problems.append((rownums[j], self.index,
+                                     f"{self.label}: required, but blank"))
+                    bad.add(j)
         return out
 
 
@@ -421,7 +425,8 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
                                              "value beyond the last header"))
                             bad.add(j)
             for i, column in enumerate(by_column):
-                if any(type(c) is str and len(c) > MAX_CELL_CHARS for c in column):
+                if max(map(len, [c for c in column if type(c) is str]),
+                       default=0) > MAX_CELL_CHARS:
                     for j, c in enumerate(column):
                         if isinstance(c, str) and len(c) > MAX_CELL_CHARS:
                             problems.append((rownums[j], i, f"{column_name(header, i)}: "

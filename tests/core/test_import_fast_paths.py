@@ -197,3 +197,50 @@ def test_the_writer_seals_entries_as_the_verifier_recomputes_them(
         entry["changes"] = json.loads(entry["changes"])
         assert entry["hash"] == entry_hash(entry)
     assert rows[1][8] == rows[0][9]  # linked
+
+
+_CELL = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from([0.0, 1.0, 2.5]),
+                  st.dates(dt.date(2019, 1, 1), dt.date(2019, 1, 3)),
+                  st.sampled_from(["", " ", "yes", "No", "1", "x", "2019-01-02", "01/02/2019",
+                                   "$1.50", "new", "Move", "a;b", "'=1", "\x01", "1.234"]))
+
+
+@given(field=st.sampled_from(["request_number", "request_date", "order_type", "quantity",
+                              "monthly_cost", "delegation_required", "contractor",
+                              "contracts.categories"]),
+       chunks=st.lists(st.lists(_CELL, max_size=8), min_size=1, max_size=3))
+def test_a_column_parsed_at_once_gives_what_each_cell_gives(
+        field: str, chunks: list[list[object]]) -> None:
+    """The column-wise parse (a table of distinct cells, a cache kept between chunks)
+    gives each cell's value and problem as parsing it alone does."""
+    from calnet_desk.exchange.importer import _Column
+    from calnet_desk.values import parser_for
+
+    from calnet_desk.records import KINDS
+
+    kind, _, name = field.rpartition(".")
+    f = KINDS[kind or "orders"].by_name[name]
+    parse = parser_for(f)
+    column = _Column(3, f.name, parse, f.required, "Col", None if f.type == "list" else {})
+    first = 2
+    for cells in chunks:
+        rownums = list(range(first, first + len(cells)))
+        problems: list[tuple[int, int, str]] = []
+        bad: set[int] = set()
+        values = column.values(cells, problems, rownums, bad)
+        expected_values: list[object] = []
+        expected_problems = []
+        for j, raw in enumerate(cells):
+            got = outcome(parse, raw) if raw is not None else None
+            if isinstance(got, tuple):
+                expected_values.append(None)
+                expected_problems.append((rownums[j], 3, f"Col: {got[1]}"))
+                continue
+            if got is None and f.required:
+                expected_problems.append((rownums[j], 3, "Col: required, but blank"))
+            expected_values.append(got)
+        assert values == expected_values
+        assert [type(v) for v in values] == [type(v) for v in expected_values]
+        assert sorted(problems) == sorted(expected_problems)
+        assert bad == {r - first for r, _, _ in expected_problems}
+        first += len(cells)
