@@ -253,7 +253,11 @@ def preview(path: Path, kind: Kind, mapping: ColumnMap, limit: int = 20,
 
 
 _MISS = object()
-_TABLE_TYPES = frozenset({str, dt.date, type(None)})  # cells never equal across types
+# Cells of these types parsed as a table of a column's distinct cells: no cell equals one
+# of another type, but for the numbers (1 == 1.0 == True), so a column holding more than
+# one of those is parsed cell by cell. (A NaN is found by identity: each parsed alone.)
+_TABLE_TYPES = frozenset({str, dt.date, type(None), int, float, bool})
+_NUMBERS = frozenset({int, float, bool})
 _CACHE_LIMIT = 4096  # distinct raw values remembered per column (a design choice)
 CHUNK_ROWS = 2048  # rows parsed together, column by column
 
@@ -277,8 +281,9 @@ class _Column:
         parse, cache = self.parse, self.cache
         failed_at: dict[int, str] = {}  # position in the chunk -> why it does not parse
         out: list[Value]
-        if cache is not None and {type(c) for c in cells} <= _TABLE_TYPES:
-            # texts and dates (never equal across types): each distinct cell parsed once
+        types = {type(c) for c in cells}
+        if cache is not None and types <= _TABLE_TYPES and len(types & _NUMBERS) <= 1:
+            # each distinct cell parsed once
             if len(cache) >= _CACHE_LIMIT:
                 cache.clear()
             cache[None] = None  # every parser reads an empty cell as blank
@@ -291,7 +296,7 @@ class _Column:
             out = list(map(cache.get, cells))  # a failed cell: None
             if failed:
                 failed_at = {j: failed[raw] for j, raw in enumerate(cells) if raw in failed}
-        else:  # numbers too (1 == 1.0 == True): cell by cell
+        else:  # cell by cell
             out = []
             append = out.append
             for j, raw in enumerate(cells):

@@ -199,7 +199,8 @@ def test_the_writer_seals_entries_as_the_verifier_recomputes_them(
     assert rows[1][8] == rows[0][9]  # linked
 
 
-_CELL = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from([0.0, 1.0, 2.5]),
+_CELL = st.one_of(st.none(), st.booleans(), st.integers(-3, 3),
+                  st.sampled_from([0.0, -0.0, 1.0, 2.5, 1e300, float("nan"), float("inf")]),
                   st.dates(dt.date(2019, 1, 1), dt.date(2019, 1, 3)),
                   st.sampled_from(["", " ", "yes", "No", "1", "x", "2019-01-02", "01/02/2019",
                                    "$1.50", "new", "Move", "a;b", "'=1", "\x01", "1.234"]))
@@ -214,9 +215,8 @@ def test_a_column_parsed_at_once_gives_what_each_cell_gives(
     """The column-wise parse (a table of distinct cells, a cache kept between chunks)
     gives each cell's value and problem as parsing it alone does."""
     from calnet_desk.exchange.importer import _Column
-    from calnet_desk.values import parser_for
-
     from calnet_desk.records import KINDS
+    from calnet_desk.values import parser_for
 
     kind, _, name = field.rpartition(".")
     f = KINDS[kind or "orders"].by_name[name]
