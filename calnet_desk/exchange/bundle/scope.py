@@ -16,7 +16,7 @@ works it out. So verify-bundle checks it exactly as it checks any bundle.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,7 +156,13 @@ def _scoped_records(reg: Register, scope: Scope) -> dict[str, list[Record]]:
     return out
 
 
-def select(reg: Register, scope: Scope) -> Selection:
+# Told the documents a selection holds (with their links) as soon as they are known, before
+# the history is read: the export starts copying them meanwhile.
+DocumentsKnown = Callable[[list[tuple[Document, list[tuple[str, str]]]]], None]
+
+
+def select(reg: Register, scope: Scope, documents_known: DocumentsKnown | None = None
+           ) -> Selection:
     """Everything the bundle holds, read in one snapshot of the register."""
     with reg.snapshot():  # records, documents and history agree
         records = {k: v for k, v in _scoped_records(reg, scope).items()
@@ -187,6 +193,8 @@ def select(reg: Register, scope: Scope) -> Selection:
                     sel.documents.append((doc, []))
                     bundled.add(st.sha256)
         sel.documents.sort(key=lambda d: d[0].sha256)
+        if documents_known is not None:
+            documents_known(sel.documents)
         shas = {d.sha256 for d, _ in sel.documents}
         statement_keys = {billing_bundle.statement_key(st) for st in sel.statements}
         entries = list(reg.iter_history())
@@ -408,15 +416,22 @@ def select_as_of(reg: Register, scope: Scope, entries: list[dict[str, Any]]) -> 
     return sel
 
 
-def select_at(reg: Register, scope: Scope, as_of: dt.date) -> tuple[Selection, int | None]:
-    """The register at the end of ``as_of``: from the tables when nothing changed since,
-    else rebuilt from the history; with the last entry it holds."""
-    entries, last = entries_until(reg, as_of)
+def select_at(reg: Register, scope: Scope, as_of: dt.date,
+              documents_known: DocumentsKnown | None = None) -> tuple[Selection, int | None]:
+    """The register at the end of ``as_of``: from the tables when nothing changed since
+    (the newest entry is of that day or before; the history is then read once), else
+    rebuilt from the history; with the last entry it holds. ``documents_known`` as for
+    :func:`select` (not called when the register is rebuilt)."""
+    cutoff = end_of_day_utc(as_of)
+    with reg.snapshot():  # the look at the newest entry and the selection agree
+        newest = reg.newest_entry_id()
+        latest = reg.entries_between(newest - 1, newest) if newest else []
+        if latest and latest[0]["at"] <= cutoff:
+            return select(reg, scope, documents_known), newest
+        entries, _last = entries_until(reg, as_of)
     if not entries:
         first = reg.first_entry_at()
         raise BundleError(f"the register has no history by the end of {as_of.isoformat()}: "
                           f"its first entry is of {str(first)[:10]}; give that date or a "
                           "later one. Nothing was written")
-    if entries[-1]["id"] == last:
-        return select(reg, scope), last
     return select_as_of(reg, scope, entries), entries[-1]["id"]
