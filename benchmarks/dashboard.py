@@ -70,7 +70,7 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     register, tmp = demo_register(args.register, args.orders)
     from ui.app import make_app
-    from ui.pages.workspace import DashboardPage
+    from ui.pages.dashboard import DashboardPage
     from ui.session import Session
 
     make_app()

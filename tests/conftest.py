@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,17 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("CALNET_DESK_HOME", str(home))
     return home
+
+
+@pytest.fixture(autouse=True)
+def screen_fit_taken_off() -> Iterator[None]:
+    """The app's main window installs ui.screen's event filter once its first page is shown
+    and keeps it for good; a test's window must not leave it on for the tests after it
+    (those that want it install it themselves, as tests/screen_fit_check.py does)."""
+    yield
+    screen = sys.modules.get("ui.screen")
+    if screen is not None:
+        screen.uninstall()
 
 
 @pytest.fixture(autouse=True)

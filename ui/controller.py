@@ -24,6 +24,7 @@ from calnet_desk.store import StoreError, TooNew
 from calnet_desk.store.lock import RegisterLocked
 from calnet_desk.store.register import Corrupt
 
+from . import screen
 from .formatting import show_moment
 from .main_window import MainWindow
 from .session import Session
@@ -38,6 +39,7 @@ RESTORE_DRAFT, DISCARD_DRAFT, LATER = "&Restore", "&Discard", "Decide &later"
 
 def choose(parent: QWidget | None, title: str, text: str, options: Sequence[str]) -> str:
     """Ask with one button per way out; returns the option's text (Quit when closed)."""
+    screen.install()  # it fits the screen (there may be no main window yet)
     box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.NoButton,
                       parent)
     buttons: dict[QAbstractButton, str] = {
@@ -90,6 +92,7 @@ class Controller(QObject):
             if not paths.exists():
                 from .wizards.first_run import FirstRunWizard
 
+                screen.install()  # the wizard and its messages fit the screen
                 wizard = FirstRunWizard(root, self.window)
                 if not wizard.exec():
                     return self.window is not None
@@ -138,6 +141,7 @@ class Controller(QObject):
     def _restore(self, root: Path) -> bool:
         from calnet_desk.store.backups import find_backup, restore
 
+        screen.install()
         try:
             backup = find_backup(RegisterPaths(root), None)
             wait_for(lambda: restore(RegisterPaths(root), backup))
@@ -150,6 +154,7 @@ class Controller(QObject):
         return True
 
     def _pick_folder(self) -> Path | None:
+        screen.install()
         folder = QFileDialog.getExistingDirectory(self.window, "Choose a register folder")
         return Path(folder) if folder else None
 
@@ -166,7 +171,7 @@ class Controller(QObject):
         self.session, self.window = session, window
         if old is not None:
             old.close()
-        window.show()
+        screen.show_main_window(window, window.dashboard.shown)
         session.check_async(lambda problem: self._checked(session, problem))
         for warning in session.reader.warnings:
             QMessageBox.warning(window, "Register on a shared folder", warning)

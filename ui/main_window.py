@@ -9,44 +9,39 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QMarginsF, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QMessageBox,
-    QProgressDialog,
     QSplitter,
     QStackedWidget,
     QWidget,
 )
 
-from calnet_desk.operations import (
-    MarkedDeadlines,
-    delete_record,
-    import_spreadsheet,
-    undo_marks,
-    undo_save,
-)
 from calnet_desk.records import KINDS
-from calnet_desk.store import Register
-from calnet_desk.store import documents as docs
-from calnet_desk.store.billing import statements as billing_statements
-from calnet_desk.store.browse import counts
 
 from .formatting import readable, set_date_display
-from .messages import ask_reason, show_error
-from .pages.workspace import DashboardPage, DocumentsPage, RecordPage
+from .pages.dashboard import DashboardPage
 from .session import Session
 from .settings import Settings
 from .worker import operation
 
+# What the first page does not need is imported when it is: the other pages, the dialogs
+# (QFileDialog, QMessageBox, QProgressDialog), the operations that write, the documents
+# and billing stores. Their modules, and the Qt classes PySide builds on first use (with
+# their enums), were a large part of the cold start (issue 16 item 15).
 if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent
+
+    from calnet_desk.operations import MarkedDeadlines
+    from calnet_desk.store import Register
+
     from .pages.billing import BillingPage
+    from .pages.workspace import DocumentsPage, RecordPage
 
 PAGE_KINDS = ("orders", "exemptions", "delegations", "atos", "outside-contracts",
               "contracts", "catalog-items", "people")
@@ -185,6 +180,8 @@ class MainWindow(QMainWindow):
         self._restore_splitters(page)
 
     def _build_record_page(self, name: str) -> RecordPage:
+        from .pages.workspace import RecordPage
+
         page = RecordPage(self.session, KINDS[name], self, self.settings)
         page.follow.connect(self.open_record)
         page.open_document.connect(self.open_document)
@@ -196,6 +193,8 @@ class MainWindow(QMainWindow):
 
     @property
     def documents(self) -> DocumentsPage:
+        from .pages.workspace import DocumentsPage
+
         if self._documents is None:
             self._documents = DocumentsPage(self.session, self)
             self._documents.open_document.connect(self.open_document)
@@ -311,6 +310,8 @@ class MainWindow(QMainWindow):
         page.table.setFocus()
 
     def focus_search(self) -> None:
+        from .pages.workspace import DocumentsPage, RecordPage
+
         page = self.current_page()
         if isinstance(page, RecordPage | DocumentsPage):
             page.search.setFocus()
@@ -320,6 +321,10 @@ class MainWindow(QMainWindow):
             self.pages["orders"].search.setFocus()
 
     def update_counts(self) -> None:
+        from calnet_desk.store import documents as docs
+        from calnet_desk.store.billing import statements as billing_statements
+        from calnet_desk.store.browse import counts
+
         n = counts(self.session.reader, [KINDS[k] for k in PAGE_KINDS])
         n["documents"] = docs.document_count(self.session.reader)
         n["billing"] = len(billing_statements(self.session.reader))
@@ -344,6 +349,8 @@ class MainWindow(QMainWindow):
     # --- actions -----------------------------------------------------------------------------
 
     def _writer_ready(self, error: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         if error:
             self.mode.setText("Read-only")
             QMessageBox.information(self, "Opened read-only",
@@ -374,6 +381,8 @@ class MainWindow(QMainWindow):
     # --- the record editor and undo of its last save -----------------------------------------
 
     def edit_selected(self, mode: str) -> None:
+        from .pages.workspace import RecordPage
+
         page = self.current_page()
         if not isinstance(page, RecordPage):
             self.statusBar().showMessage("Open a register page (Orders, Exemptions, …) first",
@@ -390,6 +399,8 @@ class MainWindow(QMainWindow):
                     draft: Any = None) -> Any:
         """Open the editor (window-modal, not blocking), with a restored draft's typing if
         given; returns it."""
+        from PySide6.QtWidgets import QMessageBox
+
         from .editors.record_editor import RecordEditor
 
         if self.session.read_only or self.session.writer is None:
@@ -407,6 +418,10 @@ class MainWindow(QMainWindow):
     def print_summary(self) -> None:
         """File > Print the record's summary…: the summary (save_summary) written to a
         temporary PDF and opened in the system's PDF viewer, whose Print prints it."""
+        from calnet_desk.store import documents as docs
+
+        from .pages.workspace import RecordPage
+
         page = self.current_page()
         key = page.selected_key() if isinstance(page, RecordPage) else None
         name = (docs.safe_file_name(f"{page.kind.singular} {key} summary.pdf")
@@ -420,7 +435,10 @@ class MainWindow(QMainWindow):
     def keep_packet(self, kind_name: str, key: str) -> None:
         """Make a record's request packet, keep it with its documents (one transaction, in
         the history) and offer to open it."""
+        from PySide6.QtWidgets import QMessageBox
         from shiboken6 import isValid
+
+        from .messages import show_error
 
         editor = getattr(self, "editor", None)
 
@@ -495,6 +513,10 @@ class MainWindow(QMainWindow):
                                  f"{'s' if marked.count != 1 else ''}")
 
     def undo_last_save(self) -> None:
+        from calnet_desk.operations import MarkedDeadlines, undo_save
+
+        from .messages import show_error
+
         saved = getattr(self, "last_save", None)
         if saved is None or self.session.writer is None:
             return
@@ -524,6 +546,8 @@ class MainWindow(QMainWindow):
     def _undo_import(self, batch: ImportDone) -> None:
         from calnet_desk.operations import undo_import
 
+        from .messages import show_error
+
         def finish() -> None:
             self.last_save = None
             self.undo_action.setEnabled(False)
@@ -544,6 +568,10 @@ class MainWindow(QMainWindow):
             operation(undo_import, batch.kind, batch.name, batch.entries), done, failed)
 
     def _undo_marks(self, marked: MarkedDeadlines) -> None:
+        from calnet_desk.operations import undo_marks
+
+        from .messages import show_error
+
         def finish() -> None:
             self.last_save = None
             self.undo_action.setEnabled(False)
@@ -562,6 +590,8 @@ class MainWindow(QMainWindow):
         self.session.writer.submit(operation(undo_marks, marked), done, failed)
 
     def delete_selected(self) -> None:
+        from .pages.workspace import RecordPage
+
         page = self.current_page()
         if isinstance(page, RecordPage):
             key = page.selected_key()
@@ -569,6 +599,12 @@ class MainWindow(QMainWindow):
                 self.delete_record(page.kind.name, key)
 
     def delete_record(self, kind_name: str, key: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        from calnet_desk.operations import delete_record
+
+        from .messages import ask_reason, show_error
+
         kind = KINDS[kind_name]
         if self.session.read_only or self.session.writer is None:
             QMessageBox.information(self, "Read-only", "This register is open read-only.")
@@ -596,6 +632,10 @@ class MainWindow(QMainWindow):
                   failure_title: str) -> None:
         """Run a write job on the worker with a progress dialog whose Cancel really cancels
         (the job sees the flag, its transaction rolls back)."""
+        from PySide6.QtWidgets import QMessageBox, QProgressDialog
+
+        from .messages import show_error
+
         if self.session.writer is None or self.session.read_only:
             QMessageBox.information(self, "Read-only", "This register is open read-only.")
             return
@@ -646,6 +686,7 @@ class MainWindow(QMainWindow):
                            ) -> Any:
         """The import wizard (file, columns, preview, dry run); its Import runs
         import_spreadsheet with the mapping chosen."""
+        from .pages.workspace import RecordPage
         from .wizards.import_wizard import ImportWizard
 
         page = self.current_page()
@@ -664,6 +705,10 @@ class MainWindow(QMainWindow):
                            mapping: dict[int, str | None] | None = None) -> None:
         """Import a CSV/XLSX of one record kind: all rows or none, with progress and cancel.
         Without a file and kind, the import wizard asks for them."""
+        from calnet_desk.operations import import_spreadsheet
+
+        from .messages import show_error
+
         if path is None or kind_name is None:
             self.open_import_wizard(path, kind_name)
             return
@@ -700,6 +745,11 @@ class MainWindow(QMainWindow):
     def export_view(self) -> None:
         """Write what the page shows (its filters and order) to XLSX or CSV (by the name's
         extension), in the background."""
+        from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
+
+        from .messages import show_error
+        from .pages.workspace import RecordPage
+
         page = self.current_page()
         if page is self.dashboard:
             self.export_dashboard()
@@ -742,7 +792,12 @@ class MainWindow(QMainWindow):
     def save_summary(self, path: Path | None = None) -> Path | None:
         """The selected record as its view shows it (fields, deadlines, findings, links,
         documents, history) to a PDF, to print or file; written whole or not at all."""
+        from PySide6.QtCore import QMarginsF
         from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter
+        from PySide6.QtWidgets import QFileDialog
+
+        from .messages import show_error
+        from .pages.workspace import RecordPage
 
         page = self.current_page()
         key = page.selected_key() if isinstance(page, RecordPage) else None
@@ -784,7 +839,11 @@ class MainWindow(QMainWindow):
     def export_dashboard(self, path: Path | None = None) -> None:
         """The dashboard's deadlines and findings as shown (filters and order), one table,
         XLSX or CSV by the extension."""
+        from PySide6.QtWidgets import QFileDialog
+
         from calnet_desk.exchange.sheets import write_csv, write_xlsx
+
+        from .messages import show_error
 
         chosen = ""
         if path is None:
@@ -810,6 +869,7 @@ class MainWindow(QMainWindow):
 
     def export_bundle(self) -> None:
         from .dialogs.bundles import ExportBundleDialog
+        from .pages.workspace import RecordPage
 
         page = self.current_page()
         key = page.selected_key() if isinstance(page, RecordPage) else None
@@ -882,6 +942,8 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _pick_bundle(self, title: str) -> Path | None:
+        from PySide6.QtWidgets import QFileDialog
+
         name, _ = QFileDialog.getOpenFileName(self, title, str(self.settings.start_folder()),
                                               "Bundle (*.zip)")
         if name:
@@ -889,6 +951,10 @@ class MainWindow(QMainWindow):
         return Path(name) if name else None
 
     def open_document(self, sha: str) -> None:
+        from calnet_desk.store import documents as docs
+
+        from .messages import show_error
+
         doc = docs.get_document(self.session.reader, sha)
         if doc is None:
             return
@@ -914,6 +980,8 @@ class MainWindow(QMainWindow):
             self.viewer_message = no_viewer(self, str(e), copy, self.reveal)
 
     def _open_register(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         folder = QFileDialog.getExistingDirectory(self, "Open a register folder",
                                                   str(self.session.root.parent))
         if folder:
@@ -928,6 +996,8 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction("(none yet)").setEnabled(False)
 
     def _about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         from calnet_desk import __version__
 
         QMessageBox.about(self, "About CALNET Desk",
@@ -949,7 +1019,7 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-class Pages(Mapping[str, RecordPage]):
+class Pages(Mapping[str, "RecordPage"]):
     """The register pages by kind, each built the first time it is asked for (shown, or
     used by a command). Iterating names them all; built() gives only those that exist."""
 

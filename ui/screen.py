@@ -4,7 +4,7 @@ and moved onto it when it is shown; its content scrolls or wraps where it cannot
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QRect, QSize
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, QTimer, SignalInstance
 from PySide6.QtWidgets import QApplication, QWidget
 
 
@@ -54,9 +54,42 @@ def _is_window(widget: QWidget) -> bool:
 _installed: ScreenFit | None = None
 
 
-def install(app: QApplication) -> None:
-    """What the app does at start-up (ui.app.make_app); tests on a real screen do the same."""
+def install(app: QApplication | None = None) -> None:
+    """Every window and dialog shown from now on fits the screen. The app installs it once
+    its first page is shown (MainWindow), or before a dialog it shows without a main window
+    (the controller's first-run and refusal dialogs); tests on a real screen do the same.
+    Not before the first page: an event filter in Python sees every event of the app, and
+    PySide makes a wrapper (and builds Python types with their enums) for each object it
+    hands over, which made a large part of the cold start (issue 16 item 15)."""
     global _installed
-    if _installed is None:
+    app = app or QApplication.instance()  # type: ignore[assignment]
+    if _installed is None and isinstance(app, QApplication):
         _installed = ScreenFit(app)
         app.installEventFilter(_installed)
+
+
+def installed() -> bool:
+    return _installed is not None
+
+
+def uninstall() -> None:
+    """Take the filter off again (tests: one test's window must not leave it to the next)."""
+    global _installed
+    app = QApplication.instance()
+    if _installed is not None and app is not None:
+        app.removeEventFilter(_installed)
+    _installed = None
+
+
+INSTALL_LATEST_MS = 2_000  # should the first page never be shown (minimized): install anyway
+
+
+def show_main_window(window: QWidget, first_page_shown: SignalInstance) -> None:
+    """Show the app's main window fitted to the screen; the filter fitting every other
+    window and dialog is installed once its first page is shown (ui.app and the
+    controller start the window this way)."""
+    fit_to_screen(window)
+    first_page_shown.connect(install)
+    QTimer.singleShot(INSTALL_LATEST_MS, window,
+                      lambda: install() if window.isVisible() else None)
+    window.show()

@@ -16,7 +16,7 @@ from calnet_desk import demo
 from calnet_desk.policy.deadlines import deadlines
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
-from ui import main_window as main_window_mod
+from ui import messages as messages_mod
 from ui.editors.record_editor import ComboInput, DateInput, RecordEditor, ReferenceInput
 from ui.main_window import MainWindow
 from ui.session import Session
@@ -261,7 +261,7 @@ def test_undo_of_a_new_record_deletes_it(qtbot: Any, window: MainWindow) -> None
 def test_undo_is_refused_when_the_record_changed_since(
         qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
     shown: list[str] = []
-    monkeypatch.setattr(main_window_mod, "show_error",
+    monkeypatch.setattr(messages_mod, "show_error",
                         lambda parent, title, message, details="": shown.append(message))
     editor = window.edit_record("orders", PLAIN_ORDER)
     type_into(editor, "city", "Fresno")

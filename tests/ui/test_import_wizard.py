@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6 import QtWidgets
 from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import QWidget, QWizard
 
@@ -270,10 +271,10 @@ def test_the_dry_run_lists_every_bad_cell_and_import_stays_disabled(
 
 def test_cancelling_the_wizards_import_rolls_back(qtbot: Any, window: Any, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from ui import main_window as main_window_mod
+    from ui import messages as messages_mod
 
     shown: list[str] = []
-    monkeypatch.setattr(main_window_mod, "show_error",
+    monkeypatch.setattr(messages_mod, "show_error",
                         lambda parent, title, message, details="": shown.append(message))
     lines = ["Req #,Req date,Type,Carrier"]
     lines += [f"B-{i:05d},2026-01-02,new,AT&T" for i in range(3000)]
@@ -381,8 +382,6 @@ def test_the_export_target_follows_the_extension(name: str, chosen: str,
 
 def test_export_this_view_as_xlsx_reads_back_through_import(
         qtbot: Any, window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ui import main_window as main_window_mod
-
     page = window.pages["orders"]
     window.show_page("orders")
     page.status.setCurrentIndex(page.status.findData("completed"))
@@ -394,7 +393,7 @@ def test_export_this_view_as_xlsx_reads_back_through_import(
         offered.append(filters)
         return str(target), filters.split(";;")[0]
 
-    monkeypatch.setattr(main_window_mod.QFileDialog, "getSaveFileName", save)
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", save)
     window.export_view()
     qtbot.waitUntil(target.exists, timeout=10000)
     assert "*.xlsx" in offered[0] and "*.csv" in offered[0]

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from helpers import focus_chain
+from PySide6 import QtWidgets
 from PySide6.QtCore import QLocale, QModelIndex, Qt, QUrl
 from PySide6.QtWidgets import QApplication
 
@@ -22,7 +23,7 @@ from calnet_desk.store import Register
 from calnet_desk.store.browse import ViewQuery
 from calnet_desk.system import open_with_viewer
 from ui import controller as controller_mod
-from ui import main_window as main_window_mod
+from ui import messages as messages_mod
 from ui.formatting import readable, show_date, show_money
 from ui.main_window import MainWindow
 from ui.models import KEY_ROLE, RecordTableModel, RowsModel
@@ -206,7 +207,7 @@ def test_delete_with_a_reason_goes_through_the_writer(
                                "(SELECT 1 FROM document_links l WHERE l.key = o.request_number)"
                                " ORDER BY 1 LIMIT 1").fetchone()[0]
     window.open_record("orders", key)
-    monkeypatch.setattr(main_window_mod, "ask_reason", lambda *a: "entered twice")
+    monkeypatch.setattr(messages_mod, "ask_reason", lambda *a: "entered twice")
     with qtbot.waitSignal(window.session.changed, timeout=10000):
         page.delete_button.click()
     qtbot.waitUntil(lambda: page.model.row_of(key) < 0)
@@ -223,7 +224,7 @@ def test_cancelling_the_reason_deletes_nothing(qtbot: Any, window: MainWindow,
     window.show_page("orders")
     assert page.model.ready
     window.open_record("orders", page.model.keys[0])
-    monkeypatch.setattr(main_window_mod, "ask_reason", lambda *a: None)
+    monkeypatch.setattr(messages_mod, "ask_reason", lambda *a: None)
     with qtbot.assertNotEmitted(window.session.changed, wait=50):
         page.delete_button.click()
     assert page.model.total() == 60
@@ -400,7 +401,7 @@ def test_export_this_view_writes_the_filtered_rows_in_order(
     page.status.setCurrentIndex(page.status.findData("completed"))
     qtbot.waitUntil(lambda: 0 < page.model.total() < 60)
     target = tmp_path / "completed.csv"
-    monkeypatch.setattr(main_window_mod.QFileDialog, "getSaveFileName",
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName",
                         lambda *a, **k: (str(target), "CSV (*.csv)"))
     window.export_view()
     qtbot.waitUntil(target.exists, timeout=10000)
@@ -441,7 +442,7 @@ def test_a_bad_import_names_the_cells_and_writes_nothing(
         qtbot: Any, window: MainWindow, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     shown: list[tuple[str, str]] = []
-    monkeypatch.setattr(main_window_mod, "show_error",
+    monkeypatch.setattr(messages_mod, "show_error",
                         lambda parent, title, message, details="": shown.append(
                             (message, details)))
     src = _orders_csv(tmp_path / "bad.csv", 10, bad_row=4)
@@ -455,7 +456,7 @@ def test_a_bad_import_names_the_cells_and_writes_nothing(
 def test_cancelling_an_import_rolls_it_back(qtbot: Any, window: MainWindow, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     shown: list[str] = []
-    monkeypatch.setattr(main_window_mod, "show_error",
+    monkeypatch.setattr(messages_mod, "show_error",
                         lambda parent, title, message, details="": shown.append(message))
     src = _orders_csv(tmp_path / "big.csv", 3000)
     window.import_spreadsheet(src, "orders")

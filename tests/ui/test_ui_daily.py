@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from helpers import all_dialogs, focus_chain, mnemonic_problems
+from PySide6 import QtWidgets
 from PySide6.QtCore import QLocale, QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
@@ -557,7 +558,7 @@ def test_the_dashboard_groups_filters_and_exports_findings(
 def test_a_few_deadlines_leave_the_room_to_the_findings(qtbot: Any, open_window: Any) -> None:
     """The deadlines table is as tall as its rows while they are few (on a laptop at 150 %
     the findings had two rows beside blank deadline rows); with many, the layout decides."""
-    from ui.pages.workspace import DEADLINE_ROWS_FITTED
+    from ui.pages.dashboard import DEADLINE_ROWS_FITTED
 
     win = open_window(60, overview=True)
     win.show_page("dashboard")
@@ -577,9 +578,9 @@ def test_a_few_deadlines_leave_the_room_to_the_findings(qtbot: Any, open_window:
 
 def test_many_deadlines_are_not_capped(qtbot: Any) -> None:
     from ui.models import RowsModel
-    from ui.pages.workspace import QWIDGETSIZE_MAX, _table, fit_height
+    from ui.pages.tables import QWIDGETSIZE_MAX, fit_height, table_view
 
-    table = _table("Deadlines", None)  # type: ignore[arg-type]
+    table = table_view("Deadlines", None)  # type: ignore[arg-type]
     qtbot.addWidget(table)
     model = RowsModel(["Date"], table)
     model.set_rows([[str(n)] for n in range(20)], [("orders", str(n)) for n in range(20)],
@@ -664,7 +665,7 @@ def test_ctrl_p_saves_the_selected_records_summary_as_a_pdf(
         qtbot: Any, open_window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import subprocess
 
-    from ui import main_window
+    from ui import messages
 
     win = open_window(60)
     _active(qtbot, win)
@@ -674,7 +675,7 @@ def test_ctrl_p_saves_the_selected_records_summary_as_a_pdf(
     _click_row(qtbot, page.table, 0)
     key = page.selected_key()
     target = tmp_path / "summary"
-    monkeypatch.setattr(main_window.QFileDialog, "getSaveFileName",
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName",
                         lambda *a, **k: (str(target), "PDF (*.pdf)"))
     qtbot.keyClick(page.table, Qt.Key.Key_P, CTRL)
     saved = tmp_path / "summary.pdf"
@@ -686,7 +687,7 @@ def test_ctrl_p_saves_the_selected_records_summary_as_a_pdf(
     assert f"Saved the summary of exemption {key}" in win.statusBar().currentMessage()
     # a folder that cannot be written (it does not exist): a sentence, nothing left behind
     shown: list[str] = []
-    monkeypatch.setattr(main_window, "show_error",
+    monkeypatch.setattr(messages, "show_error",
                         lambda parent, title, message, *a: shown.append(message))
     assert win.save_summary(tmp_path / "gone" / "x.pdf") is None
     assert shown and "nothing was saved" in shown[0]

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6 import QtWidgets
 
-from ui import main_window as main_window_mod
 from ui.dialogs.bundles import ExportBundleDialog, VerifyBundleDialog
 from ui.settings import Settings
 
@@ -99,7 +99,7 @@ def test_open_bundle_dialog_starts_in_the_start_folder(open_window: Any, tmp_pat
     window = open_window(10)
     window.settings.set_export_folder(tmp_path)
     asked: list[str] = []
-    monkeypatch.setattr(main_window_mod.QFileDialog, "getOpenFileName",
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName",
                         lambda parent, title, folder, filt: (asked.append(folder), ("", ""))[1])
     assert window._pick_bundle("Verify a bundle") is None
     assert asked == [str(tmp_path)]

@@ -68,9 +68,9 @@ class BillingPage(QWidget):
 
         self.month_model = RowsModel(["Contractor", "Month", "Lines", "Billed a month",
                                       "Open findings", "At stake a month"], self)
-        from .workspace import _table
+        from .tables import table_view
 
-        self.months = _table("Statements by contractor and month", self)
+        self.months = table_view("Statements by contractor and month", self)
         self.months.setModel(self.month_model)
         self.months.selectionModel().currentRowChanged.connect(self._month_chosen)
         months_label = QLabel("&Statements", self)
