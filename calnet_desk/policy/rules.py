@@ -7,14 +7,12 @@ program folder is read-only). Merging: common, then the generation, then the ove
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -173,15 +171,40 @@ def _merge_requests(base: dict[str, Any], layer: dict[str, Any], label: str) -> 
                 _update(same, element)
 
 
+PACKAGED = Path(__file__).resolve().parent.parent / "data" / "rules"  # shipped rule sets
+
+
 def _packaged(name: str) -> str:
-    return (resources.files("calnet_desk") / "data" / "rules" / name).read_text("utf-8")
+    return (PACKAGED / name).read_text("utf-8")
+
+
+def packaged_rule_sets() -> list[str]:
+    """The shipped rule sets load_rules reads: common.toml and one per generation."""
+    return ["common.toml", *(f"{g}.toml" for g in GENERATIONS)]
+
+
+def parsed_copy_name(name: str) -> str:
+    """The shipped rule set ``name`` parsed, as JSON beside it (``common.toml.json``)."""
+    return f"{name}.json"
 
 
 @functools.cache
+def _parsed_text(name: str) -> str:
+    """The rule set as JSON text. The TOML is the source a person reads and edits; each
+    shipped one has its parse beside it (scripts/make_rules_json.py writes them, and
+    tests/core/test_rules.py fails when one differs from its TOML), because parsing
+    common.toml took a tenth of the desktop's cold start (issue 16 item 15) where JSON
+    takes a millisecond. Without the copy, the TOML is parsed."""
+    try:
+        return (PACKAGED / parsed_copy_name(name)).read_text("utf-8")
+    except FileNotFoundError:
+        return json.dumps(_read(_packaged(name), name))
+
+
 def _packaged_rules(name: str) -> dict[str, Any]:
-    """A rule set shipped with the app, parsed once per process (they do not change while
-    it runs; every computation of deadlines or findings loads them); callers copy it."""
-    return _read(_packaged(name), name)
+    """A rule set shipped with the app, a fresh copy for the caller to merge into."""
+    loaded: dict[str, Any] = json.loads(_parsed_text(name))
+    return loaded
 
 
 def override_state(register_root: Path) -> bytes:
@@ -196,7 +219,7 @@ def override_state(register_root: Path) -> bytes:
 
 
 def load_rules(generation: str | None = None, register_root: Path | None = None) -> RuleSet:
-    merged = copy.deepcopy(_packaged_rules("common.toml"))
+    merged = _packaged_rules("common.toml")
     for entry in merged.get("rules", {}).values():
         entry["_source"] = "common.toml"
     sources = ["common.toml"]
@@ -204,7 +227,7 @@ def load_rules(generation: str | None = None, register_root: Path | None = None)
         if generation not in GENERATIONS:
             raise RulesError(f"no rule set for contract generation {generation!r}")
         label = f"{generation}.toml"
-        _merge(merged, copy.deepcopy(_packaged_rules(label)), label)
+        _merge(merged, _packaged_rules(label), label)
         sources.append(label)
     if register_root is not None:
         override = register_root / OVERRIDE_FILE
