@@ -2,7 +2,8 @@
 
 1. Cold start: `calnet-desk --smoke-test` vs benchmarks/bare_table.py (a bare PySide6
    script that opens the same SQLite file, reads the first 100 orders into a QTableWidget
-   and shows it), from launch to the line "first page shown" each prints; the app's
+   and shows it), from launch to the line "first page shown" each prints once its table
+   has been painted with its rows; the app's
    integrity check runs behind its window (its time to exit is printed too). Best of N
    runs each, alternating; target <= 1.5x.
 2. Peak memory of those two processes (max RSS); target <= +150 MB.
@@ -28,8 +29,8 @@ BIN = Path(sys.executable).parent
 
 def timed_run(argv: list[str]) -> tuple[float, float, int]:
     """(seconds to the first page shown, seconds to exit, max RSS in KB) of one child
-    process. Both programs print "first page shown" once their window shows its rows; the
-    app's integrity check goes on behind it, so the exit comes later."""
+    process. Both programs print "first page shown" once their table is painted with its
+    rows; the app's integrity check goes on behind it, so the exit comes later."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: see compiled()
     start = time.perf_counter()

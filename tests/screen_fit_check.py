@@ -35,7 +35,7 @@ def test_every_window_and_dialog_fits_a_laptop_at_150_percent(
 
     app = QApplication.instance()
     assert app is not None and app.platformName() == "xcb"
-    screen.install(app)  # as ui.app.make_app does
+    screen.install(app)  # as the app does once its first page is shown
     win = open_window(60, overview=True)
     qtbot.waitExposed(win)
     available = win.screen().availableGeometry()
