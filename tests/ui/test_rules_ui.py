@@ -425,8 +425,11 @@ def test_ladders_written_to_the_register_change_the_deadlines(
     assert not dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()
     assert "ATOs" in dialog.problem.text()
     dialog.ladders["atos"].setText("90,60,30,7")
-    with qtbot.waitSignal(window.session.overview_ready, timeout=10000):
-        dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+    dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+    # the ladders are written on the writer's thread; the dashboard is refreshed at once (the
+    # dates as shown) and again once they are written, so wait for the file, not a refresh
+    qtbot.waitUntil(lambda: "reminder-ladder-days" in (root / "rules.toml").read_text("utf-8"),
+                    timeout=10000)
     text = (root / "rules.toml").read_text("utf-8")
     assert text.startswith("# the agency's own rules\n[rules.ato-notice-days]\nvalue = 45\n")
     data = tomllib.loads(text)
