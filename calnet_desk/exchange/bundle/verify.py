@@ -52,6 +52,7 @@ from .scope import ScopeSyntax, link_parts, parse_scope, replay, scope_entries
 
 ENTRY_KEYS = {"id", "at", "user", "kind", "key", "action", "changes", "reason", "prev", "hash"}
 EXTRA_KEYS = ({"salt"}, {"proof"})  # beside ENTRY_KEYS: the salt, or a redaction proof
+ENTRY_KEY_SETS = [ENTRY_KEYS | extra for extra in EXTRA_KEYS]  # an entry's keys, exactly
 
 
 def records_files(kind: Kind, columns: list[list[Any]]
@@ -492,9 +493,10 @@ def _read_entries(root: Path, chain: list[dict[str, Any]], problems: list[str]
     for where, entry in read_entries(root / ENTRIES_JSONL, problems):
         keys = entry.keys() if isinstance(entry, dict) else set()
         changes = entry.get("changes") if isinstance(entry, dict) else None
-        if (keys - ENTRY_KEYS not in EXTRA_KEYS or not ENTRY_KEYS <= keys
-                or not isinstance(changes, dict)
-                or not all(isinstance(p, list) and len(p) == 2 for p in changes.values())):
+        pairs = changes.values() if isinstance(changes, dict) else None
+        if (keys not in ENTRY_KEY_SETS or pairs is None  # ENTRY_KEYS and salt or proof
+                or (pairs and (set(map(type, pairs)) != {list}
+                               or set(map(len, pairs)) != {2}))):  # [old, new] each
             problems.append(f"{where}: not a history entry (keys "
                             f"{', '.join(sorted(ENTRY_KEYS))} and salt or proof)")
             continue
@@ -510,8 +512,8 @@ def _read_entries(root: Path, chain: list[dict[str, Any]], problems: list[str]
             header_differs = (  # header_of(entry) against the row, field by field
                 entry["at"] != row["at"] or kind != row["kind"] or entry["key"] != row["key"]
                 or entry["action"] != row["action"]
-                or {n: changes[n] for n in SCOPE_REFS.get(kind, ()) if n in changes}
-                != row["refs"])
+                or {n: entry["changes"][n] for n in SCOPE_REFS.get(kind, ())
+                    if n in entry["changes"]} != row["refs"])
             body = body_of_shown(entry)
         except (ValueError, TypeError, KeyError, AttributeError) as e:
             problems.append(f"{where}: entry {entry_id}: {e}")
