@@ -248,22 +248,30 @@ def xlsx_layout(path: Path) -> str | None:
 
 
 def _fix_times(content: bytes, when: dt.datetime) -> bytes:
-    """Every zip entry's time and docProps/core.xml's created/modified set to ``when``."""
-    import re
+    """Every zip entry's time set to ``when``, made by a Unix system, mode -rw-r--r--: the
+    same bytes on every platform. Only the entries' headers change (the compressed data
+    stays as written); docProps/core.xml already holds ``when`` (the ``created`` property
+    XlsxWriter writes as created and modified)."""
+    import struct
     import zipfile
 
-    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(content)) as src, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dest:
-        for info in src.infolist():
-            data = src.read(info)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
-                              rb"\g<1>" + stamp + rb"\g<2>", data)
-            fixed = zipfile.ZipInfo(info.filename, when.timetuple()[:6])
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.create_system = 3  # Unix: the same bytes on every platform
-            fixed.external_attr = 0o100644 << 16
-            dest.writestr(fixed, data)
-    return out.getvalue()
+    year, month, day, hour, minute, second = when.timetuple()[:6]
+    dos_date = (year - 1980) << 9 | month << 5 | day
+    dos_time = hour << 11 | minute << 5 | second // 2
+    out = bytearray(content)
+    with zipfile.ZipFile(io.BytesIO(content)) as zf:
+        infos = zf.infolist()
+        central = zf.start_dir
+    for info in infos:
+        # the local header: signature, versions, flags, method, then time and date
+        struct.pack_into("<HH", out, info.header_offset + 10, dos_time, dos_date)
+    for _ in infos:
+        # the central directory's record: made by (version, system), …, time and date, …,
+        # the external attributes
+        assert out[central:central + 4] == b"PK\x01\x02"
+        out[central + 5] = 3  # Unix
+        struct.pack_into("<HH", out, central + 12, dos_time, dos_date)
+        struct.pack_into("<L", out, central + 38, 0o100644 << 16)
+        names, extra, comment = struct.unpack_from("<HHH", out, central + 28)
+        central += 46 + names + extra + comment
+    return bytes(out)
