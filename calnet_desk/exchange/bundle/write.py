@@ -1,10 +1,12 @@
 """Writing a bundle: the payload files of a Selection (scope.py), bag-info.txt and the
 manifests, into a zip written to ``OUT.partial`` and put in place only when whole.
 
-The same register, scope and as-of date give the same bytes: entries sorted, fixed times
-and permissions, STORED entries, XLSX and PDF metadata set to the as-of date. Documents are
-copied into the zip and hashed in one streaming pass (memory stays flat). Exporting reads
-the register in one snapshot and writes nothing into it.
+The same register, scope and as-of date give the same bytes: the central directory sorted
+by name, fixed times and permissions, STORED entries, XLSX and PDF metadata set to the
+as-of date. Documents are copied into the zip and hashed in one streaming pass through one
+buffer (memory stays flat), on a thread of their own while the other files are made; they
+come first in the zip. Exporting reads the register in one snapshot and writes nothing
+into it.
 """
 
 from __future__ import annotations
