@@ -37,6 +37,7 @@ def main() -> int:
     from PySide6.QtGui import QGuiApplication, QImage
 
     from calnet_desk import demo
+    from ui import screen as screen_fit
     from ui.app import make_app
     from ui.main_window import MainWindow
     from ui.session import Session
@@ -73,7 +74,7 @@ def main() -> int:
         ready = QEventLoop()
         session.writer_ready.connect(lambda error: ready.quit())
         ready.exec()
-        window.show()
+        screen_fit.show_main_window(window, window.dashboard.shown)  # as the app starts it
         loop = QEventLoop()
         window.dashboard.populated.connect(
             lambda: loop.quit() if window.dashboard.findings_ready else None)
