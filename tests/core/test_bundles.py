@@ -12,6 +12,7 @@ import os
 import shutil
 import stat
 import subprocess
+import threading
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -988,3 +989,23 @@ def test_as_of_is_the_register_as_it_stood_at_the_end_of_that_day(
     now = run_cli("--data-dir", str(filled.paths.root), "export-bundle",
                   str(tmp_path / "now.zip"), "--scope", scope)
     assert now.code == 0 and f"History chain head: {filled.history()[-1]['hash']}" in now.out
+
+
+def test_a_pipe_in_place_of_a_document_is_named_not_read(filled: Register,
+                                                          tmp_path: Path) -> None:
+    """Attack found (session 3): a FIFO where a manifest lists a document was opened for
+    hashing, and opening a pipe with no writer waits for ever; verify names it instead."""
+    bag = unzip(export(filled, tmp_path), tmp_path / "x")
+    victim = bag / "data/documents/con_.txt"
+    victim.unlink()
+    os.mkfifo(victim)
+    found: list[list[str]] = []
+    checking = threading.Thread(target=lambda: found.append(verify_bag(bag)), daemon=True)
+    checking.start()
+    checking.join(60)  # a small bag: verified in a second or two
+    stuck = checking.is_alive()
+    if stuck:  # waiting to open the pipe: a writer lets it go (then the test fails)
+        os.close(os.open(victim, os.O_WRONLY | os.O_NONBLOCK))
+        checking.join(60)
+    assert not stuck, "verify waited on the pipe"
+    assert "data/documents/con_.txt is a link or not a regular file" in found[0], found
