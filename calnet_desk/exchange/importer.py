@@ -272,6 +272,9 @@ class _Column:
     required: bool
     label: str
     cache: dict[object, Value] | None
+    # the one kind of number the cache holds: 0 == False and 1 == 1.0 == True across chunks
+    # too, so a chunk with another kind of number starts the table afresh
+    cache_numbers: type | None = None
 
     def values(self, cells: tuple[object, ...] | list[object],
                problems: list[tuple[int, int, str]], rownums: list[int],
@@ -282,10 +285,16 @@ class _Column:
         failed_at: dict[int, str] = {}  # position in the chunk -> why it does not parse
         out: list[Value]
         types = {type(c) for c in cells}
-        if cache is not None and types <= _TABLE_TYPES and len(types & _NUMBERS) <= 1:
+        numbers = types & _NUMBERS
+        if cache is not None and types <= _TABLE_TYPES and len(numbers) <= 1:
             # each distinct cell parsed once
-            if len(cache) >= _CACHE_LIMIT:
+            number = next(iter(numbers), None)
+            if len(cache) >= _CACHE_LIMIT or (
+                    number is not None and self.cache_numbers not in (None, number)):
                 cache.clear()
+                self.cache_numbers = None
+            if number is not None:
+                self.cache_numbers = number
             cache[None] = None  # every parser reads an empty cell as blank
             failed: dict[object, str] = {}
             for raw in set(cells).difference(cache):
