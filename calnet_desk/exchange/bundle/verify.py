@@ -19,11 +19,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,7 @@ from ...records import KINDS, Field, Kind
 from ...store.history import GENESIS, SCOPE_REFS, entry_hash_v1
 from ...store.register import AGENCY_KEY, AGENCY_KIND
 from ...values import to_cell_native
+from .handover import prompt_handover
 from .layout import (
     BAGIT_TXT,
     BUNDLE_FORMAT_VERSION,
@@ -148,14 +147,7 @@ def _read_manifest(path: Path, label: str, problems: list[str]) -> dict[str, str
 
 HASH_CHUNK = 4 << 20  # large reads: hashlib releases the GIL while it hashes each one
 HASH_THREADS = 2
-# While the hashing threads run, the GIL is handed over after this long (sys.setswitchinterval)
-# instead of Python's 5 ms: between two reads a hashing thread needs the GIL for a moment, and
-# while the checks run Python on the main thread it would wait up to the whole interval each
-# time (measured on the issue's 500 MB bag: the hashing then hardly overlapped the checks).
-HASH_SWITCH_INTERVAL = 0.0005
 _buffers = threading.local()  # one read buffer per hashing thread, used for every file
-_switching = threading.Lock()
-_switch_users: list[float] = []  # the interval before the first verify still hashing began
 
 
 def _sha256(path: Path) -> str:
@@ -167,23 +159,6 @@ def _sha256(path: Path) -> str:
         while n := fh.readinto(view):
             digest.update(view[:n])
     return digest.hexdigest()
-
-
-@contextmanager
-def _prompt_handover() -> Iterator[None]:
-    """The GIL handed over every HASH_SWITCH_INTERVAL while this runs (see there); the
-    process's own interval is put back when the last verify using it ends."""
-    with _switching:
-        _switch_users.append(sys.getswitchinterval())
-        sys.setswitchinterval(min(HASH_SWITCH_INTERVAL, _switch_users[0]))
-    try:
-        yield
-    finally:
-        with _switching:
-            first = _switch_users[0]
-            _switch_users.pop()
-            if not _switch_users:
-                sys.setswitchinterval(first)
 
 
 def _scan(root: Path) -> dict[str, int | None]:
@@ -277,7 +252,7 @@ def verify_bag(root: Path, expect_head: str | None = None,
                      key=lambda n: -(sizes[n] or 0))  # the largest first
     pool = ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="verify-hash")
     try:
-        with _prompt_handover():
+        with prompt_handover():
             hashing = {name: pool.submit(_sha256, root / name) for name in to_hash}
             later = _verify_contents(root, sizes, payload, expect_head)
             hashed = {**known, **{name: future.result() for name, future in hashing.items()}}

@@ -31,6 +31,7 @@ from ...store.documents import Document, document_path
 from ...store.history import CHAIN_VERSION
 from .. import billing_bundle
 from .columns import GUIDE, column_guide
+from .handover import prompt_handover
 from .layout import (
     BAGIT_TXT,
     BUNDLE_FORMAT_VERSION,
@@ -48,7 +49,6 @@ from .layout import (
 )
 from .redact import Redactor, personal_field_names
 from .scope import Scope, Selection, select, select_at
-from .verify import _prompt_handover
 
 FILE_MODE = 0o100644 << 16  # a regular file (zipinfo: -rw-r--r--), not just permissions
 UNIX = 3
@@ -165,7 +165,7 @@ def export_bundle(reg: Register, out: Path, scope: Scope | None = None,
 
     # the documents' thread needs the GIL for a moment between its reads, hashes and writes:
     # handed over promptly, not after Python's 5 ms, while this thread makes the other files
-    with _prompt_handover(), atomic_output(out, partial) as tmp, open(tmp, "wb") as fh, \
+    with prompt_handover(), atomic_output(out, partial) as tmp, open(tmp, "wb") as fh, \
             zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as zf:
         copier = _Copier(reg, zf, fh, bag, date_time, check_cancel, progress)
         # a redacted bundle names some documents by what the whole selection holds
