@@ -1,12 +1,18 @@
 """Desktop benchmarks on a 100,000-order demo register, printing ratios.
 
-1. Cold start: `calnet-desk --smoke-test` vs benchmarks/bare_table.py (a bare PySide6
-   script that opens the same SQLite file, reads the first 100 orders into a QTableWidget
-   and shows it), from launch to the line "first page shown" each prints once its table
-   has been painted with its rows; the app's
-   integrity check runs behind its window (its time to exit is printed too). Best of N
-   runs each, alternating; target <= 1.5x.
-2. Peak memory of those two processes (max RSS); target <= +150 MB.
+1. Cold start, against benchmarks/bare_table.py (a bare PySide6 script that opens the same
+   SQLite file, reads the first 100 orders into a QTableWidget and shows it), from launch to
+   the line "first page shown" each prints once its table has been painted with its rows
+   (with the CPU time of all its threads so far). Best of N runs each, alternating;
+   target <= 1.5x. Two starts of the app are timed:
+   - the real start, `calnet-desk --quit-after-first-page`: the start a person makes,
+     through ui/controller.py (opens the register for writing, starts the writer thread,
+     the drafts, the backup), on a copy of the register and with its own settings folder.
+     The first start of a day makes the daily backup, so one untimed start comes first:
+     the runs timed are the day's later starts. This is the ratio to quote.
+   - the smoke test, `calnet-desk --smoke-test` (read-only, no controller); its integrity
+     check runs behind its window, and its time to exit is printed too.
+2. Peak memory of those processes (max RSS); target <= +150 MB.
 3. Search-as-you-type: keystroke to updated view (model reset and the visible rows read)
    on the Orders page, for a rare and a common term; target <= 100 ms.
 
@@ -17,29 +23,40 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
-def timed_run(argv: list[str]) -> tuple[float, float, int]:
-    """(seconds to the first page shown, seconds to exit, max RSS in KB) of one child
-    process. Both programs print "first page shown" once their table is painted with its
-    rows; the app's integrity check goes on behind it, so the exit comes later."""
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+@dataclass
+class Run:
+    shown: float  # seconds from launch to "first page shown"
+    shown_cpu: float  # CPU seconds of the process (every thread) at that line
+    exited: float  # seconds from launch to exit
+    max_rss: int  # KB
+
+
+def timed_run(argv: list[str], env_extra: dict[str, str] | None = None) -> Run:
+    """One child process, timed to its line "first page shown" (printed once its table is
+    painted with its rows, with its CPU time) and to its exit."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", **(env_extra or {})}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: see compiled()
     start = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None
-    shown = float("inf")
+    shown, cpu = float("inf"), float("inf")
     for line in proc.stdout:
-        if line.strip() == b"first page shown":
-            shown = time.perf_counter() - start
+        found = re.fullmatch(rb"first page shown \(CPU ([0-9.]+) s\)", line.strip())
+        if found:
+            shown, cpu = time.perf_counter() - start, float(found[1])
             break
     proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -47,7 +64,22 @@ def timed_run(argv: list[str]) -> tuple[float, float, int]:
     err = proc.stderr.read().decode() if proc.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0 or shown == float("inf"):
         raise SystemExit(f"{argv[0]} failed: {err}")
-    return shown, elapsed, int(usage.ru_maxrss)
+    return Run(shown, cpu, elapsed, int(usage.ru_maxrss))
+
+
+def private_start(register: Path, tmp: Path) -> tuple[list[str], dict[str, str]]:
+    """The real start's command and environment: a copy of the register (it is opened for
+    writing), settings and logs in folders of its own (not the user's)."""
+    copy = tmp / "register"
+    shutil.copytree(register, copy, ignore=shutil.ignore_patterns("*.lock", "*-shm"))
+    env = {name: str(tmp / name.lower()) for name in
+           ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")}
+    return [str(BIN / "calnet-desk"), "--data-dir", str(copy), "--quit-after-first-page"], env
+
+
+def best(runs: list[Run]) -> Run:
+    return Run(min(r.shown for r in runs), min(r.shown_cpu for r in runs),
+               min(r.exited for r in runs), max(r.max_rss for r in runs))
 
 
 def compiled() -> None:
@@ -123,21 +155,35 @@ def main() -> int:
     args = p.parse_args()
     register, tmp = demo_register(args.register, args.orders)
     compiled()
-    app_runs, bare_runs = [], []
-    for _ in range(args.runs):  # alternating, so that machine load hits both
-        app_runs.append(timed_run([str(BIN / "calnet-desk"), "--data-dir", str(register),
-                                   "--smoke-test"]))
-        bare_runs.append(timed_run([sys.executable, str(ROOT / "benchmarks" / "bare_table.py"),
-                                    str(register / "register.sqlite3")]))
-    app_t, bare_t = min(r[0] for r in app_runs), min(r[0] for r in bare_runs)
-    app_x, bare_x = min(r[1] for r in app_runs), min(r[1] for r in bare_runs)
-    app_m, bare_m = max(r[2] for r in app_runs), max(r[2] for r in bare_runs)
-    print(f"cold start (launch to the first page shown): calnet-desk {app_t:.3f} s, bare "
-          f"script {bare_t:.3f} s, ratio {app_t / bare_t:.2f}x (target <= 1.5x)")
-    print(f"  to exit (the app's integrity check done behind the window): calnet-desk "
-          f"{app_x:.3f} s, bare script {bare_x:.3f} s, ratio {app_x / bare_x:.2f}x")
-    print(f"peak memory: calnet-desk {app_m / 1024:.0f} MB, bare script {bare_m / 1024:.0f} MB,"
-          f" difference {(app_m - bare_m) / 1024:+.0f} MB (target <= +150 MB)")
+    bare_argv = [sys.executable, str(ROOT / "benchmarks" / "bare_table.py"),
+                 str(register / "register.sqlite3")]
+    smoke_argv = [str(BIN / "calnet-desk"), "--data-dir", str(register), "--smoke-test"]
+    with tempfile.TemporaryDirectory() as private:
+        real_argv, real_env = private_start(register, Path(private))
+        timed_run(real_argv, real_env)  # the day's first start: the daily backup (untimed)
+        real_runs, smoke_runs, bare_runs = [], [], []
+        for _ in range(args.runs):  # alternating, so that machine load hits all three
+            real_runs.append(timed_run(real_argv, real_env))
+            smoke_runs.append(timed_run(smoke_argv))
+            bare_runs.append(timed_run(bare_argv))
+    real, smoke, bare = best(real_runs), best(smoke_runs), best(bare_runs)
+    print(f"cold start, the real start (launch to the first page shown; calnet-desk "
+          f"--quit-after-first-page, through the controller): calnet-desk {real.shown:.3f} s, "
+          f"bare script {bare.shown:.3f} s, ratio {real.shown / bare.shown:.2f}x "
+          "(target <= 1.5x)")
+    print(f"  CPU time to the first page shown (every thread): calnet-desk "
+          f"{real.shown_cpu:.3f} s, bare script {bare.shown_cpu:.3f} s, ratio "
+          f"{real.shown_cpu / bare.shown_cpu:.2f}x")
+    print(f"cold start, the smoke test (calnet-desk --smoke-test, read-only): calnet-desk "
+          f"{smoke.shown:.3f} s (CPU {smoke.shown_cpu:.3f} s), ratio "
+          f"{smoke.shown / bare.shown:.2f}x (CPU {smoke.shown_cpu / bare.shown_cpu:.2f}x)")
+    print(f"  to exit (the smoke test's integrity check done behind the window): calnet-desk "
+          f"{smoke.exited:.3f} s, bare script {bare.exited:.3f} s, ratio "
+          f"{smoke.exited / bare.exited:.2f}x")
+    print(f"peak memory: calnet-desk {real.max_rss / 1024:.0f} MB (the smoke test "
+          f"{smoke.max_rss / 1024:.0f} MB), bare script {bare.max_rss / 1024:.0f} MB, "
+          f"difference {(max(real.max_rss, smoke.max_rss) - bare.max_rss) / 1024:+.0f} MB "
+          "(target <= +150 MB)")
     with __import__("sqlite3").connect(register / "register.sqlite3") as conn:
         rare = conn.execute("SELECT circuit_id FROM orders WHERE circuit_id IS NOT NULL "
                             "ORDER BY request_number LIMIT 1").fetchone()[0]

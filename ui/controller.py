@@ -66,8 +66,12 @@ def prepare(root: Path, check: bool = True) -> None:
 
 class Controller(QObject):
     def __init__(self, root: Path, read_only: bool = False, settings: Settings | None = None,
-                 ask: Callable[[QWidget | None, str, str, Sequence[str]], str] = choose) -> None:
+                 ask: Callable[[QWidget | None, str, str, Sequence[str]], str] = choose,
+                 quit_after_first_page: bool = False) -> None:
         super().__init__()
+        # `calnet-desk --quit-after-first-page`: a start like any other, which says "first
+        # page shown" once the first page is painted and then closes (benchmarks/gui.py)
+        self.quit_after_first_page = quit_after_first_page
         self.root = root
         self.read_only = read_only
         self.settings = settings or Settings()
@@ -171,6 +175,8 @@ class Controller(QObject):
         self.session, self.window = session, window
         if old is not None:
             old.close()
+        if self.quit_after_first_page and old is None:
+            window.dashboard.shown.connect(lambda: QTimer.singleShot(0, self._first_page_shown))
         screen.show_main_window(window, window.dashboard.shown)
         session.check_async(lambda problem: self._checked(session, problem))
         for warning in session.reader.warnings:
@@ -181,6 +187,15 @@ class Controller(QObject):
         if not read_only:
             self.drafts_left = self._pending_drafts(root)
             QTimer.singleShot(0, self.offer_next_draft)
+
+    def _first_page_shown(self) -> None:
+        """The first page is painted and on screen: say so, then close as a person would."""
+        from .app import first_page_shown
+
+        first_page_shown()
+        if self.window is not None:
+            self.window.close()
+        QApplication.quit()
 
     def _checked(self, session: Session, problem: str | None) -> None:
         """The integrity check behind the window is done: on damage, stop writing at once,

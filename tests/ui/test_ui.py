@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -330,6 +331,28 @@ def test_smoke_test_exits_0_on_a_register_and_1_without(tmp_path: Path,
                          env=env, capture_output=True, text=True, timeout=120, check=False)
     assert bad.returncode == 1 and "no register in" in bad.stderr
     assert not (tmp_path / "none").exists()
+
+
+def test_quit_after_first_page_starts_as_a_person_does_and_closes(tmp_path: Path) -> None:
+    """The hook benchmarks/gui.py times the real start with: through the controller (the
+    register opened for writing, its daily backup and the recent list kept), the line once
+    the first page is painted, then the window closes as a person closes it."""
+    root = tmp_path / "reg"
+    demo.create_demo(root, orders=30).close()
+    home = {name: str(tmp_path / name.lower()) for name in
+            ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")}
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", **home}
+    r = subprocess.run([sys.executable, "-m", "ui.app", "--data-dir", str(root),
+                        "--quit-after-first-page"], env=env, capture_output=True, text=True,
+                       timeout=120, check=False)
+    assert r.returncode == 0, r.stderr
+    assert re.fullmatch(r"first page shown \(CPU [0-9.]+ s\)\n", r.stdout)
+    assert len([p for p in (root / "backups").iterdir() if p.name.endswith("-daily")]) == 1
+    settings = Settings(tmp_path / "xdg_config_home" / "CALNET Desk" / "settings.ini")
+    assert settings.recent_registers() == [root]
+    assert settings.value("window/geometry") is not None  # closed as a person closes it
+    with Register.open(root, write=True):  # and the lock was let go
+        pass
 
 
 @pytest.mark.parametrize("scale", ["1.5", "2"])
