@@ -6,18 +6,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import (
-    QAbstractButton,
-    QApplication,
-    QFileDialog,
-    QMessageBox,
-    QWidget,
-)
+from PySide6.QtWidgets import QApplication, QWidget
 
-from calnet_desk.drafts import Draft, DraftError, Drafts, describe
-from calnet_desk.operations import create_register
 from calnet_desk.paths import RegisterPaths
 from calnet_desk.records import KINDS
 from calnet_desk.store import StoreError, TooNew
@@ -25,11 +18,18 @@ from calnet_desk.store.lock import RegisterLocked
 from calnet_desk.store.register import Corrupt
 
 from . import screen
-from .formatting import show_moment
 from .main_window import MainWindow
 from .session import Session
 from .settings import Settings
 from .worker import wait_for
+
+# What a start does not need before its first page is painted is imported when it is used:
+# the message boxes and file dialogs (PySide builds each Qt class's Python type, with its
+# enums, on first use), the drafts, the operations that create a register (issue 16 item 15).
+if TYPE_CHECKING:
+    from calnet_desk.drafts import Draft
+
+AFTER_FIRST_PAGE_LATEST_MS = 2_000  # should the first page never be painted: go on anyway
 
 QUIT, READ_ONLY, OTHER, RESTORE = "Quit", "Open read-only", "Choose another register…", \
     "Restore the newest good backup"
@@ -39,6 +39,8 @@ RESTORE_DRAFT, DISCARD_DRAFT, LATER = "&Restore", "&Discard", "Decide &later"
 
 def choose(parent: QWidget | None, title: str, text: str, options: Sequence[str]) -> str:
     """Ask with one button per way out; returns the option's text (Quit when closed)."""
+    from PySide6.QtWidgets import QAbstractButton, QMessageBox
+
     screen.install()  # it fits the screen (there may be no main window yet)
     box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.NoButton,
                       parent)
@@ -97,6 +99,8 @@ class Controller(QObject):
                 from .wizards.first_run import FirstRunWizard
 
                 screen.install()  # the wizard and its messages fit the screen
+                from calnet_desk.operations import create_register
+
                 wizard = FirstRunWizard(root, self.window)
                 if not wizard.exec():
                     return self.window is not None
@@ -104,6 +108,8 @@ class Controller(QObject):
                 try:
                     wait_for(functools.partial(create_register, *answers))
                 except StoreError as e:
+                    from PySide6.QtWidgets import QMessageBox
+
                     QMessageBox.warning(self.window, "Not created", str(e))
                     continue
             read_only = self.read_only
@@ -143,6 +149,8 @@ class Controller(QObject):
                 return self.ask(self.window, "Cannot open the register", str(e), [OTHER, QUIT])
 
     def _restore(self, root: Path) -> bool:
+        from PySide6.QtWidgets import QMessageBox
+
         from calnet_desk.store.backups import find_backup, restore
 
         screen.install()
@@ -158,6 +166,8 @@ class Controller(QObject):
         return True
 
     def _pick_folder(self) -> Path | None:
+        from PySide6.QtWidgets import QFileDialog
+
         screen.install()
         folder = QFileDialog.getExistingDirectory(self.window, "Choose a register folder")
         return Path(folder) if folder else None
@@ -167,7 +177,9 @@ class Controller(QObject):
         # the window first; SQLite's quick_check (over half of a cold start on a 100,000-order
         # register) runs behind it, on its own connection, and speaks up if it finds damage
         session = Session(root, read_only=read_only, check=False)
-        session.refresh_overview()  # the first page's deadlines, while the window is built
+        # the first page's deadlines, while the window is built; the findings (a pass over
+        # every record) wait until the first page is painted
+        session.refresh_overview(hold_findings=True)
         window = MainWindow(session, self.settings)
         window.switch_register.connect(self.switch)
         window.new_register.connect(self.new_register)
@@ -175,17 +187,32 @@ class Controller(QObject):
         self.session, self.window = session, window
         if old is not None:
             old.close()
+        # what can wait comes once the first page is on screen (or after a while, should it
+        # never be painted): the integrity check, the findings, the shared-folder warning,
+        # the daily backup, the drafts left by an editor that never closed
+        later = _Once(functools.partial(self._after_first_page, session, read_only))
+        window.dashboard.shown.connect(lambda: QTimer.singleShot(0, later))
+        QTimer.singleShot(AFTER_FIRST_PAGE_LATEST_MS, window, later)
         if self.quit_after_first_page and old is None:
             window.dashboard.shown.connect(lambda: QTimer.singleShot(0, self._first_page_shown))
         screen.show_main_window(window, window.dashboard.shown)
-        session.check_async(lambda problem: self._checked(session, problem))
-        for warning in session.reader.warnings:
-            QMessageBox.warning(window, "Register on a shared folder", warning)
         self.settings.add_recent(root)
         self.root = root
-        QTimer.singleShot(0, self._daily_backup)  # after the window is usable, not before
+
+    def _after_first_page(self, session: Session, read_only: bool) -> None:
+        window = self.window
+        if session is not self.session or session.closed or window is None:
+            return  # another register was opened meanwhile
+        session.release_findings()
+        session.check_async(lambda problem: self._checked(session, problem))
+        if session.reader.warnings:
+            from PySide6.QtWidgets import QMessageBox
+
+            for warning in session.reader.warnings:
+                QMessageBox.warning(window, "Register on a shared folder", warning)
+        self._daily_backup()
         if not read_only:
-            self.drafts_left = self._pending_drafts(root)
+            self.drafts_left = self._pending_drafts(session.root)
             QTimer.singleShot(0, self.offer_next_draft)
 
     def _first_page_shown(self) -> None:
@@ -233,14 +260,22 @@ class Controller(QObject):
     # --- drafts left by an editor that never closed ---------------------------------------
 
     def _pending_drafts(self, root: Path) -> list[Draft]:
+        from calnet_desk.drafts import Drafts
+
         drafts, problems = Drafts(root).pending()
         for problem in problems:
+            from PySide6.QtWidgets import QMessageBox
+
             QMessageBox.warning(self.window, "A draft could not be read", problem)
         return [d for d in drafts if d.kind in KINDS]
 
     def offer_next_draft(self) -> None:
         """Offer each draft in turn: Restore opens it in an editor (the next is offered when
         that editor closes), Discard removes it, closing the question keeps it for later."""
+        from calnet_desk.drafts import DraftError, Drafts, describe
+
+        from .formatting import show_moment
+
         window = self.window
         while self.drafts_left and window is not None:
             draft = self.drafts_left.pop(0)
@@ -257,6 +292,8 @@ class Controller(QObject):
                 try:
                     Drafts(self.root).remove(draft.draft_id)
                 except DraftError as e:
+                    from PySide6.QtWidgets import QMessageBox
+
                     QMessageBox.warning(window, "Draft not removed", str(e))
                 continue
             if choice == RESTORE_DRAFT:
@@ -281,6 +318,8 @@ class Controller(QObject):
         self.open(Path(str(root)))
 
     def new_register(self) -> None:
+        from PySide6.QtWidgets import QFileDialog, QMessageBox
+
         folder = QFileDialog.getExistingDirectory(self.window, "Choose an empty folder for the "
                                                   "new register")
         if not folder:
@@ -301,3 +340,15 @@ class Controller(QObject):
             finally:
                 QApplication.restoreOverrideCursor()
         self.open(folder)
+
+
+class _Once:
+    """A callable that calls ``fn`` the first time only."""
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        self.fn: Callable[[], None] | None = fn
+
+    def __call__(self) -> None:
+        fn, self.fn = self.fn, None
+        if fn is not None:
+            fn()

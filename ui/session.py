@@ -70,6 +70,8 @@ class Session(QObject):
         self.read_only = read_only
         self.writer: Writer | None = None
         self.overview: Overview | None = None
+        self._findings_released = True
+        self._findings_due: tuple[dt.date, Callable[[str, str], None] | None] | None = None
         self.background = Background(self)
         self.closed = False
         # When the window goes idle after a write, the commits are copied from the -wal into
@@ -153,22 +155,42 @@ class Session(QObject):
             self.writer = None
 
     def refresh_overview(self, on_error: Callable[[str, str], None] | None = None,
-                         with_findings: bool = True) -> None:
+                         with_findings: bool = True, hold_findings: bool = False) -> None:
+        """The deadlines, then the findings, in the background. ``hold_findings``: the
+        findings (a pass over every record) wait for release_findings() — the start keeps
+        them off the CPU until the first page is painted."""
         today = self.today()
+        self._findings_released = not hold_findings
+        self._findings_due = None
 
         def deadlines_done(found: list[Any]) -> None:
             self.overview = Overview(today, found, None)
             self.overview_ready.emit(self.overview)
             if with_findings:
-                self.read_async(lambda reg: compute_findings(reg, today), findings_done,
-                                on_error)
+                self._findings_due = (today, on_error)
+                if self._findings_released:
+                    self._start_findings()
+
+        self.read_async(lambda reg: compute_deadlines(reg, today), deadlines_done, on_error)
+
+    def release_findings(self) -> None:
+        """Findings held back by refresh_overview(hold_findings=True) start now, or as soon
+        as the deadlines are in."""
+        self._findings_released = True
+        if self._findings_due is not None:
+            self._start_findings()
+
+    def _start_findings(self) -> None:
+        assert self._findings_due is not None
+        today, on_error = self._findings_due
+        self._findings_due = None
 
         def findings_done(found: list[Any]) -> None:
             if self.overview is not None and self.overview.today == today:
                 self.overview = Overview(today, self.overview.deadlines, found)
                 self.overview_ready.emit(self.overview)
 
-        self.read_async(lambda reg: compute_deadlines(reg, today), deadlines_done, on_error)
+        self.read_async(lambda reg: compute_findings(reg, today), findings_done, on_error)
 
     def close(self) -> None:
         if self.closed:

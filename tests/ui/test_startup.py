@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6 import QtWidgets
 from PySide6.QtWidgets import QApplication
 
 from calnet_desk import demo
@@ -109,7 +110,7 @@ def test_the_way_out_restores_the_newest_good_backup_and_reopens(
 
     ctl = controller_mod.Controller(root, settings=Settings(tmp_path / "s.ini"), ask=ask)
     infos: list[str] = []
-    monkeypatch.setattr(controller_mod.QMessageBox, "information",
+    monkeypatch.setattr(QtWidgets.QMessageBox, "information",
                         lambda *a: infos.append(a[1]))
     try:
         assert ctl.open(root)

@@ -306,7 +306,7 @@ def test_a_corrupt_register_offers_the_restore(qtbot: Any, tmp_path: Path,
     reg.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     reg.close()
     (root / "register.sqlite3").write_bytes(b"garbage" * 1000)
-    monkeypatch.setattr(controller_mod.QMessageBox, "information", lambda *a: None)
+    monkeypatch.setattr(QtWidgets.QMessageBox, "information", lambda *a: None)
     choices = iter([controller_mod.RESTORE])
     ctl = controller_mod.Controller(root, settings=Settings(tmp_path / "s.ini"),
                                     ask=lambda *a: next(choices))
