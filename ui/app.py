@@ -121,7 +121,8 @@ def smoke_test(root: Path) -> int:
         from .main_window import MainWindow
         from .settings import Settings
 
-        window = MainWindow(session, Settings(root / ".smoke-settings.ini"))
+        window = MainWindow(session, Settings(root / ".smoke-settings.ini"),
+                            first_paint_first=True)  # as the controller does
     except Exception as e:
         say(f"calnet-desk: {e}\n")
         return 1
@@ -199,8 +200,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .controller import Controller
 
     make_app()
-    controller = Controller(root, read_only=args.read_only,
-                            quit_after_first_page=args.quit_after_first_page)
+    controller = Controller(root, read_only=args.read_only)
+    if args.quit_after_first_page:
+        def shown_then_close() -> None:
+            first_page_shown()
+            controller.close()
+
+        controller.first_page_shown.connect(shown_then_close)
     return controller.run()
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 
 from calnet_desk.paths import RegisterPaths
@@ -18,7 +18,7 @@ from calnet_desk.store.lock import RegisterLocked
 from calnet_desk.store.register import Corrupt
 
 from . import screen
-from .main_window import MainWindow
+from .main_window import AFTER_FIRST_PAGE_LATEST_MS, MainWindow
 from .session import Session
 from .settings import Settings
 from .worker import wait_for
@@ -28,8 +28,6 @@ from .worker import wait_for
 # enums, on first use), the drafts, the operations that create a register (issue 16 item 15).
 if TYPE_CHECKING:
     from calnet_desk.drafts import Draft
-
-AFTER_FIRST_PAGE_LATEST_MS = 2_000  # should the first page never be painted: go on anyway
 
 QUIT, READ_ONLY, OTHER, RESTORE = "Quit", "Open read-only", "Choose another register…", \
     "Restore the newest good backup"
@@ -67,13 +65,13 @@ def prepare(root: Path, check: bool = True) -> None:
 
 
 class Controller(QObject):
+    # once: the first window's first page is painted and on screen (`calnet-desk
+    # --quit-after-first-page` says so and closes: benchmarks/gui.py times the start to it)
+    first_page_shown = Signal()
+
     def __init__(self, root: Path, read_only: bool = False, settings: Settings | None = None,
-                 ask: Callable[[QWidget | None, str, str, Sequence[str]], str] = choose,
-                 quit_after_first_page: bool = False) -> None:
+                 ask: Callable[[QWidget | None, str, str, Sequence[str]], str] = choose) -> None:
         super().__init__()
-        # `calnet-desk --quit-after-first-page`: a start like any other, which says "first
-        # page shown" once the first page is painted and then closes (benchmarks/gui.py)
-        self.quit_after_first_page = quit_after_first_page
         self.root = root
         self.read_only = read_only
         self.settings = settings or Settings()
@@ -180,7 +178,7 @@ class Controller(QObject):
         # the first page's deadlines, while the window is built; the findings (a pass over
         # every record) wait until the first page is painted
         session.refresh_overview(hold_findings=True)
-        window = MainWindow(session, self.settings)
+        window = MainWindow(session, self.settings, first_paint_first=True)
         window.switch_register.connect(self.switch)
         window.new_register.connect(self.new_register)
         window.open_demo.connect(self.open_demo)
@@ -193,10 +191,9 @@ class Controller(QObject):
         later = _Once(functools.partial(self._after_first_page, session, read_only))
         window.dashboard.shown.connect(lambda: QTimer.singleShot(0, later))
         QTimer.singleShot(AFTER_FIRST_PAGE_LATEST_MS, window, later)
-        if self.quit_after_first_page and old is None:
-            window.dashboard.shown.connect(lambda: QTimer.singleShot(0, self._first_page_shown))
+        if old is None:
+            window.dashboard.shown.connect(lambda: QTimer.singleShot(0, self.first_page_shown.emit))
         screen.show_main_window(window, window.dashboard.shown)
-        self.settings.add_recent(root)
         self.root = root
 
     def _after_first_page(self, session: Session, read_only: bool) -> None:
@@ -204,6 +201,7 @@ class Controller(QObject):
         if session is not self.session or session.closed or window is None:
             return  # another register was opened meanwhile
         session.release_findings()
+        self.settings.add_recent(session.root)
         session.check_async(lambda problem: self._checked(session, problem))
         if session.reader.warnings:
             from PySide6.QtWidgets import QMessageBox
@@ -215,11 +213,8 @@ class Controller(QObject):
             self.drafts_left = self._pending_drafts(session.root)
             QTimer.singleShot(0, self.offer_next_draft)
 
-    def _first_page_shown(self) -> None:
-        """The first page is painted and on screen: say so, then close as a person would."""
-        from .app import first_page_shown
-
-        first_page_shown()
+    def close(self) -> None:
+        """Close the window as a person would, and leave."""
         if self.window is not None:
             self.window.close()
         QApplication.quit()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from .pages.billing import BillingPage
     from .pages.workspace import DocumentsPage, RecordPage
 
+AFTER_FIRST_PAGE_LATEST_MS = 2_000  # should the first page never be painted: build them anyway
 PAGE_KINDS = ("orders", "exemptions", "delegations", "atos", "outside-contracts",
               "contracts", "catalog-items", "people")
 
@@ -55,7 +56,10 @@ class MainWindow(QMainWindow):
     def __init__(self, session: Session, settings: Settings,
                  open_file: Callable[[Path], None] | None = None,
                  reveal: Callable[[Path], None] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, first_paint_first: bool = False) -> None:
+        """``first_paint_first`` (the app's start): the menus' commands and the navigation's
+        counts, which the first page does not need, come once it is painted (the menus'
+        titles are there from the start, and opening one builds its commands at once)."""
         super().__init__(parent)
         self.session = session
         self.settings = settings
@@ -106,7 +110,13 @@ class MainWindow(QMainWindow):
         layout.addWidget(split)
         self.setCentralWidget(central)
 
-        self._build_menus()
+        self._menus = self._build_menu_bar()
+        self._actions_built = self._first_page_done = False
+        if first_paint_first:
+            self.dashboard.shown.connect(lambda: QTimer.singleShot(0, self._after_first_page))
+            QTimer.singleShot(AFTER_FIRST_PAGE_LATEST_MS, self, self._after_first_page)
+        else:
+            self.build_actions()
         where = f"{session.root}"
         self.mode = QLabel("Read-only" if session.read_only else "", self)
         self.statusBar().addWidget(QLabel(f"{agency.get('name')} · "
@@ -115,7 +125,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.mode)
         session.writer_ready.connect(self._writer_ready)
         session.changed.connect(self._record_changed)
-        self.update_counts()
+        if not first_paint_first:
+            self.update_counts()
         self.nav.setCurrentRow(0)
         self.resize(self.fontMetrics().averageCharWidth() * 180,
                     self.fontMetrics().height() * 45)
@@ -222,9 +233,32 @@ class MainWindow(QMainWindow):
             menu.addAction(action)
         return action
 
-    def _build_menus(self) -> None:
+    def _build_menu_bar(self) -> dict[str, Any]:
+        """The menus' titles; their commands come with build_actions (Alt+F and the others
+        work from the start: opening a menu builds them first)."""
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
+        menus = {}
+        for title in ("&File", "&Edit", "&Go", "&Tools", "&Help"):
+            menu = bar.addMenu(title)
+            menu.aboutToShow.connect(self.build_actions)
+            menus[title] = menu
+        return menus
+
+    def _after_first_page(self) -> None:
+        """What the first page did not need: the menus' commands, the navigation's counts
+        (once; the first of the painted page and the fallback timer does it)."""
+        if not self._first_page_done and not self.session.closed:  # (not closed meanwhile)
+            self._first_page_done = True
+            self.build_actions()
+            self.update_counts()
+
+    def build_actions(self) -> None:
+        """The menus' commands and their shortcuts (once)."""
+        if self._actions_built:
+            return
+        self._actions_built = True
+        menus = self._menus
+        file_menu = menus["&File"]
         # Ctrl+N makes a new record (Edit menu); a new register is rarer
         self._action("&New register…", self.new_register.emit, "Ctrl+Shift+N", file_menu)
         self._action("&Open register…", self._open_register, QKeySequence.StandardKey.Open,
@@ -249,7 +283,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action("E&xit", self.close, QKeySequence.StandardKey.Quit, file_menu)
 
-        edit = bar.addMenu("&Edit")
+        edit = menus["&Edit"]
         self.undo_action = self._action("&Undo last save", self.undo_last_save,
                                         QKeySequence.StandardKey.Undo, edit)
         self.undo_action.setEnabled(False)
@@ -264,20 +298,20 @@ class MainWindow(QMainWindow):
         edit.addSeparator()
         self._action("Se&ttings…", self.open_settings, "Ctrl+,", edit)
 
-        go = bar.addMenu("&Go")
+        go = menus["&Go"]
         for row in range(self.nav.count()):
-            label = self.nav.item(row).text()
+            label = self.nav.item(row).text().split(" · ")[0]  # without its count
             shortcut = f"Ctrl+{row + 1}" if row < 9 else None
             self._action(f"&{label}" if row >= 9 else f"&{row + 1} {label}",
                          self._go_to(row), shortcut, go)
         go.addSeparator()
         self._action("Re&fresh", self.refresh, QKeySequence.StandardKey.Refresh, go)
 
-        tools = bar.addMenu("&Tools")
+        tools = menus["&Tools"]
         self._action("&Check a purchase…", self.check_purchase, None, tools)
         self._action("&IPR calculator…", self.ipr_calculator, None, tools)
 
-        help_menu = bar.addMenu("&Help")
+        help_menu = menus["&Help"]
         self._action("&Rules and citations…", self.show_rules, None, help_menu)
         self._action("&About CALNET Desk", self._about, None, help_menu)
 

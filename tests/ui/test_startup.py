@@ -128,3 +128,60 @@ def test_the_way_out_restores_the_newest_good_backup_and_reopens(
     finally:
         if ctl.window:
             ctl.window.close()
+
+
+def test_the_menus_commands_and_the_counts_come_once_the_first_page_is_painted(
+        qtbot: Any, tmp_path: Path) -> None:
+    """The app's start (first_paint_first): the menus' titles at once, their commands and
+    the navigation's counts once the first page is painted; then the same commands and
+    shortcuts as a window built all at once, and the shortcuts work."""
+    from PySide6.QtCore import Qt
+
+    from ui import screen
+    from ui.main_window import MainWindow
+    from ui.session import Session
+
+    root = tmp_path / "reg"
+    demo.create_demo(root, orders=20).close()
+    plain = MainWindow(Session(root, read_only=True), Settings(tmp_path / "a.ini"))
+    qtbot.addWidget(plain)
+    session = Session(root, read_only=True, check=False)
+    session.refresh_overview(hold_findings=True)
+    win = MainWindow(session, Settings(tmp_path / "b.ini"), first_paint_first=True)
+    qtbot.addWidget(win)
+
+    def commands(window: MainWindow) -> list[tuple[str, str]]:
+        return [(a.text(), a.shortcut().toString()) for m in window.menuBar().actions()
+                for a in m.menu().actions()]
+
+    titles = [a.text() for a in win.menuBar().actions()]
+    assert titles == [a.text() for a in plain.menuBar().actions()] == [
+        "&File", "&Edit", "&Go", "&Tools", "&Help"]
+    assert commands(win) == [] and win.nav.item(1).text() == "Orders (STD. 20)"
+    with qtbot.waitSignal(win.dashboard.shown, timeout=10000):
+        screen.show_main_window(win, win.dashboard.shown)
+    qtbot.waitUntil(lambda: win.nav.item(1).text() == "Orders (STD. 20) · 20")
+    assert len(commands(win)) > 30 and commands(win) == commands(plain)
+    assert session.overview is not None and session.overview.findings is None  # held
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow)
+    qtbot.keyClick(win, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert win.stack.currentWidget() is win.pages["orders"]
+
+
+def test_a_menu_opened_before_the_first_page_is_painted_has_its_commands(
+        qtbot: Any, tmp_path: Path) -> None:
+    from ui.main_window import MainWindow
+    from ui.session import Session
+
+    root = tmp_path / "reg"
+    demo.create_demo(root, orders=5).close()
+    win = MainWindow(Session(root, read_only=True, check=False), Settings(tmp_path / "s.ini"),
+                     first_paint_first=True)
+    qtbot.addWidget(win)
+    edit = win.menuBar().actions()[1].menu()
+    assert edit.actions() == []
+    edit.aboutToShow.emit()  # as Alt+E does before the menu opens
+    assert "&New record…" in [a.text() for a in edit.actions()]
+    edit.aboutToShow.emit()  # once only
+    assert [a.text() for a in edit.actions()].count("&New record…") == 1
