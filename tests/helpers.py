@@ -99,7 +99,7 @@ def wizard_pages(qtbot: Any, wizard: Any) -> Iterator[Any]:
 def all_dialogs(qtbot: Any, win: Any, tmp_path: Path) -> Iterator[tuple[str, Any]]:
     """Every dialog and wizard page of the desktop, shown, with a name for the message."""
     from ui.dialogs.bundles import ExportBundleDialog
-    from ui.dialogs.deadline_actions import SnoozeDialog
+    from ui.dialogs.snooze import SnoozeDialog
     from ui.main_window import PAGE_KINDS
     from ui.messages import ReasonDialog
     from ui.pages.documents_panel import RecordPicker

@@ -157,9 +157,9 @@ def smoke_test(root: Path) -> int:
         done("page")
         session.check_async(checked)  # quick_check runs behind the window, once it is up
 
-    # "shown" is the first page's table painted with its rows (benchmarks/bare_table.py
-    # waits for the same): the zero timer fires once that paint is on screen
-    window.dashboard.shown.connect(lambda: QTimer.singleShot(0, page_painted))
+    # the first page's table painted with its rows (benchmarks/bare_table.py waits for the
+    # same) and on screen: the zero timer after that paint, before the work that waits for it
+    window.first_page_shown.connect(page_painted)
     from . import screen
 
     screen.show_main_window(window, window.dashboard.shown)  # as the controller does
@@ -197,6 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     root = resolve_data_dir(args.data_dir)
     if args.smoke_test:
         return smoke_test(root)
+    from PySide6.QtCore import QTimer
+
     from .controller import Controller
 
     make_app()
@@ -204,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quit_after_first_page:
         def shown_then_close() -> None:
             first_page_shown()
-            controller.close()
+            QTimer.singleShot(0, controller.close)  # after the work that waited for it
 
         controller.first_page_shown.connect(shown_then_close)
     return controller.run()

@@ -128,7 +128,12 @@ class Controller(QObject):
     def _prepare(self, root: Path) -> str:
         while True:
             try:
-                wait_for(lambda: prepare(root, check=False))  # the check runs behind the window
+                # the check runs behind the window; with no window yet there is nothing to
+                # keep painting, so the start opens it here (no thread and event loop to wait)
+                if self.window is None:
+                    prepare(root, check=False)
+                else:
+                    wait_for(lambda: prepare(root, check=False))
                 return "ok"
             except RegisterLocked as e:
                 return self.ask(self.window, "The register is in use", str(e),
@@ -174,7 +179,7 @@ class Controller(QObject):
         old = self.window
         # the window first; SQLite's quick_check (over half of a cold start on a 100,000-order
         # register) runs behind it, on its own connection, and speaks up if it finds damage
-        session = Session(root, read_only=read_only, check=False)
+        session = Session(root, read_only=read_only, check=False, writer_later=True)
         # the first page's deadlines, while the window is built; the findings (a pass over
         # every record) wait until the first page is painted
         session.refresh_overview(hold_findings=True)
@@ -188,11 +193,11 @@ class Controller(QObject):
         # what can wait comes once the first page is on screen (or after a while, should it
         # never be painted): the integrity check, the findings, the shared-folder warning,
         # the daily backup, the drafts left by an editor that never closed
-        later = _Once(functools.partial(self._after_first_page, session, read_only))
-        window.dashboard.shown.connect(lambda: QTimer.singleShot(0, later))
-        QTimer.singleShot(AFTER_FIRST_PAGE_LATEST_MS, window, later)
         if old is None:
-            window.dashboard.shown.connect(lambda: QTimer.singleShot(0, self.first_page_shown.emit))
+            window.first_page_shown.connect(self.first_page_shown)
+        later = _Once(functools.partial(self._after_first_page, session, read_only))
+        window.first_page_shown.connect(later)
+        QTimer.singleShot(AFTER_FIRST_PAGE_LATEST_MS, window, later)
         screen.show_main_window(window, window.dashboard.shown)
         self.root = root
 
@@ -200,6 +205,7 @@ class Controller(QObject):
         window = self.window
         if session is not self.session or session.closed or window is None:
             return  # another register was opened meanwhile
+        session.open_writer()
         session.release_findings()
         self.settings.add_recent(session.root)
         session.check_async(lambda problem: self._checked(session, problem))

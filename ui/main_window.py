@@ -49,6 +49,9 @@ PAGE_KINDS = ("orders", "exemptions", "delegations", "atos", "outside-contracts"
 
 
 class MainWindow(QMainWindow):
+    # once: the first page is painted and on screen (the zero timer after its paint); the
+    # start's other work follows it (the smoke test and the benchmark time the start to it)
+    first_page_shown = Signal()
     switch_register = Signal(object)  # Path: the app reopens on another register
     new_register = Signal()
     open_demo = Signal()
@@ -111,9 +114,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self._menus = self._build_menu_bar()
-        self._actions_built = self._first_page_done = False
+        self._actions_built = False
+        self._first_page_done = not first_paint_first
+        self.dashboard.shown.connect(lambda: QTimer.singleShot(0, self._first_page_on_screen))
         if first_paint_first:
-            self.dashboard.shown.connect(lambda: QTimer.singleShot(0, self._after_first_page))
             QTimer.singleShot(AFTER_FIRST_PAGE_LATEST_MS, self, self._after_first_page)
         else:
             self.build_actions()
@@ -243,6 +247,10 @@ class MainWindow(QMainWindow):
             menu.aboutToShow.connect(self.build_actions)
             menus[title] = menu
         return menus
+
+    def _first_page_on_screen(self) -> None:
+        self.first_page_shown.emit()  # first: what waits for it comes after
+        self._after_first_page()
 
     def _after_first_page(self) -> None:
         """What the first page did not need: the menus' commands, the navigation's counts

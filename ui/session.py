@@ -61,7 +61,8 @@ class Session(QObject):
 
     def __init__(self, root: Path, read_only: bool = False,
                  today: Callable[[], dt.date] = dt.date.today,
-                 parent: QObject | None = None, check: bool = True) -> None:
+                 parent: QObject | None = None, check: bool = True,
+                 writer_later: bool = False) -> None:
         super().__init__(parent)
         self.root = root
         self.today = today
@@ -83,9 +84,15 @@ class Session(QObject):
         self._idle.timeout.connect(self._checkpoint)
         if not read_only:
             # check=False: the session's caller runs quick_check (check_async), not the writer
-            self.writer = Writer(root, self, check=check)
+            # writer_later: its connection opens with open_writer() (the start calls it once
+            # the first page is painted) or with the first write, whichever comes first
+            self.writer = Writer(root, self, check=check, open_now=not writer_later)
             self.writer.opened.connect(self._writer_opened)
             self.writer.job_ended.connect(self._wrote)
+
+    def open_writer(self) -> None:
+        if self.writer is not None:
+            self.writer.open()
 
     @Slot(str)
     def _writer_opened(self, error: str) -> None:

@@ -155,9 +155,13 @@ class _Worker(QObject):
         self.root = root
         self.check = check
         self.reg: Register | None = None
+        self.tried = False
 
     @Slot()
     def open(self) -> None:
+        if self.tried:  # once (a job submitted before the open opens it first)
+            return
+        self.tried = True
         try:
             self.reg = Register.open(self.root, write=True, check=self.check)
             self.opened.emit("")
@@ -172,6 +176,7 @@ class _Worker(QObject):
             ticket.finished.set()
 
     def _run(self, job_id: int, job: Job, ticket: Ticket) -> None:
+        self.open()
         if self.reg is None:
             self.failed.emit(job_id, "the register is open read-only", "")
             return
@@ -205,7 +210,10 @@ class Writer(QObject):
     _open = Signal()
     _close = Signal()
 
-    def __init__(self, root: Path, parent: QObject | None = None, check: bool = True) -> None:
+    def __init__(self, root: Path, parent: QObject | None = None, check: bool = True,
+                 open_now: bool = True) -> None:
+        """``open_now=False``: the write connection is opened by open(), or by the first
+        job submitted, whichever comes first."""
         super().__init__(parent)
         self._ids = itertools.count(1)
         self._callbacks: dict[int, tuple[Callable[[Any], None], Callable[[str, str], None]]] = {}
@@ -223,6 +231,11 @@ class Writer(QObject):
         self.worker.failed.connect(self._on_failed)
         self.worker.progress.connect(self.progress)
         self._thread.start()
+        if open_now:
+            self.open()
+
+    def open(self) -> None:
+        """Open the write connection on its thread (once; ``opened`` says how it went)."""
         self._open.emit()
 
     def submit(self, job: Job, on_done: Callable[[Any], None],

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +107,8 @@ class RuleSet:
 
 
 def _read(text: str, label: str) -> dict[str, Any]:
+    import tomllib  # the shipped rule sets are read from their JSON copies (start-up)
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

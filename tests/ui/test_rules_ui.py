@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from helpers import focus_chain
+from PySide6 import QtWidgets
 from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import QApplication, QDialog, QWidget, QWizard
 
@@ -22,7 +23,7 @@ from calnet_desk.policy.rules import RulesError, load_rules, write_kind_ladders
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
 from ui import formatting
-from ui.dialogs import deadline_actions, ipr_dialog
+from ui.dialogs import deadline_actions, ipr_dialog, snooze
 from ui.dialogs.settings_dialog import SettingsDialog
 from ui.main_window import MainWindow
 from ui.session import Session
@@ -282,8 +283,7 @@ def test_cancelled_snooze_changes_nothing(qtbot: Any, window: MainWindow,
 
 
 def test_the_snooze_dialog_starts_a_week_out(qtbot: Any) -> None:
-    dialog = deadline_actions.SnoozeDialog("exemption term end of exemption X",
-                                           dt.date(2026, 10, 30))
+    dialog = snooze.SnoozeDialog("exemption term end of exemption X", dt.date(2026, 10, 30))
     qtbot.addWidget(dialog)
     assert dialog.date.date().toPython() == dt.date(2026, 11, 6)
     assert dialog.date.minimumDate().toPython() == dt.date(2026, 10, 31)
@@ -365,7 +365,7 @@ def test_export_deadlines_to_a_calendar(qtbot: Any, window: MainWindow, tmp_path
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "out" / "deadlines"
     target.parent.mkdir()
-    monkeypatch.setattr(deadline_actions.QFileDialog, "getSaveFileName",
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName",
                         lambda *a, **k: (str(target), "iCalendar (*.ics)"))
     menu_texts = [a.text() for m in window.menuBar().actions() if m.menu()
                   for a in m.menu().actions()]

@@ -110,3 +110,35 @@ def test_closing_the_writer_while_a_job_runs_still_frees_the_register(
     writer.shutdown()
     assert writer.worker.reg is None  # closed on its own thread before the thread stopped
     Register.open(root, write=True).close()  # the lock is free: restore can take it
+
+
+def test_a_writer_opened_later_opens_with_its_first_job_or_when_asked(
+        qtbot: Any, tmp_path: Any) -> None:
+    """The start opens the write connection after the first paint (Session(writer_later=
+    True)); a write asked for before that opens it first, and it is opened once."""
+    from calnet_desk import demo
+    from calnet_desk.records import KINDS
+    from calnet_desk.store import Register
+    from calnet_desk.store.lock import RegisterLocked
+    from ui.session import Session
+
+    root = tmp_path / "reg"
+    demo.create_demo(root, orders=3).close()
+    session = Session(root, writer_later=True)
+    try:
+        assert session.writer is not None and not session.writer.worker.tried
+        with Register.open(root, write=True):  # nobody holds the lock yet
+            pass
+        done: list[Any] = []
+        with qtbot.waitSignal(session.writer_ready, timeout=10000) as ready:
+            session.writer.submit(lambda reg, progress, cancelled: reg.count(KINDS["orders"]),
+                                  done.append, lambda m, d: done.append(m))
+        assert ready.args == [""]
+        qtbot.waitUntil(lambda: bool(done), timeout=10000)
+        assert done == [3]
+        with pytest.raises(RegisterLocked):  # the writer holds it now
+            Register.open(root, write=True)
+        with qtbot.assertNotEmitted(session.writer_ready, wait=100):
+            session.open_writer()  # once only
+    finally:
+        session.close()

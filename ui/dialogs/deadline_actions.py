@@ -6,59 +6,42 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDate, QPoint, Qt, Signal
-from PySide6.QtWidgets import (
-    QDateEdit,
-    QDialog,
-    QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QMenu,
-    QPushButton,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from calnet_desk.records import KINDS
-from calnet_desk.store import Register
 
-from ..formatting import date_format, readable, show_date
-from ..messages import dialog_buttons, show_error
+from ..formatting import readable, show_date
 from ..session import Session
-from ..settings import Settings
 from ..worker import operation
 
+# The dashboard is the first page painted: what it shows only when asked (the snooze
+# dialog, the context menu, the save dialog, error messages) is imported then (issue 16
+# item 15: each Qt class's Python type, with its enums, is built on first use).
+if TYPE_CHECKING:
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QMenu, QTableView
 
-class SnoozeDialog(QDialog):
-    def __init__(self, what: str, today: dt.date, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Snooze until")
-        label = QLabel(f"Snooze {what} until (it is shown again on that day, and at once if "
-                       "its date changes):", self)
-        label.setWordWrap(True)
-        self.date = QDateEdit(self)
-        self.date.setAccessibleName("Snooze until")
-        self.date.setCalendarPopup(True)
-        self.date.setDisplayFormat(date_format())
-        first = today + dt.timedelta(days=1)
-        self.date.setMinimumDate(QDate(first.year, first.month, first.day))
-        week = today + dt.timedelta(days=7)
-        self.date.setDate(QDate(week.year, week.month, week.day))
-        label.setBuddy(self.date)
-        buttons = dialog_buttons(self)
-        layout = QVBoxLayout(self)
-        layout.addWidget(label)
-        layout.addWidget(self.date)
-        layout.addWidget(buttons)
+    from calnet_desk.store import Register
+
+    from ..settings import Settings
+
+
+def show_error(parent: QWidget | None, title: str, message: str, details: str = "") -> None:
+    """ui.messages.show_error, its module imported when an error is shown."""
+    from ..messages import show_error as show
+
+    show(parent, title, message, details)
 
 
 def ask_snooze_date(parent: QWidget, what: str, today: dt.date) -> dt.date | None:
     """The day to snooze until, or None when cancelled (tests replace this)."""
+    from .snooze import SnoozeDialog
+
     dialog = SnoozeDialog(what, today, parent)
-    if dialog.exec() != QDialog.DialogCode.Accepted:
+    if dialog.exec() != SnoozeDialog.DialogCode.Accepted:
         return None
     day = dialog.date.date().toPython()
     assert isinstance(day, dt.date)
@@ -125,6 +108,8 @@ class DeadlineActions(QWidget):
         self.snooze_button.setEnabled(ok)
 
     def menu(self) -> QMenu:
+        from PySide6.QtWidgets import QMenu
+
         menu = QMenu(self.dashboard.deadlines)
         ack = menu.addAction("&Acknowledge")
         ack.triggered.connect(self.acknowledge)
@@ -225,6 +210,8 @@ def export_calendar(parent: QWidget, session: Session, settings: Settings,
                     report: Callable[[str], None], path: Path | None = None) -> None:
     """Every deadline to an .ics file, written in the background (atomically)."""
     if path is None:
+        from PySide6.QtWidgets import QFileDialog
+
         name, _ = QFileDialog.getSaveFileName(parent, "Export deadlines to a calendar",
                                               settings.export_path("calnet-deadlines.ics"),
                                               "iCalendar (*.ics)")
