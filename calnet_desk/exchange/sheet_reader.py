@@ -259,26 +259,34 @@ def _error_cells(block: bytes, found: dict[int, list[tuple[int, str]]]) -> None:
 
 
 def _look(block: bytes, shape: _SheetShape, part: str = "") -> None:
-    """The shape of one block of a part's XML (cut after a '>')."""
+    """The shape of one block of a part's XML (cut after a '>'). Each search is a scan of
+    the block at C speed; a block is scanned about ten times, whatever it holds (only a
+    position longer than those seen so far is looked for, then measured)."""
     t = block.translate(_SHAPES)
-    starts = sum(t.count(s) for s in _CELL_STARTS)
-    if not starts and b":c" not in t:
+    opened = t.count(b"<c")  # cells, and other elements (<col>, <cols>) beside them
+    if not opened and b":c" not in t:
         return
     if b't="e"' in block:
         _error_cells(block, shape.errors.setdefault(part, {}))
     before = shape.bound()
+    positioned = t.count(b'<c r="')
+    # every cell start is a "<c": when all of those are positioned cells, so are the starts
+    starts = positioned if opened == positioned else sum(t.count(s) for s in _CELL_STARTS)
     shape.cells += starts
-    shape.positioned += t.count(b'<c r="')
-    if any(p in t for p in _PREFIXED_CELLS):
+    shape.positioned += positioned
+    if b":c" in t and any(p in t for p in _PREFIXED_CELLS):
         shape.prefixed = True
-    for n in range(4, shape.letters, -1):
-        if b'<c r="' + b"A" * n in t:
-            shape.letters = n
-            break
-    for d in range(8, shape.digits, -1):
-        if any(b'<c r="' + b"A" * n + b"0" * d in t for n in (1, 2, 3)):
-            shape.digits = d
-            break
+    if shape.letters < 4 and b'<c r="' + b"A" * (shape.letters + 1) in t:
+        for n in range(4, shape.letters, -1):
+            if b'<c r="' + b"A" * n in t:
+                shape.letters = n
+                break
+    if shape.digits < 8 and any(b'<c r="' + b"A" * n + b"0" * (shape.digits + 1) in t
+                                for n in (1, 2, 3)):
+        for d in range(8, shape.digits, -1):
+            if any(b'<c r="' + b"A" * n + b"0" * d in t for n in (1, 2, 3)):
+                shape.digits = d
+                break
     rows, columns = shape.bound()
     if not shape.measured and (rows * columns > CALAMINE_MAX_CELLS or shape.letters > 2):
         # measured from here on; the blocks before are within their bound

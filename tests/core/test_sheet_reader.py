@@ -10,6 +10,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from calnet_desk.exchange import sheet_reader
 from calnet_desk.exchange.sheet_reader import SheetError, read_rows
@@ -230,3 +232,59 @@ def test_error_cells_read_as_their_text(tmp_path: Path) -> None:
     got = rows_of(path)
     assert got[0][1][:2] == ["a", "#N/A"]
     assert got[1][1][2] == "#DIV/0!"
+
+
+def _look_every_length(block: bytes, shape: sheet_reader._SheetShape, part: str = "") -> None:
+    """The look at a block as it was before it searched only for longer positions: every
+    length of letters and digits searched for, every kind of cell start counted."""
+    t = block.translate(sheet_reader._SHAPES)
+    starts = sum(t.count(s) for s in sheet_reader._CELL_STARTS)
+    if not starts and b":c" not in t:
+        return
+    if b't="e"' in block:
+        sheet_reader._error_cells(block, shape.errors.setdefault(part, {}))
+    before = shape.bound()
+    shape.cells += starts
+    shape.positioned += t.count(b'<c r="')
+    if any(p in t for p in sheet_reader._PREFIXED_CELLS):
+        shape.prefixed = True
+    for n in range(4, shape.letters, -1):
+        if b'<c r="' + b"A" * n in t:
+            shape.letters = n
+            break
+    for d in range(8, shape.digits, -1):
+        if any(b'<c r="' + b"A" * n + b"0" * d in t for n in (1, 2, 3)):
+            shape.digits = d
+            break
+    rows, columns = shape.bound()
+    if not shape.measured and (rows * columns > sheet_reader.CALAMINE_MAX_CELLS
+                               or shape.letters > 2):
+        shape.measured = True
+        shape.exact_rows, shape.exact_columns = before
+    if shape.measured:
+        sheet_reader._measure(block, shape)
+
+
+_CELL_XML = st.sampled_from([
+    '<c r="{ref}"><v>1</v></c>', '<c r="{ref}" t="s"><v>0</v></c>', '<c\nr="{ref}"/>',
+    '<c r="{ref}" t="e"><v>#N/A</v></c>', "<c><v>2</v></c>", "<c/>", '<x:c r="{ref}"/>',
+    '<cols><col min="1" max="3" width="9"/></cols>', '<c r="{ref}" s="12345678"/>',
+    '<c r="{ref}" t="inlineStr"><is><t>AB1234567 x:c </t></is></c>'])
+_REF = st.builds(lambda letters, row: f"{letters}{row}",
+                 st.text("ABCXYZ", min_size=1, max_size=5),
+                 st.integers(0, 10**9) | st.integers(1, 200))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.tuples(_CELL_XML, _REF), max_size=12), min_size=1, max_size=4))
+def test_the_look_at_a_sheets_bytes_finds_what_a_search_for_every_length_finds(
+        blocks: list[list[tuple[str, str]]]) -> None:
+    """Searching each block only for positions longer than those already seen gives the
+    shape a search for every length gives (cells, positions, letters, digits, measured
+    bounds, error cells), block after block."""
+    fast, every = sheet_reader._SheetShape(), sheet_reader._SheetShape()
+    for cells in blocks:
+        block = "".join(xml.format(ref=ref) for xml, ref in cells).encode()
+        sheet_reader._look(block, fast, "s")
+        _look_every_length(block, every, "s")
+        assert fast == every
