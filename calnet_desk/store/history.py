@@ -45,7 +45,7 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ..records import Record
@@ -211,6 +211,54 @@ def sealed_body(salt: str, user_json: str, reason_json: str,
     return body, ref_parts
 
 
+def sealed_inserts(salts: list[str], user_json: str, reason_json: str, names: list[str],
+                   rows: Iterable[tuple[str | None, ...]], refs: frozenset[str] | tuple[()]
+                   ) -> list[tuple[str, str, str]]:
+    """(changes as canonical JSON, body, refs as canonical JSON) of ``insert`` entries, one
+    per salt: ``names`` the fields as JSON in name order, each row their new values as
+    canonical JSON (None: the field is left out, as a diff leaves out a field empty on both
+    sides). The same as :func:`sealed_body` of each entry's (name, "null", value) texts,
+    without its per-leaf test of the old value, which is null; the leaf salts come from one
+    SHAKE-256 output long enough for every field (its shorter outputs are prefixes)."""
+    sha256, shake = hashlib.sha256, hashlib.shake_256
+    heads = [(n + ":[null,", n + ':[null,"', n in refs) for n in names]
+    bound = 32 * (2 + len(names))
+    lead = [(value, value.encode("utf-8") if value[0] in '"[' else None)
+            for value in (user_json, reason_json)]
+    out: list[tuple[str, str, str]] = []
+    append = out.append
+    for salt, row in zip(salts, rows, strict=True):
+        stream = shake(salt.encode("ascii")).digest(bound)
+        leaf = 0
+        shown = []
+        for text, encoded in lead:
+            if encoded is None:
+                shown.append(text)
+            else:
+                shown.append('"' + sha256(stream[leaf:leaf + 32] + encoded).hexdigest() + '"')
+                leaf += 32
+        parts: list[str] = []
+        changed: list[str] = []
+        ref_parts: list[str] = []
+        for (plain, quoted, is_ref), value in zip(heads, row, strict=True):
+            if value is None:
+                continue
+            part = plain + value + "]"
+            parts.append(part)
+            if is_ref:
+                ref_parts.append(part)
+            elif value[0] in '"[':
+                changed.append(quoted + sha256(stream[leaf:leaf + 32]
+                                               + value.encode("utf-8")).hexdigest() + '"]')
+                leaf += 32
+            else:
+                changed.append(part)
+        body = sha256(('{"changes":{' + ",".join(changed) + '},"reason":' + shown[1]
+                       + ',"user":' + shown[0] + "}").encode()).hexdigest()
+        append(("{" + ",".join(parts) + "}", body, "{" + ",".join(ref_parts) + "}"))
+    return out
+
+
 def leaf_salt_map(entry: dict[str, Any]) -> dict[str, bytes]:
     """path -> leaf salt of each committed leaf."""
     _names, items = leaves(entry)
@@ -318,6 +366,45 @@ class HistoryWriter:
                                  changes_json, reason, self.prev, digest, salt, body))
         self.prev = digest
         self.next_id += 1
+
+    def append_inserts(self, kind: str, keys: list[str], reason: str | None,
+                       names: list[str], rows: Iterable[tuple[str | None, ...]]) -> None:
+        """An ``insert`` entry for each key, as :meth:`append_json` appends them one by one:
+        ``names`` the kind's fields as JSON in name order, each row the record's values as
+        canonical JSON (None where it has none). The entries of a batch share one reading
+        of the clock, and are sealed together (:func:`sealed_inserts`)."""
+        if not keys:
+            return
+        if not self.v2:
+            for key, row in zip(keys, rows, strict=True):
+                pairs = [(n, "null", v) for n, v in zip(names, row, strict=True)
+                         if v is not None]
+                self.append_json(kind, key, "insert", "{" + ",".join(
+                    [f"{n}:[{a},{b}]" for n, a, b in pairs]) + "}", reason, pairs)
+            return
+        at = self._now()
+        reason_json = self._reason_json.get(reason)
+        if reason_json is None:
+            reason_json = self._reason_json[reason] = canonical_value(reason)
+        salts = [self._salt() for _ in keys]
+        sealed = sealed_inserts(salts, self._user_json, reason_json, names, rows,
+                                _REFS_JSON.get(kind, ()))
+        sha256, user, pending = hashlib.sha256, self.user, self.pending
+        kind_json = _json_text(kind)
+        head = f'{{"action":"insert","at":{_json_text(at)},"body":"'
+        entry_id, prev = self.next_id, self.prev
+        for key, salt, (changes_json, body, refs_json) in zip(keys, salts, sealed,
+                                                             strict=True):
+            # header_digest, written out for the batch
+            digest = sha256(f'{head}{body}","id":{int.__repr__(entry_id)},"key":'
+                            f'{_json_text(key)},"kind":{kind_json},"refs":{refs_json}}}'
+                            .encode()).hexdigest()
+            link = sha256((prev + digest).encode("ascii")).hexdigest()
+            pending.append((entry_id, at, user, kind, key, "insert", changes_json, reason,
+                            prev, link, salt, body))
+            prev = link
+            entry_id += 1
+        self.next_id, self.prev = entry_id, prev
 
     def _salt(self) -> str:
         """A new entry's salt: 16 random bytes as hex, drawn from a pool filled 256 salts

@@ -7,8 +7,9 @@ import json
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -898,7 +899,7 @@ class Changes:
             self.conn.execute(sql)
         self._lifted.clear()
 
-    def _write_batch(self, kind: Kind, batch: list[list[object]]) -> None:
+    def _write_batch(self, kind: Kind, batch: list[Sequence[object]]) -> None:
         """Upsert the rows (several per statement), then write their history entries."""
         if not batch:
             return
@@ -1042,9 +1043,16 @@ class Upsert:
         self.converted = [(i, f) for i, f in enumerate(kind.fields) if f.type in _CONVERTED]
         self.check = _Checks(changes, kind)
         self.background = background
-        self.batch: list[list[object]] = []
+        self.batch: list[Sequence[object]] = []
         self.done = 0
         self.folds: dict[str, str] | None = None  # look-alike form -> key, at the first new key
+        # new records checked but not yet turned into rows and entries (a batch at a time)
+        self.fresh: list[Record] = []
+        self.fresh_keys: list[str] = []
+        # a record's values in column order, as a tuple
+        self.values_of: Callable[[Record], tuple[Any, ...]] = (
+            itemgetter(*kind.columns) if len(kind.columns) > 1
+            else lambda r: (r[kind.columns[0]],))
 
     def add(self, records: Iterable[Record]) -> None:
         changes, kind = self.changes, self.kind
@@ -1054,8 +1062,8 @@ class Upsert:
         existing, in_order, converted = self.existing, self.in_order, self.converted
         defaults, check, batch, counts = self.defaults, self.check, self.batch, self.counts
         history, reason, progress = changes.history, changes.reason, self.progress
-        complete = self.complete
-        json_text, as_json = json.encoder.encode_basestring, canonical_value  # str: C
+        complete, fresh, fresh_keys = self.complete, self.fresh, self.fresh_keys
+        as_json = canonical_value
         width = len(in_order)
         for record in records:
             if key_name is not None:  # kind.key_problem and record_key, inlined
@@ -1091,36 +1099,37 @@ class Upsert:
                 unknown = sorted(set(new) - set(names))
                 raise RecordError(f"{kind.singular} {key}: unknown field(s) "
                                   f"{', '.join(unknown)}; nothing was written")
-            if old is None:
-                row: list[object] = [new[name] for name in names]
-                for _name, i, json_name in in_order:
-                    b = row[i]
-                    if b is not None:
-                        pairs.append((json_name, "null",
-                                      json_text(b) if type(b) is str else as_json(b)))
+            self.done += 1
+            if old is None:  # its row and entry are made with the batch's (_add_fresh)
+                fresh.append(new)
+                fresh_keys.append(key)
+                counts["insert"] += 1  # a new record has its key: never unchanged
+                if self.keep:
+                    existing[key] = new
             else:
-                row = [None] * width
+                row: list[object] = [None] * width
                 for name, i, json_name in in_order:
                     a, b = old.get(name), new[name]
                     row[i] = b
                     if a != b or type(a) is not type(b):
                         pairs.append((json_name, as_json(a), as_json(b)))
-            self.done += 1
-            if not pairs:
-                counts["unchanged"] += 1
-            else:
-                action = "update" if old else "insert"
-                counts[action] += 1
-                for i, f in converted:
-                    if row[i] is not None:
-                        row[i] = to_db(f, new[f.name])
-                batch.append(row)
-                history.append_json(kind.name, key, action,
-                                    "{" + ",".join([f"{n}:[{a},{b}]" for n, a, b in pairs])
-                                    + "}", reason, pairs)
-                if self.keep:
-                    existing[key] = new
-            if len(batch) >= BATCH:
+                if not pairs:
+                    counts["unchanged"] += 1
+                else:
+                    counts["update"] += 1
+                    for i, f in converted:
+                        if row[i] is not None:
+                            row[i] = to_db(f, new[f.name])
+                    self._add_fresh()  # the rows and entries stay in the records' order
+                    batch.append(row)
+                    history.append_json(kind.name, key, "update",
+                                        "{" + ",".join([f"{n}:[{a},{b}]"
+                                                        for n, a, b in pairs]) + "}",
+                                        reason, pairs)
+                    if self.keep:
+                        existing[key] = new
+            if len(batch) + len(fresh) >= BATCH:
+                self._add_fresh()
                 if self.background:
                     changes.start_background(kind)
                 changes._write_batch(kind, batch)
@@ -1129,7 +1138,29 @@ class Upsert:
                 # fell short is raised to what is done
                 progress(self.done, max(self.total, self.done) if self.total else 0)
 
+    def _add_fresh(self) -> None:
+        """The rows and history entries of the new records held (see :meth:`add`): their
+        values taken a column at a time, each written as canonical JSON, then sealed
+        together (:meth:`HistoryWriter.append_inserts`)."""
+        fresh = self.fresh
+        if not fresh:
+            return
+        json_text, as_json = json.encoder.encode_basestring, canonical_value  # str: C
+        columns: list[Sequence[Any]] = list(zip(*map(self.values_of, fresh), strict=True))
+        texts = [[None if v is None else json_text(v) if type(v) is str else as_json(v)
+                  for v in columns[i]] for _name, i, _json in self.in_order]
+        stored = list(columns)
+        for i, f in self.converted:
+            stored[i] = [None if v is None else to_db(f, v) for v in columns[i]]
+        self.batch.extend(zip(*stored, strict=True))
+        self.changes.history.append_inserts(
+            self.kind.name, self.fresh_keys, self.changes.reason,
+            [json_name for _name, _i, json_name in self.in_order], zip(*texts, strict=True))
+        fresh.clear()
+        self.fresh_keys.clear()
+
     def finish(self) -> dict[str, int]:
+        self._add_fresh()
         self.changes._write_batch(self.kind, self.batch)
         self.changes.end_background()
         self.changes.restore_guards()

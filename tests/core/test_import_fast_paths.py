@@ -247,3 +247,51 @@ def test_a_column_parsed_at_once_gives_what_each_cell_gives(
         assert sorted(problems) == sorted(expected_problems)
         assert bad == {r - first for r, _, _ in expected_problems}
         first += len(cells)
+
+
+@given(kind=st.sampled_from(["orders", "exemptions", "people"]),
+       records=st.lists(st.dictionaries(
+           st.sampled_from(["delegation_id", "exemption_id", "general_delegation_id",
+                            "city", "quantity", "notes", "é", "a\"b"]),
+           _LEAF), min_size=1, max_size=5),
+       reason=st.one_of(st.none(), st.text(max_size=5)),
+       user=st.text(min_size=1, max_size=5))
+def test_inserts_sealed_a_batch_at_a_time_are_the_entries_appended_one_by_one(
+        kind: str, records: list[dict[str, Any]], reason: str | None, user: str) -> None:
+    """HistoryWriter.append_inserts (put_many's new records, a batch at a time) appends
+    exactly the entries append_json appends for each record's diff, given the same salts
+    and clock: changes, body, refs, digest and link; and each is what the verifier
+    recomputes from its content."""
+    import itertools
+    import sqlite3
+
+    from calnet_desk.store.history import HistoryWriter
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE history (id INTEGER PRIMARY KEY, at, user, kind, key, action, "
+                 "changes, reason, prev, hash, salt, body)")
+    clock = lambda: dt.datetime(2026, 11, 30, 18, 0, tzinfo=dt.UTC)  # noqa: E731
+    names = sorted({n for r in records for n in r})
+    keys = [f"K{i}" for i in range(len(records))]
+    writers = []
+    for _ in range(2):
+        writer = HistoryWriter(conn, user, clock)
+        salts = (f"{n:032x}" for n in itertools.count(7))
+        writer._salt = lambda salts=salts: next(salts)  # type: ignore[method-assign]
+        writers.append(writer)
+    one_by_one, batched = writers
+    for key, record in zip(keys, records, strict=True):
+        changes = diff(None, record)
+        one_by_one.append_json(kind, key, "insert", canonical_json(changes), reason,
+                               [(canonical_value(n), "null", canonical_value(new))
+                                for n, (_, new) in changes.items()])
+    batched.append_inserts(kind, keys, reason, [canonical_value(n) for n in names],
+                           [tuple(None if r.get(n) is None else canonical_value(r[n])
+                                  for n in names) for r in records])
+    assert batched.pending == one_by_one.pending
+    assert (batched.next_id, batched.prev) == (one_by_one.next_id, one_by_one.prev)
+    for row in batched.pending:
+        entry = dict(zip(("id", "at", "user", "kind", "key", "action", "changes", "reason",
+                          "prev", "hash", "salt", "body"), row, strict=True))
+        entry["changes"] = json.loads(entry["changes"])
+        assert entry["hash"] == entry_hash(entry)
