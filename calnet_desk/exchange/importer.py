@@ -7,7 +7,7 @@ it, header = row 1) and nothing is written unless the whole file is good.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import cache
@@ -284,7 +284,7 @@ class _Column:
         parse, cache = self.parse, self.cache
         failed_at: dict[int, str] = {}  # position in the chunk -> why it does not parse
         out: list[Value]
-        types = {type(c) for c in cells}
+        types = set(map(type, cells))
         numbers = types & _NUMBERS
         if cache is not None and types <= _TABLE_TYPES and len(numbers) <= 1:
             # each distinct cell parsed once
@@ -327,6 +327,15 @@ class _Column:
                                      f"{self.label}: required, but blank"))
                     bad.add(j)
         return out
+
+
+def _longest_text(column: tuple[object, ...]) -> int:
+    """The length of the column's longest text cell (0 if none), over its distinct cells."""
+    try:
+        distinct: Iterable[object] = set(column)
+    except TypeError:  # a cell that cannot be hashed (no reader gives one)
+        distinct = column
+    return max(map(len, [c for c in distinct if type(c) is str]), default=0)
 
 
 def _chunks(rows: Iterator[tuple[int, Row]], size: int) -> Iterator[list[tuple[int, Row]]]:
@@ -439,8 +448,7 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
                                              "value beyond the last header"))
                             bad.add(j)
             for i, column in enumerate(by_column):
-                if max(map(len, [c for c in column if type(c) is str]),
-                       default=0) > MAX_CELL_CHARS:
+                if _longest_text(column) > MAX_CELL_CHARS:
                     for j, c in enumerate(column):
                         if isinstance(c, str) and len(c) > MAX_CELL_CHARS:
                             problems.append((rownums[j], i, f"{column_name(header, i)}: "

@@ -130,6 +130,22 @@ def look_alike_forms(key: str) -> tuple[str, str]:
     return "c:" + skeleton(fold(key)), "s:" + skeleton(unicodedata.normalize("NFKC", key))
 
 
+def look_alike_forms_many(keys: list[str]) -> list[tuple[str, str]]:
+    """:func:`look_alike_forms` of each key: printable ASCII keys mapped together, as one
+    text of the keys a line each (a prototype replaces one character, so no mapping
+    crosses a line; each key stays one line), the others one by one."""
+    plain = [k for k in keys if k.isascii() and k.isprintable()]
+    forms: dict[str, tuple[str, str]] = {}
+    if plain:
+        text = "\n".join(plain)
+        folded = _ascii_skeleton(text.lower()).split("\n")
+        typed = _ascii_skeleton(text).split("\n")
+        if len(folded) == len(typed) == len(plain):
+            forms = {k: ("c:" + c, "s:" + s)
+                     for k, c, s in zip(plain, folded, typed, strict=True)}
+    return [forms.get(k) or look_alike_forms(k) for k in keys]
+
+
 def clashes(keys: Iterable[str]) -> list[tuple[str, str]]:
     """(key, twin) for each key that looks the same as an earlier one (in sorted order):
     keys written before the rule refused them. Reported, never merged."""

@@ -41,6 +41,7 @@ from .keys import (
     control_character,
     key_problem,
     look_alike_forms,
+    look_alike_forms_many,
     nfc,
     unusual_characters,
 )
@@ -1065,6 +1066,13 @@ class Upsert:
         complete, fresh, fresh_keys = self.complete, self.fresh, self.fresh_keys
         as_json = canonical_value
         width = len(in_order)
+        # the look-alike forms of the keys these records name, mapped together (a key that
+        # NFC changes, or a composite one, is mapped when it is met)
+        forms: dict[str, tuple[str, str]] = {}
+        if key_name is not None and isinstance(records, list):
+            named = [k for k in (r.get(key_name) for r in records)
+                     if type(k) is str and k not in existing]
+            forms = dict(zip(named, look_alike_forms_many(named), strict=True))
         for record in records:
             if key_name is not None:  # kind.key_problem and record_key, inlined
                 key = record.get(key_name)
@@ -1082,10 +1090,11 @@ class Upsert:
                 if self.folds is None:
                     changes.settle()
                     self.folds = {}
-                    for k in [*changes.register.keys(kind), *map(str, existing)]:
-                        for form in look_alike_forms(k):
+                    keys = [*changes.register.keys(kind), *map(str, existing)]
+                    for k, both in zip(keys, look_alike_forms_many(keys), strict=True):
+                        for form in both:
                             self.folds.setdefault(form, k)
-                _check_new_key(kind, key, self.folds)
+                _check_new_key(kind, key, self.folds, forms.get(key))
             new = dict(defaults if old is None else old)
             new.update(record)
             if complete is not None:
@@ -1145,10 +1154,8 @@ class Upsert:
         fresh = self.fresh
         if not fresh:
             return
-        json_text, as_json = json.encoder.encode_basestring, canonical_value  # str: C
         columns: list[Sequence[Any]] = list(zip(*map(self.values_of, fresh), strict=True))
-        texts = [[None if v is None else json_text(v) if type(v) is str else as_json(v)
-                  for v in columns[i]] for _name, i, _json in self.in_order]
+        texts = [_json_texts(columns[i]) for _name, i, _json in self.in_order]
         stored = list(columns)
         for i, f in self.converted:
             stored[i] = [None if v is None else to_db(f, v) for v in columns[i]]
@@ -1172,15 +1179,32 @@ class Upsert:
         return self.counts
 
 
-def _check_new_key(kind: Kind, key: str, folds: dict[str, str]) -> None:
-    """A new key: no invisible characters, and not the look-alike of a key already there."""
+_TEXTS = frozenset({str, type(None)})
+
+
+def _json_texts(values: Sequence[Any]) -> list[str | None]:
+    """Each value as canonical JSON, None for None: a column of texts (and blanks) by a
+    table of its distinct values; any other column value by value (1 == 1.0 == True would
+    merge distinct values in a table)."""
+    if set(map(type, values)) <= _TEXTS:
+        json_text = json.encoder.encode_basestring  # C
+        table = {v: json_text(v) for v in set(values) if v is not None}
+        return list(map(table.get, values))
+    return [None if v is None else canonical_value(v) for v in values]
+
+
+def _check_new_key(kind: Kind, key: str, folds: dict[str, str],
+                   forms: tuple[str, str] | None = None) -> None:
+    """A new key: no invisible characters, and not the look-alike of a key already there
+    (``forms``: its :func:`look_alike_forms`, when already known)."""
     from .errors import printable
 
     problem = key_problem(key)
     if problem:
         raise RecordError(f"{kind.singular} {printable(key)}: the {kind.key_label} {problem}; "
                           "nothing was written")
-    forms = look_alike_forms(key)
+    if forms is None:
+        forms = look_alike_forms(key)
     for form in forms:
         twin = folds.get(form)
         if twin is not None and twin != key:

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from calnet_desk import cli
 from calnet_desk.records import KINDS
 from calnet_desk.store import RecordError, Register
-from calnet_desk.store.keys import clashes, look_alike_forms, skeleton
+from calnet_desk.store.keys import clashes, look_alike_forms, look_alike_forms_many, skeleton
 
 ORDERS = KINDS["orders"]
 
@@ -117,6 +119,8 @@ def as_before_the_rule(root: Path, keys: list[str], monkeypatch: pytest.MonkeyPa
 
     with monkeypatch.context() as m:
         m.setattr("calnet_desk.store.register.look_alike_forms", old_rule)
+        m.setattr("calnet_desk.store.register.look_alike_forms_many",
+                  lambda keys: [old_rule(k) for k in keys])
         with Register.open(root, write=True) as reg, reg.transaction() as tx:
             for key in keys:
                 tx.put(ORDERS, order(key))
@@ -151,3 +155,13 @@ def test_a_register_holding_look_alikes_is_upgraded_and_they_are_reported_not_me
         tx.delete(ORDERS, "FARRN-2")  # a clash resolved: no longer reported
     with Register.open(root) as reg:
         assert [pair for pair in reg.look_alike_keys(ORDERS) if "FARM-2" in pair] == []
+
+
+@given(st.lists(st.text(st.sampled_from("aAlI1|0Oo mrn-_\n\t\u0430\u00e9e\u0301\ufb01\uff21"),
+                        max_size=6), max_size=8))
+@example(["rn", "m", "a\nb"])
+def test_the_forms_of_many_keys_are_the_forms_of_each(keys: list[str]) -> None:
+    """look_alike_forms_many (an import's keys mapped together as one text) gives each
+    key's look_alike_forms, whatever the keys hold (line breaks, non-ASCII, letters whose
+    prototype is two letters)."""
+    assert look_alike_forms_many(keys) == [look_alike_forms(k) for k in keys]
