@@ -45,7 +45,7 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ..records import Record
@@ -212,21 +212,50 @@ def sealed_body(salt: str, user_json: str, reason_json: str,
 
 
 def sealed_inserts(salts: list[str], user_json: str, reason_json: str, names: list[str],
-                   rows: Iterable[tuple[str | None, ...]], refs: frozenset[str] | tuple[()]
+                   columns: list[list[str | None]], refs: frozenset[str] | tuple[()]
                    ) -> list[tuple[str, str, str]]:
     """(changes as canonical JSON, body, refs as canonical JSON) of ``insert`` entries, one
-    per salt: ``names`` the fields as JSON in name order, each row their new values as
-    canonical JSON (None: the field is left out, as a diff leaves out a field empty on both
-    sides). The same as :func:`sealed_body` of each entry's (name, "null", value) texts,
-    without its per-leaf test of the old value, which is null; the leaf salts come from one
-    SHAKE-256 output long enough for every field (its shorter outputs are prefixes)."""
+    per salt: ``names`` the fields as JSON in name order, ``columns`` each field's new
+    values as canonical JSON, an entry's value at its salt's position (None: the field is
+    left out, as a diff leaves out a field empty on both sides). The same as
+    :func:`sealed_body` of each entry's (name, "null", value) texts, with what does not
+    depend on the salt (each field's ``name:[null,value]`` text, a committed value's bytes)
+    made once per distinct value of a column; the leaf salts come from one SHAKE-256 output
+    long enough for every field (its shorter outputs are prefixes)."""
     sha256, shake = hashlib.sha256, hashlib.shake_256
-    heads = [(n + ":[null,", n + ':[null,"', n in refs) for n in names]
-    bound = 32 * (2 + len(names))
+    count = len(salts)
+    changes_columns: list[list[str | None]] = []
+    ref_columns: list[list[str | None]] = []
+    quoted: list[str] = []  # each field's text before a commitment
+    body_columns: list[Sequence[str | bytes | None]] = []  # a part as is, or a value to commit
+    for name, column in zip(names, columns, strict=True):
+        plain = name + ":[null,"
+        table: dict[str | None, str] = {v: plain + v + "]" for v in set(column) if v}
+        parts = list(map(table.get, column))
+        changes_columns.append(parts)
+        if name in refs:
+            ref_columns.append(parts)
+            continue
+        quoted.append(name + ':[null,"')
+        if any(v and v[0] in '"[' for v in table):  # committed(v)
+            items: dict[str | None, str | bytes] = {
+                v: v.encode("utf-8") if v and v[0] in '"[' else part
+                for v, part in table.items()}
+            body_columns.append(list(map(items.get, column)))
+        else:
+            body_columns.append(parts)
+
+    def joined(cols: list[list[str | None]]) -> list[str]:
+        if not cols:
+            return ["{}"] * count
+        return ["{" + ",".join(filter(None, row)) + "}" for row in zip(*cols, strict=True)]
+
     lead = [(value, value.encode("utf-8") if value[0] in '"[' else None)
             for value in (user_json, reason_json)]
-    out: list[tuple[str, str, str]] = []
-    append = out.append
+    bound = 32 * (2 + len(body_columns))
+    rows = zip(*body_columns, strict=True) if body_columns else [()] * count
+    bodies: list[str] = []
+    append = bodies.append
     for salt, row in zip(salts, rows, strict=True):
         stream = shake(salt.encode("ascii")).digest(bound)
         leaf = 0
@@ -237,26 +266,18 @@ def sealed_inserts(salts: list[str], user_json: str, reason_json: str, names: li
             else:
                 shown.append('"' + sha256(stream[leaf:leaf + 32] + encoded).hexdigest() + '"')
                 leaf += 32
-        parts: list[str] = []
         changed: list[str] = []
-        ref_parts: list[str] = []
-        for (plain, quoted, is_ref), value in zip(heads, row, strict=True):
-            if value is None:
+        for head, item in zip(quoted, row, strict=True):
+            if item is None:
                 continue
-            part = plain + value + "]"
-            parts.append(part)
-            if is_ref:
-                ref_parts.append(part)
-            elif value[0] in '"[':
-                changed.append(quoted + sha256(stream[leaf:leaf + 32]
-                                               + value.encode("utf-8")).hexdigest() + '"]')
-                leaf += 32
+            if type(item) is str:
+                changed.append(item)
             else:
-                changed.append(part)
-        body = sha256(('{"changes":{' + ",".join(changed) + '},"reason":' + shown[1]
-                       + ',"user":' + shown[0] + "}").encode()).hexdigest()
-        append(("{" + ",".join(parts) + "}", body, "{" + ",".join(ref_parts) + "}"))
-    return out
+                changed.append(head + sha256(stream[leaf:leaf + 32] + item).hexdigest() + '"]')
+                leaf += 32
+        append(sha256(('{"changes":{' + ",".join(changed) + '},"reason":' + shown[1]
+                       + ',"user":' + shown[0] + "}").encode()).hexdigest())
+    return list(zip(joined(changes_columns), bodies, joined(ref_columns), strict=True))
 
 
 def leaf_salt_map(entry: dict[str, Any]) -> dict[str, bytes]:
@@ -368,14 +389,16 @@ class HistoryWriter:
         self.next_id += 1
 
     def append_inserts(self, kind: str, keys: list[str], reason: str | None,
-                       names: list[str], rows: Iterable[tuple[str | None, ...]]) -> None:
+                       names: list[str], columns: list[list[str | None]]) -> None:
         """An ``insert`` entry for each key, as :meth:`append_json` appends them one by one:
-        ``names`` the kind's fields as JSON in name order, each row the record's values as
-        canonical JSON (None where it has none). The entries of a batch share one reading
-        of the clock, and are sealed together (:func:`sealed_inserts`)."""
+        ``names`` the kind's fields as JSON in name order, ``columns`` each field's values
+        as canonical JSON, in the keys' order (None where a record has none). The entries
+        of a batch share one reading of the clock, and are sealed together
+        (:func:`sealed_inserts`)."""
         if not keys:
             return
         if not self.v2:
+            rows = zip(*columns, strict=True) if columns else [()] * len(keys)
             for key, row in zip(keys, rows, strict=True):
                 pairs = [(n, "null", v) for n, v in zip(names, row, strict=True)
                          if v is not None]
@@ -387,7 +410,7 @@ class HistoryWriter:
         if reason_json is None:
             reason_json = self._reason_json[reason] = canonical_value(reason)
         salts = [self._salt() for _ in keys]
-        sealed = sealed_inserts(salts, self._user_json, reason_json, names, rows,
+        sealed = sealed_inserts(salts, self._user_json, reason_json, names, columns,
                                 _REFS_JSON.get(kind, ()))
         sha256, user, pending = hashlib.sha256, self.user, self.pending
         kind_json = _json_text(kind)

@@ -1162,7 +1162,7 @@ class Upsert:
         self.batch.extend(zip(*stored, strict=True))
         self.changes.history.append_inserts(
             self.kind.name, self.fresh_keys, self.changes.reason,
-            [json_name for _name, _i, json_name in self.in_order], zip(*texts, strict=True))
+            [json_name for _name, _i, json_name in self.in_order], texts)
         fresh.clear()
         self.fresh_keys.clear()
 

@@ -286,8 +286,8 @@ def test_inserts_sealed_a_batch_at_a_time_are_the_entries_appended_one_by_one(
                                [(canonical_value(n), "null", canonical_value(new))
                                 for n, (_, new) in changes.items()])
     batched.append_inserts(kind, keys, reason, [canonical_value(n) for n in names],
-                           [tuple(None if r.get(n) is None else canonical_value(r[n])
-                                  for n in names) for r in records])
+                           [[None if r.get(n) is None else canonical_value(r[n])
+                             for r in records] for n in names])
     assert batched.pending == one_by_one.pending
     assert (batched.next_id, batched.prev) == (one_by_one.next_id, one_by_one.prev)
     for row in batched.pending:
