@@ -1179,16 +1179,15 @@ class Upsert:
         return self.counts
 
 
-_TEXTS = frozenset({str, type(None)})
-
-
 def _json_texts(values: Sequence[Any]) -> list[str | None]:
-    """Each value as canonical JSON, None for None: a column of texts (and blanks) by a
-    table of its distinct values; any other column value by value (1 == 1.0 == True would
-    merge distinct values in a table)."""
-    if set(map(type, values)) <= _TEXTS:
-        json_text = json.encoder.encode_basestring  # C
-        table = {v: json_text(v) for v in set(values) if v is not None}
+    """Each value as canonical JSON, None for None: a column of one type of text, whole
+    number or yes/no (and blanks) by a table of its distinct values; any other column value
+    by value (1 == 1.0 == True, 0.0 == -0.0 would merge distinct values in a table, and a
+    NaN is not found in one)."""
+    types = set(map(type, values))
+    types.discard(type(None))
+    if len(types) == 1 and types <= {str, int, bool}:
+        table = {v: canonical_value(v) for v in set(values) if v is not None}
         return list(map(table.get, values))
     return [None if v is None else canonical_value(v) for v in values]
 

@@ -295,3 +295,18 @@ def test_inserts_sealed_a_batch_at_a_time_are_the_entries_appended_one_by_one(
                           "prev", "hash", "salt", "body"), row, strict=True))
         entry["changes"] = json.loads(entry["changes"])
         assert entry["hash"] == entry_hash(entry)
+
+
+@given(st.lists(st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.text(max_size=2),
+                          st.sampled_from([0.0, -0.0, 1.0, float("nan")]),
+                          st.lists(st.text(max_size=2), max_size=2)), max_size=8))
+@example([1, True])
+@example([0.0, -0.0])
+def test_a_columns_values_written_as_json_by_a_table_are_each_ones_json(
+        values: list[Any]) -> None:
+    """put_many writes a new records' column as JSON by a table of its distinct values when
+    that cannot merge two of them (1 == 1.0 == True, 0.0 == -0.0): the same texts as each
+    value's canonical JSON."""
+    from calnet_desk.store.register import _json_texts
+
+    assert _json_texts(values) == [None if v is None else canonical_value(v) for v in values]
