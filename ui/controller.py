@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtWidgets import QApplication, QWidget
 
 from calnet_desk.paths import RegisterPaths
@@ -28,6 +28,11 @@ from .worker import wait_for
 # enums, on first use), the drafts, the operations that create a register (issue 16 item 15).
 if TYPE_CHECKING:
     from calnet_desk.drafts import Draft
+
+# The first page's deadlines are computed while the window is built; if they are not in
+# when it is, the window waits for them this long at most before it is shown (one paint
+# with its rows rather than an empty one first). A design choice.
+FIRST_DEADLINES_WAIT_MS = 300
 
 QUIT, READ_ONLY, OTHER, RESTORE = "Quit", "Open read-only", "Choose another register…", \
     "Restore the newest good backup"
@@ -198,6 +203,8 @@ class Controller(QObject):
         later = _Once(functools.partial(self._after_first_page, session, read_only))
         window.first_page_shown.connect(later)
         QTimer.singleShot(AFTER_FIRST_PAGE_LATEST_MS, window, later)
+        if session.overview is None:  # one paint with the rows, not an empty one first
+            _wait_for_signal(session.overview_ready, FIRST_DEADLINES_WAIT_MS)
         screen.show_main_window(window, window.dashboard.shown)
         self.root = root
 
@@ -341,6 +348,17 @@ class Controller(QObject):
             finally:
                 QApplication.restoreOverrideCursor()
         self.open(folder)
+
+
+def _wait_for_signal(signal: SignalInstance, limit_ms: int) -> None:
+    """Process events until ``signal`` is emitted, or for ``limit_ms`` at most."""
+    from PySide6.QtCore import QEventLoop
+
+    loop = QEventLoop()
+    signal.connect(loop.quit)
+    QTimer.singleShot(limit_ms, loop.quit)
+    loop.exec()
+    signal.disconnect(loop.quit)
 
 
 class _Once:

@@ -185,3 +185,69 @@ def test_a_menu_opened_before_the_first_page_is_painted_has_its_commands(
     assert "&New record…" in [a.text() for a in edit.actions()]
     edit.aboutToShow.emit()  # once only
     assert [a.text() for a in edit.actions()].count("&New record…") == 1
+
+
+def test_the_first_paint_has_the_deadlines_when_they_come_while_the_window_is_built(
+        qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deadlines are computed while the window is built; the window waits for them (a
+    little) before it is shown, so its first paint has the rows, not an empty table first.
+    Here they are held until the window is built, then let go."""
+    from ui import session as session_mod
+
+    root = tmp_path / "reg"
+    demo.create_demo(root, orders=10).close()
+    built = threading.Event()
+    real_deadlines, real_window = session_mod.compute_deadlines, controller_mod.MainWindow
+
+    def held(reg: Any, today: Any) -> Any:
+        assert built.wait(30)
+        return real_deadlines(reg, today)
+
+    def window(*args: Any, **kwargs: Any) -> Any:
+        made = real_window(*args, **kwargs)
+        made.dashboard.deadlines.painted.connect(
+            lambda: paints.append(made.dashboard.ready))
+        built.set()
+        return made
+
+    paints: list[bool] = []  # at each paint of the deadlines table: were the rows in?
+    monkeypatch.setattr(session_mod, "compute_deadlines", held)
+    monkeypatch.setattr(controller_mod, "MainWindow", window)
+    ctl = controller_mod.Controller(root, settings=Settings(tmp_path / "s.ini"),
+                                    ask=lambda *a: controller_mod.QUIT)
+    try:
+        with qtbot.waitSignal(ctl.first_page_shown, timeout=10000):
+            assert ctl.open(root)
+        assert paints and all(paints)  # never painted empty
+    finally:
+        if ctl.window:
+            ctl.window.close()
+
+
+def test_the_window_does_not_wait_long_for_the_deadlines(
+        qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ui import session as session_mod
+
+    root = tmp_path / "reg"
+    demo.create_demo(root, orders=10).close()
+    go_on = threading.Event()
+    real_deadlines = session_mod.compute_deadlines
+
+    def slow(reg: Any, today: Any) -> Any:
+        assert go_on.wait(30)
+        return real_deadlines(reg, today)
+
+    monkeypatch.setattr(session_mod, "compute_deadlines", slow)
+    monkeypatch.setattr(controller_mod, "FIRST_DEADLINES_WAIT_MS", 0)
+    ctl = controller_mod.Controller(root, settings=Settings(tmp_path / "s.ini"),
+                                    ask=lambda *a: controller_mod.QUIT)
+    try:
+        assert ctl.open(root)
+        assert ctl.window is not None and ctl.window.isVisible()  # shown, deadlines or not
+        assert not ctl.window.dashboard.ready
+        with qtbot.waitSignal(ctl.first_page_shown, timeout=10000):
+            go_on.set()
+    finally:
+        go_on.set()
+        if ctl.window:
+            ctl.window.close()
