@@ -3,6 +3,7 @@ found then is said at once, writing stops, and the way out is offered."""
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -251,3 +252,29 @@ def test_the_window_does_not_wait_long_for_the_deadlines(
         go_on.set()
         if ctl.window:
             ctl.window.close()
+
+
+def test_the_start_imports_the_core_before_pyside6(tmp_path: Path) -> None:
+    """PySide6 reads the source of every module imported after it (its __feature__ hook):
+    the start imports the core modules of its first page before it (ui.app.core_first)."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "reg"
+    demo.create_demo(root, orders=5).close()
+    script = (
+        "import sys\n"
+        "from ui import app\n"
+        "seen = []\n"
+        "class Watch:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        seen.append(name)\n"
+        "sys.meta_path.insert(0, Watch())\n"
+        f"code = app.main(['--data-dir', {str(root)!r}, '--smoke-test'])\n"
+        "print(code, seen.index('PySide6') > seen.index('calnet_desk.policy.deadlines'),"
+        " 'PySide6' not in seen[:seen.index('calnet_desk.store.register')])\n")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    r = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                       text=True, timeout=120, check=False)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[-1] == "0 True True"
