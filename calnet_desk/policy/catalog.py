@@ -54,14 +54,26 @@ def completer(reg: Register, preload: bool = False) -> Callable[[Record], None]:
     items: dict[str, Record | None] = {}
     if preload:
         items.update((CATALOG_ITEMS.record_key(r), r) for r in reg.records(CATALOG_ITEMS))
+    # (contract, product) -> the item they name, or None: an import's orders name a few
+    # items many times, and item_key depends on nothing else
+    named: dict[tuple[object, object], Record | None] = {}
 
-    def complete(order: Record) -> None:
+    def item_of(order: Record) -> Record | None:
         key = item_key(order)
         if key is None:
-            return
+            return None
         if key not in items:
             items[key] = None if preload else reg.get(CATALOG_ITEMS, key)
-        item = items[key]
+        return items[key]
+
+    def complete(order: Record) -> None:
+        pair = (order.get("contract_number"), order.get("product_id"))
+        try:
+            item = named[pair]
+        except KeyError:
+            item = named[pair] = item_of(order)
+        except TypeError:  # a value that cannot be hashed names no item (item_key)
+            item = item_of(order)
         if item is not None:
             inherit(order, item)
 
