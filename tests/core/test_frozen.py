@@ -138,6 +138,12 @@ def test_the_frozen_cli_and_desktop_app_work_on_a_fresh_register(
     cli("verify")
     smoke = run(app, "calnet-desk", "--data-dir", reg, "--smoke-test", env=env, cwd=tmp_path)
     assert smoke.returncode == 0, smoke.stderr
+    # the start a person makes, through the controller: what it imports only when used (the
+    # drafts, the daily backup, the write connection after the first page) is in the bundle
+    real = run(app, "calnet-desk", "--data-dir", reg, "--quit-after-first-page", env=env,
+               cwd=tmp_path)
+    assert real.returncode == 0 and real.stdout.startswith("first page shown"), real.stderr
+    assert any(p.name.endswith("-daily") for p in (reg / "backups").iterdir())
     # nothing leaked into the user's default data folder
     assert not any((tmp_path / "user").rglob("register.sqlite3"))
 
