@@ -224,6 +224,47 @@ def export_bundle(reg: Register, out: Path, scope: Scope | None = None,
 _COPY_BUFFER = 8 << 20
 
 
+# The bundle goes to the disk while it is written, this much at a time: left to the final
+# fsync, 500 MB took it 0.2–0.25 s more, all of it on the export's last stretch.
+_WRITEBACK_STEP = 16 << 20
+_PAGE = 4096
+
+
+class _Writeback:
+    """The written part of the bundle handed to the disk as the documents are copied, and
+    its pages dropped from the cache once on disk (nothing reads them again): each step
+    advises the bytes written since the step before last with POSIX_FADV_DONTNEED, which on
+    Linux starts the writing back of dirty pages and drops clean ones, so every page is
+    advised twice, once to start its writing and once, written, to drop it. The final fsync
+    then has little left to wait for, and the bundle it replaces next time holds fewer pages
+    to free. Only whole pages before the end are advised (the zip writes a document's header
+    again at its end). Without posix_fadvise (Windows) it does nothing: the bytes are the
+    same either way, only when they reach the disk changes."""
+
+    def __init__(self, fh: BinaryIO, advise: Callable[[int, int, int, int], None] | None
+                 ) -> None:
+        self.fh, self.advise = fh, advise
+        self.low = self.middle = 0  # advised twice below low, once from low to middle
+
+    def step(self, force: bool = False) -> None:
+        if self.advise is None:
+            return
+        self.fh.flush()
+        end = self.fh.tell() // _PAGE * _PAGE
+        if end - self.middle < _WRITEBACK_STEP and not force:
+            return
+        if end > self.low:
+            self.advise(self.fh.fileno(), self.low, end - self.low, _DONTNEED)
+        self.low, self.middle = self.middle, end
+
+
+_DONTNEED = getattr(os, "POSIX_FADV_DONTNEED", 4)
+
+
+def _posix_fadvise() -> Callable[[int, int, int, int], None] | None:
+    return getattr(os, "posix_fadvise", None)
+
+
 class _Stopped(Exception):
     """The documents' thread was told to stop: the export failed elsewhere."""
 
@@ -239,6 +280,7 @@ class _Copier:
         self.reg, self.zf, self.fh, self.bag, self.date_time = reg, zf, fh, bag, date_time
         self.check_cancel, self.progress = check_cancel, progress
         self.stop = threading.Event()
+        self.writeback = _Writeback(fh, _posix_fadvise())
         self.error: BaseException | None = None
         self.items: list[_Payload] = []
         self.names: dict[str, str] = {}
@@ -278,10 +320,11 @@ class _Copier:
                 self._step()
                 info = _info(f"{self.bag}/data/{item.name}", self.date_time, doc.size)
                 _copy_document(self.reg, doc, self.zf, info, self._step,
-                               _offset(report, done, stored), buffer)
+                               _offset(report, done, stored), buffer, self.writeback.step)
                 done += doc.size
             self.fh.flush()
             os.fsync(self.fh.fileno())
+            self.writeback.step(force=True)  # on disk now: its pages dropped
         except BaseException as e:  # raised again on the exporting thread
             self.error = e
 
@@ -296,9 +339,10 @@ def _offset(progress: Progress | None, done: int, total: int) -> Callable[[int],
 
 def _copy_document(reg: Register, doc: Document, zf: zipfile.ZipFile, info: zipfile.ZipInfo,
                    check_cancel: Callable[[], None], progress: Callable[[int], None],
-                   buffer: bytearray) -> str:
+                   buffer: bytearray, written: Callable[[], None] = lambda: None) -> str:
     """Copy a stored document into the zip through ``buffer``, hashing the bytes it writes;
-    their hash must be the one the document is stored under."""
+    their hash must be the one the document is stored under. ``written()`` after each
+    write."""
     src = document_path(reg.paths, doc.sha256)
     digest = hashlib.sha256()
     view = memoryview(buffer)
@@ -318,6 +362,7 @@ def _copy_document(reg: Register, doc: Document, zf: zipfile.ZipFile, info: zipf
             dest.write(view[:n])
             size += n
             progress(size)
+            written()
         if size != doc.size or digest.hexdigest() != doc.sha256:
             raise BundleError(f"the stored file of {doc.name} ({doc.sha256[:12]}…) does not "
                               "match its SHA-256 or size: it was changed or damaged. Run "
