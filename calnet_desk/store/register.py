@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..paths import RegisterPaths
 from ..progress import Progress
@@ -1084,7 +1084,8 @@ class Upsert:
                     raise RecordError(f"{kind.name}: {problem}")
             if not "".join([v for v in record.values() if type(v) is str]).isascii():
                 record = {k: nfc(v) if isinstance(v, str) else v for k, v in record.items()}
-            key = key_of(record)
+            # record_key: a single key field's text as it is (a str, checked above)
+            key = cast(str, record[key_name]) if key_name is not None else key_of(record)
             old = existing.get(key)
             if old is None:
                 if self.folds is None:
@@ -1196,10 +1197,10 @@ def _check_new_key(kind: Kind, key: str, folds: dict[str, str],
                    forms: tuple[str, str] | None = None) -> None:
     """A new key: no invisible characters, and not the look-alike of a key already there
     (``forms``: its :func:`look_alike_forms`, when already known)."""
-    from .errors import printable
-
     problem = key_problem(key)
     if problem:
+        from .errors import printable  # (imported when a key is refused: not per key)
+
         raise RecordError(f"{kind.singular} {printable(key)}: the {kind.key_label} {problem}; "
                           "nothing was written")
     if forms is None:
@@ -1207,6 +1208,8 @@ def _check_new_key(kind: Kind, key: str, folds: dict[str, str],
     for form in forms:
         twin = folds.get(form)
         if twin is not None and twin != key:
+            from .errors import printable
+
             raise RecordError(
                 f"{kind.singular} {printable(key)}{unusual_characters(key)} looks the same "
                 f"as {kind.singular} {printable(twin)}{unusual_characters(twin)} already in "
