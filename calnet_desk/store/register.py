@@ -1069,6 +1069,9 @@ class Upsert:
         # the look-alike forms of the keys these records name, mapped together (a key that
         # NFC changes, or a composite one, is mapped when it is met)
         forms: dict[str, tuple[str, str]] = {}
+        # every text of these records ASCII (so NFC changes none), checked at once
+        ascii_only = isinstance(records, list) and "".join(
+            [v for r in records for v in r.values() if type(v) is str]).isascii()
         if key_name is not None and isinstance(records, list):
             named = [k for k in (r.get(key_name) for r in records)
                      if type(k) is str and k not in existing]
@@ -1082,7 +1085,8 @@ class Upsert:
                 problem = kind.key_problem(record)
                 if problem:
                     raise RecordError(f"{kind.name}: {problem}")
-            if not "".join([v for v in record.values() if type(v) is str]).isascii():
+            if not ascii_only and not "".join(
+                    [v for v in record.values() if type(v) is str]).isascii():
                 record = {k: nfc(v) if isinstance(v, str) else v for k, v in record.items()}
             # record_key: a single key field's text as it is (a str, checked above)
             key = cast(str, record[key_name]) if key_name is not None else key_of(record)
@@ -1187,10 +1191,18 @@ def _json_texts(values: Sequence[Any]) -> list[str | None]:
     NaN is not found in one)."""
     types = set(map(type, values))
     types.discard(type(None))
-    if len(types) == 1 and types <= {str, int, bool}:
-        table = {v: canonical_value(v) for v in set(values) if v is not None}
-        return list(map(table.get, values))
+    if len(types) == 1:
+        text_of = _JSON_OF.get(types.pop())
+        if text_of is not None:
+            table = {v: text_of(v) for v in set(values) if v is not None}
+            return list(map(table.get, values))
     return [None if v is None else canonical_value(v) for v in values]
+
+
+# how canonical_value writes a str, an int and a bool (the one-type columns of _json_texts)
+_JSON_OF: dict[type, Callable[[Any], str]] = {
+    str: json.encoder.encode_basestring, int: int.__repr__,
+    bool: {True: "true", False: "false"}.__getitem__}
 
 
 def _check_new_key(kind: Kind, key: str, folds: dict[str, str],
