@@ -281,8 +281,9 @@ def _look(block: bytes, shape: _SheetShape, part: str = "") -> None:
             if b'<c r="' + b"A" * n in t:
                 shape.letters = n
                 break
-    if shape.digits < 8 and any(b'<c r="' + b"A" * n + b"0" * (shape.digits + 1) in t
-                                for n in (1, 2, 3)):
+    longer = b"0" * (shape.digits + 1)
+    if shape.digits < 8 and b"A" + longer in t and any(b'<c r="' + b"A" * n + longer in t
+                                                       for n in (1, 2, 3)):
         for d in range(8, shape.digits, -1):
             if any(b'<c r="' + b"A" * n + b"0" * d in t for n in (1, 2, 3)):
                 shape.digits = d
@@ -365,7 +366,7 @@ def _inflate(zf: zipfile.ZipFile, label: str) -> _SheetShape:
                     if first:
                         _declared_dimension(data[:4096], label)
                         first = False
-                    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+                    if b"<!" in data and (b"<!DOCTYPE" in data or b"<!ENTITY" in data):
                         raise _unreadable(label, ValueError(
                             f"part {info.filename} declares a DOCTYPE or entities, which a "
                             "workbook never needs"))
