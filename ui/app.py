@@ -185,9 +185,9 @@ def make_app() -> QApplication:
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("CALNET Desk")
     app.setOrganizationName("CALNET Desk")
-    from .style import FocusRingStyle
+    from .style import use_app_style
 
-    app.setStyle(FocusRingStyle())  # Fusion, with a focus ring that can be seen
+    use_app_style(app)  # Fusion, with a focus ring that can be seen
     # every window and dialog fits the screen it opens on: the main window fits itself, and
     # installs ui.screen's filter for the others once its first page is shown
     from PySide6.QtCore import QLocale

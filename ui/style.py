@@ -1,53 +1,63 @@
 """The application style: Fusion (it follows the system's light or dark palette) with a
-focus ring that can be seen: two pixels in the highlight colour instead of Fusion's faint
-one-pixel tint, for keyboard users (Section 508: the focus must be visible)."""
+focus ring that can be seen, for keyboard users (Section 508: the focus must be visible):
+two pixels in the highlight colour round the widget that has the focus, instead of
+Fusion's faint one-pixel tint.
+
+The ring is one `QFocusFrame` that Qt moves to the focused widget and keeps on its
+geometry; it is drawn by Fusion itself (its focus frame is the palette's window-text
+colour, set here to the highlight). No Python style override: a `QProxyStyle` with
+drawing methods in Python made PySide build every style-option type at the first paint
+and convert each option drawn after it (issue 16 item 15, the cold start)."""
 
 from __future__ import annotations
 
-from typing import Any
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication, QFocusFrame, QWidget
+from shiboken6 import isValid
 
-from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QPainter, QPen
-from PySide6.QtWidgets import QProxyStyle, QStyle, QStyleFactory, QStyleOption, QWidget
+FOCUS_WIDTH = 2  # Fusion's focus-frame margin: the ring's width, in device-independent px
 
-FOCUS_WIDTH = 2
-
-
-class FocusRingStyle(QProxyStyle):
-    def __init__(self) -> None:
-        super().__init__(QStyleFactory.create("Fusion"))
-
-    def drawPrimitive(self, element: QStyle.PrimitiveElement, option: QStyleOption,
-                      painter: QPainter, widget: QWidget | None = None) -> None:
-        super().drawPrimitive(element, option, painter, widget)
-        if element == QStyle.PrimitiveElement.PE_FrameFocusRect or (
-                _focused(option) and element == QStyle.PrimitiveElement.PE_FrameLineEdit):
-            ring(painter, option.rect, option.palette)
-
-    def drawControl(self, element: QStyle.ControlElement, option: QStyleOption,
-                    painter: QPainter, widget: QWidget | None = None) -> None:
-        super().drawControl(element, option, painter, widget)
-        if element == QStyle.ControlElement.CE_PushButton and _focused(option):
-            ring(painter, option.rect, option.palette)
-
-    def drawComplexControl(self, control: QStyle.ComplexControl, option: Any,
-                           painter: QPainter, widget: QWidget | None = None) -> None:
-        super().drawComplexControl(control, option, painter, widget)
-        if control in (QStyle.ComplexControl.CC_ComboBox, QStyle.ComplexControl.CC_SpinBox) \
-                and _focused(option):
-            ring(painter, option.rect, option.palette)
+_ring: list[QFocusFrame] = []  # the one ring (Qt deletes it with a window it was in)
 
 
-def _focused(option: QStyleOption) -> bool:
-    return bool(option.state & QStyle.StateFlag.State_HasFocus)
+def use_app_style(app: QApplication) -> None:
+    """Fusion, and the focus ring following the focus in every window from now on."""
+    app.setStyle("Fusion")
+    show_focus(app)
 
 
-def ring(painter: QPainter, rect: QRect, palette: Any) -> None:
-    painter.save()
-    pen = QPen(palette.highlight().color(), FOCUS_WIDTH)
-    pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
-    painter.setPen(pen)
-    painter.setBrush(Qt.BrushStyle.NoBrush)
-    half = FOCUS_WIDTH // 2
-    painter.drawRect(rect.adjusted(half, half, -half, -half))
-    painter.restore()
+def show_focus(app: QApplication) -> None:
+    app.focusChanged.connect(_focus_moved)
+
+
+def hide_focus(app: QApplication) -> None:
+    """Take the ring off again (tests: one test must not leave it to the next)."""
+    try:
+        app.focusChanged.disconnect(_focus_moved)
+    except (RuntimeError, TypeError):
+        pass  # was not shown
+    ring = focus_ring()
+    if ring is not None:
+        ring.setWidget(None)
+
+
+def focus_ring() -> QFocusFrame | None:
+    return _ring[0] if _ring and isValid(_ring[0]) else None
+
+
+def _focus_moved(old: QWidget | None, new: QWidget | None) -> None:
+    ring = focus_ring()
+    if new is None or new.isWindow():  # the app lost the focus, or a window has it itself
+        if ring is not None:
+            ring.setWidget(None)
+        return
+    if ring is None:
+        ring = QFocusFrame(new)  # setWidget puts it beside the widget, in its parent
+        ring.setAccessibleName("Focus ring")
+        _ring[:] = [ring]
+    palette = new.palette()
+    colour = palette.color(QPalette.ColorRole.Highlight)
+    if ring.palette().color(QPalette.ColorRole.WindowText) != colour:
+        palette.setColor(QPalette.ColorRole.WindowText, colour)
+        ring.setPalette(palette)
+    ring.setWidget(new)

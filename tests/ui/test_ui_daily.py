@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QStyle,
 )
 
 from ui.main_window import MainWindow
@@ -144,48 +143,47 @@ def test_tab_goes_from_the_search_box_to_the_results_then_the_buttons(
 
 
 def test_the_focus_ring_is_two_pixels_of_the_highlight_colour(qtbot: Any) -> None:
-    from ui.style import FocusRingStyle
+    """The app's focus ring (ui.style) goes round whichever widget has the focus, two
+    pixels of the highlight colour, and leaves it when the focus moves on."""
+    from ui import style
 
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
     dialog = QDialog()
     qtbot.addWidget(dialog)
-    style = FocusRingStyle()
     form = QFormLayout(dialog)
     widgets = [QPushButton("&Go", dialog), QLineEdit("text", dialog), QComboBox(dialog),
                QCheckBox("&Tick", dialog), QDateEdit(dialog)]
     for w in widgets:
-        w.setStyle(style)
         form.addRow(w)
-    dialog.show()
-    dialog.activateWindow()
-    qtbot.waitUntil(dialog.isActiveWindow)
-    highlight = dialog.palette().highlight().color().rgb()
+    style.show_focus(app)
+    try:
+        dialog.show()
+        dialog.activateWindow()
+        qtbot.waitUntil(dialog.isActiveWindow)
+        highlight = dialog.palette().highlight().color().rgb()
 
-    def ringed(w: Any) -> bool:
-        image = w.grab().toImage()
-        if isinstance(w, QCheckBox):  # the ring goes round the label
-            rect = w.style().subElementRect(QStyle.SubElement.SE_CheckBoxFocusRect, _opt(w), w)
-        else:
-            rect = w.rect()
-        mid = rect.center().x()
-        return all(image.pixel(mid, rect.top() + dy) == highlight for dy in (0, 1)) and all(
-            image.pixel(mid, rect.bottom() - dy) == highlight for dy in (0, 1))
+        def ringed(w: Any) -> bool:  # two pixels above and below it, left and right of it
+            image = dialog.grab().toImage()
+            g = w.geometry()
+            mid_x, mid_y = g.center().x(), g.center().y()
+            return all(image.pixel(x, y) == highlight for d in (1, 2) for x, y in (
+                (mid_x, g.top() - d), (mid_x, g.bottom() + d),
+                (g.left() - d, mid_y), (g.right() + d, mid_y)))
 
-    for w in widgets:
-        other = widgets[0] if w is not widgets[0] else widgets[1]
-        other.setFocus()
-        qtbot.waitUntil(other.hasFocus)
-        assert not ringed(w), type(w).__name__
-        w.setFocus()
-        qtbot.waitUntil(w.hasFocus)
-        assert ringed(w), type(w).__name__
-
-
-def _opt(box: Any) -> Any:
-    from PySide6.QtWidgets import QStyleOptionButton
-
-    option = QStyleOptionButton()
-    box.initStyleOption(option)
-    return option
+        for w in widgets:
+            other = widgets[0] if w is not widgets[0] else widgets[1]
+            other.setFocus()
+            qtbot.waitUntil(other.hasFocus)
+            assert not ringed(w), type(w).__name__
+            w.setFocus()
+            qtbot.waitUntil(w.hasFocus)
+            assert ringed(w), type(w).__name__
+        dialog.setFocus()  # the window itself: no ring anywhere
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog)
+        assert not any(ringed(w) for w in widgets)
+    finally:
+        style.hide_focus(app)
 
 
 # --- 13: no viewer installed; search on the Documents page --------------------------------------
