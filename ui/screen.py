@@ -87,9 +87,11 @@ INSTALL_LATEST_MS = 2_000  # should the first page never be shown (minimized): i
 def show_main_window(window: QWidget, first_page_shown: SignalInstance) -> None:
     """Show the app's main window fitted to the screen; the filter fitting every other
     window and dialog is installed once its first page is shown (ui.app and the
-    controller start the window this way)."""
+    controller start the window this way). The filter goes on after that paint is on
+    screen (a zero timer), not in it: from then on every event of the app passes through
+    Python."""
     fit_to_screen(window)
-    first_page_shown.connect(install)
+    first_page_shown.connect(lambda: QTimer.singleShot(0, install))
     QTimer.singleShot(INSTALL_LATEST_MS, window,
                       lambda: install() if window.isVisible() else None)
     window.show()

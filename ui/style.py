@@ -15,18 +15,14 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QFocusFrame, QWidget
 from shiboken6 import isValid
 
+STYLE = "Fusion"  # ui.app.make_app makes the app with it
 FOCUS_WIDTH = 2  # Fusion's focus-frame margin: the ring's width, in device-independent px
 
 _ring: list[QFocusFrame] = []  # the one ring (Qt deletes it with a window it was in)
 
 
-def use_app_style(app: QApplication) -> None:
-    """Fusion, and the focus ring following the focus in every window from now on."""
-    app.setStyle("Fusion")
-    show_focus(app)
-
-
 def show_focus(app: QApplication) -> None:
+    """The focus ring follows the focus in every window from now on."""
     app.focusChanged.connect(_focus_moved)
 
 
