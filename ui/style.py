@@ -34,7 +34,11 @@ def hide_focus(app: QApplication) -> None:
         pass  # was not shown
     ring = focus_ring()
     if ring is not None:
-        ring.setWidget(None)
+        _off(ring)
+
+
+def _off(ring: QFocusFrame) -> None:
+    ring.setWidget(None)  # type: ignore[arg-type]  # Qt takes a null widget: the ring hides
 
 
 def focus_ring() -> QFocusFrame | None:
@@ -45,7 +49,7 @@ def _focus_moved(old: QWidget | None, new: QWidget | None) -> None:
     ring = focus_ring()
     if new is None or new.isWindow():  # the app lost the focus, or a window has it itself
         if ring is not None:
-            ring.setWidget(None)
+            _off(ring)
         return
     if ring is None:
         ring = QFocusFrame(new)  # setWidget puts it beside the widget, in its parent
