@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -35,7 +34,7 @@ from .worker import operation
 # and billing stores. Their modules, and the Qt classes PySide builds on first use (with
 # their enums), were a large part of the cold start (issue 16 item 15).
 if TYPE_CHECKING:
-    from PySide6.QtGui import QCloseEvent
+    from PySide6.QtGui import QAction, QCloseEvent
 
     from calnet_desk.operations import MarkedDeadlines
     from calnet_desk.store import Register
@@ -229,6 +228,8 @@ class MainWindow(QMainWindow):
 
     def _action(self, text: str, slot: Callable[[], Any], shortcut: Any = None,
                 menu: Any = None) -> QAction:
+        from PySide6.QtGui import QAction, QKeySequence
+
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
@@ -265,6 +266,8 @@ class MainWindow(QMainWindow):
         if self._actions_built:
             return
         self._actions_built = True
+        from PySide6.QtGui import QKeySequence  # (its type, with its enums, built here)
+
         menus = self._menus
         file_menu = menus["&File"]
         # Ctrl+N makes a new record (Edit menu); a new register is rarer
