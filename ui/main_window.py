@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6 import QtCore
+from PySide6.QtCore import QByteArray, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 from calnet_desk.records import KINDS
 
 from .formatting import readable, set_date_display
+from .models import USER_ROLE
 from .pages.dashboard import DashboardPage
 from .session import Session
 from .settings import Settings
@@ -98,7 +100,9 @@ class MainWindow(QMainWindow):
         # a screen reader selects an entry (AT-SPI Selection) without moving the current row
         self.nav.itemSelectionChanged.connect(self._nav_selected)
 
-        split = QSplitter(Qt.Orientation.Horizontal, self)
+        # side by side, its default; no argument: QSplitter(self) tries the overload taking a
+        # QtCore.Qt.Orientation first, which makes PySide build its whole `Qt` namespace (~25 ms)
+        split = QSplitter()  # the layout below makes it a child of the window
         split.setObjectName("navigation-split")
         split.addWidget(self.nav)
         split.addWidget(self.stack)
@@ -162,7 +166,7 @@ class MainWindow(QMainWindow):
 
     def _add_page(self, label: str, page: QWidget, name: str | None) -> None:
         item = QListWidgetItem(label, self.nav)
-        item.setData(Qt.ItemDataRole.UserRole, name)
+        item.setData(USER_ROLE, name)
         self.stack.addWidget(page)
 
     def _add_lazy(self, label: str, name: str, build: Callable[[], QWidget]) -> None:
@@ -251,6 +255,7 @@ class MainWindow(QMainWindow):
 
     def _first_page_on_screen(self) -> None:
         self.first_page_shown.emit()  # first: what waits for it comes after
+        self.dashboard.deadline_actions.bind_menu()
         self._after_first_page()
 
     def _after_first_page(self) -> None:
@@ -339,7 +344,7 @@ class MainWindow(QMainWindow):
 
     def show_page(self, name: str) -> None:
         for row in range(self.nav.count()):
-            if self.nav.item(row).data(Qt.ItemDataRole.UserRole) == name:
+            if self.nav.item(row).data(QtCore.Qt.ItemDataRole.UserRole) == name:
                 self.nav.setCurrentRow(row)
                 return
 
@@ -375,10 +380,10 @@ class MainWindow(QMainWindow):
         n["billing"] = len(billing_statements(self.session.reader))
         for row in range(self.nav.count()):
             item = self.nav.item(row)
-            name = item.data(Qt.ItemDataRole.UserRole)
+            name = item.data(QtCore.Qt.ItemDataRole.UserRole)
             base = item.text().split(" · ")[0]
             item.setText(f"{base} · {n[name]:,}" if name else base)
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, item.text())
+            item.setData(QtCore.Qt.ItemDataRole.AccessibleTextRole, item.text())
 
     def refresh(self) -> None:
         for page in self.pages.built():
@@ -453,7 +458,7 @@ class MainWindow(QMainWindow):
             return None
         editor = RecordEditor(self.session, KINDS[kind_name], key or None, mode, self,
                               draft=draft)
-        editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        editor.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         editor.saved.connect(self._editor_saved)
         editor.packet_wanted.connect(self.keep_packet)
         self.editor = editor
@@ -517,7 +522,7 @@ class MainWindow(QMainWindow):
             box.setDefaultButton(open_button)
             box.buttonClicked.connect(
                 lambda b: self.open_document(kept.sha256) if b is open_button else None)
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
             self.packet_box = box
             box.open()
 
@@ -686,7 +691,7 @@ class MainWindow(QMainWindow):
             return
         progress = QProgressDialog(label, "Cancel", 0, 0, self)
         progress.setWindowTitle(title)
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
         progress.setMinimumDuration(300)
         progress.setAutoClose(False)
         progress.setAutoReset(False)
@@ -816,7 +821,7 @@ class MainWindow(QMainWindow):
         progress = QProgressDialog(f"Exporting {len(keys):,} {kind.label.lower()}…",
                                    None, 0, 0, self)  # type: ignore[call-overload]
         progress.setWindowTitle("Export")
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
         progress.setMinimumDuration(400)
 
         def job(reg: Register) -> int:
@@ -946,7 +951,7 @@ class MainWindow(QMainWindow):
         from .wizards.procurement_wizard import ProcurementWizard
 
         wizard = ProcurementWizard(self.session, self)
-        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         wizard.open_record.connect(self.open_record)
         self.rules_dialog: QWidget = wizard
         wizard.open()
@@ -956,7 +961,7 @@ class MainWindow(QMainWindow):
         from .dialogs.ipr_dialog import IprDialog
 
         dialog = IprDialog(self.session, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         self.rules_dialog = dialog
         dialog.open()
         return dialog
@@ -965,7 +970,7 @@ class MainWindow(QMainWindow):
         from .dialogs.rules_dialog import RulesDialog, rules_of
 
         dialog = RulesDialog(rules_of(self.session), self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         self.rules_dialog = dialog
         dialog.open()
         return dialog
@@ -980,7 +985,7 @@ class MainWindow(QMainWindow):
         from .dialogs.settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(self.settings, self.session, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(self.refresh)  # dates shown anew, deadlines computed again
         self.rules_dialog = dialog
         dialog.open()

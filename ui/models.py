@@ -6,10 +6,16 @@ when shown, and the model grows with fetchMore, so 100,000 orders stay smooth.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QAbstractTableModel,
+    QConcatenateTablesProxyModel,
+    QModelIndex,
+    QPersistentModelIndex,
+)
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette, QStandardItemModel
 
 from calnet_desk.records import Kind, Record
 from calnet_desk.store import Register
@@ -17,7 +23,28 @@ from calnet_desk.store.browse import ViewQuery, read_rows, view_keys
 
 from .formatting import show
 
-KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+if TYPE_CHECKING:
+    from PySide6.QtCore import Qt
+
+# Qt's item data roles, orientation and alignment as the ints Qt passes and takes (the values
+# of Qt.ItemDataRole, Qt.Orientation and Qt.AlignmentFlag, fixed by Qt; a test checks them).
+# The first page paints through these models: touching PySide's `Qt` namespace there makes
+# PySide build its 96 enum types, ~25 ms of the cold start (issue 16 item 15).
+DISPLAY_ROLE = 0
+TOOLTIP_ROLE = 3
+FONT_ROLE = 6
+ALIGNMENT_ROLE = 7
+FOREGROUND_ROLE = 9
+USER_ROLE = 0x0100
+HORIZONTAL = 0x1
+ALIGN_RIGHT_VCENTER = 0x0002 | 0x0080
+
+KEY_ROLE = USER_ROLE + 1
+
+
+def horizontal(orientation: Any) -> bool:
+    """Qt.Orientation.Horizontal (a Python Flag, not an int) or its int."""
+    return bool(getattr(orientation, "value", orientation) == HORIZONTAL)
 BLOCK = 256
 FIRST_FETCH = 512
 Index = QModelIndex | QPersistentModelIndex
@@ -110,36 +137,38 @@ class RecordTableModel(QAbstractTableModel):
         self.loaded += more
         self.endInsertRows()
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: Index, role: int = DISPLAY_ROLE) -> Any:
         if not index.isValid():
             return None
         rec = self.record_at(index.row())
         if rec is None:
             return None
         f = self.fields[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == DISPLAY_ROLE:
             return show(f, rec.get(f.name))
         if role == KEY_ROLE:
             return self.keys[index.row()]
-        if role == Qt.ItemDataRole.TextAlignmentRole and f.type in ("money", "integer"):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and f.type == "text":
+        if role == ALIGNMENT_ROLE and f.type in ("money", "integer"):
+            return ALIGN_RIGHT_VCENTER
+        if role == TOOLTIP_ROLE and f.type == "text":
             value = rec.get(f.name)
             return value if isinstance(value, str) and len(value) > 40 else None
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.fields):
+                   role: int = DISPLAY_ROLE) -> Any:
+        if not horizontal(orientation) or not 0 <= section < len(self.fields):
             return None
         f = self.fields[section]
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == DISPLAY_ROLE:
             return f.label
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == TOOLTIP_ROLE:
             return " ".join(p for p in (f.help, f"[{f.citation}]" if f.citation else "") if p)
         return None
 
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+    def sort(self, column: int, order: Qt.SortOrder | int = 0) -> None:  # 0: ascending
+        from PySide6.QtCore import Qt
+
         if not 0 <= column < len(self.fields):
             return
         q = self.query
@@ -153,8 +182,9 @@ class RecordTableModel(QAbstractTableModel):
             self.reload()
 
 
-class RowsModel(QAbstractTableModel):
-    """A small read-only table of plain rows (dashboard lists, documents)."""
+class PlainRowsModel(QAbstractTableModel):
+    """A small read-only table of plain rows (dashboard lists, documents). Its column
+    titles are not answered in Python: see RowsModel, or titled() for the first page."""
 
     def __init__(self, headers: list[str], parent: Any = None) -> None:
         super().__init__(parent)
@@ -187,28 +217,47 @@ class RowsModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.headers)
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: Index, role: int = DISPLAY_ROLE) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):
             return None
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == DISPLAY_ROLE:
             return self.rows[index.row()][index.column()]
         if role == KEY_ROLE:
             return self.payload[index.row()]
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == TOOLTIP_ROLE:
             return self.tooltips[index.row()] or None
         if index.row() in self.urgent:
-            if role == Qt.ItemDataRole.ForegroundRole:
+            if role == FOREGROUND_ROLE:
                 dark = QGuiApplication.palette().color(QPalette.ColorRole.Base).lightness() < 128
                 return QColor("#ff8a80" if dark else "#b00020")
-            if role == Qt.ItemDataRole.FontRole:
+            if role == FONT_ROLE:
                 font = QFont()
                 font.setBold(True)
                 return font
         return None
 
+
+class RowsModel(PlainRowsModel):
+    """Plain rows with their column titles answered in Python (pages after the first)."""
+
     def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+                   role: int = DISPLAY_ROLE) -> Any:
+        if (horizontal(orientation) and role == DISPLAY_ROLE
                 and 0 <= section < len(self.headers)):
             return self.headers[section]
         return None
+
+
+def titled(model: PlainRowsModel) -> QAbstractItemModel:
+    """The rows under column titles Qt keeps, for a table on the first page: the header
+    paints them and a screen reader reads them without calling Python. (A Python
+    headerData is handed a Qt.Orientation, and QHeaderView asks for it as soon as it gets
+    a model: that one enum makes PySide build its whole `Qt` namespace, 96 enum types,
+    ~25 ms of the cold start, issue 16 item 15.) The titles are an empty first table, the
+    rows the second: row numbers and data are the rows' own."""
+    titles = QStandardItemModel(0, len(model.headers), model)
+    titles.setHorizontalHeaderLabels(model.headers)
+    both = QConcatenateTablesProxyModel(model)
+    both.addSourceModel(titles)
+    both.addSourceModel(model)
+    return both

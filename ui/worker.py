@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
 
 from calnet_desk.progress import Cancelled, IsCancelled, Progress
 from calnet_desk.store import Register
@@ -225,6 +225,8 @@ class Writer(QObject):
         self._open.connect(self.worker.open)
         # blocking: shutdown() returns only once the connection (and the register's lock) is
         # closed; a queued call posted while a job ran could be dropped by quit() and keep the lock
+        from PySide6.QtCore import Qt  # here: its namespace costs the cold start ~25 ms
+
         self._close.connect(self.worker.close, Qt.ConnectionType.BlockingQueuedConnection)
         self.worker.opened.connect(self.opened)
         self.worker.done.connect(self._on_done)

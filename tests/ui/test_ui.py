@@ -87,6 +87,37 @@ def test_rows_model_passes_qtmodeltester(qtmodeltester: Any) -> None:
     assert model.index(1, 0).data(KEY_ROLE) == "y"
 
 
+def test_the_first_pages_rows_under_titles_qt_keeps(qtmodeltester: Any) -> None:
+    """models.titled: the header reads its titles from a Qt model, the rows and their keys
+    are the plain model's, and its resets come through."""
+    from ui.models import PlainRowsModel, titled
+
+    rows = PlainRowsModel(["A", "B"])
+    model = titled(rows)
+    rows.set_rows([["1", "2"], ["3", "4"]], ["x", "y"])
+    qtmodeltester.check(model)
+    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(2)] == ["A", "B"]
+    assert (model.rowCount(), model.index(1, 1).data(), model.index(1, 0).data(KEY_ROLE)) == (
+        2, "4", "y")
+    rows.set_rows([["5", "6"]], ["z"])
+    assert (model.rowCount(), model.index(0, 0).data()) == (1, "5")
+
+
+def test_the_models_role_numbers_are_qts() -> None:
+    from ui import models
+
+    assert (models.DISPLAY_ROLE, models.TOOLTIP_ROLE, models.FONT_ROLE, models.ALIGNMENT_ROLE,
+            models.FOREGROUND_ROLE, models.USER_ROLE) == (
+        Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.FontRole,
+        Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.UserRole)
+    assert models.HORIZONTAL == Qt.Orientation.Horizontal.value
+    assert models.horizontal(Qt.Orientation.Horizontal)
+    assert not models.horizontal(Qt.Orientation.Vertical)
+    assert models.ALIGN_RIGHT_VCENTER == (
+        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value
+
+
 def test_lazy_fetching_sorting_and_filters(big_root: Path) -> None:
     with Register.open(big_root) as reg:
         model = RecordTableModel(reg, ORDERS)

@@ -598,7 +598,7 @@ def test_acknowledge_takes_every_selected_deadline(qtbot: Any, open_window: Any)
     assert len(dash.due) >= 2
     table = dash.deadlines
     _click_row(qtbot, table, 0)
-    rect = table.visualRect(dash.deadline_model.index(1, 0))
+    rect = table.visualRect(table.model().index(1, 0))
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, CTRL, rect.center())
     assert len(dash.deadline_actions.selected_all()) == 2
     chosen = {(d.key, d.kind) for d in dash.deadline_actions.selected_all()}

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from calnet_desk.records import KINDS
@@ -78,13 +78,20 @@ class DeadlineActions(QWidget):
         self.ack_button.clicked.connect(self.acknowledge)
         self.snooze_button.clicked.connect(lambda: self.snooze())
         table: QTableView = dashboard.deadlines
-        table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         table.customContextMenuRequested.connect(self._context_menu)
         dashboard.deadline_model.modelAboutToBeReset.connect(self._remember)
         dashboard.deadline_model.modelReset.connect(self._reselect)
         self._follow: tuple[str, str, str] | None = None
         self.shown: list[Any] = []
         self.update_buttons()
+
+    def bind_menu(self) -> None:
+        """The context menu (right click, the Menu key, Shift+F10) on the deadlines; the
+        window binds it once its first page is on screen: its Qt enum makes PySide build
+        the whole `Qt` namespace (see models.titled)."""
+        from PySide6.QtCore import Qt
+
+        self.dashboard.deadlines.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
 
     def bind_selection(self) -> None:
         """Called once the table has its model (its selection model exists)."""

@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QPainter
+from PySide6.QtCore import QModelIndex, QPoint, QRectF, QSize, Signal
+from PySide6.QtGui import QPainter, QPainterPath
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from ..dialogs.deadline_actions import DeadlineActions, in_reminder_window
 from ..formatting import readable, show_date
-from ..models import KEY_ROLE, RowsModel
+from ..models import KEY_ROLE, PlainRowsModel, titled
 from ..session import Overview, Session
 from .tables import KIND_LABELS, PaintedTable, fit_columns, fit_height, table_view
 
@@ -94,13 +94,16 @@ class Timeline(QWidget):
         for i, (label, n) in enumerate(self.months):
             x = int(i * width)
             bar = int((bottom - top) * n / most)
-            rect = QRect(x + 3, bottom - bar, max(int(width) - 6, 2), bar)
-            painter.fillRect(rect, palette.highlight())
-            painter.setPen(palette.windowText().color())
-            painter.drawText(QRect(x, bottom - bar - line, int(width), line),
-                             Qt.AlignmentFlag.AlignCenter, str(n))
-            painter.drawText(QRect(x, bottom, int(width), line), Qt.AlignmentFlag.AlignCenter,
-                             label.split()[0])
+            bar_shape = QPainterPath()
+            bar_shape.addRect(QRectF(x + 3, bottom - bar, max(int(width) - 6, 2), bar))
+            painter.fillPath(bar_shape, palette.highlight())
+            # the text in the painter's pen, the widget's text colour; centred by hand.
+            # fillRect, setPen and Qt's alignment flags each take a Qt enum in one of their
+            # overloads, and trying it makes PySide build its whole `Qt` namespace (96 enum
+            # types, ~25 ms) at the first paint (see models.titled)
+            for text, line_top in ((str(n), bottom - bar - line), (label.split()[0], bottom)):
+                left = x + (int(width) - fm.horizontalAdvance(text)) // 2
+                painter.drawText(QPoint(left, line_top + fm.ascent()), text)
         painter.end()
 
 
@@ -127,16 +130,16 @@ class DashboardPage(QWidget):
         big.setBold(True)
         self.glance.setFont(big)
         self.timeline = Timeline(self)
-        self.deadline_model = RowsModel(["Date", "When", "Status", "Deadline", "Record",
+        self.deadline_model = PlainRowsModel(["Date", "When", "Status", "Deadline", "Record",
                                          "Source", "Why"], self)
-        self.finding_model = RowsModel(["Severity", "Finding", "Record", "Source",
+        self.finding_model = PlainRowsModel(["Severity", "Finding", "Record", "Source",
                                         "What to do"], self)
         self.deadlines: PaintedTable = table_view(  # type: ignore[assignment]
             "Deadlines due soon or overdue", self, painted=True)
-        self.deadlines.setModel(self.deadline_model)
+        self.deadlines.setModel(titled(self.deadline_model))
         self.deadlines.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.findings = table_view("Findings", self)
-        self.findings.setModel(self.finding_model)
+        self.findings.setModel(titled(self.finding_model))
         for view in (self.deadlines, self.findings):
             view.activated.connect(self._activated)
             view.doubleClicked.connect(self._activated)
