@@ -56,6 +56,10 @@ BATCH = 1000  # records per write (and per progress report) in put_many
 # Rows per INSERT statement: one statement per row would make the search triggers' FTS5
 # table flush its pending index data at every row (its savepoint), many times slower.
 ROWS_PER_STATEMENT = 1000
+# The page cache of a bulk write (see Changes.start_background), in KiB as SQLite's negative
+# cache_size: the history's index of hashes (random keys) and the search index's segments
+# stay in memory instead of going out to the -wal and being read back (default: 2 MiB).
+BULK_CACHE_KIB = 32 * 1024
 _CONVERTED = ("list", "yesno")  # the field types whose stored form differs (values.to_db)
 _COMPARISONS = {"=": "=", "!=": "IS NOT", ">=": ">="}  # records_where_any's terms
 
@@ -796,6 +800,7 @@ class Changes:
         self.history.execute = self._execute
         self._background: _Background | None = None
         self._lifted: list[str] = []  # the SQL of guard triggers lifted (restore_guards)
+        self._cache_size: int | None = None  # the page cache before a bulk write
 
     def set_agency(self, values: dict[str, Value]) -> None:
         old = self.register.agency() if self._agency_exists() else None
@@ -880,6 +885,8 @@ class Changes:
             if row is not None:
                 self.conn.execute(f'DROP TRIGGER "{name}"')
                 self._lifted.append(row[0])
+        self._cache_size = int(self.conn.execute("PRAGMA cache_size").fetchone()[0])
+        self.conn.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
         self._background = _Background(self.conn, kind.name)
 
     def settle(self) -> None:
@@ -894,6 +901,9 @@ class Changes:
         background, self._background = self._background, None
         if background is not None:
             background.close(quiet)
+        if self._cache_size is not None:  # a pragma: not undone by a rollback
+            self.conn.execute(f"PRAGMA cache_size = {self._cache_size}")
+            self._cache_size = None
 
     def restore_guards(self) -> None:
         for sql in self._lifted:

@@ -129,3 +129,32 @@ def test_the_guards_lifted_while_an_import_writes_are_back_after_it(
     assert reg.count(ORDERS) == 10
     findings, _ = verify(reg)
     assert findings == []
+
+
+def test_the_larger_page_cache_of_an_import_is_given_back_after_it(
+        reg: Register, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While its writes thread runs, an import keeps a larger page cache; the connection
+    has its own again after an import and after a refused one."""
+    from calnet_desk.store import register
+
+    monkeypatch.setattr(register, "BATCH", 2)  # the writes thread starts at the 2nd row
+    seen: list[int] = []
+    start = register.Changes.start_background
+
+    def watched(self: register.Changes, kind: object) -> None:
+        start(self, kind)  # type: ignore[arg-type]
+        seen.append(int(reg.conn.execute("PRAGMA cache_size").fetchone()[0]))
+
+    monkeypatch.setattr(register.Changes, "start_background", watched)
+    before = reg.conn.execute("PRAGMA cache_size").fetchone()[0]
+    path = tmp_path / "o.csv"
+    path.write_text(HEADER + rows(10), encoding="utf-8")
+    assert import_file(reg, path, ORDERS).inserted == 10
+    assert seen and all(size == -register.BULK_CACHE_KIB for size in seen), seen
+    assert reg.conn.execute("PRAGMA cache_size").fetchone()[0] == before
+    path.write_text(HEADER + rows(10, 10) + "O-900,not a date,new,AT&T,Fresno\n",
+                    encoding="utf-8")
+    assert not import_file(reg, path, ORDERS).written
+    assert reg.conn.execute("PRAGMA cache_size").fetchone()[0] == before
+    findings, _ = verify(reg)
+    assert findings == []
