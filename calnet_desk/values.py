@@ -402,6 +402,19 @@ def json_values(f: Field, values: list[Value]) -> list[Any]:
     return values
 
 
+def cell_natives(f: Field, values: list[Value]) -> list[object]:
+    """``[to_cell_native(f, v) for v in values]``: a column at once (texts and choices as
+    they are, dates without a call per value)."""
+    t = f.type
+    if t in ("text", "choice"):
+        return list(values)
+    if t == "date":
+        first, day = EXCEL_FIRST_DAY, dt.date.fromisoformat
+        return [None if v is None else v if v < first else day(v)
+                for v in cast(list[str | None], values)]
+    return [to_cell_native(f, v) for v in values]
+
+
 # Excel's 1900 date system starts here; openpyxl writes earlier dates as serials Excel
 # cannot show (negative) or reads back as a time of day (1899-12-30 and -31 are serial 0).
 EXCEL_FIRST_DAY = "1900-01-01"

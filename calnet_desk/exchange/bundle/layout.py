@@ -27,7 +27,7 @@ from ...store.history import (
     header_of,
     link_hash,
 )
-from ...values import cell_texts, json_values, to_cell_native
+from ...values import cell_natives, cell_texts, json_values
 from ..sheets import XLSX_FORMATS, xlsx_bytes
 
 REDACTED = "[redacted]"
@@ -131,8 +131,13 @@ def columns_csv(kind: Kind, columns: list[list[Any]]) -> bytes:
 
 
 def records_xlsx(kind: Kind, records: list[Record], as_of: dt.date) -> bytes:
-    return xlsx_bytes(kind.name, kind.columns,
-                      ([to_cell_native(f, r.get(f.name)) for f in kind.fields] for r in records),
+    return columns_xlsx(kind, record_columns(kind, records), as_of)
+
+
+def columns_xlsx(kind: Kind, columns: list[list[Any]], as_of: dt.date) -> bytes:
+    """:func:`records_xlsx` of the records given as :func:`record_columns`."""
+    natives = [cell_natives(f, column) for f, column in zip(kind.fields, columns, strict=True)]
+    return xlsx_bytes(kind.name, kind.columns, list(zip(*natives, strict=True)),
                       [XLSX_FORMATS.get(f.type) for f in kind.fields],
                       fixed_time=dt.datetime(as_of.year, as_of.month, as_of.day))
 

@@ -41,11 +41,12 @@ from .layout import (
     BundleError,
     bag_info_text,
     chain_csv,
+    columns_csv,
+    columns_json,
+    columns_xlsx,
     document_names,
     entries_jsonl,
-    records_csv,
-    records_json,
-    records_xlsx,
+    record_columns,
 )
 from .redact import Redactor, personal_field_names
 from .scope import Scope, Selection, select, select_at
@@ -387,10 +388,10 @@ def _payload(reg: Register, sel: Selection, scope: Scope, as_of: dt.date, red: R
     for kind_name, records in sel.records.items():
         step()
         kind = KINDS[kind_name]
-        rows = [red.record(kind, r) for r in records]
-        items.append(_Payload(f"records/{kind_name}.csv", records_csv(kind, rows)))
-        items.append(_Payload(f"records/{kind_name}.json", records_json(kind, rows)))
-        items.append(_Payload(f"records/{kind_name}.xlsx", records_xlsx(kind, rows, as_of)))
+        columns = record_columns(kind, [red.record(kind, r) for r in records])
+        items.append(_Payload(f"records/{kind_name}.csv", columns_csv(kind, columns)))
+        items.append(_Payload(f"records/{kind_name}.json", columns_json(kind, columns)))
+        items.append(_Payload(f"records/{kind_name}.xlsx", columns_xlsx(kind, columns, as_of)))
     items.append(_Payload(GUIDE, column_guide(KINDS[k] for k in sel.records)))
     for name, content in billing_bundle.payload(
             [red.statement(st) for st in sel.statements], [red.mark(m) for m in sel.marks]):
