@@ -19,12 +19,13 @@ _users: list[float] = []  # the interval before the first user still running beg
 
 
 @contextmanager
-def prompt_handover() -> Iterator[None]:
-    """The GIL handed over every SWITCH_INTERVAL while this runs; the process's own
-    interval is put back when the last user ends."""
+def prompt_handover(interval: float | None = None) -> Iterator[None]:
+    """The GIL handed over every ``interval`` seconds (default SWITCH_INTERVAL) while this
+    runs; the process's own interval is put back when the last user ends."""
     with _lock:
         _users.append(sys.getswitchinterval())
-        sys.setswitchinterval(min(SWITCH_INTERVAL, _users[0]))
+        sys.setswitchinterval(min(SWITCH_INTERVAL if interval is None else interval,
+                                  _users[0]))
     try:
         yield
     finally:
