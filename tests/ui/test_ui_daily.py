@@ -500,6 +500,32 @@ def _deadline(kind: str, key: str, days: int, status: str | None = None) -> Any:
                     f"{key} {kind}", (90, 30))
 
 
+@pytest.mark.parametrize("older", [False, True])
+def test_the_dashboards_columns_are_as_wide_as_qts_own_fit(
+        qtbot: Any, open_window: Any, older: bool) -> None:
+    """The dashboard fits its columns from the rows' texts (no call into Python per cell
+    and role): the widths are those Qt's resizeColumnsToContents gives, bold overdue rows
+    included."""
+    from ui.pages.tables import SAMPLE_ROWS, text_widths
+    from ui.session import Overview
+
+    win = open_window(20)
+    dash = win.dashboard
+    due = [_deadline("delegation-timeframe-end", f"CD-20{n:02d}-01", -400 - 37 * n)
+           for n in range(10, 20)] + [
+        _deadline("exemption-term-end", "EX-1", 40), _deadline("ato-notice", "A-1", 5),
+        _deadline("delegation-timeframe-end", "CD-2026-0001-LONG", -10)]
+    dash.older.setChecked(older)
+    win.session.overview_ready.emit(Overview(dt.date(2026, 10, 30), due, []))
+    assert dash.deadline_model.urgent  # bold rows are measured bold
+    for view, rows in ((dash.deadlines, dash.deadline_model),
+                       (dash.findings, dash.finding_model)):
+        ours = text_widths(view, rows)
+        view.horizontalHeader().setResizeContentsPrecision(SAMPLE_ROWS)
+        view.resizeColumnsToContents()
+        assert ours == [view.columnWidth(c) for c in range(len(rows.headers))]
+
+
 def test_the_dashboard_puts_due_soon_first_and_collapses_older_overdue(
         qtbot: Any, open_window: Any) -> None:
     from ui.session import Overview

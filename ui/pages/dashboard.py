@@ -283,8 +283,8 @@ class DashboardPage(QWidget):
             + (f"findings: {severities}" if overview.findings is not None
                else "findings being checked"))
         self.timeline.set_deadlines(overview.today, overview.deadlines)
-        for view in (self.deadlines, self.findings):
-            fit_columns(view, 40)
+        fit_columns(self.deadlines, 40, self.deadline_model)
+        fit_columns(self.findings, 40, self.finding_model)
         # a few deadlines take the room they need, the findings below get the rest (on a
         # laptop at 150 % the findings had two rows beside blank deadline rows)
         fit_height(self.deadlines, len(due), DEADLINE_ROWS_FITTED)
