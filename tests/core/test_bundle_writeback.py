@@ -84,3 +84,22 @@ def _never(*_args: Any) -> None:
 def test_windows_has_no_posix_fadvise(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delattr(os, "posix_fadvise", raising=False)
     assert write._posix_fadvise() is None
+
+
+def test_zipfile_crc32_from_zlib_ng_gives_zlibs_values(monkeypatch: pytest.MonkeyPatch
+                                                      ) -> None:
+    import random
+    import sys
+    import zlib
+
+    monkeypatch.setattr(zipfile, "crc32", zlib.crc32)
+    assert write.use_fast_crc32() and zipfile.crc32 is not zlib.crc32
+    rnd = random.Random(17)
+    for size in (0, 1, 15, 16, 17, 4095, 65_537, 1 << 20):
+        data = rnd.randbytes(size)
+        start = rnd.randrange(1 << 32)
+        assert zipfile.crc32(data, start) == zlib.crc32(data, start)
+        assert zipfile.crc32(data) == zlib.crc32(data)
+    monkeypatch.setattr(zipfile, "crc32", zlib.crc32)
+    monkeypatch.setitem(sys.modules, "zlib_ng", None)  # not installed: zlib's stays
+    assert not write.use_fast_crc32() and zipfile.crc32 is zlib.crc32
