@@ -95,13 +95,24 @@ def _write_cell(ws: Any, row: int, col: int, value: object, text: Any, quoted: A
     it has more significant digits than a spreadsheet keeps: then as its exact text, which
     import reads back (the register holds whole numbers and cents up to 2**63)."""
     if isinstance(value, str):
-        ws.write_string(row, col, value, quoted if value.startswith(FORMULA_LOOKING) else text)
+        style = quoted if value.startswith(FORMULA_LOOKING) else text
+        if _taken_as_rich_text(value):  # written as three plain runs: the same text
+            ws.write_rich_string(row, col, value[:1], value[1:2], value[2:], style)
+        else:
+            ws.write_string(row, col, value, style)
     elif isinstance(value, dt.date):
         ws.write_datetime(row, col, value, fmt)
     elif isinstance(value, int | Decimal) and not _kept_by_spreadsheets(value):
         ws.write_string(row, col, str(value), text)
     else:
         ws.write_number(row, col, float(value) if isinstance(value, Decimal) else value, fmt)
+
+
+def _taken_as_rich_text(value: str) -> bool:
+    """Would XlsxWriter write this text into the file as XML of its own? It takes a string
+    cell "<r>…</r>" for rich text already in XML: a record's text "<r>plain</r>" came back
+    empty, and "<r></t></is></c></row></sheetData></r>" made a file no reader opens."""
+    return value.startswith("<r>") and value.endswith("</r>")
 
 
 # Excel keeps 15 significant digits of a number (its specifications and limits: "Number
@@ -266,7 +277,9 @@ def _end_sheet(ws: Any, header: Sequence[str], widths: list[int], rows: int) -> 
 # workbook around it (properties, styles, the header, widths, filter, frozen pane) from the
 # header and the cell where each format is first used, and its sheet data and string table
 # are then replaced by the whole ones. The bytes are XlsxWriter's own, cell for cell (the
-# tests compare both ways on drawn sheets); any other value falls back to XlsxWriter.
+# tests compare both ways on drawn sheets), except that a text "<r>…</r>" is a plain
+# string (XlsxWriter would take it for XML: _taken_as_rich_text); any other value falls
+# back to XlsxWriter.
 
 _XLSX_ROWS = 1_048_576
 _EXCEL_EPOCH = dt.date(1899, 12, 31)
@@ -334,8 +347,8 @@ def _sheet_at_once(title: str, header: Sequence[str], rows: list[Sequence[Any]],
             kind = value.__class__
             key: object
             if kind is str:
-                if len(value) > 16383 or (value.startswith("<r>") and value.endswith("</r>")):
-                    return None  # XlsxWriter cuts the first and writes the second as XML
+                if len(value) > 16383:
+                    return None  # XlsxWriter cuts it (32,767 UTF-16 units)
                 key = "q" if value.startswith(FORMULA_LOOKING) else "t"
                 index = strings.setdefault(value, len(strings))
                 count += 1

@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 from decimal import Decimal
+from pathlib import Path
 
+import openpyxl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -67,13 +69,38 @@ def test_blocks_of_sixteen_rows_and_a_sheet_of_one_cell() -> None:
 
 
 def test_values_it_does_not_write_go_to_xlsxwriter() -> None:
-    for value in ("<r>rich?</r>", "x" * 20000, dt.datetime(2026, 1, 2, 3, 4),
+    for value in ("x" * 20000, dt.datetime(2026, 1, 2, 3, 4),
                   Decimal("NaN"), float("inf"), object()):
         assert sheets._sheet_at_once("t", ["a"], [[value]], ["0"], WHEN) is None
     # a date in a column without a number format, an empty header, a short row
     assert sheets._sheet_at_once("t", ["a"], [[dt.date(2026, 1, 2)]], [None], WHEN) is None
     assert sheets._sheet_at_once("t", [], [], [], WHEN) is None
     assert sheets._sheet_at_once("t", ["a", "b"], [["x"]], [None, None], WHEN) is None
-    data: list[list[object]] = [["<r>rich?</r>"], ["x" * 20000], [dt.date(2026, 1, 2)]]
+    data: list[list[object]] = [["<r>rich?"], ["x" * 20000], [dt.date(2026, 1, 2)]]
     assert xlsx_bytes("t", ["a"], data, ["mm/dd/yyyy"], WHEN) == cell_by_cell(
         "t", ["a"], data, ["mm/dd/yyyy"], WHEN)
+
+
+RICH_LOOKING = ["<r>plain words</r>", "<r><t>x</t></r>",
+                "<r></t></is></c></row></sheetData></r>", "=<r>formula-like</r>"]
+
+
+def test_texts_xlsxwriter_would_take_for_xml_come_back_as_typed(tmp_path: Path) -> None:
+    """A record's text "<r>…</r>" came back empty, or made a file no reader opens: XlsxWriter
+    wrote it into the file as rich-text XML (export, bundles, the reconciliation report)."""
+    header = ["description", "n"]
+    rows: list[list[object]] = [[text, 1] for text in RICH_LOOKING]
+    quick = xlsx_bytes("orders", header, rows, [None, "0"], WHEN)  # written at once
+    cell = xlsx_bytes("orders", header, [*rows, [dt.datetime(2026, 1, 2), 2]],
+                      [None, "0"], WHEN)  # a datetime: XlsxWriter cell by cell
+    streamed = tmp_path / "export.xlsx"
+    sheets.write_xlsx(streamed, "orders", header, rows, [None, "0"])
+    report = sheets.workbook_bytes([sheets.Sheet("r", [[sheets.Cell(t)] for t in RICH_LOOKING])])
+    for content in (quick, cell, streamed.read_bytes(), report):
+        book = openpyxl.load_workbook(io.BytesIO(content))
+        assert [r[0] for r in book.active.iter_rows(min_row=1, values_only=True)
+                if r[0] in RICH_LOOKING] == RICH_LOOKING
+    path = tmp_path / "quick.xlsx"
+    path.write_bytes(quick)
+    with sheets.read_rows(path) as numbered:
+        assert [cells[0] for _n, cells in numbered][1:] == RICH_LOOKING
