@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance
+from PySide6.QtCore import QObject, QTimer, Signal, SignalInstance
 from PySide6.QtWidgets import QApplication, QWidget
 
 from calnet_desk.paths import RegisterPaths
@@ -341,6 +341,8 @@ class Controller(QObject):
         folder = demo_folder()
         if not RegisterPaths(folder).exists():
             from calnet_desk.demo import create_demo
+
+            from PySide6.QtCore import Qt
 
             QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
             try:

@@ -223,11 +223,7 @@ class Writer(QObject):
         self.worker.moveToThread(self._thread)
         self._submit.connect(self.worker.run)
         self._open.connect(self.worker.open)
-        # blocking: shutdown() returns only once the connection (and the register's lock) is
-        # closed; a queued call posted while a job ran could be dropped by quit() and keep the lock
-        from PySide6.QtCore import Qt  # here: its namespace costs the cold start ~25 ms
-
-        self._close.connect(self.worker.close, Qt.ConnectionType.BlockingQueuedConnection)
+        self._close_connected = False  # by shutdown(): see there
         self.worker.opened.connect(self.opened)
         self.worker.done.connect(self._on_done)
         self.worker.failed.connect(self._on_failed)
@@ -266,6 +262,15 @@ class Writer(QObject):
 
     def shutdown(self) -> None:
         """Close the write connection on its own thread, then stop the thread."""
+        if not self._close_connected:
+            # blocking: this returns only once the connection (and the register's lock) is
+            # closed; a queued call posted while a job ran could be dropped by quit() and keep
+            # the lock. Connected here, not at start: the first `Qt` PySide is asked for makes
+            # it build the whole namespace's enums (~25 ms of the cold start, issue 16 item 15).
+            from PySide6.QtCore import Qt
+
+            self._close.connect(self.worker.close, Qt.ConnectionType.BlockingQueuedConnection)
+            self._close_connected = True
         self._close.emit()
         self._thread.quit()
         self._thread.wait()

@@ -278,3 +278,44 @@ def test_the_start_imports_the_core_before_pyside6(tmp_path: Path) -> None:
                        text=True, timeout=120, check=False)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[-1] == "0 True True"
+
+
+# PySide builds each Qt class's Python type, with its enums, the first time it is asked for;
+# its `Qt` namespace alone is ~95 enum types (~21 ms measured alone), which neither start needs
+# before its first page. The script counts the enum types built up to the line benchmarks/gui.py
+# times a start to (ui.app.first_page_shown).
+ENUMS_BEFORE_THE_FIRST_PAGE = """
+import enum, sys
+made = []
+create = enum.EnumType._create_
+def watched(cls, *args, **kwargs):
+    made.append(result := create(cls, *args, **kwargs))
+    return result
+enum.EnumType._create_ = watched
+from ui import app
+shown = app.first_page_shown
+def counted():
+    shown()
+    print("Qt namespace:", sorted(e.__qualname__ for e in made
+                                  if e.__qualname__.startswith("Qt.")))
+app.first_page_shown = counted
+sys.exit(app.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("start", ["--quit-after-first-page", "--smoke-test"])
+def test_neither_start_builds_the_qt_namespace_before_its_first_page(
+        start: str, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = tmp_path / "reg"
+    demo.create_demo(root, orders=30).close()
+    home = {name: str(tmp_path / name.lower()) for name in
+            ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")}
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", **home}
+    r = subprocess.run([sys.executable, "-c", ENUMS_BEFORE_THE_FIRST_PAGE, "--data-dir",
+                        str(root), start], env=env, capture_output=True, text=True,
+                       timeout=120, check=False)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[-1] == "Qt namespace: []"
