@@ -340,9 +340,9 @@ class Controller(QObject):
     def open_demo(self) -> None:
         folder = demo_folder()
         if not RegisterPaths(folder).exists():
-            from calnet_desk.demo import create_demo
-
             from PySide6.QtCore import Qt
+
+            from calnet_desk.demo import create_demo
 
             QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
             try:
