@@ -65,8 +65,9 @@ def test_the_installed_app_starts_on_a_real_x_server(tmp_path: Path) -> None:
     assert "could not load the Qt platform plugin" not in run.stderr.lower()
 
 
-def test_every_window_fits_1366x768_at_150_percent_on_a_real_x_server(tmp_path: Path) -> None:
-    """tests/screen_fit_check.py under Xvfb, xcb and QT_SCALE_FACTOR=1.5 (issue 16 item 6)."""
+def _pytest_on_a_laptop_screen(check: str, tmp_path: Path) -> str:
+    """tests/<check> run by pytest under Xvfb at 1366×768, xcb and QT_SCALE_FACTOR=1.5; its
+    output once it passed."""
     xvfb_run = shutil.which("xvfb-run")
     assert xvfb_run, "xvfb-run is missing: install the README's Debian packages (xvfb)"
     env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY",
@@ -75,8 +76,20 @@ def test_every_window_fits_1366x768_at_150_percent_on_a_real_x_server(tmp_path: 
                XDG_RUNTIME_DIR=str(tmp_path))
     run = subprocess.run([xvfb_run, "-a", "-s", "-screen 0 1366x768x24", sys.executable, "-m",
                           "pytest", "-q", "-p", "no:cacheprovider",
-                          str(ROOT / "tests" / "screen_fit_check.py")],
+                          str(ROOT / "tests" / check)],
                          capture_output=True, text=True, timeout=600, env=env, check=False,
                          cwd=ROOT)
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
-    assert "1 passed" in run.stdout
+    return run.stdout
+
+
+def test_every_window_fits_1366x768_at_150_percent_on_a_real_x_server(tmp_path: Path) -> None:
+    """tests/screen_fit_check.py under Xvfb, xcb and QT_SCALE_FACTOR=1.5 (issue 16 item 6)."""
+    assert "1 passed" in _pytest_on_a_laptop_screen("screen_fit_check.py", tmp_path)
+
+
+def test_a_persons_wheel_and_keys_through_a_real_x_server(tmp_path: Path) -> None:
+    """tests/real_input_check.py: the wheel over drop-downs in a scrolling list or form
+    (issue 16 item 8) and typing a search with a row selected (item 1), sent through the X
+    server as a person's are."""
+    assert "3 passed" in _pytest_on_a_laptop_screen("real_input_check.py", tmp_path)

@@ -35,6 +35,7 @@ from calnet_desk.store import Register
 from ..formatting import date_format, to_date
 from ..messages import dialog_buttons, name_buttons
 from ..session import Session
+from ..widgets import guard_wheel
 from ..worker import Background, Ticket
 
 if TYPE_CHECKING:
@@ -281,7 +282,7 @@ class VerifyBundleDialog(QDialog):
         _named(self.table, "Result per file")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
-        _named(buttons.buttons()[0], "Close")
+        name_buttons(buttons)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
@@ -365,6 +366,7 @@ class MergeBundleDialog(QDialog):
                 combo.addItem("The register's", "register")
                 combo.addItem("The bundle's", "bundle")
                 _named(combo, f"Keep which version of {c.kind} {c.key}")
+                guard_wheel(combo)  # scrolling the conflicts never changes a choice
                 self.choices[(c.kind, c.key)] = combo
                 self.table.setCellWidget(i, 3, combo)
         self.merge_button.setEnabled(True)

@@ -36,7 +36,7 @@ from calnet_desk.store import Register
 
 from ..messages import name_buttons, show_error
 from ..session import Session
-from ..widgets import scrolling
+from ..widgets import guard_wheel, scrolling
 from .rules_dialog import rules_of
 
 
@@ -67,6 +67,7 @@ class IprDialog(QDialog):
         self.months.setAccessibleName("Months the totals cover")
         self.months.setRange(0, 600)
         self.months.setSpecialValueText("Not given")
+        guard_wheel(self.months)  # scrolling the dialog never changes the months
         form = QFormLayout()
         form.addRow("&CALNET cost:", self.calnet_cost)
         form.addRow("&Alternative cost:", self.alternative_cost)
