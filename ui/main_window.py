@@ -29,6 +29,7 @@ from .models import USER_ROLE
 from .pages.dashboard import DashboardPage
 from .session import Session
 from .settings import Settings
+from .style import ring_room
 from .worker import operation
 
 # What the first page does not need is imported when it is: the other pages, the dialogs
@@ -108,6 +109,7 @@ class MainWindow(QMainWindow):
         split.addWidget(self.stack)
         split.setStretchFactor(1, 1)
         split.setChildrenCollapsible(False)
+        ring_room(split)  # the list's focus ring whole, by the window's edges too
         chars = self.fontMetrics().averageCharWidth()
         split.setSizes([chars * 24, chars * 156])  # the pages get the room (until moved)
         central = QWidget(self)

@@ -38,7 +38,11 @@ class ReasonDialog(QDialog):
 
 
 def name_buttons(box: QDialogButtonBox) -> None:
-    """Screen readers name each button by its text (without the mnemonic's &)."""
+    """Screen readers name each button by its text (without the mnemonic's &); the box
+    leaves room for the buttons' focus rings (they reach its edges)."""
+    from .style import ring_room
+
+    ring_room(box)
     for b in box.buttons():
         b.setAccessibleName(b.text().replace("&", ""))
 

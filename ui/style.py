@@ -12,13 +12,22 @@ and convert each option drawn after it (issue 16 item 15, the cold start)."""
 from __future__ import annotations
 
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QApplication, QFocusFrame, QWidget
+from PySide6.QtWidgets import QApplication, QFocusFrame, QLayout, QWidget
 from shiboken6 import isValid
 
 STYLE = "Fusion"  # ui.app.make_app makes the app with it
 FOCUS_WIDTH = 2  # Fusion's focus-frame margin: the ring's width, in device-independent px
 
 _ring: list[QFocusFrame] = []  # the one ring (Qt deletes it with a window it was in)
+
+
+def ring_room(*holders: QWidget | QLayout) -> None:
+    """Margins of the ring's width inside a splitter, panel or layout whose controls reach
+    its edges. Fusion draws the ring in the control's parent, so a control flush with its
+    parent's edge showed its ring on its free sides only (the navigation list lost its left,
+    top and bottom, a table in a splitter the side by the splitter's edge)."""
+    for holder in holders:
+        holder.setContentsMargins(FOCUS_WIDTH, FOCUS_WIDTH, FOCUS_WIDTH, FOCUS_WIDTH)
 
 
 def show_focus(app: QApplication) -> None:

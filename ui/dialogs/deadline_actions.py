@@ -15,6 +15,7 @@ from calnet_desk.records import KINDS
 
 from ..formatting import readable, show_date
 from ..session import Session
+from ..style import ring_room
 from ..worker import operation
 
 # The dashboard is the first page painted: what it shows only when asked (the snooze
@@ -71,7 +72,7 @@ class DeadlineActions(QWidget):
         self.note.setWordWrap(True)
         self.note.setAccessibleName("Deadline status")
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        ring_room(layout)
         layout.addWidget(self.ack_button)
         layout.addWidget(self.snooze_button)
         layout.addWidget(self.note, 1)

@@ -46,6 +46,7 @@ from calnet_desk.values import BadValue, display, parser_for
 
 from ..formatting import readable
 from ..session import Session
+from ..style import ring_room
 from ..widgets import guard_wheel
 from ..worker import operation
 
@@ -235,7 +236,7 @@ class DateInput(LineInput):
         self.calendar.clicked.connect(self._picked)
         self.calendar.activated.connect(self._picked)
         row = QHBoxLayout(self.widget)
-        row.setContentsMargins(0, 0, 0, 0)
+        ring_room(row)  # the date and its button in line with the other fields (in theirs)
         row.addWidget(self.line, 1)
         row.addWidget(self.pick)
 
@@ -463,7 +464,7 @@ class RecordEditor(QDialog):
             self.packet_note.setWordWrap(True)
             self.packet_note.setMinimumHeight(self.packet_note.fontMetrics().lineSpacing() * 3)
             column = QVBoxLayout(side)
-            column.setContentsMargins(0, 0, 0, 0)
+            ring_room(column)  # the checklist's and the button's focus rings whole
             column.addWidget(heading)
             column.addWidget(self.completeness)
             column.addWidget(self.missing, 1)
@@ -482,6 +483,7 @@ class RecordEditor(QDialog):
         self.summary.setWordWrap(True)
         self.summary.setAccessibleName("Problems")
         self.buttons = QDialogButtonBox(self)
+        ring_room(self.buttons)
         self.save_button = self.buttons.addButton("&Save", QDialogButtonBox.ButtonRole.AcceptRole)
         self.cancel_button = self.buttons.addButton("&Cancel",
                                                     QDialogButtonBox.ButtonRole.RejectRole)
@@ -559,7 +561,10 @@ class RecordEditor(QDialog):
         error.setVisible(False)
         cell = QWidget(host)
         column = QVBoxLayout(cell)
-        column.setContentsMargins(0, 0, 0, 0)
+        if widget.layout() is None:
+            ring_room(column)  # a control: room for its focus ring in its cell
+        else:
+            column.setContentsMargins(0, 0, 0, 0)  # controls side by side: they leave it
         column.setSpacing(0)
         widget.setParent(cell)
         column.addWidget(widget)

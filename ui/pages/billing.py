@@ -34,6 +34,7 @@ from calnet_desk.values import BadValue, parse_money
 from ..formatting import readable
 from ..models import KEY_ROLE, RowsModel
 from ..session import Session
+from ..style import ring_room
 
 FINDING_ROLE = Qt.ItemDataRole.UserRole + 7
 
@@ -116,12 +117,12 @@ class BillingPage(QWidget):
 
         left = QWidget(self)
         left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
+        ring_room(left_layout)  # the lists' focus rings whole
         left_layout.addWidget(months_label)
         left_layout.addWidget(self.months, 1)
         right = QWidget(self)
         right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
+        ring_room(right_layout)
         right_layout.addWidget(tree_label)
         right_layout.addWidget(self.tree, 3)
         right_layout.addWidget(self.detail)

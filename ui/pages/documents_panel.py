@@ -37,6 +37,7 @@ from calnet_desk.store import documents as docs
 from .. import messages as dialogs
 from ..session import Session
 from ..settings import remember_folder, start_folder
+from ..style import ring_room
 from ..worker import operation
 
 CHECK_TEXT = {"ok": "OK", "changed": "Changed!", "missing": "Missing!",
@@ -195,7 +196,7 @@ class RecordDocuments(QWidget):
         for b in (self.add_button, self.open_button, self.detach_button, self.verify_button):
             bar.addWidget(b)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        ring_room(layout)  # its buttons and table reach its edges: their rings whole
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
         self.hint = QLabel("Drop files here or on the record to add them.", self)

@@ -44,6 +44,7 @@ from ..formatting import date_format, local_moment, readable, show_date, to_date
 from ..models import KEY_ROLE, RecordTableModel, RowsModel
 from ..session import Overview, Session
 from ..settings import Settings
+from ..style import ring_room
 from .tables import KIND_LABELS, fit_columns, table_view
 
 # .record_view and .documents_panel are imported when a register page is first built, not
@@ -177,6 +178,7 @@ class RecordPage(QWidget):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setChildrenCollapsible(False)
+        ring_room(split, side)  # the table's, record's and documents' focus rings whole
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         if kind.status_field or kind.date_field:
