@@ -32,16 +32,44 @@ def fit_to_screen(window: QWidget) -> None:
     window.move(target.topLeft())
 
 
+AWAITING_FRAME = "calnet_awaiting_frame"  # a window fitted before its frame was known
+
+
+def frame_known(window: QWidget) -> bool:
+    """Whether the window manager's frame (title bar, borders) is known yet: on X11 it comes
+    after the window is shown, with the first move; until then frame and window are one."""
+    return window.frameGeometry() != window.geometry()
+
+
+def fit_now_and_framed(window: QWidget) -> None:
+    """Fit the window now, and again once its frame is known if it is not yet (the title bar
+    pushed a window made as tall as the screen 25 px off its bottom: the status bar, an
+    editor's Save and Cancel)."""
+    fit_to_screen(window)
+    if not frame_known(window):
+        window.setProperty(AWAITING_FRAME, True)
+
+
 class ScreenFit(QObject):
-    """Shrinks and moves each window and dialog onto the available screen as it is shown."""
+    """Shrinks and moves each window and dialog onto the available screen as it is shown,
+    and once more when its frame becomes known (then never again: a window the user moves
+    partly off the screen stays there)."""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # every event of the app passes here: the cheap tests first (reading event.type()
         # makes a Python enum, a cost paid thousands of times while the window is built)
-        if (isinstance(watched, QWidget) and watched.isWindow()
-                and event.type() == QEvent.Type.Show and not watched.isMaximized()
-                and not watched.isFullScreen() and _is_window(watched)):
-            fit_to_screen(watched)
+        if not (isinstance(watched, QWidget) and watched.isWindow()):
+            return False
+        kind = event.type()
+        if kind == QEvent.Type.Show:
+            if (not watched.isMaximized() and not watched.isFullScreen()
+                    and _is_window(watched)):
+                fit_now_and_framed(watched)
+        elif (kind == QEvent.Type.Move and watched.property(AWAITING_FRAME)
+              and frame_known(watched)):
+            watched.setProperty(AWAITING_FRAME, None)
+            if not watched.isMaximized() and not watched.isFullScreen():
+                fit_to_screen(watched)
         return False
 
 
@@ -91,7 +119,15 @@ def show_main_window(window: QWidget, first_page_shown: SignalInstance) -> None:
     screen (a zero timer), not in it: from then on every event of the app passes through
     Python."""
     fit_to_screen(window)
-    first_page_shown.connect(lambda: QTimer.singleShot(0, install))
+
+    def first_page_on_screen() -> None:
+        # the window manager has framed the window by now (or will, with a move the filter
+        # sees): fitted again with its title bar, so its bottom is on the screen too
+        install()
+        if window.isVisible() and not window.isMaximized() and not window.isFullScreen():
+            fit_now_and_framed(window)
+
+    first_page_shown.connect(lambda: QTimer.singleShot(0, first_page_on_screen))
     QTimer.singleShot(INSTALL_LATEST_MS, window,
                       lambda: install() if window.isVisible() else None)
     window.show()

@@ -186,6 +186,48 @@ def test_the_focus_ring_is_two_pixels_of_the_highlight_colour(qtbot: Any) -> Non
         style.hide_focus(app)
 
 
+def _ring_cut_off(window: Any) -> list[str]:
+    """Controls whose focus ring would be cut: the ring (a QFocusFrame) is a child of the
+    control's parent, drawn FOCUS_WIDTH pixels round the control, so a control flush with
+    its parent's edge showed its ring on its free sides only."""
+    from ui.style import FOCUS_WIDTH
+
+    cut = []
+    for w in window.findChildren(QtWidgets.QWidget):
+        if (w.window() is not window or not w.isVisibleTo(window)
+                or w.focusPolicy() == Qt.FocusPolicy.NoFocus):
+            continue
+        parent = w.parentWidget()
+        ring = w.geometry().adjusted(-FOCUS_WIDTH, -FOCUS_WIDTH, FOCUS_WIDTH, FOCUS_WIDTH)
+        if isinstance(parent, QtWidgets.QAbstractScrollArea):
+            continue  # a scroll area's own parts (its viewport, bars)
+        area = parent.parentWidget() if parent is not None else None
+        if isinstance(area, QtWidgets.QAbstractScrollArea) and parent is area.viewport():
+            continue  # in a table's cell: the visible part of the list clips it, rightly
+        if parent is not None and not parent.rect().contains(ring):
+            cut.append(f"{type(w).__name__} {w.accessibleName() or w.objectName()!r} "
+                       f"at {w.geometry().getRect()} in {type(parent).__name__} "
+                       f"{parent.objectName()!r} {parent.rect().getRect()}")
+    return cut
+
+
+def test_every_controls_focus_ring_is_whole(qtbot: Any, open_window: Any,
+                                            tmp_path: Path) -> None:
+    """Round the navigation list, a page's table, record view and documents, the billing
+    page's lists: the ring has its two pixels on every side (not on the side that touched
+    the splitter's or panel's edge)."""
+    win = open_window(60, overview=True)
+    win.resize(1200, 800)
+    problems = []
+    for row in range(win.nav.count()):
+        win.nav.setCurrentRow(row)
+        QApplication.processEvents()
+        problems += [f"{win.nav.item(row).text()}: {p}" for p in _ring_cut_off(win)]
+    for what, dialog in all_dialogs(qtbot, win, tmp_path):
+        problems += [f"{what}: {p}" for p in _ring_cut_off(dialog)]
+    assert problems == [], "\n".join(sorted(set(problems)))
+
+
 # --- 13: no viewer installed; search on the Documents page --------------------------------------
 
 def _no_xdg_open(argv: Any) -> None:
@@ -487,6 +529,75 @@ def test_the_window_size_and_splitters_are_remembered(qtbot: Any, open_window: A
     qtbot.waitUntil(lambda: {name: again.findChild(QSplitter, name).sizes()
                              for name in sizes} == sizes)
     again.close()
+
+
+class _Framed(QDialog):
+    """A window whose window manager adds a frame (title bar 20 px, borders) once it is
+    shown, as a real one does on X11: frameGeometry() grows with the frame's arrival."""
+
+    framed = False
+
+    def frameGeometry(self) -> Any:  # read by ui.screen in place of Qt's own
+        inner = self.geometry()
+        return inner.adjusted(-1, -20, 1, 5) if self.framed else inner
+
+    def move(self, to: Any) -> None:  # the frame's corner goes there, as with Qt's move
+        platform_frame = super().geometry().topLeft() - super().frameGeometry().topLeft()
+        super().move(to + (QPoint(1, 20) if self.framed else QPoint()) - platform_frame)
+
+
+def test_a_window_is_fitted_again_once_its_frame_is_known(qtbot: Any) -> None:
+    """A window made as tall as the screen before the window manager framed it lost its
+    bottom 25 px (the status bar, an editor's Save and Cancel) under the title bar."""
+    from PySide6.QtGui import QMoveEvent
+
+    from ui import screen
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    screen.install(app)
+    try:
+        dialog = _Framed()
+        qtbot.addWidget(dialog)
+        available = dialog.screen().availableGeometry()
+        dialog.resize(available.width() + 300, available.height() + 300)
+        dialog.show()
+        assert dialog.frameGeometry().size() == available.size()  # no frame yet: all of it
+        dialog.framed = True  # the window manager framed it, then moved it: Qt says so
+        QApplication.sendEvent(dialog, QMoveEvent(dialog.pos(), dialog.pos()))
+        assert available.contains(dialog.frameGeometry()), dialog.frameGeometry()
+        assert dialog.frameGeometry().height() == available.height()
+        # once only: a window the user then moves partly off the screen stays there
+        dialog.move(QPoint(available.x() - 100, available.y()))
+        QApplication.sendEvent(dialog, QMoveEvent(dialog.pos(), dialog.pos()))
+        assert dialog.frameGeometry().x() == available.x() - 100
+    finally:
+        screen.uninstall()
+
+
+def test_the_main_window_is_fitted_with_its_frame_after_its_first_page(qtbot: Any) -> None:
+    from PySide6.QtCore import Signal
+
+    from ui import screen
+
+    class Window(_Framed):
+        shown = Signal()
+
+    window = Window()
+    qtbot.addWidget(window)
+    available = window.screen().availableGeometry()
+    window.resize(available.width() + 300, available.height() + 300)
+    try:
+        screen.show_main_window(window, window.shown)
+        assert window.frameGeometry().size() == available.size()
+        window.framed = True  # framed before its first page was painted
+        window.shown.emit()
+        qtbot.waitUntil(lambda: window.frameGeometry().height() == available.height())
+        frame = window.frameGeometry()  # its title bar and bottom on the screen
+        assert frame.top() >= available.top() and frame.bottom() <= available.bottom()
+        assert frame.width() <= available.width()
+    finally:
+        screen.uninstall()
 
 
 # --- 4: the dashboard shows what needs action first ---------------------------------------------
