@@ -1065,6 +1065,8 @@ class MainWindow(QMainWindow):
             editor.reject()  # a changed form asks: save, discard or keep editing
             if isValid(editor) and editor.isVisible():
                 event.ignore()
+                if editor.saving:  # Save: the window closes once the record is saved
+                    editor.accepted.connect(self.close)
                 return
         self.session.close()
         self._temp.cleanup()

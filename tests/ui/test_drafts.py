@@ -8,10 +8,12 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 
 from calnet_desk import demo
 from calnet_desk.drafts import Draft, DraftError, Drafts, describe, user_folder_name
@@ -24,6 +26,7 @@ from ui.main_window import MainWindow
 from ui.settings import Settings
 
 HERE = Path(__file__).resolve().parent
+REAL_QUESTION = editor_mod.ask_unsaved  # (conftest answers Discard for the other tests)
 PLAIN_ORDER = "TSR-2022-00001"
 
 
@@ -158,6 +161,86 @@ def test_closing_the_window_asks_about_an_open_changed_editor(
     assert not window.close()  # Keep editing: the window stays open
     assert window.isVisible() and editor.isVisible()
     monkeypatch.setattr(editor_mod, "ask_unsaved", lambda editor: editor_mod.DISCARD)
+
+
+@pytest.fixture
+def real_question(window: MainWindow) -> Iterator[None]:
+    """The editor's real question box (conftest answers Discard for the other tests); the
+    window's closing at the end of the test is answered Discard again."""
+    editor_mod.ask_unsaved = REAL_QUESTION
+    yield
+    editor_mod.ask_unsaved = lambda editor: editor_mod.DISCARD
+
+
+def _answer(qtbot: Any, button: str) -> list[str]:
+    """Answer the next question box by clicking its button, as a person does; what it
+    asked (its text, then its buttons' texts)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    asked: list[str] = []
+
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):  # not up yet
+            QTimer.singleShot(10, answer)
+            return
+        asked.append(box.text())
+        asked.extend(sorted(b.text() for b in box.buttons()))
+        chosen = next((b for b in box.buttons() if b.text() == button), None)
+        if chosen is None:  # no such answer: say so rather than wait for ever
+            asked.append(f"no button {button!r}")
+            box.reject()
+            return
+        qtbot.mouseClick(chosen, Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(0, answer)
+    return asked
+
+
+QUESTION = [f"Edit order {PLAIN_ORDER}: save your changes before closing?",
+            "&Discard changes", "&Keep editing", "&Save"]
+
+
+def test_escape_cancel_and_closing_ask_in_the_real_box_and_save_then_closes_the_window(
+        qtbot: Any, window: MainWindow, real_question: None) -> None:
+    """Issue 16 item 2, driven by the keyboard through the real question: Escape, Cancel and
+    closing the window each ask Save / Discard changes / Keep editing; Save from the window's
+    close saves the form and then closes the window."""
+    window.activateWindow()
+    editor: RecordEditor = window.edit_record("orders", PLAIN_ORDER)
+    qtbot.waitExposed(editor)
+    editor.activateWindow()
+    qtbot.waitUntil(editor.isActiveWindow)
+    qtbot.keyClicks(editor.inputs["description"].focus, " and more")
+    asked = _answer(qtbot, "&Keep editing")
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
+    assert asked == QUESTION and editor.isVisible()
+    asked = _answer(qtbot, "&Keep editing")
+    qtbot.mouseClick(editor.cancel_button, Qt.MouseButton.LeftButton)
+    assert asked == QUESTION and editor.isVisible()
+    asked = _answer(qtbot, "&Save")  # closing the window: Save
+    with qtbot.waitSignal(window.session.changed, timeout=10000):
+        window.close()
+    assert asked == QUESTION
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10000)  # saved, then closed
+    assert not editor.isVisible()
+    with Register.open(window.session.root) as reg:
+        assert "and more" in reg.get(KINDS["orders"], PLAIN_ORDER)["description"]  # type: ignore[index,operator]
+
+
+def test_discard_in_the_real_box_closes_the_form_and_keeps_nothing(
+        qtbot: Any, window: MainWindow, real_question: None) -> None:
+    editor: RecordEditor = window.edit_record("orders", PLAIN_ORDER)
+    qtbot.waitExposed(editor)
+    before = window.session.reader.get(KINDS["orders"], PLAIN_ORDER)
+    with qtbot.waitSignal(editor.draft_written, timeout=5000):
+        editor.inputs["description"].set_raw("Throw this away")
+    asked = _answer(qtbot, "&Discard changes")
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
+    assert asked == QUESTION
+    assert not editor.isVisible() and draft_files(window) == []
+    assert window.session.reader.get(KINDS["orders"], PLAIN_ORDER) == before
 
 
 # --- after an abnormal end --------------------------------------------------------------
