@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
@@ -76,8 +77,7 @@ class RecordPage(QWidget):
         self.search.setAccessibleName(f"Search {kind.label}")
         self.search.setClearButtonEnabled(True)
         self.search.setToolTip("Down or Enter goes to the results")
-        self.search.installEventFilter(self)  # Down goes to the results
-        self.search.returnPressed.connect(self.go_to_results)
+        down_or_enter_to_results(self.search, self.go_to_results)
         self.status = QComboBox(self)
         self.status.setAccessibleName("Filter by status")
         self.status.addItem("All", None)
@@ -217,14 +217,6 @@ class RecordPage(QWidget):
         self.ensure_loaded()  # a page reads its rows when first shown, not at start-up
         super().showEvent(event)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (watched is self.search and event.type() == QEvent.Type.KeyPress
-                and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Down
-                and not event.modifiers()):
-            self.go_to_results()
-            return True
-        return super().eventFilter(watched, event)
-
     def go_to_results(self) -> None:
         """From the search box to the results: the first row selected unless one is."""
         if self._apply_timer.isActive():  # what was just typed is applied first
@@ -347,17 +339,20 @@ class RecordPage(QWidget):
             header.blockSignals(True)
             header.restoreState(self._layout_before_search)
             header.blockSignals(False)
-        found: set[int] = set()
+        hits: dict[int, int] = {}  # column: rows it matched in
         for row in range(min(self.model.rowCount(), 50)):
             for c, f in enumerate(self.kind.fields):
-                if f.name in self.kind.key_names or c in found:
+                if f.name in self.kind.key_names:
                     continue
                 text = str(self.model.index(row, c).data() or "").casefold()
                 if any(w in text for w in words):
-                    found.add(c)
-        self.matched = [self.kind.fields[c].label for c in sorted(found)]
+                    hits[c] = hits.get(c, 0) + 1
+        # the column most rows matched in first (City for a town's name, not the one
+        # description that mentions it), then in the fields' order
+        found = sorted(hits, key=lambda c: (-hits[c], c))
+        self.matched = [self.kind.fields[c].label for c in found]
         header.blockSignals(True)
-        for place, c in enumerate(sorted(found), start=1):
+        for place, c in enumerate(found, start=1):
             header.setSectionHidden(c, False)
             header.moveSection(header.visualIndex(c), place)
         header.blockSignals(False)
@@ -458,6 +453,8 @@ class DocumentsPage(QWidget):
         self.search.setAccessibleName("Search documents")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self._search_changed)
+        self.search.setToolTip("Down or Enter goes to the results")
+        down_or_enter_to_results(self.search, self.go_to_results)
         self.table = table_view("Documents", self)
         self.table.setModel(self.shown)
         self.table.activated.connect(self._activated)
@@ -526,6 +523,15 @@ class DocumentsPage(QWidget):
         if self.shown.rowCount() == 1:  # a single hit is selected, ready for Enter
             self.table.selectRow(0)
 
+    def go_to_results(self) -> None:
+        """From the search box to the documents found: the first selected unless one is."""
+        if self.shown.rowCount() == 0:
+            return
+        if self.selected_sha() is None:
+            self.table.selectRow(0)
+            self.table.setCurrentIndex(self.shown.index(0, 0))
+        self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
     def _update_count(self) -> None:
         total, shown = self.model.rowCount(), self.shown.rowCount()
         self.count.setText(f"{total:,} document(s)" if shown == total
@@ -540,6 +546,27 @@ class DocumentsPage(QWidget):
         rows = self.table.selectionModel().selectedRows()
         if rows:
             self._activated(rows[0])
+
+
+class _DownToResults(QObject):
+    """Down in a search box goes to its results (Enter does too, through returnPressed)."""
+
+    def __init__(self, go: Callable[[], None], parent: QObject) -> None:
+        super().__init__(parent)
+        self.go = go
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.key() == Qt.Key.Key_Down and not event.modifiers()):
+            self.go()
+            return True
+        return False
+
+
+def down_or_enter_to_results(search: QLineEdit, go: Callable[[], None]) -> None:
+    """The keyboard's way from a search box to what it found: Down or Enter."""
+    search.installEventFilter(_DownToResults(go, search))
+    search.returnPressed.connect(go)
 
 
 class WordFilter(QSortFilterProxyModel):
