@@ -112,6 +112,9 @@ class MainWindow(QMainWindow):
         ring_room(split)  # the list's focus ring whole, by the window's edges too
         chars = self.fontMetrics().averageCharWidth()
         split.setSizes([chars * 24, chars * 156])  # the pages get the room (until moved)
+        self.navigation = split
+        self.navigation_set = False  # widths the person chose (or a saved layout) stay
+        split.splitterMoved.connect(self._navigation_moved)
         central = QWidget(self)
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -154,6 +157,8 @@ class MainWindow(QMainWindow):
             state = self.settings.value(f"{SPLITTER_KEY}/{splitter.objectName()}")
             if splitter.objectName() and isinstance(state, QByteArray | bytes) and state:
                 splitter.restoreState(QByteArray(state))
+                if splitter.objectName() == "navigation-split":
+                    self.navigation_set = True
 
     def save_layout(self) -> None:
         self.settings.set_value(GEOMETRY_KEY, self.saveGeometry())
@@ -386,6 +391,21 @@ class MainWindow(QMainWindow):
             base = item.text().split(" · ")[0]
             item.setText(f"{base} · {n[name]:,}" if name else base)
             item.setData(QtCore.Qt.ItemDataRole.AccessibleTextRole, item.text())
+        self.fit_navigation()
+
+    def _navigation_moved(self) -> None:
+        self.navigation_set = True
+
+    def fit_navigation(self) -> None:
+        """The navigation widened to its longest entry once the counts are in ("Orders
+        (STD. 20) · 2,00" was cut at 150 %), unless its width was chosen or restored."""
+        if self.navigation_set:
+            return
+        sizes = self.navigation.sizes()
+        need = self.nav.sizeHintForColumn(0) + 2 * self.nav.frameWidth() \
+            + self.nav.verticalScrollBar().sizeHint().width()
+        if len(sizes) == 2 and need > sizes[0]:
+            self.navigation.setSizes([need, max(sizes[1] - (need - sizes[0]), 0)])
 
     def refresh(self) -> None:
         for page in self.pages.built():

@@ -556,6 +556,38 @@ def test_the_window_size_and_splitters_are_remembered(qtbot: Any, open_window: A
     again.close()
 
 
+def test_the_navigation_is_as_wide_as_its_counts_unless_its_width_was_chosen(
+        qtbot: Any, open_window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 150 % "Orders (STD. 20) · 2,00" was cut (the counts come after the first paint,
+    the width was set before): once they are in, the list is as wide as its longest entry,
+    unless the person set the width (a drag, or one kept from the last session)."""
+    from calnet_desk.store import browse
+    from ui.main_window import MainWindow as Window
+    from ui.session import Session
+    from ui.settings import Settings
+
+    real = browse.counts
+    monkeypatch.setattr(browse, "counts", lambda reader, kinds: {
+        k: n * 1000 + 100000 for k, n in real(reader, kinds).items()})
+    win = open_window(20)
+    win.resize(1000, 600)
+    win.update_counts()
+    assert win.nav.item(1).text() == "Orders (STD. 20) · 120,000"
+    qtbot.waitUntil(lambda: win.nav.horizontalScrollBar().maximum() == 0)  # nothing cut
+    wide = win.navigation.sizes()[0]
+    win.navigation.splitterMoved.emit(90, 1)  # the person drags it narrower
+    win.navigation.setSizes([90, 1000 - 90])
+    win.update_counts()
+    assert win.navigation.sizes()[0] < wide  # their choice stays
+    win.close()
+    again = Window(Session(win.session.root), Settings(tmp_path / "settings.ini"))
+    qtbot.addWidget(again)
+    again.show()
+    again.update_counts()  # the width kept from the last session stays too
+    assert again.navigation.sizes()[0] < wide
+    again.close()
+
+
 class _Framed(QDialog):
     """A window whose window manager adds a frame (title bar 20 px, borders) once it is
     shown, as a real one does on X11: frameGeometry() grows with the frame's arrival."""
