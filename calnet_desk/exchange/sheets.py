@@ -29,6 +29,7 @@ from .sheet_reader import (
 
 __all__ = ["MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_SHEET_BYTES", "Row", "SheetError",
            "read_rows", "sheet_format", "write_csv", "write_xlsx", "xlsx_bytes", "Cell", "Sheet",
+           "XLSX_CELL_UNITS", "as_xlsx_text",
            "workbook_bytes",
            "texts_as_typed", "xlsx_layout"]
 FORMULA_LOOKING = (*FORMULA_TRIGGERS, "'")
@@ -106,6 +107,26 @@ def _write_cell(ws: Any, row: int, col: int, value: object, text: Any, quoted: A
         ws.write_string(row, col, str(value), text)
     else:
         ws.write_number(row, col, float(value) if isinstance(value, Decimal) else value, fmt)
+
+
+# Excel's limit on the text of a cell, in UTF-16 code units ("Total number of characters
+# that a cell can contain: 32,767"); XlsxWriter cuts a longer text there.
+XLSX_CELL_UNITS = 32_767
+
+
+def as_xlsx_text(text: str) -> str:
+    """A text as an XLSX cell holds it: cut after Excel's 32,767 UTF-16 units, never
+    within a character above U+FFFF, as XlsxWriter cuts it (a bundle's CSV and JSON keep
+    the whole text; verify expects the cut in its XLSX)."""
+    if len(text) <= XLSX_CELL_UNITS // 2 or len(text.encode("utf-16-le", "surrogatepass")
+                                                 ) <= 2 * XLSX_CELL_UNITS:
+        return text
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > XLSX_CELL_UNITS:
+            return text[:index]
+    return text  # pragma: no cover - the length check above returned it
 
 
 def _taken_as_rich_text(value: str) -> bool:

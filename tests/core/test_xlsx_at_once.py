@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -104,3 +105,53 @@ def test_texts_xlsxwriter_would_take_for_xml_come_back_as_typed(tmp_path: Path) 
     path.write_bytes(quick)
     with sheets.read_rows(path) as numbered:
         assert [cells[0] for _n, cells in numbered][1:] == RICH_LOOKING
+
+
+# Characters where XlsxWriter's escaping and its xml:space rule decide: every control
+# character, Unicode spaces (\s) that are no control character, XML's specials, escapes
+# that look like _xHHHH_, non-characters, characters above U+FFFF, rich-text tags.
+HOSTILE = st.lists(st.one_of(
+    st.sampled_from([chr(c) for c in range(0x20)] + [
+        "\x7f", "\x85", "\xa0", "\u1680", "\u2000", "\u2028", "\u2029", "\u3000", "\ufeff",
+        "\ufffe", "\uffff", "\U0001F600", "\U0010FFFD", "&", "<", ">", '"', "'", "]]>",
+        "_x0041_", "_X004a_", "_x005F_", "_x", "<r>", "</r>", "<t>", " ", "=", "+", "-",
+        "@"]),
+    st.characters()), max_size=16).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(HOSTILE, min_size=1, max_size=12))
+def test_hostile_texts_at_once_are_xlsxwriters_bytes_and_read_back_as_typed(
+        tmp_path_factory: pytest.TempPathFactory, texts: list[str]) -> None:
+    rows: list[list[object]] = [[t, i, dt.date(2026, 1, 1 + i % 28), Decimal(i) / 100]
+                                for i, t in enumerate(texts)]
+    header = ["text", "n", "day", "cost"]
+    formats = [None, "0", "mm/dd/yyyy", MONEY_FORMAT]
+    quick = sheets._sheet_at_once("orders", header, rows, formats, WHEN)
+    assert quick is not None
+    rich = [sheets._taken_as_rich_text(t) for t in texts]
+    if not any(rich):  # XlsxWriter writes those as runs; the quick way as plain strings
+        assert sheets._fix_times(quick, WHEN) == cell_by_cell("orders", header, rows,
+                                                              formats, WHEN)
+    path = tmp_path_factory.mktemp("hostile") / "quick.xlsx"
+    path.write_bytes(quick)
+    with sheets.read_rows(path) as numbered:  # as import and verify read it
+        # U+FFFE and U+FFFF, which no XML holds, come back as Excel's escapes (the reader
+        # decodes no _xFFFE_; verify expects them so)
+        assert [cells[0] for _n, cells in numbered][1:] == [
+            t.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_") for t in texts]
+
+
+def test_texts_on_the_at_once_limit_and_past_it() -> None:
+    """16,383 characters are written at once; longer ones go to XlsxWriter, which cuts past
+    32,767 UTF-16 units (sheets.as_xlsx_text)."""
+    for text in ("y" * 16_383, " " + "y" * 16_381 + " ", "\U0001F600" * 16_383):
+        quick = sheets._sheet_at_once("t", ["a"], [[text]], [None], WHEN)
+        assert quick is not None
+        assert sheets._fix_times(quick, WHEN) == cell_by_cell("t", ["a"], [[text]], [None],
+                                                              WHEN)
+    for text in ("y" * 16_384, "y" * 40_000, "\U0001F600" * 20_000):
+        assert sheets._sheet_at_once("t", ["a"], [[text]], [None], WHEN) is None
+        book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes("t", ["a"], [[text]], [None],
+                                                            WHEN)))
+        assert book.active["A2"].value == sheets.as_xlsx_text(text)

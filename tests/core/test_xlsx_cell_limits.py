@@ -1,0 +1,96 @@
+"""Texts an XLSX cell cannot hold as they are: past Excel's 32,767 UTF-16 units (XlsxWriter
+cuts them) and the non-characters U+FFFE and U+FFFF (written as Excel's escapes, which the
+reader leaves). A bundle keeps them whole in its CSV and JSON, and verify expects exactly
+what its XLSX holds: it reported our own bundles as changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import openpyxl
+
+from calnet_desk.exchange.bundle import export_bundle, parse_scope, verify, verify_bundle
+from calnet_desk.exchange.sheets import XLSX_CELL_UNITS, as_xlsx_text
+from calnet_desk.records import KINDS
+from calnet_desk.store import Register
+
+AS_OF = dt.date(2026, 12, 1)
+
+LONG = "x" * 40_000
+ASTRAL = "\U0001F600" * 16_384  # 32,768 UTF-16 units: one character too many
+
+
+def test_a_text_is_cut_for_xlsx_where_xlsxwriter_cuts_it() -> None:
+    from xlsxwriter.utility import _utf16_truncate
+
+    for text in (LONG, ASTRAL, "a" + ASTRAL, "a" * 32_767, "a" * 32_766 + "\U0001F600",
+                 "é" * 40_000, ""):
+        assert as_xlsx_text(text) == _utf16_truncate(text, XLSX_CELL_UNITS)
+    assert as_xlsx_text(ASTRAL) == "\U0001F600" * 16_383
+
+
+def test_a_bundle_with_a_text_longer_than_a_cell_verifies_and_keeps_it_whole(
+        reg: Register, tmp_path: Path) -> None:
+    """Our own bundle was reported changed ("row 2 column description differs"): XlsxWriter
+    cut the text in orders.xlsx, and verify expected it whole."""
+    with reg.transaction("orders") as tx:
+        for key, text in (("O-1", LONG), ("O-2", ASTRAL), ("O-3", "short")):
+            tx.put(KINDS["orders"], {"request_number": key, "request_date": "2026-01-05",
+                                     "order_type": "new", "contractor": "AT&T",
+                                     "description": text})
+    out = tmp_path / "b.zip"
+    export_bundle(reg, out, parse_scope("all"), AS_OF, today=AS_OF)
+    assert verify_bundle(out) == []
+    bag = f"calnet-bundle-{AS_OF.isoformat()}/data/records"
+    with zipfile.ZipFile(out) as zf:
+        records = json.loads(zf.read(f"{bag}/orders.json"))
+        xlsx = zf.read(f"{bag}/orders.xlsx")
+    assert [r["description"] for r in records] == [LONG, ASTRAL, "short"]  # whole
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx)).active
+    header = [c.value for c in sheet[1]]
+    column = header.index("description")
+    cells = [row[column] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert cells == [LONG[:XLSX_CELL_UNITS], ASTRAL[:16_383], "short"]
+
+
+def test_a_changed_long_text_in_the_xlsx_is_still_found(reg: Register, tmp_path: Path
+                                                       ) -> None:
+    with reg.transaction("orders") as tx:
+        tx.put(KINDS["orders"], {"request_number": "O-1", "request_date": "2026-01-05",
+                                 "order_type": "new", "contractor": "AT&T",
+                                 "description": LONG})
+    out = tmp_path / "b.zip"
+    export_bundle(reg, out, parse_scope("all"), AS_OF, today=AS_OF)
+    folder = tmp_path / "bag"
+    with zipfile.ZipFile(out) as zf:
+        zf.extractall(folder)
+    root = folder / f"calnet-bundle-{AS_OF.isoformat()}"
+    path = root / "data/records/orders.xlsx"
+    book = openpyxl.load_workbook(path)
+    header = [c.value for c in book.active[1]]
+    book.active.cell(2, header.index("description") + 1).value = "y" + LONG[1:XLSX_CELL_UNITS]
+    book.save(path)
+    assert any("orders.xlsx: row 2 column description differs" in p
+               for p in verify.verify_bag(root))
+
+
+def test_a_bundle_with_texts_no_xml_holds_verifies(reg: Register, tmp_path: Path) -> None:
+    """U+FFFE and U+FFFF are written as Excel's escapes _xFFFE_ and _xFFFF_, which the
+    reader leaves as they are: verify reported our own bundle's orders.xlsx as changed."""
+    texts = ("a\ufffeb", "\uffff", "_xFFFE_ and \ufffe")
+    with reg.transaction("orders") as tx:
+        for i, text in enumerate(texts):
+            tx.put(KINDS["orders"], {"request_number": f"O-{i}", "request_date": "2026-01-05",
+                                     "order_type": "new", "contractor": "AT&T",
+                                     "description": text})
+    out = tmp_path / "b.zip"
+    export_bundle(reg, out, parse_scope("all"), AS_OF, today=AS_OF)
+    assert verify_bundle(out) == []
+    with zipfile.ZipFile(out) as zf:
+        records = json.loads(zf.read(f"calnet-bundle-{AS_OF.isoformat()}/data/records/"
+                                     "orders.json"))
+    assert [r["description"] for r in records] == list(texts)
