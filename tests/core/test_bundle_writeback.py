@@ -103,3 +103,75 @@ def test_zipfile_crc32_from_zlib_ng_gives_zlibs_values(monkeypatch: pytest.Monke
     monkeypatch.setattr(zipfile, "crc32", zlib.crc32)
     monkeypatch.setitem(sys.modules, "zlib_ng", None)  # not installed: zlib's stays
     assert not write.use_fast_crc32() and zipfile.crc32 is zlib.crc32
+
+
+@pytest.fixture
+def zlib_ngs_crc32(monkeypatch: pytest.MonkeyPatch) -> None:
+    import zlib
+
+    monkeypatch.setattr(zipfile, "crc32", zlib.crc32)
+    assert write.use_fast_crc32() and zipfile.crc32 is not zlib.crc32
+
+
+def test_zlib_ngs_crc32_taken_in_pieces_as_zipfile_takes_it(zlib_ngs_crc32: None) -> None:
+    """zipfile carries the running CRC from one piece to the next (memoryview pieces of
+    the export's buffer): every split gives zlib's CRC of the whole, through values above
+    2**31 and pieces of 0 bytes."""
+    import random
+    import zlib
+
+    rnd = random.Random(8)
+    for size in (0, 1, 3, 4096, 100_003, 1 << 20):
+        data = rnd.randbytes(size)
+        view = memoryview(bytearray(data))
+        for _ in range(8):
+            cuts = sorted(rnd.randrange(size + 1) for _ in range(rnd.randrange(6)))
+            crc = zipfile.crc32(b"")
+            for a, b in zip([0, *cuts], [*cuts, size], strict=True):
+                crc = zipfile.crc32(view[a:b], crc)
+            assert crc == zlib.crc32(data)
+    for start in (0, 1, 2**31 - 1, 2**31, 2**32 - 1):
+        assert zipfile.crc32(b"calnet", start) == zlib.crc32(b"calnet", start)
+
+
+def test_zips_written_and_read_with_zlib_ngs_crc32_are_zlibs(
+        zlib_ngs_crc32: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A zip written with zlib-ng's CRC reads with zlib's, and a changed byte is still
+    refused when zlib-ng's checks what is read."""
+    import zlib
+
+    data = os.urandom(300_000)
+    path = tmp_path / "a.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        with zf.open("a.bin", "w") as fh:
+            for i in range(0, len(data), 65_536):
+                fh.write(memoryview(data)[i:i + 65_536])
+        zf.writestr("empty", b"")
+    with zipfile.ZipFile(path) as zf:
+        assert zf.getinfo("a.bin").CRC == zlib.crc32(data) and zf.read("empty") == b""
+        offset = zf.getinfo("a.bin").header_offset + 30 + len("a.bin")
+    content = bytearray(path.read_bytes())
+    content[offset + 1000] ^= 1
+    path.write_bytes(content)
+    with zipfile.ZipFile(path) as zf, pytest.raises(zipfile.BadZipFile, match="CRC"):
+        zf.read("a.bin")
+    monkeypatch.setattr(zipfile, "crc32", zlib.crc32)  # and zlib's finds it too
+    with zipfile.ZipFile(path) as zf, pytest.raises(zipfile.BadZipFile, match="CRC"):
+        zf.read("a.bin")
+
+
+@pytest.mark.slow
+def test_zlib_ngs_crc32_of_more_than_4_gib_at_once_is_zlibs(zlib_ngs_crc32: None) -> None:
+    """Past 2**32 bytes in one call (zlib's C function takes an unsigned int length):
+    pages of zeros mapped from nowhere, so no memory is used."""
+    import mmap
+    import zlib
+
+    size = (1 << 32) + 5
+    with mmap.mmap(-1, size) as pages:
+        pages[size - 3:] = b"end"
+        view = memoryview(pages)
+        try:
+            assert zipfile.crc32(view) == zlib.crc32(view)
+        finally:
+            view.release()
