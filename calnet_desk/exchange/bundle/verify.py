@@ -29,7 +29,7 @@ from ...records import KINDS, Field, Kind
 from ...store.history import GENESIS, SCOPE_REFS, entry_hash_v1
 from ...store.register import AGENCY_KEY, AGENCY_KIND
 from ...values import to_cell_native
-from .handover import prompt_handover
+from .handover import paused_collector, prompt_handover
 from .layout import (
     BAGIT_TXT,
     BUNDLE_FORMAT_VERSION,
@@ -169,7 +169,10 @@ def _read_manifest(path: Path, label: str, problems: list[str]) -> dict[str, str
 
 
 HASH_CHUNK = 4 << 20  # large reads: hashlib releases the GIL while it hashes each one
-HASH_THREADS = 2
+# One hashing thread beside the checks (which keep a core busy with Python), then the
+# calling thread too: a second hashing thread from the start left the checks two thirds of
+# a core (three threads on two cores) and the bag took longer.
+HASH_THREADS = 1
 _buffers = threading.local()  # one read buffer per hashing thread, used for every file
 
 
@@ -257,9 +260,10 @@ def verify_bag(root: Path, expect_head: str | None = None,
             problems.append(f"{name}: an unexpected manifest")
         if name not in tagmanifest:
             problems.append(f"{name} is not in tagmanifest-sha256.txt (a tag file added)")
-    # Each listed file is hashed once, on threads beside the checks below (they replay the
-    # history in Python while the hashing runs outside the GIL); the documents check
-    # reuses the hashes. The problems keep their order: the manifests' first.
+    # Each listed file is hashed once, on a thread beside the checks below (they replay the
+    # history in Python while the hashing runs outside the GIL), the largest first; when
+    # the checks are done this thread hashes too, the smallest files not yet begun. The
+    # documents check reuses the hashes. The problems keep their order: the manifests'.
     listed: list[tuple[str, str, str] | str] = []  # (name, digest, manifest) or a problem
     for listing, label, must_be_payload in ((manifest, "manifest-sha256.txt", True),
                                             (tagmanifest, "tagmanifest-sha256.txt", False)):
@@ -277,8 +281,12 @@ def verify_bag(root: Path, expect_head: str | None = None,
     try:
         with prompt_handover():
             hashing = {name: pool.submit(_sha256, root / name) for name in to_hash}
-            later = _verify_contents(root, sizes, payload, expect_head)
-            hashed = {**known, **{name: future.result() for name, future in hashing.items()}}
+            with paused_collector():
+                later = _verify_contents(root, sizes, payload, expect_head)
+            mine = {name: _sha256(root / name) for name in reversed(to_hash)
+                    if hashing[name].cancel()}  # not begun by the pool: hashed here
+            hashed = {**known, **{name: mine[name] if name in mine else future.result()
+                                  for name, future in hashing.items()}}
     finally:  # interrupted (Ctrl-C, an error): the files not begun are not hashed
         pool.shutdown(wait=True, cancel_futures=True)
     for item in listed:
