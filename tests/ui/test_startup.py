@@ -319,3 +319,42 @@ def test_neither_start_builds_the_qt_namespace_before_its_first_page(
                        timeout=120, check=False)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[-1] == "Qt namespace: []"
+
+
+def test_pysides_import_hook_asks_the_same_question_without_reading_source_by_inspect(
+        tmp_path: Path) -> None:
+    """PySide6 asks of every module imported after it whether its source says "PySide6"
+    (shibokensupport.feature); the start asks that of the file's bytes
+    (ui.app.plain_feature_check), with the same answers, and no module's source file is read
+    by inspect.getsource on the way to the first page (the built-in and compiled modules it
+    has no source for are still asked PySide's way: inspect fails on them at once)."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "reg"
+    demo.create_demo(root, orders=5).close()
+    script = (
+        "import inspect, sys\n"
+        "read = []\n"
+        "getsource = inspect.getsource\n"
+        "inspect.getsource = lambda o: (str(getattr(o, '__file__', '')).endswith('.py')\n"
+        "                               and read.append(o.__name__)) or getsource(o)\n"
+        "from ui import app\n"
+        "shown, plain = app.first_page_shown, app.plain_feature_check\n"
+        "app.first_page_shown = lambda: (shown(), print('read by inspect:', read))\n"
+        "app.plain_feature_check = lambda: (plain(), read.clear())  # not PySide's own import\n"
+        f"code = app.main(['--data-dir', {str(root)!r}, '--smoke-test'])\n"
+        "inspect.getsource = getsource\n"
+        "import _sqlite3, json, calnet_desk.store, ui.main_window\n"
+        "from shibokensupport import feature\n"
+        "ours = getattr(feature._mod_uses_pyside, 'reads_bytes', False)\n"
+        "asked = feature._mod_uses_pyside.__closure__[0].cell_contents if ours else None\n"
+        "modules = (sys, _sqlite3, json, calnet_desk.store, ui.main_window, app)\n"
+        "answers = [feature._mod_uses_pyside(m) for m in modules]\n"
+        "print(code, answers, bool(asked) and answers == [asked(m) for m in modules])\n")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    r = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                       text=True, timeout=120, check=False)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[-2:] == [
+        "read by inspect: []", "0 [False, False, False, False, True, True] True"]
