@@ -64,9 +64,13 @@ class DeadlineActions(QWidget):
         super().__init__(dashboard)
         self.dashboard = dashboard
         self.session = session
-        self.ack_button = QPushButton("&Acknowledge", self)
+        # text set after: QPushButton(text, parent) makes PySide try its overload taking a
+        # QIcon first, and build QIcon's type with its enums (~2 ms of the cold start)
+        self.ack_button = QPushButton(self)
+        self.ack_button.setText("&Acknowledge")
         self.ack_button.setAccessibleName("Acknowledge the selected deadline")
-        self.snooze_button = QPushButton("S&nooze until…", self)
+        self.snooze_button = QPushButton(self)
+        self.snooze_button.setText("S&nooze until…")
         self.snooze_button.setAccessibleName("Snooze the selected deadline")
         self.note = QLabel(self)
         self.note.setWordWrap(True)
