@@ -72,6 +72,7 @@ def test_the_skeleton_is_unicodes() -> None:
     ("ABC-1", "abc-1"),  # letter case
     ("ID-I", "ID-l"),  # capital I and small l (case folding alone would set them apart)
     ("EX-0001", "EX-O001"),  # zero and capital O
+    ("''", '"'),  # two apostrophes and a quotation mark (drawn by a round-trip test once)
 ])
 def test_a_key_that_looks_like_one_in_the_register_is_refused(root: Path, first: str,
                                                               second: str) -> None:
