@@ -747,6 +747,34 @@ def test_the_dashboard_groups_filters_and_exports_findings(
     assert sum(1 for r in rows if r[0] == "Deadline") == len(dash.due)
 
 
+def test_findings_are_grouped_by_code_most_first_and_filtered_by_severity(
+        qtbot: Any, open_window: Any) -> None:
+    """Several codes (the demo as of its day has one): each in the Code list with its count,
+    the most frequent first; Severity and Code narrow the table together."""
+    from calnet_desk.policy.findings import Finding
+    from ui.session import Overview
+
+    def finding(code: str, severity: str, key: str) -> Finding:
+        return Finding(code, severity, "orders", key, f"{code} on {key}", "STMM 3-502.0")
+
+    every = ([finding("a-rare-one", "error", "O-1")]
+             + [finding("m-often", "warning", f"O-{n}") for n in range(2, 6)]
+             + [finding("z-middle", "error", f"O-{n}") for n in range(6, 8)]
+             + [finding("z-middle", "warning", "O-8")])
+    win = open_window(20)
+    dash = win.dashboard
+    win.session.overview_ready.emit(Overview(dt.date(2026, 10, 30), [], every))
+    assert [dash.code.itemText(i) for i in range(dash.code.count())] == [
+        "All findings", "M often (4)", "Z middle (3)", "A rare one (1)"]
+    assert [dash.severity.itemText(i) for i in range(dash.severity.count())] == [
+        "All severities", "Error (3)", "Warning (5)"]
+    dash.severity.setCurrentIndex(dash.severity.findData("error"))
+    assert sorted(f.key for f in dash.found) == ["O-1", "O-6", "O-7"]
+    dash.code.setCurrentIndex(dash.code.findData("z-middle"))
+    assert sorted(f.key for f in dash.found) == ["O-6", "O-7"]
+    assert dash.finding_model.rowCount() == 2
+
+
 def test_a_few_deadlines_leave_the_room_to_the_findings(qtbot: Any, open_window: Any) -> None:
     """The deadlines table is as tall as its rows while they are few (on a laptop at 150 %
     the findings had two rows beside blank deadline rows); with many, the layout decides."""

@@ -563,8 +563,9 @@ class RecordEditor(QDialog):
         column = QVBoxLayout(cell)
         if widget.layout() is None:
             ring_room(column)  # a control: room for its focus ring in its cell
-        else:
-            column.setContentsMargins(0, 0, 0, 0)  # controls side by side: they leave it
+        else:  # controls side by side leave it themselves; the message lines up with them
+            column.setContentsMargins(0, 0, 0, 0)
+            ring_room(error)
         column.setSpacing(0)
         widget.setParent(cell)
         column.addWidget(widget)
