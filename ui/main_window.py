@@ -411,8 +411,9 @@ class MainWindow(QMainWindow):
         if self.navigation_set:
             return
         sizes = self.navigation.sizes()
+        bar = self.nav.verticalScrollBar()
         need = self.nav.sizeHintForColumn(0) + 2 * self.nav.frameWidth() \
-            + self.nav.verticalScrollBar().sizeHint().width()
+            + (bar.sizeHint().width() if bar.isVisible() else 0)
         if len(sizes) == 2 and need > sizes[0]:
             self.navigation.setSizes([need, max(sizes[1] - (need - sizes[0]), 0)])
 

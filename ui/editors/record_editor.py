@@ -46,7 +46,7 @@ from calnet_desk.values import BadValue, display, parser_for
 
 from ..formatting import readable
 from ..session import Session
-from ..style import ring_room
+from ..style import FOCUS_WIDTH, ring_room
 from ..widgets import guard_wheel
 from ..worker import operation
 
@@ -401,6 +401,9 @@ class RecordEditor(QDialog):
         form_host = QWidget(self)
         form = QFormLayout(form_host)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        # each field's cell leaves the ring's width round it: the rows' spacing gives it
+        # back, so the fields stand as far apart as before and as many fit on a laptop
+        form.setVerticalSpacing(max(0, form.verticalSpacing() - 2 * FOCUS_WIDTH))
         self.inputs: dict[str, FieldInput] = {}
         self.errors: dict[str, QLabel] = {}
         self.labels: dict[str, QLabel] = {}
