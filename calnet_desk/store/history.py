@@ -41,14 +41,30 @@ Chain version 1 (before the migration), still recomputable from the entries' con
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..records import Record
+
+if TYPE_CHECKING:
+    import hashlib
+else:
+    class _Hashlib:
+        """hashlib, imported when first used: the store is imported at every start of the
+        desktop, which reads the register before it writes (OpenSSL's _hashlib is ~2.5 ms
+        of the cold start, issue 16 item 15). The first use puts the module itself in
+        this module's globals, so later calls find hashlib as if imported above."""
+
+        def __getattr__(self, name: str) -> Any:
+            import hashlib
+
+            globals()["hashlib"] = hashlib
+            return getattr(hashlib, name)
+
+    hashlib = _Hashlib()
 
 GENESIS = "0" * 64
 CHAIN_VERSION = 2

@@ -362,3 +362,32 @@ def test_pysides_import_hook_asks_the_same_question_without_reading_source_by_in
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[-2:] == [
         "read by inspect: []", "0 [False, False, False, False, True, True] True"]
+
+
+def test_the_real_start_loads_no_hashing_before_its_first_page(tmp_path: Path) -> None:
+    """The history's hashing (OpenSSL's _hashlib, ~2.5 ms) is loaded when first used, after
+    the first page (the first write, the findings' documents); the chain is sealed as before
+    (the store's tests), and the register the start opened for writing still verifies."""
+    import subprocess
+    import sys
+
+    from calnet_desk.store import Register
+    from calnet_desk.store.verify import verify
+
+    root = tmp_path / "reg"
+    demo.create_demo(root, orders=30).close()
+    home = {name: str(tmp_path / name.lower()) for name in
+            ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")}
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", **home}
+    script = ("import sys\n"
+              "from ui import app\n"
+              "shown = app.first_page_shown\n"
+              "app.first_page_shown = lambda: (shown(), print('hashlib' in sys.modules))\n"
+              "sys.exit(app.main(sys.argv[1:]))\n")
+    r = subprocess.run([sys.executable, "-c", script, "--data-dir", str(root),
+                        "--quit-after-first-page"], env=env, capture_output=True, text=True,
+                       timeout=120, check=False)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[-1] == "False"
+    with Register.open(root) as reg:
+        assert verify(reg)[0] == []
