@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -40,18 +41,27 @@ def reporting(progress: Progress | None, cancelled: IsCancelled | None) -> Progr
     return report
 
 
+_collector_lock = threading.Lock()
+_collector_users: list[bool] = []  # each running user's finding: was the collector on?
+
+
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Python's cycle collector paused for the block, as for a bulk load: an import keeps
-    a record per row, reconcile a group per service, and the collector would re-scan that
-    growing heap again and again (a tenth of a large import's time, a third of
-    reconcile's) for cycles the work does not make. What the block frees is freed at once
-    all the same (reference counting)."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
+    a record per row, reconcile a group per service, verify parses and replays a bundle's
+    history, and the collector would re-scan that growing heap again and again (a tenth of
+    a large import's time, a third of reconcile's, a tenth of verify's checks) for cycles the
+    work does not make. What the block frees is freed at once all the same (reference
+    counting). The collector is process-wide: it is back on when the last block running (on
+    any thread) ends, if it was on when the first began, whatever way each ends."""
+    with _collector_lock:
+        _collector_users.append(gc.isenabled())
+        gc.disable()
     try:
         yield
     finally:
-        gc.enable()
+        with _collector_lock:
+            was_on = _collector_users[0]
+            _collector_users.pop()
+            if not _collector_users and was_on:
+                gc.enable()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from calnet_desk import progress
 from calnet_desk.exchange.bundle import (
     BundleError,
     export_bundle,
@@ -45,7 +46,7 @@ def process_settings() -> Iterator[None]:
 
 def settings_back() -> bool:
     return (sys.getswitchinterval() == pytest.approx(PROCESS_INTERVAL) and gc.isenabled()
-            and not handover._users and not handover._gc_users)
+            and not handover._users and not progress._collector_users)
 
 
 @pytest.fixture
@@ -80,12 +81,25 @@ def test_a_refused_interval_leaves_nothing_behind(process_settings: None) -> Non
 
 def test_the_collector_stays_off_when_it_was_off(process_settings: None) -> None:
     gc.disable()
-    with handover.paused_collector(), handover.paused_collector():
+    with progress.collector_paused(), progress.collector_paused():
         assert not gc.isenabled()
     assert not gc.isenabled()
     gc.enable()
-    with pytest.raises(KeyError), handover.paused_collector():
+    with pytest.raises(KeyError), progress.collector_paused():
         raise KeyError("an error inside")
+    assert settings_back()
+
+
+def test_the_collector_stays_off_until_the_last_of_overlapping_users_ends(
+        process_settings: None) -> None:
+    """An import on one thread and a verify on another: the first to end turned the
+    collector back on under the other."""
+    first, second = progress.collector_paused(), progress.collector_paused()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()
+    second.__exit__(None, None, None)
     assert settings_back()
 
 

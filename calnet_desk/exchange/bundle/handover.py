@@ -1,21 +1,20 @@
 """Interpreter settings while a bundle is made or checked: the GIL handed over promptly while
 a bundle's files are hashed or copied on threads of their own (verify's hashing thread,
-export's documents' thread), and the cyclic garbage collector paused while verify parses
-and replays a history.
+export's documents' thread).
 
 Between two reads such a thread needs the GIL for a moment; while the calling thread runs
 Python it would wait up to the interpreter's switch interval (5 ms) each time, and the two
 hardly overlapped (measured on issue 17's 500 MB bag; 0.05, 0.1, 0.2, 0.5, 1 and 5 ms were
 tried).
 
-Both settings are the process's own: each is changed by the first user and put back by the
-last one to end, whatever way it ends (an error, Ctrl-C), and a user never lengthens the
-interval another user still running has shortened.
+The interval is the process's own: it is changed by the first user and put back by the last
+one to end, whatever way it ends (an error, Ctrl-C), and a user never lengthens the
+interval another user still running has shortened (progress.collector_paused does the same
+for the cycle collector).
 """
 
 from __future__ import annotations
 
-import gc
 import sys
 import threading
 from collections.abc import Iterator
@@ -24,7 +23,6 @@ from contextlib import contextmanager
 SWITCH_INTERVAL = 0.0001  # seconds (sys.setswitchinterval) while such a thread runs
 _lock = threading.Lock()
 _users: list[float] = []  # each running user's interval found on entry; [0]: the process's
-_gc_users: list[bool] = []  # likewise whether the collector was on
 
 
 @contextmanager
@@ -45,23 +43,3 @@ def prompt_handover(interval: float | None = None) -> Iterator[None]:
             _users.pop()
             if not _users:
                 sys.setswitchinterval(first)
-
-
-@contextmanager
-def paused_collector() -> Iterator[None]:
-    """The cyclic garbage collector off while this runs (verify's parse and replay of a
-    history make some hundred thousand containers, none of them in a cycle: the
-    collector's passes over them were ~10% of that work); on again after the last user
-    ends if it was on before the first began. Memory still goes back as each object is
-    dropped (reference counting)."""
-    with _lock:
-        _gc_users.append(gc.isenabled())
-        gc.disable()
-    try:
-        yield
-    finally:
-        with _lock:
-            was_on = _gc_users[0]
-            _gc_users.pop()
-            if not _gc_users and was_on:
-                gc.enable()

@@ -25,11 +25,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from ...progress import collector_paused
 from ...records import KINDS, Field, Kind
 from ...store.history import GENESIS, SCOPE_REFS, entry_hash_v1
 from ...store.register import AGENCY_KEY, AGENCY_KIND
 from ...values import to_cell_native
-from .handover import paused_collector, prompt_handover
+from .handover import prompt_handover
 from .layout import (
     BAGIT_TXT,
     BUNDLE_FORMAT_VERSION,
@@ -281,7 +282,7 @@ def verify_bag(root: Path, expect_head: str | None = None,
     try:
         with prompt_handover():
             hashing = {name: pool.submit(_sha256, root / name) for name in to_hash}
-            with paused_collector():
+            with collector_paused():
                 later = _verify_contents(root, sizes, payload, expect_head)
             mine = {name: _sha256(root / name) for name in reversed(to_hash)
                     if hashing[name].cancel()}  # not begun by the pool: hashed here
