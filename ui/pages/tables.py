@@ -84,6 +84,20 @@ class PaintedTable(QTableView):
         self.painted.emit()
 
 
+def go_to_rows(view: QTableView, selected: bool) -> None:
+    """From a search box to the table's rows: the first row selected unless one is
+    (``selected``), and the focus on the table; nothing when it has no rows."""
+    from PySide6.QtCore import Qt
+
+    model = view.model()
+    if model.rowCount() == 0:
+        return
+    if not selected:
+        view.selectRow(0)
+        view.setCurrentIndex(model.index(0, 0))
+    view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+
 def table_view(name: str, parent: QWidget, painted: bool = False) -> QTableView:
     view = PaintedTable(parent) if painted else QTableView(parent)
     view.setAccessibleName(name)

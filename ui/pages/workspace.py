@@ -46,7 +46,7 @@ from ..models import KEY_ROLE, RecordTableModel, RowsModel
 from ..session import Overview, Session
 from ..settings import Settings
 from ..style import ring_room
-from .tables import KIND_LABELS, fit_columns, table_view
+from .tables import KIND_LABELS, fit_columns, go_to_rows, table_view
 
 # .record_view and .documents_panel are imported when a register page is first built, not
 # before the first paint (the dashboard needs neither).
@@ -222,12 +222,7 @@ class RecordPage(QWidget):
         if self._apply_timer.isActive():  # what was just typed is applied first
             self._apply_timer.stop()
             self.apply_filters()
-        if self.model.rowCount() == 0:
-            return
-        if self.selected_key() is None:
-            self.table.selectRow(0)
-            self.table.setCurrentIndex(self.model.index(0, 0))
-        self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        go_to_rows(self.table, self.selected_key() is not None)
 
     def ensure_loaded(self) -> None:
         if not self.model.ready:
@@ -525,12 +520,7 @@ class DocumentsPage(QWidget):
 
     def go_to_results(self) -> None:
         """From the search box to the documents found: the first selected unless one is."""
-        if self.shown.rowCount() == 0:
-            return
-        if self.selected_sha() is None:
-            self.table.selectRow(0)
-            self.table.setCurrentIndex(self.shown.index(0, 0))
-        self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        go_to_rows(self.table, self.selected_sha() is not None)
 
     def _update_count(self) -> None:
         total, shown = self.model.rowCount(), self.shown.rowCount()
