@@ -3,10 +3,31 @@ field given as a keyword."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from calnet_desk.store import Register
 
 
 def order(key: str = "HO-1", **extra: Any) -> dict[str, Any]:
     """An order with just its required fields (and whatever is given)."""
     return {"request_number": key, "request_date": "2026-01-02", "order_type": "new",
             "contractor": "AT&T", **extra}
+
+
+def order_with_documents(reg: Register, contents: Iterable[bytes]) -> Register:
+    """The register with order O-1 and each content stored as document "scan i.pdf",
+    linked to that order (a bundle's documents to copy and hash)."""
+    from calnet_desk.records import KINDS
+    from calnet_desk.store.documents import add_document, link, store_bytes
+
+    with reg.transaction("orders") as tx:
+        tx.put(KINDS["orders"], {"request_number": "O-1", "request_date": "2026-01-05",
+                                 "order_type": "new", "contractor": "AT&T"})
+    with reg.transaction("documents") as tx:
+        for i, content in enumerate(contents):
+            sha, n = store_bytes(reg.paths, content)
+            add_document(tx, sha, f"scan {i}.pdf", n)
+            link(tx, sha, KINDS["orders"], "O-1")
+    return reg

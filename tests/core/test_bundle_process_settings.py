@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from factories import order_with_documents
 
 from calnet_desk import progress
 from calnet_desk.exchange.bundle import (
@@ -24,9 +25,8 @@ from calnet_desk.exchange.bundle import (
     verify_bundle,
 )
 from calnet_desk.progress import Cancelled
-from calnet_desk.records import KINDS
 from calnet_desk.store import Register
-from calnet_desk.store.documents import add_document, document_path, link, store_bytes
+from calnet_desk.store.documents import document_path, store_bytes
 
 AS_OF = dt.date(2026, 12, 1)
 PROCESS_INTERVAL = 0.004  # not Python's default, so a value put back by chance shows
@@ -51,15 +51,7 @@ def settings_back() -> bool:
 
 @pytest.fixture
 def documented(reg: Register) -> Register:
-    with reg.transaction("orders") as tx:
-        tx.put(KINDS["orders"], {"request_number": "O-1", "request_date": "2026-01-05",
-                                 "order_type": "new", "contractor": "AT&T"})
-    with reg.transaction("documents") as tx:
-        for i in range(3):
-            sha, n = store_bytes(reg.paths, bytes([i + 1]) * (50_000 + i))
-            add_document(tx, sha, f"scan {i}.pdf", n)
-            link(tx, sha, KINDS["orders"], "O-1")
-    return reg
+    return order_with_documents(reg, (bytes([i + 1]) * (50_000 + i) for i in range(3)))
 
 
 def test_a_shorter_interval_of_a_running_user_is_kept_until_the_last_one_ends(

@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import order_with_documents
 
 from calnet_desk.exchange.bundle import export_bundle, parse_scope, verify_bundle, write
-from calnet_desk.records import KINDS
 from calnet_desk.store import Register
-from calnet_desk.store.documents import add_document, link, store_bytes
 
 AS_OF = dt.date(2026, 12, 1)
 SIZES = (70_001, 5, 123_457, 4096 * 9, 1)
@@ -23,15 +22,8 @@ SIZES = (70_001, 5, 123_457, 4096 * 9, 1)
 
 @pytest.fixture
 def documents(reg: Register) -> Register:
-    with reg.transaction("orders") as tx:
-        tx.put(KINDS["orders"], {"request_number": "O-1", "request_date": "2026-01-05",
-                                 "order_type": "new", "contractor": "AT&T"})
-    with reg.transaction("documents") as tx:
-        for i, size in enumerate(SIZES):
-            sha, n = store_bytes(reg.paths, bytes([i + 1]) * size + str(i).encode())
-            add_document(tx, sha, f"scan {i}.pdf", n)
-            link(tx, sha, KINDS["orders"], "O-1")
-    return reg
+    return order_with_documents(reg, (bytes([i + 1]) * size + str(i).encode()
+                                      for i, size in enumerate(SIZES)))
 
 
 def export(reg: Register, out: Path) -> bytes:
