@@ -69,9 +69,6 @@ def use_fast_crc32() -> bool:
 
 use_fast_crc32()
 
-# The documents' thread takes the GIL back after each read, hash and write, about ten
-# times a document: handed over every 0.1 ms (handover.SWITCH_INTERVAL) the export of issue
-# 17's register took 1.17-1.22 s, against 1.28-1.35 s at 0.5 ms.
 FILE_MODE = 0o100644 << 16  # a regular file (zipinfo: -rw-r--r--), not just permissions
 UNIX = 3
 
@@ -187,6 +184,8 @@ def export_bundle(reg: Register, out: Path, scope: Scope | None = None,
 
     # the documents' thread needs the GIL for a moment between its reads, hashes and writes:
     # handed over promptly, not after Python's 5 ms, while this thread makes the other files
+    # (about ten times a document; every 0.1 ms, handover.SWITCH_INTERVAL, the export of
+    # issue 17's register took 1.17-1.22 s, against 1.28-1.35 s at 0.5 ms)
     with prompt_handover(), atomic_output(out, partial) as tmp, \
             open(tmp, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as zf:
         copier = _Copier(reg, zf, fh, bag, date_time, check_cancel, progress)
