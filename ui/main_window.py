@@ -360,7 +360,7 @@ class MainWindow(QMainWindow):
 
     def show_page(self, name: str) -> None:
         for row in range(self.nav.count()):
-            if self.nav.item(row).data(QtCore.Qt.ItemDataRole.UserRole) == name:
+            if self.nav.item(row).data(USER_ROLE) == name:
                 self.nav.setCurrentRow(row)
                 return
 
@@ -396,7 +396,7 @@ class MainWindow(QMainWindow):
         n["billing"] = len(billing_statements(self.session.reader))
         for row in range(self.nav.count()):
             item = self.nav.item(row)
-            name = item.data(QtCore.Qt.ItemDataRole.UserRole)
+            name = item.data(USER_ROLE)
             base = item.text().split(" · ")[0]
             item.setText(f"{base} · {n[name]:,}" if name else base)
             item.setData(QtCore.Qt.ItemDataRole.AccessibleTextRole, item.text())
