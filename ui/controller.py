@@ -34,9 +34,10 @@ if TYPE_CHECKING:
 # with its rows rather than an empty one first). A design choice.
 FIRST_DEADLINES_WAIT_MS = 300
 
-QUIT, READ_ONLY, OTHER, RESTORE = "Quit", "Open read-only", "Choose another register…", \
-    "Restore the newest good backup"
-KEEP_READING = "Keep reading (read-only)"
+# The ways out of a register that cannot be opened as it is: each its own Alt+letter.
+QUIT, READ_ONLY, OTHER, RESTORE = "&Quit", "&Open read-only", "&Choose another register…", \
+    "&Restore the newest good backup"
+KEEP_READING = "&Keep reading (read-only)"
 RESTORE_DRAFT, DISCARD_DRAFT, LATER = "&Restore", "&Discard", "Decide &later"
 
 

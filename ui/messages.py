@@ -74,7 +74,7 @@ def no_viewer(parent: QWidget, message: str, path: Path,
     """No program opens the file: say so, where the file is, and offer Show in folder and
     Copy path. Window-modal, not blocking; returns the box."""
     box = QMessageBox(QMessageBox.Icon.Information, "No program to open it", message,
-                      QMessageBox.StandardButton.Close, parent)
+                      QMessageBox.StandardButton.NoButton, parent)
     box.setInformativeText(f"The read-only copy is {path}. Show it in its folder to open "
                            "it another way, or install a viewer for this kind of file.")
     from PySide6.QtCore import Qt  # here: its namespace costs the cold start ~25 ms
@@ -82,6 +82,7 @@ def no_viewer(parent: QWidget, message: str, path: Path,
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     show = box.addButton("Show in &folder", QMessageBox.ButtonRole.ActionRole)
     copy = box.addButton("Copy &path", QMessageBox.ButtonRole.ActionRole)
+    box.setEscapeButton(box.addButton("&Close", QMessageBox.ButtonRole.RejectRole))
     for b in box.buttons():
         b.setAccessibleName(b.text().replace("&", ""))
 

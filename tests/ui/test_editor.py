@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import focus_chain
+from helpers import focus_chain, mnemonic_problems
 from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import QApplication
 
@@ -317,6 +317,8 @@ def test_request_completeness_is_live_and_the_packet_is_kept_with_the_documents(
     qtbot.waitUntil(lambda: getattr(window, "packet_box", None) is not None
                     and window.packet_box.isVisible(), timeout=30000)
     box = window.packet_box
+    assert mnemonic_problems(box) == []
+    assert [b.text() for b in box.buttons()] == ["&Open", "&Close"]
     from shiboken6 import isValid
 
     assert not isValid(editor) or not editor.isVisible()  # saved and closed, as Save does

@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (
     QPushButton,
 )
 
+from ui.editors import record_editor
 from ui.main_window import MainWindow
 from ui.models import KEY_ROLE
 
 CTRL = Qt.KeyboardModifier.ControlModifier
+REAL_ASK_UNSAVED = record_editor.ask_unsaved  # (conftest answers Discard in the tests)
 
 
 def _active(qtbot: Any, win: MainWindow) -> None:
@@ -127,6 +129,48 @@ def test_the_mnemonic_check_catches_a_shared_letter_and_a_literal_ampersand(
     assert mnemonic_problems(dialog) == [
         "label 'Default &export folder:' shows its '&': it has no buddy",
         "Alt+N is shared by label 'Agency &name:', button '&Next >'"]
+
+
+def test_every_message_box_with_buttons_of_its_own_gives_each_its_own_letter(
+        qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The walk above covers dialogs; these are the message boxes built with buttons of
+    their own (the ways out of a register that cannot be opened, a draft left behind,
+    unsaved changes, no viewer): every button has an Alt+letter and no two share one."""
+    from helpers import mnemonic_of
+    from PySide6.QtWidgets import QMessageBox
+
+    from ui import controller
+    from ui.messages import no_viewer
+
+    problems: list[str] = []
+    boxes: list[str] = []
+
+    def check(box: QMessageBox) -> None:
+        box.show()
+        qtbot.waitUntil(box.isVisible)
+        boxes.append(box.windowTitle())
+        problems.extend(f"{box.windowTitle()}: {p}" for p in mnemonic_problems(box))
+        problems.extend(f"{box.windowTitle()}: button {b.text()!r} has no Alt+letter"
+                        for b in box.buttons() if not mnemonic_of(b.text()))
+        box.hide()
+
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: check(box) or 0)
+    # every way out at once: if they all differ, so does any box that offers some of them
+    assert controller.choose(None, "The register is damaged", "Damage.", [
+        controller.KEEP_READING, controller.RESTORE, controller.READ_ONLY, controller.OTHER,
+        controller.QUIT]) == controller.QUIT  # closed without a choice: Quit
+    controller.choose(None, "Unsaved changes", "A draft.", [
+        controller.RESTORE_DRAFT, controller.DISCARD_DRAFT, controller.LATER])
+    editor = QDialog()
+    qtbot.addWidget(editor)
+    editor.setWindowTitle("New order")
+    assert REAL_ASK_UNSAVED(editor) == record_editor.KEEP
+    copy = tmp_path / "scan.pdf"
+    copy.write_bytes(b"%PDF-1.4")
+    check(no_viewer(editor, "No program.", copy, lambda p: None))
+    assert boxes == ["The register is damaged", "Unsaved changes", "Unsaved changes",
+                     "No program to open it"]
+    assert problems == [], "\n".join(problems)
 
 
 def test_tab_goes_from_the_search_box_to_the_results_then_the_buttons(
