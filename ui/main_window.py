@@ -829,6 +829,8 @@ class MainWindow(QMainWindow):
         extension), in the background."""
         from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
 
+        from calnet_desk.exchange.sheets import TextTooLongForXlsx
+
         from .messages import show_error
         from .pages.workspace import RecordPage
 
@@ -856,12 +858,18 @@ class MainWindow(QMainWindow):
         progress.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
         progress.setMinimumDuration(400)
 
-        def job(reg: Register) -> int:
-            export_keys(reg, kind, keys, target)
+        def job(reg: Register) -> int | TextTooLongForXlsx:
+            try:
+                export_keys(reg, kind, keys, target)
+            except TextTooLongForXlsx as e:  # a refusal to show, not a failure to explain
+                return e
             return len(keys)
 
         def done(n: object) -> None:
             progress.close()
+            if isinstance(n, TextTooLongForXlsx):
+                show_error(self, "Not exported", str(n))
+                return
             self.statusBar().showMessage(f"Exported {n:,} {kind.label.lower()} to {target}",
                                          10000)
 
@@ -923,7 +931,7 @@ class MainWindow(QMainWindow):
         XLSX or CSV by the extension."""
         from PySide6.QtWidgets import QFileDialog
 
-        from calnet_desk.exchange.sheets import write_csv, write_xlsx
+        from calnet_desk.exchange.sheets import TextTooLongForXlsx, write_csv, write_xlsx
 
         from .messages import show_error
 
@@ -939,9 +947,13 @@ class MainWindow(QMainWindow):
         columns, rows = self.dashboard.view_rows()
         try:
             if target.suffix.lower() == ".xlsx":
-                write_xlsx(target, "dashboard", columns, rows, [None] * len(columns))
+                write_xlsx(target, "dashboard", columns, rows, [None] * len(columns),
+                           dashboard_row)
             else:
                 write_csv(target, columns, rows)
+        except TextTooLongForXlsx as e:
+            show_error(self, "Not exported", str(e))
+            return
         except OSError as e:
             show_error(self, "Not exported", f"{target} could not be written "
                        f"({e.strerror or e}); nothing was written.")
@@ -1174,14 +1186,22 @@ def export_keys(reg: Register, kind: Any, keys: list[str], target: Path) -> None
                     yield [cell(f, found[k][f.name]) for f in kind.fields]
 
     if xlsx:
+        from calnet_desk.exchange.exporter import record_row
         from calnet_desk.exchange.sheets import XLSX_FORMATS, write_xlsx
 
         write_xlsx(target, kind.name, kind.columns, rows(),
-                   [XLSX_FORMATS.get(f.type) for f in kind.fields])
+                   [XLSX_FORMATS.get(f.type) for f in kind.fields], record_row(kind))
     else:
         from calnet_desk.exchange.sheets import write_csv
 
         write_csv(target, kind.columns, rows())
+
+
+def dashboard_row(number: int, row: Sequence[object]) -> str:
+    """A row of the dashboard's export named by its section and record ("the finding on
+    order O-1"), or by its number when it names no record."""
+    section, record = str(row[0]).lower(), row[5]
+    return f"the {section} on {record}" if record else f"row {number}"
 
 
 def _open_with_viewer(path: Path) -> None:

@@ -8,13 +8,14 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from ..files import atomic_output, write_atomically
+from ..store.exceptions import StoreError
 from ..values import FORMULA_TRIGGERS
 from .sheet_reader import (
     MAX_CELL_CHARS,
@@ -29,8 +30,8 @@ from .sheet_reader import (
 
 __all__ = ["MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_SHEET_BYTES", "Row", "SheetError",
            "read_rows", "sheet_format", "write_csv", "write_xlsx", "xlsx_bytes", "Cell", "Sheet",
-           "XLSX_CELL_UNITS", "as_xlsx_text",
-           "workbook_bytes",
+           "XLSX_CELL_UNITS", "as_xlsx_text", "text_or_where_whole", "TextTooLongForXlsx",
+           "RowName", "sheet_row", "too_long_for_xlsx", "xlsx_units", "workbook_bytes",
            "texts_as_typed", "xlsx_layout"]
 FORMULA_LOOKING = (*FORMULA_TRIGGERS, "'")
 
@@ -55,16 +56,44 @@ XLSX_FORMATS = {"money": MONEY_FORMAT, "date": "mm/dd/yyyy", "integer": "0"}
 _WIDEST = 60  # characters: longer texts are cut on screen, not in the cell
 
 
+RowName = Callable[[int, Sequence[object]], str]
+"""How a refusal names a row: (its number in the sheet, header being 1; its cells) ->
+"order O-1"."""
+
+
+def sheet_row(number: int, row: Sequence[object]) -> str:
+    return f"row {number}"
+
+
+class TextTooLongForXlsx(StoreError):
+    """A text longer than an XLSX cell holds: the workbook is not written (a spreadsheet
+    would cut the text short, and importing it back would shorten the record)."""
+
+    def __init__(self, what: str, field: str, units: int, path: Path | None = None) -> None:
+        self.what, self.field, self.units, self.path = what, field, units, path
+        where = "The workbook" if path is None else str(path)
+        super().__init__(
+            f"{where} was not written: the {field} of {what} is {units:,} characters long "
+            f"(as Excel counts them), more than the {XLSX_CELL_UNITS:,} an XLSX cell holds, "
+            "and would be cut short. Export as CSV instead: it keeps texts of any length.")
+
+
 def write_xlsx(path: Path, title: str, header: Sequence[str], rows: Iterable[Sequence[object]],
-               number_formats: Sequence[str | None]) -> None:
+               number_formats: Sequence[str | None], name_row: RowName = sheet_row) -> None:
     """A one-sheet workbook (see :func:`xlsx_bytes`), written beside ``path`` first.
 
     The rows stream through XlsxWriter's temporary files (constant memory); the zip they
     end in is built in memory and written here. Written by XlsxWriter itself, a full disk
     left its zip half-closed, and its retry when collected printed a traceback after our
-    message (the zip is a fraction of the rows' size: their XML compressed)."""
+    message (the zip is a fraction of the rows' size: their XML compressed). A text longer
+    than a cell holds raises :class:`TextTooLongForXlsx` (naming its row by ``name_row``)
+    before anything is written."""
     buffer = io.BytesIO()
-    _write_workbook(buffer, title, header, rows, number_formats, None, streamed=True)
+    try:
+        _write_workbook(buffer, title, header, rows, number_formats, None, streamed=True,
+                        name_row=name_row)
+    except TextTooLongForXlsx as e:
+        raise TextTooLongForXlsx(e.what, e.field, e.units, path) from None
     write_atomically(path, [buffer.getvalue()])
 
 
@@ -114,19 +143,40 @@ def _write_cell(ws: Any, row: int, col: int, value: object, text: Any, quoted: A
 XLSX_CELL_UNITS = 32_767
 
 
-def as_xlsx_text(text: str) -> str:
-    """A text as an XLSX cell holds it: cut after Excel's 32,767 UTF-16 units, never
-    within a character above U+FFFF, as XlsxWriter cuts it (a bundle's CSV and JSON keep
-    the whole text; verify expects the cut in its XLSX)."""
-    if len(text) <= XLSX_CELL_UNITS // 2 or len(text.encode("utf-16-le", "surrogatepass")
-                                                 ) <= 2 * XLSX_CELL_UNITS:
+def xlsx_units(text: str) -> int:
+    """The text's length as Excel counts it (UTF-16 code units)."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+def too_long_for_xlsx(text: str) -> bool:
+    return len(text) > XLSX_CELL_UNITS // 2 and xlsx_units(text) > XLSX_CELL_UNITS
+
+
+def as_xlsx_text(text: str, limit: int = XLSX_CELL_UNITS) -> str:
+    """A text cut after ``limit`` UTF-16 units, never within a character above U+FFFF, as
+    XlsxWriter cuts one past a cell's 32,767 (bundles made before the cell said where the
+    whole text is held this way: verify still accepts them)."""
+    if len(text) <= limit // 2 or len(text.encode("utf-16-le", "surrogatepass")
+                                      ) <= 2 * limit:
         return text
     units = 0
     for index, char in enumerate(text):
         units += 2 if ord(char) > 0xFFFF else 1
-        if units > XLSX_CELL_UNITS:
+        if units > limit:
             return text[:index]
     return text  # pragma: no cover - the length check above returned it
+
+
+def text_or_where_whole(text: str, whole_in: str) -> str:
+    """A text as an XLSX cell of a bundle holds it: as it is when a cell holds it, else its
+    beginning and a note saying it was cut and which files (``whole_in``) hold it whole,
+    within the cell's 32,767 units. A bundle keeps every text whole in its CSV and JSON
+    (merge reads the JSON); its spreadsheet says so rather than cut a text unseen."""
+    if not too_long_for_xlsx(text):
+        return text
+    note = (f" [… cut here: the whole text is {xlsx_units(text):,} characters long, more "
+            f"than an XLSX cell holds; {whole_in} hold it whole]")
+    return as_xlsx_text(text, XLSX_CELL_UNITS - xlsx_units(note)) + note
 
 
 def _taken_as_rich_text(value: str) -> bool:
@@ -216,7 +266,8 @@ def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
 
 def _write_workbook(target: io.BytesIO, title: str, header: Sequence[str],
                     rows: Iterable[Sequence[object]], number_formats: Sequence[str | None],
-                    fixed_time: dt.datetime | None, *, streamed: bool = False) -> None:
+                    fixed_time: dt.datetime | None, *, streamed: bool = False,
+                    name_row: RowName = sheet_row) -> None:
     """One sheet: a bold, frozen header with an autofilter, columns as wide as their
     content, dates and money as numbers with their formats, texts as string cells (never
     formulas). XlsxWriter in constant-memory mode streams the rows (benchmarks/
@@ -226,7 +277,7 @@ def _write_workbook(target: io.BytesIO, title: str, header: Sequence[str],
 
     try:
         _fill_workbook(xlsxwriter, target, not streamed, title, header, rows, number_formats,
-                       fixed_time)
+                       fixed_time, name_row)
     except FileCreateError as e:  # disk full, read-only…: the OSError it wraps
         raise e.args[0] if e.args and isinstance(e.args[0], OSError) else OSError(str(e)) \
             from None
@@ -234,8 +285,8 @@ def _write_workbook(target: io.BytesIO, title: str, header: Sequence[str],
 
 def _fill_workbook(xlsxwriter: Any, target: io.BytesIO, in_memory: bool, title: str,
                    header: Sequence[str], rows: Iterable[Sequence[object]],
-                   number_formats: Sequence[str | None], fixed_time: dt.datetime | None
-                   ) -> None:
+                   number_formats: Sequence[str | None], fixed_time: dt.datetime | None,
+                   name_row: RowName) -> None:
     wb = xlsxwriter.Workbook(target, {"constant_memory": not in_memory,
                                       "in_memory": in_memory, **_OPTIONS})
     try:
@@ -247,6 +298,9 @@ def _fill_workbook(xlsxwriter: Any, target: io.BytesIO, in_memory: bool, title: 
             for col, (value, fmt) in enumerate(zip(row, number_formats, strict=True)):
                 if value is None:
                     continue
+                if isinstance(value, str) and too_long_for_xlsx(value):
+                    raise TextTooLongForXlsx(name_row(n + 1, row), header[col],
+                                             xlsx_units(value))
                 _write_cell(ws, n, col, value, text, quoted, formats[col])
                 if isinstance(value, str):
                     shown = len(value)

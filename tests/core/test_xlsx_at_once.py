@@ -145,15 +145,18 @@ def test_hostile_texts_at_once_are_xlsxwriters_bytes_and_read_back_as_typed(
 
 
 def test_texts_on_the_at_once_limit_and_past_it() -> None:
-    """16,383 characters are written at once; longer ones go to XlsxWriter, which cuts past
-    32,767 UTF-16 units (sheets.as_xlsx_text)."""
+    """16,383 characters are written at once; longer ones go to XlsxWriter, whole up to a
+    cell's 32,767 UTF-16 units and refused past them (XlsxWriter would cut them)."""
     for text in ("y" * 16_383, " " + "y" * 16_381 + " ", "\U0001F600" * 16_383):
         quick = sheets._sheet_at_once("t", ["a"], [[text]], [None], WHEN)
         assert quick is not None
         assert sheets._fix_times(quick, WHEN) == cell_by_cell("t", ["a"], [[text]], [None],
                                                               WHEN)
-    for text in ("y" * 16_384, "y" * 40_000, "\U0001F600" * 20_000):
+    for text in ("y" * 16_384, "y" * 32_767, "\U0001F600" * 16_383 + "y"):
         assert sheets._sheet_at_once("t", ["a"], [[text]], [None], WHEN) is None
         book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes("t", ["a"], [[text]], [None],
                                                             WHEN)))
-        assert book.active["A2"].value == sheets.as_xlsx_text(text)
+        assert book.active["A2"].value == text
+    for text in ("y" * 32_768, "y" * 40_000, "\U0001F600" * 16_384):
+        with pytest.raises(sheets.TextTooLongForXlsx, match="the a of row 2 is"):
+            xlsx_bytes("t", ["a"], [[text]], [None], WHEN)

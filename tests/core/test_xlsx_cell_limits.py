@@ -1,7 +1,8 @@
 """Texts an XLSX cell cannot hold as they are: past Excel's 32,767 UTF-16 units (XlsxWriter
 cuts them) and the non-characters U+FFFE and U+FFFF (written as Excel's escapes, which the
-reader leaves). A bundle keeps them whole in its CSV and JSON, and verify expects exactly
-what its XLSX holds: it reported our own bundles as changed."""
+reader leaves). A bundle keeps them whole in its CSV and JSON, its XLSX says where (a
+long text's cell holds its beginning and a note), and verify expects exactly what its XLSX
+holds: it reported our own bundles as changed."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import openpyxl
 
 from calnet_desk.exchange.bundle import export_bundle, parse_scope, verify, verify_bundle
-from calnet_desk.exchange.sheets import XLSX_CELL_UNITS, as_xlsx_text
+from calnet_desk.exchange.sheets import XLSX_CELL_UNITS, as_xlsx_text, xlsx_units
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
 
@@ -54,15 +55,22 @@ def test_a_bundle_with_a_text_longer_than_a_cell_verifies_and_keeps_it_whole(
     header = [c.value for c in sheet[1]]
     column = header.index("description")
     cells = [row[column] for row in sheet.iter_rows(min_row=2, values_only=True)]
-    assert cells == [LONG[:XLSX_CELL_UNITS], ASTRAL[:16_383], "short"]
+    # each long text's beginning, and where it is whole, within the cell's 32,767 units
+    for cell, text, units in ((cells[0], LONG, "40,000"), (cells[1], ASTRAL, "32,768")):
+        note = (f" [… cut here: the whole text is {units} characters long, more than an XLSX "
+                "cell holds; orders.csv and orders.json beside this file hold it whole]")
+        assert cell.endswith(note) and text.startswith(cell[:-len(note)])
+        assert xlsx_units(cell) in (XLSX_CELL_UNITS, XLSX_CELL_UNITS - 1)  # an emoji is 2
+    assert cells[2] == "short"
 
 
-def test_a_changed_long_text_in_the_xlsx_is_still_found(reg: Register, tmp_path: Path
-                                                       ) -> None:
+def _bag_with_description_cell(reg: Register, tmp_path: Path, text: str, cell: str) -> Path:
+    """A bundle of one order holding ``text``, unpacked, its orders.xlsx cell rewritten to
+    ``cell``: the bag's folder."""
     with reg.transaction("orders") as tx:
         tx.put(KINDS["orders"], {"request_number": "O-1", "request_date": "2026-01-05",
                                  "order_type": "new", "contractor": "AT&T",
-                                 "description": LONG})
+                                 "description": text})
     out = tmp_path / "b.zip"
     export_bundle(reg, out, parse_scope("all"), AS_OF, today=AS_OF)
     folder = tmp_path / "bag"
@@ -72,8 +80,23 @@ def test_a_changed_long_text_in_the_xlsx_is_still_found(reg: Register, tmp_path:
     path = root / "data/records/orders.xlsx"
     book = openpyxl.load_workbook(path)
     header = [c.value for c in book.active[1]]
-    book.active.cell(2, header.index("description") + 1).value = "y" + LONG[1:XLSX_CELL_UNITS]
+    book.active.cell(2, header.index("description") + 1).value = cell
     book.save(path)
+    return root
+
+
+def test_a_bundle_made_before_the_note_still_verifies(reg: Register, tmp_path: Path) -> None:
+    """Bundles made before the cell said where the text is whole hold it cut where
+    XlsxWriter cut it, with no note: still our own bundle, not a changed one."""
+    root = _bag_with_description_cell(reg, tmp_path, ASTRAL, as_xlsx_text(ASTRAL))
+    problems = verify.verify_bag(root)
+    assert any("orders.xlsx does not match its SHA-256" in p for p in problems)  # rewritten
+    assert not any("orders.xlsx:" in p for p in problems)  # but its cells are ours
+
+
+def test_a_changed_long_text_in_the_xlsx_is_still_found(reg: Register, tmp_path: Path
+                                                       ) -> None:
+    root = _bag_with_description_cell(reg, tmp_path, LONG, "y" + LONG[1:XLSX_CELL_UNITS])
     assert any("orders.xlsx: row 2 column description differs" in p
                for p in verify.verify_bag(root))
 

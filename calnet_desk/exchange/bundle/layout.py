@@ -28,7 +28,7 @@ from ...store.history import (
     link_hash,
 )
 from ...values import cell_natives, cell_texts, json_values
-from ..sheets import XLSX_FORMATS, xlsx_bytes
+from ..sheets import XLSX_CELL_UNITS, XLSX_FORMATS, text_or_where_whole, xlsx_bytes
 
 REDACTED = "[redacted]"
 BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
@@ -136,10 +136,21 @@ def records_xlsx(kind: Kind, records: list[Record], as_of: dt.date) -> bytes:
 
 def columns_xlsx(kind: Kind, columns: list[list[Any]], as_of: dt.date) -> bytes:
     """:func:`records_xlsx` of the records given as :func:`record_columns`."""
-    natives = [cell_natives(f, column) for f, column in zip(kind.fields, columns, strict=True)]
+    natives = [whole_or_pointed(kind, cell_natives(f, column))
+               for f, column in zip(kind.fields, columns, strict=True)]
     return xlsx_bytes(kind.name, kind.columns, list(zip(*natives, strict=True)),
                       [XLSX_FORMATS.get(f.type) for f in kind.fields],
                       fixed_time=dt.datetime(as_of.year, as_of.month, as_of.day))
+
+
+def whole_or_pointed(kind: Kind, cells: list[object]) -> list[object]:
+    """A column's cells with every text longer than an XLSX cell holds cut, saying that the
+    kind's CSV and JSON hold it whole (sheets.text_or_where_whole): a bundle never fails for
+    a long note, and its spreadsheet never cuts one unseen."""
+    if max((len(c) for c in cells if type(c) is str), default=0) <= XLSX_CELL_UNITS // 2:
+        return cells  # the usual column: no text near the limit
+    whole_in = f"{kind.name}.csv and {kind.name}.json beside this file"
+    return [text_or_where_whole(c, whole_in) if type(c) is str else c for c in cells]
 
 
 # --- documents -------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ...progress import collector_paused
 from ...records import KINDS, Field, Kind
@@ -46,6 +46,7 @@ from .layout import (
     read_bag_info,
     read_chain,
     read_entries,
+    whole_or_pointed,
 )
 from .redact import body_of_shown
 from .scope import ScopeSyntax, link_parts, parse_scope, replay, scope_entries
@@ -71,16 +72,17 @@ def records_files(kind: Kind, columns: list[list[Any]]
 def _as_read(kind: Kind, columns: list[list[Any]]) -> list[list[object]]:
     """Each record's row as a spreadsheet reader gives it back when the file holds exactly
     what the bundle wrote (values.to_cell_native; money as the float the cell holds, empty
-    cells as "", a text past a cell's 32,767 UTF-16 units cut there, as it was written, and
-    the non-characters U+FFFE and U+FFFF as the escapes the reader leaves):
-    a row equal to it needs no cell parsed one by one."""
-    from ..sheets import XLSX_CELL_UNITS, as_xlsx_text
+    cells as "", a text past a cell's 32,767 UTF-16 units cut with a note saying where it
+    is whole (layout.whole_or_pointed), as it was written, and the non-characters U+FFFE
+    and U+FFFF as the escapes the reader leaves): a row equal to it needs no cell parsed
+    one by one."""
+    from ..sheets import XLSX_CELL_UNITS
 
     short = XLSX_CELL_UNITS // 2  # no text this long or shorter is cut
 
     def as_read(text: str) -> str:
         if len(text) > short:
-            text = as_xlsx_text(text)
+            text = cast(str, whole_or_pointed(kind, [text])[0])
         if "\ufffe" in text or "\uffff" in text:  # no XML holds them: escaped as Excel
             # does, and read back as the escape (the reader decodes no _xFFFE_)
             text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
@@ -134,6 +136,8 @@ def _xlsx_differs(path: Path, kind: Kind, columns: list[list[Any]]) -> str | Non
                                                            columns, want, strict=False):
                     if type(cell) is str and cell == written:
                         continue  # the text as written (a long one cut where it was)
+                    if type(cell) is str and _cut_as_before(cell, column[n - 1]):
+                        continue  # a bundle made before the cell said where it is whole
                     try:
                         value = parse(cell)
                     except BadValue:
@@ -145,6 +149,14 @@ def _xlsx_differs(path: Path, kind: Kind, columns: list[list[Any]]) -> str | Non
     except SheetError as e:
         return str(e)
     return None
+
+
+def _cut_as_before(cell: str, value: object) -> bool:
+    """Is the cell a long text as bundles made before the note cut it (sheets.as_xlsx_text,
+    where XlsxWriter cut it)?"""
+    from ..sheets import as_xlsx_text, too_long_for_xlsx
+
+    return type(value) is str and too_long_for_xlsx(value) and cell == as_xlsx_text(value)
 
 
 def _read_manifest(path: Path, label: str, problems: list[str]) -> dict[str, str]:

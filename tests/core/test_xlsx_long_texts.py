@@ -1,0 +1,89 @@
+"""A text longer than an XLSX cell holds (Excel's 32,767 UTF-16 units) is refused by every
+XLSX export, before anything is written, with a sentence naming the record, the field and
+its length and pointing to CSV: XlsxWriter cut it silently, so export-then-import shortened
+the record. CSV keeps any length."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from calnet_desk.exchange.exporter import export_kind
+from calnet_desk.exchange.sheets import TextTooLongForXlsx, write_xlsx
+from calnet_desk.records import KINDS
+from calnet_desk.store import Register
+
+ORDERS = KINDS["orders"]
+LONG = "x" * 40_000
+ASTRAL = "\U0001F600" * 16_384  # 16,384 characters, 32,768 UTF-16 units: one too many
+
+
+def _orders(reg: Register, **descriptions: str) -> None:
+    with reg.transaction("orders") as tx:
+        for key, text in descriptions.items():
+            tx.put(ORDERS, {"request_number": key, "request_date": "2026-01-05",
+                            "order_type": "new", "contractor": "AT&T", "description": text})
+
+
+def test_export_refuses_a_text_longer_than_a_cell_and_writes_nothing(
+        reg: Register, tmp_path: Path, run_cli: Any) -> None:
+    _orders(reg, **{"O-1": "short", "O-2": LONG})
+    root = reg.paths.root
+    reg.close()
+    out = tmp_path / "orders.xlsx"
+    r = run_cli("--data-dir", str(root), "export", "--kind", "orders", "--format", "xlsx",
+                "-o", str(out))
+    assert r.code == 1, r
+    assert r.err.count("\n") == 1 and "Traceback" not in r.err
+    assert (f"calnet-desk-cli: {out} was not written: the description of order O-2 is "
+            "40,000 characters long (as Excel counts them), more than the 32,767 an XLSX "
+            "cell holds, and would be cut short. Export as CSV instead: it keeps texts of "
+            "any length.") in r.err
+    assert list(tmp_path.iterdir()) == [root]  # no file, no partial one
+    r = run_cli("--data-dir", str(root), "export", "--kind", "orders", "--format", "csv",
+                "-o", str(tmp_path / "orders.csv"))
+    assert r.code == 0, r
+    with open(tmp_path / "orders.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [row["description"] for row in rows] == ["short", LONG]  # whole
+
+
+def test_the_limit_is_counted_in_utf16_units_as_excel_counts(reg: Register,
+                                                           tmp_path: Path) -> None:
+    """16,384 characters above U+FFFF are 32,768 units: one more than a cell holds."""
+    _orders(reg, **{"O-1": ASTRAL})
+    out = tmp_path / "o.xlsx"
+    with pytest.raises(TextTooLongForXlsx, match="order O-1 is 32,768 characters long"):
+        export_kind(reg, ORDERS, "xlsx", out)
+    assert not out.exists()
+    _orders(reg, **{"O-1": ASTRAL[1:], "O-2": "y" * 32_767})  # exactly a cell's worth
+    export_kind(reg, ORDERS, "xlsx", out)
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(out, read_only=True).worksheets[0]
+    column = ORDERS.columns.index("description")
+    cells = [row[column] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert cells == [ASTRAL[1:], "y" * 32_767]
+
+
+def test_an_existing_file_is_left_as_it_was(reg: Register, tmp_path: Path) -> None:
+    _orders(reg, **{"O-1": LONG})
+    out = tmp_path / "o.xlsx"
+    out.write_bytes(b"the old export")
+    with pytest.raises(TextTooLongForXlsx):
+        export_kind(reg, ORDERS, "xlsx", out)
+    assert out.read_bytes() == b"the old export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [reg.paths.root.name, "o.xlsx"])
+
+
+def test_a_sheet_without_records_names_the_row(tmp_path: Path) -> None:
+    out = tmp_path / "t.xlsx"
+    with pytest.raises(TextTooLongForXlsx) as e:
+        write_xlsx(out, "t", ["a", "note"], [["1", "fine"], ["2", LONG]], [None, None])
+    assert "the note of row 3 is 40,000 characters long" in str(e.value)
+    assert e.value.field == "note" and e.value.units == 40_000
+    assert not out.exists()
