@@ -46,6 +46,53 @@ def document_path(paths: RegisterPaths, sha256: str) -> Path:
     return paths.documents / sha256[:2] / sha256
 
 
+class NotAFile(RecordError):
+    """A stored document's place holds something other than a regular file (a named pipe,
+    a device, a folder): opening a pipe with no writer waits for ever, so it is never
+    opened."""
+
+
+# Opening a stored document: read-only, binary (Windows translates nothing), and on POSIX
+# non-blocking, so that a named pipe swapped in after the look opens at once and is found
+# by fstat instead of waiting for a writer (Windows has no pipes in the file system and no
+# O_NONBLOCK: its look before opening is the check).
+_POSIX = os.name == "posix"
+
+
+def open_stored(paths: RegisterPaths, sha256: str, name: str) -> io.FileIO:
+    """A stored document opened for reading (unbuffered). Raises :class:`NotAFile` when its
+    place holds anything but a regular file (looked at before opening and again on the
+    open file) and RecordError when it is missing or cannot be opened; never waits."""
+    path = document_path(paths, sha256)
+    what = f"the stored file of {name} ({sha256[:12]}…)"
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise _not_a_file(what, path)
+        flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+        if _POSIX:
+            flags |= os.O_NONBLOCK
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise RecordError(f"{what} is missing; run verify, then restore it from a "
+                          "backup") from None
+    except OSError as e:
+        raise RecordError(f"{what} cannot be read ({e.strerror or e}); run verify, then "
+                          "restore it from a backup") from e
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped for a pipe after the look
+            raise _not_a_file(what, path)
+    except BaseException:
+        os.close(fd)
+        raise
+    return io.FileIO(fd, "rb")
+
+
+def _not_a_file(what: str, path: Path) -> NotAFile:
+    return NotAFile(f"{what} is not a regular file ({path} holds a named pipe, a device or "
+                    "a folder in its place), so it was not read; run verify, then restore it "
+                    "from a backup")
+
+
 def hash_file(path: Path, progress: Progress | None = None) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
@@ -234,22 +281,20 @@ def safe_file_name(name: str) -> str:
 def export_copy(reg: OpenRegister, doc: Document, dest_dir: Path) -> Path:
     """A read-only copy under the original name (a number added if the name is taken):
     how a document is handed to the system viewer without risking the stored one."""
-    src = document_path(reg.paths, doc.sha256)
-    if not src.is_file():
-        raise RecordError(f"the stored file of {doc.name} ({doc.sha256[:12]}…) is missing; "
-                          "run verify, then restore it from a backup")
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    name = safe_file_name(doc.name)
-    stem, suffix = Path(name).stem, Path(name).suffix
-    target = dest_dir / name
-    n = 2
-    while target.exists():
-        target = dest_dir / f"{stem} ({n}){suffix}"
-        n += 1
-    try:
-        shutil.copyfile(src, target)
-    except BaseException:
-        target.unlink(missing_ok=True)  # no half copy
-        raise
+    with open_stored(reg.paths, doc.sha256, doc.name) as src:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        name = safe_file_name(doc.name)
+        stem, suffix = Path(name).stem, Path(name).suffix
+        target = dest_dir / name
+        n = 2
+        while target.exists():
+            target = dest_dir / f"{stem} ({n}){suffix}"
+            n += 1
+        try:
+            with open(target, "wb") as dest:
+                shutil.copyfileobj(src, dest, CHUNK)
+        except BaseException:
+            target.unlink(missing_ok=True)  # no half copy
+            raise
     os.chmod(target, stat.S_IREAD | stat.S_IRGRP | stat.S_IROTH)
     return target

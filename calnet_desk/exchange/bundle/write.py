@@ -26,8 +26,8 @@ from ... import __version__
 from ...files import atomic_output
 from ...progress import IsCancelled, Progress, check
 from ...records import KINDS
-from ...store import Register
-from ...store.documents import Document, document_path
+from ...store import RecordError, Register
+from ...store.documents import Document, open_stored
 from ...store.history import CHAIN_VERSION
 from .. import billing_bundle
 from .columns import GUIDE, column_guide
@@ -370,16 +370,13 @@ def _copy_document(reg: Register, doc: Document, zf: zipfile.ZipFile, info: zipf
     """Copy a stored document into the zip through ``buffer``, hashing the bytes it writes;
     their hash must be the one the document is stored under. ``written(n)`` after each
     write of n bytes."""
-    src = document_path(reg.paths, doc.sha256)
     digest = hashlib.sha256()
     view = memoryview(buffer)
     size = 0
     try:
-        fin = open(src, "rb", buffering=0)  # noqa: SIM115 - closed below, before the checks
-    except OSError as e:
-        raise BundleError(f"the stored file of {doc.name} ({doc.sha256[:12]}…) cannot be "
-                          f"read ({e.strerror or e}); run verify, then restore it from a "
-                          "backup. Nothing was written") from e
+        fin = open_stored(reg.paths, doc.sha256, doc.name)  # never a pipe: it would wait
+    except RecordError as e:
+        raise BundleError(f"{e}. Nothing was written") from e
     with fin, zf.open(info, "w", force_zip64=doc.size > zipfile.ZIP64_LIMIT) as dest:
         while n := fin.readinto(view):
             check_cancel()
