@@ -19,6 +19,8 @@ from .progress import IsCancelled, Progress, check, reporting
 from .records import KINDS, Kind, Record
 from .store import RecordError, Register
 from .store import documents as docs
+from .store.errors import printable
+from .store.keys import lone_surrogate
 from .store.register import Changes
 from .store.tracked import (
     DEADLINE_MARKS,
@@ -229,6 +231,12 @@ def attach(reg: Register, paths: Sequence[Path], kind: Kind, key: str,
     transaction. Progress counts the files stored."""
     if not reg.exists(kind, key):
         raise RecordError(f"no {kind.singular} {key} in the register; nothing was attached")
+    for path in paths:  # before any file is stored: its name becomes the document's
+        problem = lone_surrogate(path.name)
+        if problem:
+            raise RecordError(f"{printable(path)}: the file's name {problem}; the register "
+                              "stores only whole characters, so nothing was attached. Rename "
+                              "the file and attach it again")
     stored = []
     for done, path in enumerate(paths, start=1):
         check(cancelled, "cancelled; nothing was attached")

@@ -17,6 +17,7 @@ The skeleton's prototypes are Unicode's data, held in ``calnet_desk/data/confusa
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
@@ -35,6 +36,25 @@ _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"})
 
 def nfc(text: str) -> str:
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+NOT_STORED = ("the register stores only whole characters, so nothing was written. Type or "
+              "paste the text again, or save its file as UTF-8")
+
+
+def lone_surrogate(text: str) -> str | None:
+    """Why a text cannot be stored, or None: it holds a lone surrogate, which UTF-8 (SQLite's
+    and the history's encoding) has no bytes for. Python text gets one from a JSON "\\ud800"
+    escape, or from an argument or file name whose bytes were not UTF-8 (decoded with
+    surrogateescape)."""
+    if text.isascii():
+        return None
+    found = _LONE_SURROGATE.search(text)
+    if found is None:
+        return None
+    return (f"holds U+{ord(found.group()):04X} at character {found.start() + 1:,}, which is "
+            "not a character (half of a UTF-16 pair, or a byte that was not UTF-8 text)")
 
 
 def control_character(text: str) -> str | None:

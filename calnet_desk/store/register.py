@@ -38,8 +38,10 @@ from .history import (
 )
 from .keys import (
     LOOK_ALIKE,
+    NOT_STORED,
     control_character,
     key_problem,
+    lone_surrogate,
     look_alike_forms,
     look_alike_forms_many,
     nfc,
@@ -776,6 +778,9 @@ class Register:
         """One ``BEGIN IMMEDIATE`` transaction; every change in it lands in the history."""
         if not self.writable:
             raise StoreError("the register is open read-only")
+        problem = lone_surrogate(reason) if reason else None
+        if problem:
+            raise RecordError(f"the reason given {problem}; {NOT_STORED}")
         self._saving = reason
         with self._immediate():
             changes = Changes(self, reason)
@@ -811,6 +816,9 @@ class Changes:
                 raise RecordError(f"agency: {f.label} is required")
             value = new.get(f.name)
             if isinstance(value, str) and value != (old or {}).get(f.name):
+                problem = lone_surrogate(value)
+                if problem:
+                    raise RecordError(f"agency: {f.label} {problem}; {NOT_STORED}")
                 problem = control_character(value)
                 if problem:  # it would print raw and break bag-info.txt's lines
                     raise RecordError(f"agency: {f.label} {problem}; nothing was written")
@@ -1013,10 +1021,13 @@ class _Background:
 
 def key_where(kind: Kind, key: str) -> tuple[str, tuple[str, ...]]:
     """The WHERE clause (and its parameters) of the record a key text names; a text naming
-    no record of a composite kind (no separator) matches nothing."""
+    no record of a composite kind (no separator), or holding a lone surrogate (no stored
+    text does; SQLite's binding would raise), matches nothing."""
     try:
         values = kind.key_values(key)
     except UnknownKey:
+        return "WHERE 0", ()
+    if lone_surrogate(key):
         return "WHERE 0", ()
     return "WHERE " + " AND ".join(f"{n} = ?" for n in values), tuple(values.values())
 
@@ -1052,6 +1063,7 @@ class Upsert:
         self.in_order = sorted((f.name, i, canonical_value(f.name))
                                for i, f in enumerate(kind.fields))
         self.converted = [(i, f) for i, f in enumerate(kind.fields) if f.type in _CONVERTED]
+        self.lists = [f.name for f in kind.fields if f.type == "list"]
         self.check = _Checks(changes, kind)
         self.background = background
         self.batch: list[Sequence[object]] = []
@@ -1074,6 +1086,7 @@ class Upsert:
         defaults, check, batch, counts = self.defaults, self.check, self.batch, self.counts
         history, reason, progress = changes.history, changes.reason, self.progress
         complete, fresh, fresh_keys = self.complete, self.fresh, self.fresh_keys
+        lists = self.lists
         as_json = canonical_value
         width = len(in_order)
         # the look-alike forms of the keys these records name, mapped together (a key that
@@ -1095,9 +1108,17 @@ class Upsert:
                 problem = kind.key_problem(record)
                 if problem:
                     raise RecordError(f"{kind.name}: {problem}")
-            if not ascii_only and not "".join(
-                    [v for v in record.values() if type(v) is str]).isascii():
-                record = {k: nfc(v) if isinstance(v, str) else v for k, v in record.items()}
+            if not ascii_only:
+                texts = "".join([v for v in record.values() if type(v) is str])
+                if not texts.isascii():
+                    if lone_surrogate(texts):  # SQLite's binding would raise it raw
+                        _refuse_lone_surrogate(kind, record)
+                    record = {k: nfc(v) if isinstance(v, str) else v
+                              for k, v in record.items()}
+            for name in lists:
+                items = record.get(name)
+                if items and type(items) is list and lone_surrogate("".join(map(str, items))):
+                    _refuse_lone_surrogate(kind, record)
             # record_key: a single key field's text as it is (a str, checked above)
             key = cast(str, record[key_name]) if key_name is not None else key_of(record)
             old = existing.get(key)
@@ -1213,6 +1234,20 @@ def _json_texts(values: Sequence[Any]) -> list[str | None]:
 _JSON_OF: dict[type, Callable[[Any], str]] = {
     str: json.encoder.encode_basestring, int: int.__repr__,
     bool: {True: "true", False: "false"}.__getitem__}
+
+
+def _refuse_lone_surrogate(kind: Kind, record: Record) -> None:
+    """Raise RecordError naming the record and the first field whose text cannot be stored
+    (keys.lone_surrogate)."""
+    from .errors import printable
+
+    for f in kind.fields:
+        value = record.get(f.name)
+        text = "".join(map(str, value)) if isinstance(value, list) else value
+        problem = lone_surrogate(text) if isinstance(text, str) else None
+        if problem:
+            raise RecordError(f"{kind.singular} {printable(kind.record_key(record))}: "
+                              f"{f.label} {problem}; {NOT_STORED}")
 
 
 def _check_new_key(kind: Kind, key: str, folds: dict[str, str],

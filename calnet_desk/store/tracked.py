@@ -13,6 +13,7 @@ from typing import Any
 from .exceptions import RecordError
 from .handles import Transaction
 from .history import diff
+from .keys import NOT_STORED, lone_surrogate
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,13 @@ def get_row(tx_or_conn: Any, spec: TrackedTable, keys: dict[str, Any]) -> dict[s
 def put_row(tx: Transaction, spec: TrackedTable, row: dict[str, Any]) -> str:
     """Insert or replace one row (upsert), with its history entry; insert|update|unchanged."""
     full = {c: row.get(c) for c in spec.columns}
+    for column, value in full.items():
+        problem = lone_surrogate(value) if isinstance(value, str) else None
+        if problem:
+            from .errors import printable
+
+            raise RecordError(f"{spec.history_kind} {printable(spec.key_of(full))}: its "
+                              f"{column} {problem}; {NOT_STORED}")
     old = get_row(tx, spec, full)
     changes = diff({k: v for k, v in (old or {}).items() if v is not None},
                    {k: v for k, v in full.items() if v is not None})

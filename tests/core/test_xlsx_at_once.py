@@ -116,8 +116,8 @@ HOSTILE = st.lists(st.one_of(
         "\ufffe", "\uffff", "\U0001F600", "\U0010FFFD", "&", "<", ">", '"', "'", "]]>",
         "_x0041_", "_X004a_", "_x005F_", "_x", "<r>", "</r>", "<t>", " ", "=", "+", "-",
         "@"]),
-    # no lone surrogates (category Cs): no register text holds one (SQLite's UTF-8 binding
-    # refuses it before anything is written), so no export meets one
+    # no lone surrogates (category Cs): no register text holds one (the store refuses it
+    # before anything is written: tests/core/test_lone_surrogates.py), so no export meets one
     st.characters(exclude_categories=("Cs",))), max_size=16).map("".join)
 
 

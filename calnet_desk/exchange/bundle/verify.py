@@ -534,6 +534,11 @@ def _read_entries(root: Path, chain: list[dict[str, Any]], problems: list[str]
                 or {n: entry["changes"][n] for n in SCOPE_REFS.get(kind, ())
                     if n in entry["changes"]} != row["refs"])
             body = body_of_shown(entry)
+        except UnicodeEncodeError as e:  # a JSON "\ud800" escape: no register wrote it
+            problems.append(f"{where}: entry {entry_id} holds U+{ord(e.object[e.start]):04X}, "
+                            "a lone surrogate (half of a UTF-16 pair), which is not a "
+                            "character: no register holds one")
+            continue
         except (ValueError, TypeError, KeyError, AttributeError) as e:
             problems.append(f"{where}: entry {entry_id}: {e}")
             continue
