@@ -124,6 +124,21 @@ def _kept() -> str:
             "was rolled back.")
 
 
+def _not_text(argv: Sequence[str]) -> str:
+    """Why a command met a text SQLite cannot take: an argument whose bytes were not UTF-8
+    (Python decodes them to lone surrogates), named; the register holds no such text, so a
+    key holding one names nothing."""
+    from ..store.errors import printable
+    from ..store.keys import lone_surrogate
+
+    for arg in argv:
+        problem = lone_surrogate(arg)
+        if problem:
+            return (f"the argument {printable(arg)} {problem}; the register holds only whole "
+                    f"characters, so it names nothing there; {_kept()} Type it again.")
+    return f"a text holds a lone surrogate, which is not a character. {_kept()}"
+
+
 def _interrupted(e: BaseException, root: Path) -> str:
     from ..paths import RegisterPaths
     from ..store.workspace import restore_pending
@@ -168,6 +183,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
         return PROBLEM
     except KeyboardInterrupt as e:
         err.write(f"calnet-desk-cli: {_interrupted(e, root)}\n")
+        return PROBLEM
+    except UnicodeEncodeError as e:  # a lone surrogate the store's own checks did not meet
+        if e.reason != "surrogates not allowed":
+            raise
+        err.write(f"calnet-desk-cli: {_not_text(sys.argv[1:] if argv is None else argv)}\n")
         return PROBLEM
     except BrokenPipeError:  # output piped into `head` and the like
         try:

@@ -86,6 +86,46 @@ def test_a_csv_that_would_decode_to_one_is_refused_by_file(reg: Register,
     assert reg.get(ORDERS, "O-1") is None
 
 
+def test_the_cli_says_so_for_arguments_that_were_not_utf8(reg: Register, tmp_path: Path,
+                                                         run_cli: Any) -> None:
+    """Linux hands Python an argument's bytes that are not UTF-8 as lone surrogates
+    ($'\\xff' becomes '\\udcff'): a reason, a file's name, an agency, and keys to look up
+    ended in a traceback."""
+    with reg.transaction("orders") as tx:
+        tx.put(ORDERS, _order())
+    root = str(reg.paths.root)
+    reg.close()
+    scan = tmp_path / "scan\udcfe.pdf"
+    scan.write_bytes(b"%PDF-1.4")
+    runs = {
+        "reason": run_cli("--data-dir", root, "delete", "orders", "O-1", "--reason",
+                          "bad\udcffreason"),
+        "attach": run_cli("--data-dir", root, "attach", str(scan), "--to", "orders:O-1"),
+        "init": run_cli("--data-dir", str(tmp_path / "new"), "init", "--agency", "A\udcffB",
+                        "--agency-class", "non-exempt-state"),
+        "show": run_cli("--data-dir", root, "show", "orders", "O\udcff"),
+        "search": run_cli("--data-dir", root, "search", "O\udcff"),
+    }
+    for name, r in runs.items():
+        assert r.code == 1 and r.err.count("\n") == 1 and "Traceback" not in r.err, (name, r)
+    assert runs["reason"].err.startswith(
+        "calnet-desk-cli: the reason given holds U+DCFF at character 4, which is not a "
+        "character")
+    shown = str(scan).replace("\udcfe", "\\udcfe")  # escaped as printed
+    assert f"{shown}: the file's name holds U+DCFE" in runs["attach"].err
+    assert "nothing was attached" in runs["attach"].err
+    assert runs["init"].err.startswith("calnet-desk-cli: agency: Agency name holds U+DCFF")
+    assert runs["show"].err == "calnet-desk-cli: no order O\\udcff in the register\n"
+    assert runs["search"].err == (
+        "calnet-desk-cli: the argument O\\udcff holds U+DCFF at character 2, which is not a "
+        "character (half of a UTF-16 pair, or a byte that was not UTF-8 text); the register "
+        "holds only whole characters, so it names nothing there; nothing was written; the "
+        "register is as it was. Type it again.\n")
+    with Register.open(Path(root)) as again:
+        assert again.get(ORDERS, "O-1") is not None  # not deleted
+        assert not list((Path(root) / "documents").rglob("*"))  # nothing stored
+
+
 def test_a_json_import_with_a_surrogate_escape_is_named_by_file_and_line(
         reg: Register, tmp_path: Path, run_cli: Any) -> None:
     """merge-bundle reads a bundle's JSON, and json.loads turns "\\ud800" into a lone
