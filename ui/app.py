@@ -3,7 +3,6 @@ migrate the register, then the QApplication and the main window."""
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 import threading
@@ -83,7 +82,57 @@ def install_excepthook(log_folder: Path | None) -> None:
     sys.excepthook = hook
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+class Arguments:
+    """What the desktop was started with, under argparse's names."""
+
+    def __init__(self, data_dir: str | None = None, smoke_test: bool = False,
+                 quit_after_first_page: bool = False, read_only: bool = False) -> None:
+        self.data_dir = data_dir
+        self.smoke_test = smoke_test
+        self.quit_after_first_page = quit_after_first_page
+        self.read_only = read_only
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Arguments) and vars(self) == vars(other)
+
+    def __repr__(self) -> str:
+        return f"Arguments({vars(self)})"
+
+
+SWITCHES = {"--smoke-test": "smoke_test", "--quit-after-first-page": "quit_after_first_page",
+            "--read-only": "read_only"}
+DATA_DIR = "--data-dir"
+
+
+def plain_arguments(argv: Sequence[str]) -> Arguments | None:
+    """The arguments when each is spelled out in full (as the shortcuts, the installer and
+    the scripts start the desktop), else None: then argparse reads them, abbreviations,
+    help and mistakes included. Importing argparse (and the gettext and locale modules it
+    imports) and building its parser were ~3 ms of every start (issue 16 item 15); the two
+    read the same arguments the same way (a test compares them)."""
+    found = Arguments()
+    rest = list(argv)
+    while rest:
+        arg = rest.pop(0)
+        if arg in SWITCHES:
+            setattr(found, SWITCHES[arg], True)
+        elif arg.startswith(DATA_DIR + "="):
+            found.data_dir = arg[len(DATA_DIR) + 1:]
+        elif arg == DATA_DIR and rest and not rest[0].startswith("-"):
+            found.data_dir = rest.pop(0)
+        else:
+            return None
+    return found
+
+
+def parse_args(argv: Sequence[str] | None) -> Arguments:
+    plain = plain_arguments(sys.argv[1:] if argv is None else argv)
+    return plain if plain is not None else parse_with_argparse(argv)
+
+
+def parse_with_argparse(argv: Sequence[str] | None) -> Arguments:
+    import argparse
+
     p = argparse.ArgumentParser(prog="calnet-desk", description="CALNET Desk")
     p.add_argument("--data-dir", metavar="DIR", help="the register folder")
     p.add_argument("--smoke-test", action="store_true",
@@ -94,7 +143,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         "painted, then close the window and exit (benchmarks/gui.py times "
                         "the start with it)")
     p.add_argument("--read-only", action="store_true", help="open without taking the lock")
-    return p.parse_args(argv)
+    return Arguments(**vars(p.parse_args(argv)))
 
 
 def smoke_test(root: Path) -> int:

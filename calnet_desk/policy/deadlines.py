@@ -7,7 +7,6 @@ acknowledgement or snooze, which is tied to the date it saw and lapses if the da
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -54,8 +53,17 @@ def add_months(day: dt.date, months: int) -> dt.date:
     (29 Feb 2024 + 24 months = 28 Feb 2026; 31 Jan + 1 month = 28/29 Feb)."""
     index = day.year * 12 + (day.month - 1) + months
     year, month0 = divmod(index, 12)
-    last = calendar.monthrange(year, month0 + 1)[1]
-    return dt.date(year, month0 + 1, min(day.day, last))
+    return dt.date(year, month0 + 1, min(day.day, days_in_month(year, month0 + 1)))
+
+
+MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def days_in_month(year: int, month: int) -> int:
+    """calendar.monthrange(year, month)[1], without importing calendar (and the locale
+    module it imports) on the desktop's way to its first page (issue 16 item 15)."""
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    return 29 if month == 2 and leap else MONTH_DAYS[month - 1]
 
 
 def ato_anniversary(approved_on: dt.date, term_months: int) -> dt.date:

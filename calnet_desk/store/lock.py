@@ -11,10 +11,20 @@ import datetime as dt
 import getpass
 import json
 import os
-import socket
 import sys
 from pathlib import Path
 from typing import Any, Protocol
+
+
+def host_name() -> str:
+    """socket.gethostname(): on POSIX the same name from uname(2), without importing
+    socket (and selectors, select, array) on the desktop's way to its first page (issue 16
+    item 15); Windows has no uname."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+
+    return socket.gethostname()
 
 
 def os_user() -> str:
@@ -105,7 +115,7 @@ class WriterLock:
             raise RegisterLocked(self.holder())
         self.fd = fd
         info = {
-            "host": socket.gethostname(),
+            "host": host_name(),
             "pid": os.getpid(),
             "user": os_user(),
             "since": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),

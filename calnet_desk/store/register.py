@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -973,6 +972,8 @@ class _Background:
     (:meth:`wait`, :meth:`close`) before it uses the connection itself."""
 
     def __init__(self, conn: sqlite3.Connection, kind: str) -> None:
+        import queue  # only a bulk write's (not on the desktop's way to its first page)
+
         self.conn = conn
         self.kind = kind
         self.jobs: queue.Queue[tuple[str, list[object]] | None] = queue.Queue(maxsize=8)

@@ -12,7 +12,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calnet_desk.policy.deadlines import add_months, ato_anniversary, deadlines, notice_effective
+from calnet_desk.policy.deadlines import (
+    add_months,
+    ato_anniversary,
+    days_in_month,
+    deadlines,
+    notice_effective,
+)
 from calnet_desk.records import KINDS
 from calnet_desk.store import Register
 
@@ -41,6 +47,14 @@ def test_add_months_properties(start: D, months: int) -> None:
     assert end.day == min(start.day, calendar.monthrange(end.year, end.month)[1])
     assert end >= start
     assert add_months(start, months + 1) > end
+
+
+def test_days_in_month_as_calendar_says_every_month_of_every_year() -> None:
+    assert [days_in_month(y, m) for y in range(1, 10_000) for m in range(1, 13)] == [
+        calendar.monthrange(y, m)[1] for y in range(1, 10_000) for m in range(1, 13)]
+    assert add_months(D(9999, 11, 30), 1) == D(9999, 12, 30)
+    with pytest.raises(ValueError, match="out of range"):
+        add_months(D(9999, 12, 31), 1)
 
 
 @given(st.dates(D(2000, 1, 1), D(2080, 12, 31)), st.integers(1, 60),

@@ -399,6 +399,17 @@ def test_a_second_writer_is_refused_with_who_holds_it(reg: Register) -> None:
     Register.open(reg.paths.root, write=True).close()
 
 
+def test_the_lock_says_the_hosts_name_as_socket_does(reg: Register) -> None:
+    """The holder's host comes from uname(2) on POSIX (no socket module on the desktop's
+    way to its first page): the same name socket.gethostname() gives."""
+    import socket
+
+    from calnet_desk.store.lock import host_name
+
+    assert host_name() == socket.gethostname()
+    assert WriterLock(reg.paths.lock, reg.paths.lock_info).holder()["host"] == host_name()
+
+
 HOLDER = """
 import sys
 from pathlib import Path

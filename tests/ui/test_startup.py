@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PySide6 import QtWidgets
 from PySide6.QtWidgets import QApplication
 
@@ -391,3 +393,87 @@ def test_the_real_start_loads_no_hashing_before_its_first_page(tmp_path: Path) -
     assert r.stdout.splitlines()[-1] == "False"
     with Register.open(root) as reg:
         assert verify(reg)[0] == []
+
+
+# Modules the real start does not import before its first page (issue 16 item 15), each
+# with what it cost and what took its place: locale, which argparse's parser imported
+# through gettext (~2.5 ms with building the parser; ui.app.plain_arguments reads the
+# arguments spelled out in full; PySide6 imports argparse itself), calendar (which imports
+# locale too; deadlines.days_in_month), socket with selectors, select and array (~2 ms;
+# store.lock.host_name reads uname), queue with heapq (~1.5 ms; a bulk write's).
+NOT_IMPORTED_BEFORE_THE_FIRST_PAGE = ("locale", "calendar", "socket", "selectors", "queue",
+                                      "heapq")
+MODULES_AT_THE_FIRST_PAGE = """
+import sys
+from ui import app
+shown = app.first_page_shown
+def listed():
+    shown()
+    print("modules:", sorted(sys.modules))
+app.first_page_shown = listed
+sys.exit(app.main(sys.argv[1:]))
+"""
+
+
+def start_and_list(script: str, root: Path, home: Path, *args: str) -> str:
+    """The desktop started on ``root`` by ``script`` (which wraps ui.app.main); the last
+    line it printed."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
+           **{name: str(home / name.lower()) for name in
+              ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")}}
+    r = subprocess.run([sys.executable, "-c", script, "--data-dir", str(root), *args],
+                       env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.splitlines()[-1]
+
+
+@pytest.mark.parametrize("start", ["--quit-after-first-page", "--smoke-test"])
+def test_modules_the_first_page_does_not_need_are_not_imported_before_it(
+        start: str, tmp_path: Path) -> None:
+    import ast
+
+    root = tmp_path / "reg"
+    demo.create_demo(root, orders=30).close()
+    line = start_and_list(MODULES_AT_THE_FIRST_PAGE, root, tmp_path, start)
+    assert line.startswith("modules: ")
+    modules = ast.literal_eval(line.removeprefix("modules: "))
+    assert "calnet_desk.policy.deadlines" in modules and "ui.main_window" in modules
+    assert [m for m in NOT_IMPORTED_BEFORE_THE_FIRST_PAGE if m in modules] == []
+
+
+ARGUMENT_WORDS = ["--data-dir", "--data-dir=", "--data-dir=x", "--data-dir=-x", "x", "",
+                  "a b", "-x", "-1", "-a b", "--", "--smoke-test", "--smoke-test=1",
+                  "--quit-after-first-page", "--read-only", "--data", "--smoke", "--read",
+                  "--quit", "--data-dir=--read-only", "--help", "-h", "--other"]
+
+
+@given(argv=st.lists(st.sampled_from(ARGUMENT_WORDS), max_size=6))
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_the_arguments_read_without_argparse_are_read_as_argparse_reads_them(
+        argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """ui.app.parse_args reads the arguments spelled out in full itself (no argparse on
+    the way to the first page) and hands anything else to argparse: the same arguments,
+    the same refusals and the same help, whatever the words."""
+    from ui import app
+
+    def outcome(parse: Any) -> object:
+        try:
+            return parse(argv)
+        except SystemExit as e:
+            return ("exit", e.code)
+
+    assert outcome(app.parse_args) == outcome(app.parse_with_argparse)
+    capsys.readouterr()
+
+
+def test_the_common_starts_are_read_without_argparse() -> None:
+    from ui import app
+
+    for argv in (["--data-dir", "D"], ["--data-dir=D", "--read-only"], [],
+                 ["--smoke-test", "--data-dir", "D"], ["--quit-after-first-page"]):
+        assert app.plain_arguments(argv) == app.parse_with_argparse(argv)
+    assert app.plain_arguments(["--data", "D"]) is None  # an abbreviation: argparse's
+    assert app.plain_arguments(["--data-dir", "-D"]) is None  # a value like an option
