@@ -35,6 +35,7 @@ from .sheets import (
     MAX_CELL_CHARS,
     MAX_COLUMNS,
     SheetError,
+    cut_with_note,
     read_rows,
     sheet_format,
     texts_as_typed,
@@ -448,12 +449,22 @@ def read_records(path: Path, kind: Kind, reg: Register, name: str | None = None,
                                              "value beyond the last header"))
                             bad.add(j)
             for i, column in enumerate(by_column):
-                if _longest_text(column) > MAX_CELL_CHARS:
+                longest = _longest_text(column)
+                if longest > MAX_CELL_CHARS:
                     for j, c in enumerate(column):
                         if isinstance(c, str) and len(c) > MAX_CELL_CHARS:
                             problems.append((rownums[j], i, f"{column_name(header, i)}: "
                                              f"longer than {MAX_CELL_CHARS:,} characters "
                                              "(Excel's limit)"))
+                            bad.add(j)
+                if longest > MAX_CELL_CHARS // 2:  # a bundle's cut cell is this long at least
+                    for j, c in enumerate(column):
+                        if isinstance(c, str) and cut_with_note(c):
+                            problems.append((rownums[j], i, f"{column_name(header, i)}: "
+                                             "holds only the beginning of a longer text, cut "
+                                             "where a spreadsheet cell ends (the note at its "
+                                             "end says so); import the CSV or JSON beside "
+                                             "this workbook, which holds it whole"))
                             bad.add(j)
             empty: tuple[object, ...] = (None,) * len(cells)
             values = [c.values(by_column[c.index] if c.index < ncols else empty, problems,

@@ -30,9 +30,9 @@ from .sheet_reader import (
 
 __all__ = ["MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_SHEET_BYTES", "Row", "SheetError",
            "read_rows", "sheet_format", "write_csv", "write_xlsx", "xlsx_bytes", "Cell", "Sheet",
-           "XLSX_CELL_UNITS", "as_xlsx_text", "text_or_where_whole", "TextTooLongForXlsx",
-           "RowName", "sheet_row", "too_long_for_xlsx", "xlsx_units", "workbook_bytes",
-           "texts_as_typed", "xlsx_layout"]
+           "XLSX_CELL_UNITS", "as_xlsx_text", "text_or_where_whole", "cut_with_note",
+           "TextTooLongForXlsx", "RowName", "sheet_row", "too_long_for_xlsx", "xlsx_units",
+           "workbook_bytes", "texts_as_typed", "xlsx_layout"]
 FORMULA_LOOKING = (*FORMULA_TRIGGERS, "'")
 
 
@@ -165,6 +165,17 @@ def as_xlsx_text(text: str, limit: int = XLSX_CELL_UNITS) -> str:
         if units > limit:
             return text[:index]
     return text  # pragma: no cover - the length check above returned it
+
+
+# the note text_or_where_whole ends a cut text with (import refuses a cell ending in it)
+_CUT_NOTE = re.compile(r" \[… cut here: the whole text is [0-9,]+ characters long, more than "
+                       r"an XLSX cell holds; [^\]]+ hold it whole\]\Z")
+
+
+def cut_with_note(text: str) -> bool:
+    """Is this a bundle's cell holding only the beginning of a longer text
+    (:func:`text_or_where_whole`)?"""
+    return text.endswith("hold it whole]") and _CUT_NOTE.search(text) is not None
 
 
 def text_or_where_whole(text: str, whole_in: str) -> str:

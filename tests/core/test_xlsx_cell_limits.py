@@ -11,6 +11,7 @@ import io
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 
@@ -64,9 +65,8 @@ def test_a_bundle_with_a_text_longer_than_a_cell_verifies_and_keeps_it_whole(
     assert cells[2] == "short"
 
 
-def _bag_with_description_cell(reg: Register, tmp_path: Path, text: str, cell: str) -> Path:
-    """A bundle of one order holding ``text``, unpacked, its orders.xlsx cell rewritten to
-    ``cell``: the bag's folder."""
+def _unpacked_bundle(reg: Register, tmp_path: Path, text: str) -> Path:
+    """The bag's folder of a bundle of one order whose description is ``text``, unpacked."""
     with reg.transaction("orders") as tx:
         tx.put(KINDS["orders"], {"request_number": "O-1", "request_date": "2026-01-05",
                                  "order_type": "new", "contractor": "AT&T",
@@ -76,7 +76,12 @@ def _bag_with_description_cell(reg: Register, tmp_path: Path, text: str, cell: s
     folder = tmp_path / "bag"
     with zipfile.ZipFile(out) as zf:
         zf.extractall(folder)
-    root = folder / f"calnet-bundle-{AS_OF.isoformat()}"
+    return folder / f"calnet-bundle-{AS_OF.isoformat()}"
+
+
+def _bag_with_description_cell(reg: Register, tmp_path: Path, text: str, cell: str) -> Path:
+    """:func:`_unpacked_bundle` with its orders.xlsx cell rewritten to ``cell``."""
+    root = _unpacked_bundle(reg, tmp_path, text)
     path = root / "data/records/orders.xlsx"
     book = openpyxl.load_workbook(path)
     header = [c.value for c in book.active[1]]
@@ -117,3 +122,27 @@ def test_a_bundle_with_texts_no_xml_holds_verifies(reg: Register, tmp_path: Path
         records = json.loads(zf.read(f"calnet-bundle-{AS_OF.isoformat()}/data/records/"
                                      "orders.json"))
     assert [r["description"] for r in records] == list(texts)
+
+
+def test_importing_a_bundles_cut_cell_is_refused_and_its_csv_imports_whole(
+        reg: Register, tmp_path: Path, run_cli: Any) -> None:
+    """A bundle's orders.xlsx imported as it is would store the cut text and its note: the
+    cell is named, and the CSV beside it brings the whole text (16,384 characters: within
+    the 32,767 characters import takes a cell, past the 32,767 UTF-16 units of XLSX)."""
+    records = _unpacked_bundle(reg, tmp_path, ASTRAL) / "data" / "records"
+    target = tmp_path / "target"
+    assert run_cli("--data-dir", str(target), "init", "--agency", "Other",
+                   "--agency-class", "non-exempt-state").code == 0
+    sheet = records / "orders.xlsx"
+    r = run_cli("--data-dir", str(target), "import", str(sheet), "--kind", "orders")
+    assert r.code == 1, r
+    assert (f"{sheet}:2:description: holds only the beginning of a longer text, cut where a "
+            "spreadsheet cell ends (the note at its end says so); import the CSV or JSON "
+            "beside this workbook, which holds it whole") in r.err, r.err
+    with Register.open(target) as again:
+        assert again.records(KINDS["orders"]) == []
+    r = run_cli("--data-dir", str(target), "import", str(records / "orders.csv"), "--kind",
+                "orders")
+    assert r.code == 0, r
+    with Register.open(target) as again:
+        assert again.get(KINDS["orders"], "O-1")["description"] == ASTRAL  # type: ignore
