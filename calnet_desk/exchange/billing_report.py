@@ -116,7 +116,7 @@ def workbook_bytes(found: list[Finding], month: str, agency: str) -> bytes:
                          cell(m.marked_at if m else None), cell(f.message)])
         sheets.append(Sheet(code, rows, widths=(14, 14, 22, 14, 14, 14, 11, 12, 24, 12, 20, 80),
                             freeze_header=True))
-    return sheets_workbook(sheets)
+    return sheets_workbook(sheets, "`calnet-desk-cli reconcile --json` and the register")
 
 
 def pdf_bytes(found: list[Finding], month: str, agency: str, today: dt.date) -> bytes:

@@ -227,10 +227,12 @@ class Sheet:
     freeze_header: bool = False
 
 
-def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
+def workbook_bytes(sheets: Sequence[Sheet], whole_in: str) -> bytes:
     """A workbook of several report sheets (the reconciliation report), written by the same
     engine and the same cell rules as the register's sheets: the one module that knows the
-    XLSX library."""
+    XLSX library. A text longer than a cell holds is cut with a note that ``whole_in`` (what
+    the report was made from) holds it whole (:func:`text_or_where_whole`): a report of the
+    register loses nothing by it, and says so."""
     import xlsxwriter
 
     buffer = io.BytesIO()
@@ -263,6 +265,7 @@ def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
                     if value is None:
                         continue
                     if isinstance(value, str):
+                        value = text_or_where_whole(value, whole_in)
                         text = fmt(cell.number_format or "@", cell.bold,
                                    value.startswith(FORMULA_LOOKING))
                         _write_cell(ws, r, c, value, text, text, None)

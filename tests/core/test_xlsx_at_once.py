@@ -96,7 +96,8 @@ def test_texts_xlsxwriter_would_take_for_xml_come_back_as_typed(tmp_path: Path) 
                       [None, "0"], WHEN)  # a datetime: XlsxWriter cell by cell
     streamed = tmp_path / "export.xlsx"
     sheets.write_xlsx(streamed, "orders", header, rows, [None, "0"])
-    report = sheets.workbook_bytes([sheets.Sheet("r", [[sheets.Cell(t)] for t in RICH_LOOKING])])
+    report = sheets.workbook_bytes([sheets.Sheet("r", [[sheets.Cell(t)] for t in RICH_LOOKING])],
+                                   "the register")
     for content in (quick, cell, streamed.read_bytes(), report):
         book = openpyxl.load_workbook(io.BytesIO(content))
         assert [r[0] for r in book.active.iter_rows(min_row=1, values_only=True)

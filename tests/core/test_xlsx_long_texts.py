@@ -87,3 +87,27 @@ def test_a_sheet_without_records_names_the_row(tmp_path: Path) -> None:
     assert "the note of row 3 is 40,000 characters long" in str(e.value)
     assert e.value.field == "note" and e.value.units == 40_000
     assert not out.exists()
+
+
+def test_the_reconciliation_workbook_cuts_a_long_note_and_says_where_it_is_whole() -> None:
+    """The report is made from the register, which keeps the note whole: its cell holds the
+    note's beginning and says so (XlsxWriter cut it unseen)."""
+    import io
+
+    import openpyxl
+
+    from calnet_desk.exchange.billing_report import workbook_bytes
+    from calnet_desk.policy.billing_codes import CODES
+    from calnet_desk.policy.reconcile import Finding
+    from calnet_desk.store.billing import Mark
+
+    mark = Mark("2026-01", "AT&T", CODES[0], "L-1", "disputed", None, LONG, "me",
+                "2026-02-01T00:00:00Z")
+    found = [Finding(CODES[0], "error", "AT&T", "2026-01", "B-1", "L-1", None, 100, "why",
+                     "design choice", mark=mark)]
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(found, "2026-01", "Agency")))
+    notes = [c for row in book[CODES[0][:31]].iter_rows(values_only=True) for c in row
+             if isinstance(c, str) and c.startswith("xxx")]
+    note = (" [… cut here: the whole text is 40,000 characters long, more than an XLSX cell "
+            "holds; `calnet-desk-cli reconcile --json` and the register hold it whole]")
+    assert notes == [LONG[:32_767 - len(note)] + note]  # a cell's worth, note included
