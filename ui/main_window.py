@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +38,7 @@ from .worker import operation
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction, QCloseEvent
 
-    from calnet_desk.operations import MarkedDeadlines
+    from calnet_desk.operations import ImportDone, MarkedDeadlines
     from calnet_desk.store import Register
 
     from .pages.billing import BillingPage
@@ -71,7 +70,9 @@ class MainWindow(QMainWindow):
         set_date_display(settings.date_display())
         self.open_file = open_file or _open_with_viewer
         self.reveal = reveal or _show_in_folder
-        self._temp = tempfile.TemporaryDirectory(prefix="calnet-desk-view-")
+        # the folder of the copies opened in a viewer: made when first needed (finding the
+        # system's temporary folder writes a test file there, ~2 ms of the start)
+        self._temp: tempfile.TemporaryDirectory[str] | None = None
         agency = session.agency()
         self.setWindowTitle(f"CALNET Desk — {agency.get('name') or 'register'}")
         self.setObjectName("main-window")
@@ -146,6 +147,13 @@ class MainWindow(QMainWindow):
         # only splitter until a page is built (each page's come with it); findChildren would
         # make PySide wrap every child, building ~8 Qt classes' types (~4 ms of the start)
         self.restore_layout([split])
+
+    def view_folder(self) -> Path:
+        """The window's temporary folder for the copies it opens in a viewer (removed when
+        the window closes)."""
+        if self._temp is None:
+            self._temp = tempfile.TemporaryDirectory(prefix="calnet-desk-view-")
+        return Path(self._temp.name)
 
     # --- the layout kept from one session to the next ----------------------------------------
 
@@ -508,7 +516,7 @@ class MainWindow(QMainWindow):
         key = page.selected_key() if isinstance(page, RecordPage) else None
         name = (docs.safe_file_name(f"{page.kind.singular} {key} summary.pdf")
                 if isinstance(page, RecordPage) and key else "summary.pdf")
-        written = self.save_summary(Path(self._temp.name) / name)
+        written = self.save_summary(self.view_folder() / name)
         if written is not None:
             self.statusBar().showMessage(f"Opened {written.name} in the PDF viewer: print it "
                                          "from there", 10000)
@@ -595,7 +603,7 @@ class MainWindow(QMainWindow):
                                  f"{'s' if marked.count != 1 else ''}")
 
     def undo_last_save(self) -> None:
-        from calnet_desk.operations import MarkedDeadlines, undo_save
+        from calnet_desk.operations import ImportDone, MarkedDeadlines, undo_save
 
         from .messages import show_error
 
@@ -787,7 +795,7 @@ class MainWindow(QMainWindow):
                            mapping: dict[int, str | None] | None = None) -> None:
         """Import a CSV/XLSX of one record kind: all rows or none, with progress and cancel.
         Without a file and kind, the import wizard asks for them."""
-        from calnet_desk.operations import import_spreadsheet
+        from calnet_desk.operations import ImportDone, import_spreadsheet
 
         from .messages import show_error
 
@@ -1053,7 +1061,7 @@ class MainWindow(QMainWindow):
         if doc is None:
             return
         try:
-            copy = docs.export_copy(self.session.reader, doc, Path(self._temp.name))
+            copy = docs.export_copy(self.session.reader, doc, self.view_folder())
         except OSError as e:
             show_error(self, "Cannot open the document",
                        f"The read-only copy of {doc.name} could not be written "
@@ -1111,7 +1119,8 @@ class MainWindow(QMainWindow):
                     editor.accepted.connect(self.close)
                 return
         self.session.close()
-        self._temp.cleanup()
+        if self._temp is not None:
+            self._temp.cleanup()
         super().closeEvent(event)
 
 
@@ -1142,16 +1151,6 @@ class Pages(Mapping[str, "RecordPage"]):
 
     def if_built(self, name: str) -> RecordPage | None:
         return self._built.get(name)
-
-
-@dataclass(frozen=True)
-class ImportDone:
-    """An import Edit > Undo can take back whole (its history entries)."""
-
-    kind: str
-    name: str
-    entries: tuple[int, int]
-    records: int
 
 
 GEOMETRY_KEY = "window/geometry"

@@ -19,12 +19,15 @@ from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette, QStandardIte
 
 from calnet_desk.records import Kind, Record
 from calnet_desk.store import Register
-from calnet_desk.store.browse import ViewQuery, read_rows, view_keys
 
 from .formatting import show
 
+# The register pages' queries (calnet_desk.store.browse) are imported by their models when
+# made: the first page (the dashboard's plain rows) does not need them (issue 16 item 15).
 if TYPE_CHECKING:
     from PySide6.QtCore import Qt
+
+    from calnet_desk.store.browse import ViewQuery
 
 # Qt's item data roles, orientation and alignment as the ints Qt passes and takes (the values
 # of Qt.ItemDataRole, Qt.Orientation and Qt.AlignmentFlag, fixed by Qt; a test checks them).
@@ -53,6 +56,8 @@ Index = QModelIndex | QPersistentModelIndex
 class RecordTableModel(QAbstractTableModel):
     def __init__(self, reader: Register, kind: Kind, parent: Any = None,
                  load: bool = True) -> None:
+        from calnet_desk.store.browse import ViewQuery
+
         super().__init__(parent)
         self.reader = reader
         self.kind = kind
@@ -72,6 +77,8 @@ class RecordTableModel(QAbstractTableModel):
         self.reload()
 
     def reload(self) -> None:
+        from calnet_desk.store.browse import view_keys
+
         self.ready = True
         self.beginResetModel()
         self.keys = view_keys(self.reader, self.query)
@@ -87,6 +94,8 @@ class RecordTableModel(QAbstractTableModel):
             return None
         block = row // BLOCK
         if block not in self._blocks:
+            from calnet_desk.store.browse import read_rows
+
             keys = self.keys[block * BLOCK:(block + 1) * BLOCK]
             self._blocks[block] = read_rows(self.reader, self.kind, keys)
         return self._blocks[block].get(self.keys[row])
@@ -168,6 +177,8 @@ class RecordTableModel(QAbstractTableModel):
 
     def sort(self, column: int, order: Qt.SortOrder | int = 0) -> None:  # 0: ascending
         from PySide6.QtCore import Qt
+
+        from calnet_desk.store.browse import ViewQuery
 
         if not 0 <= column < len(self.fields):
             return

@@ -400,9 +400,10 @@ def test_the_real_start_loads_no_hashing_before_its_first_page(tmp_path: Path) -
 # through gettext (~2.5 ms with building the parser; ui.app.plain_arguments reads the
 # arguments spelled out in full; PySide6 imports argparse itself), calendar (which imports
 # locale too; deadlines.days_in_month), socket with selectors, select and array (~2 ms;
-# store.lock.host_name reads uname), queue with heapq (~1.5 ms; a bulk write's).
+# store.lock.host_name reads uname), queue with heapq (~1.5 ms; a bulk write's), the
+# register pages' queries (calnet_desk.store.browse, ~1 ms; their models import them).
 NOT_IMPORTED_BEFORE_THE_FIRST_PAGE = ("locale", "calendar", "socket", "selectors", "queue",
-                                      "heapq")
+                                      "heapq", "calnet_desk.store.browse")
 MODULES_AT_THE_FIRST_PAGE = """
 import sys
 from ui import app
@@ -442,6 +443,54 @@ def test_modules_the_first_page_does_not_need_are_not_imported_before_it(
     modules = ast.literal_eval(line.removeprefix("modules: "))
     assert "calnet_desk.policy.deadlines" in modules and "ui.main_window" in modules
     assert [m for m in NOT_IMPORTED_BEFORE_THE_FIRST_PAGE if m in modules] == []
+
+
+# dataclass() compiles each class's methods when its module is imported (~0.6 ms a class):
+# the ones the first page needs (the register's paths and kinds, its location and lock, the
+# tracked tables, the rules and the deadlines, the window's ticket and overview, the write
+# open's backup sweep and checkpoint), none other (an import's undo, the register pages'
+# query were made there too).
+DATACLASSES_BEFORE_THE_FIRST_PAGE = {
+    "calnet_desk.paths.RegisterPaths", "calnet_desk.records.Field", "calnet_desk.records.Kind",
+    "calnet_desk.store.search.Hit", "calnet_desk.store.location.Location",
+    "calnet_desk.store.tracked.TrackedTable", "calnet_desk.policy.rules.Rule",
+    "calnet_desk.policy.rules.RuleSet", "calnet_desk.policy.deadlines.DeadlineKind",
+    "calnet_desk.policy.deadlines.Deadline", "calnet_desk.policy.deadlines.RawDeadline",
+    "ui.worker.Ticket", "ui.session.Overview", "calnet_desk.store.backups.Backup",
+    "calnet_desk.store.wal.Checkpoint"}
+DATACLASSES_AT_THE_FIRST_PAGE = """
+import dataclasses, sys
+made = []
+process = dataclasses._process_class
+def watched(cls, *args, **kwargs):
+    made.append(f"{cls.__module__}.{cls.__qualname__}")
+    return process(cls, *args, **kwargs)
+dataclasses._process_class = watched
+from ui import app
+shown = app.first_page_shown
+def listed():
+    shown()
+    print("dataclasses:", sorted(made), "temporary folder looked for:",
+          getattr(sys.modules.get("tempfile"), "tempdir", None) is not None)
+app.first_page_shown = listed
+sys.exit(app.main(sys.argv[1:]))
+"""
+
+
+def test_the_real_start_makes_only_the_dataclasses_and_folders_its_first_page_needs(
+        tmp_path: Path) -> None:
+    """No dataclass is made before the first page that it does not need, and the window's
+    folder for the copies it opens in a viewer is made when first used (finding the
+    system's temporary folder writes a file there, ~2 ms of the start)."""
+    import ast
+
+    root = tmp_path / "reg"
+    demo.create_demo(root, orders=30).close()
+    line = start_and_list(DATACLASSES_AT_THE_FIRST_PAGE, root, tmp_path,
+                          "--quit-after-first-page")
+    made, looked = line.removeprefix("dataclasses: ").split(" temporary folder looked for: ")
+    assert set(ast.literal_eval(made)) == DATACLASSES_BEFORE_THE_FIRST_PAGE
+    assert looked == "False"
 
 
 ARGUMENT_WORDS = ["--data-dir", "--data-dir=", "--data-dir=x", "--data-dir=-x", "x", "",
