@@ -837,7 +837,7 @@ class MainWindow(QMainWindow):
         extension), in the background."""
         from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
 
-        from calnet_desk.exchange.sheets import TextTooLongForXlsx
+        from calnet_desk.exchange.sheets import TextNotKeptByXlsx
 
         from .messages import show_error
         from .pages.workspace import RecordPage
@@ -866,16 +866,16 @@ class MainWindow(QMainWindow):
         progress.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
         progress.setMinimumDuration(400)
 
-        def job(reg: Register) -> int | TextTooLongForXlsx:
+        def job(reg: Register) -> int | TextNotKeptByXlsx:
             try:
                 export_keys(reg, kind, keys, target)
-            except TextTooLongForXlsx as e:  # a refusal to show, not a failure to explain
+            except TextNotKeptByXlsx as e:  # a refusal to show, not a failure to explain
                 return e
             return len(keys)
 
         def done(n: object) -> None:
             progress.close()
-            if isinstance(n, TextTooLongForXlsx):
+            if isinstance(n, TextNotKeptByXlsx):
                 show_error(self, "Not exported", str(n))
                 return
             self.statusBar().showMessage(f"Exported {n:,} {kind.label.lower()} to {target}",
@@ -939,7 +939,7 @@ class MainWindow(QMainWindow):
         XLSX or CSV by the extension."""
         from PySide6.QtWidgets import QFileDialog
 
-        from calnet_desk.exchange.sheets import TextTooLongForXlsx, write_csv, write_xlsx
+        from calnet_desk.exchange.sheets import TextNotKeptByXlsx, write_csv, write_xlsx
 
         from .messages import show_error
 
@@ -959,7 +959,7 @@ class MainWindow(QMainWindow):
                            dashboard_row)
             else:
                 write_csv(target, columns, rows)
-        except TextTooLongForXlsx as e:
+        except TextNotKeptByXlsx as e:
             show_error(self, "Not exported", str(e))
             return
         except OSError as e:

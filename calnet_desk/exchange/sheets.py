@@ -31,7 +31,8 @@ from .sheet_reader import (
 __all__ = ["MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_SHEET_BYTES", "Row", "SheetError",
            "read_rows", "sheet_format", "write_csv", "write_xlsx", "xlsx_bytes", "Cell", "Sheet",
            "XLSX_CELL_UNITS", "as_xlsx_text", "text_or_where_whole", "cut_with_note",
-           "TextTooLongForXlsx", "RowName", "sheet_row", "too_long_for_xlsx", "xlsx_units",
+           "TextTooLongForXlsx", "TextNotKeptByXlsx", "changed_in_xlsx", "RowName",
+           "sheet_row", "too_long_for_xlsx", "xlsx_units",
            "workbook_bytes", "texts_as_typed", "xlsx_layout"]
 FORMULA_LOOKING = (*FORMULA_TRIGGERS, "'")
 
@@ -65,17 +66,63 @@ def sheet_row(number: int, row: Sequence[object]) -> str:
     return f"row {number}"
 
 
-class TextTooLongForXlsx(StoreError):
-    """A text longer than an XLSX cell holds: the workbook is not written (a spreadsheet
-    would cut the text short, and importing it back would shorten the record)."""
+class TextNotKeptByXlsx(StoreError):
+    """A text an XLSX cell would not give back as it is: the workbook is not written (a
+    spreadsheet would show it changed, and importing it back would change the record)."""
+
+    def __init__(self, what: str, field: str, why: str, kept: str,
+                 path: Path | None = None) -> None:
+        self.what, self.field, self.why, self.kept, self.path = what, field, why, kept, path
+        where = "The workbook" if path is None else str(path)
+        super().__init__(f"{where} was not written: the {field} of {what} {why}. Export as "
+                         f"CSV instead: it keeps {kept}.")
+
+    def at(self, path: Path) -> TextNotKeptByXlsx:
+        """The same refusal, naming the file that was not written."""
+        return TextNotKeptByXlsx(self.what, self.field, self.why, self.kept, path)
+
+
+class TextTooLongForXlsx(TextNotKeptByXlsx):
+    """A text longer than an XLSX cell holds (a spreadsheet would cut it short)."""
 
     def __init__(self, what: str, field: str, units: int, path: Path | None = None) -> None:
-        self.what, self.field, self.units, self.path = what, field, units, path
-        where = "The workbook" if path is None else str(path)
-        super().__init__(
-            f"{where} was not written: the {field} of {what} is {units:,} characters long "
-            f"(as Excel counts them), more than the {XLSX_CELL_UNITS:,} an XLSX cell holds, "
-            "and would be cut short. Export as CSV instead: it keeps texts of any length.")
+        self.units = units
+        super().__init__(what, field, f"is {units:,} characters long (as Excel counts them), "
+                         f"more than the {XLSX_CELL_UNITS:,} an XLSX cell holds, and would be "
+                         "cut short", "texts of any length", path)
+
+    def at(self, path: Path) -> TextTooLongForXlsx:
+        return TextTooLongForXlsx(self.what, self.field, self.units, path)
+
+
+# What an XLSX cell does not give back as written, though it fits: U+FFFE and U+FFFF, which
+# no XML file holds (written as the escapes _xFFFE_ and _xFFFF_, which readers leave as they
+# are), and a text that reads as XLSX's own character escape _xHHHH_ once written. XlsxWriter
+# escapes a text's own "_xHHHH_" as "_x005F_xHHHH_", but not a second one sharing its
+# underscore ("_x0041_x0042_"), nor "_xHHHH" just before a control character, whose escape
+# "_x0001_" completes it. A round-trip test through XlsxWriter and the reader checks that
+# every text this does not match comes back as it was.
+_CHANGED_IN_XLSX = re.compile(
+    "[\ufffe\uffff]|_x[0-9a-fA-F]{4}(?=_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f])")
+
+
+def changed_in_xlsx(text: str) -> str | None:
+    """Why an XLSX cell would not give this text back as it is (within its length), or
+    None."""
+    if "_x" not in text and "\ufffe" not in text and "\uffff" not in text:
+        return None
+    found = _CHANGED_IN_XLSX.search(text)
+    if found is None:
+        return None
+    at = f"at character {found.start() + 1:,}"
+    if found.group() in ("\ufffe", "\uffff"):
+        return (f"holds U+{ord(found.group()):04X} {at}, which is not a character and which no "
+                "XLSX file can hold")
+    end = text.find("_", found.end() + 1)
+    shown = text[found.start():end + 1 if end != -1 and end - found.start() < 14
+                 else found.end() + 1]
+    return (f"holds {shown!r} {at}, which a spreadsheet reads back as XLSX's own escape for "
+            "another character")
 
 
 def write_xlsx(path: Path, title: str, header: Sequence[str], rows: Iterable[Sequence[object]],
@@ -86,14 +133,15 @@ def write_xlsx(path: Path, title: str, header: Sequence[str], rows: Iterable[Seq
     end in is built in memory and written here. Written by XlsxWriter itself, a full disk
     left its zip half-closed, and its retry when collected printed a traceback after our
     message (the zip is a fraction of the rows' size: their XML compressed). A text longer
-    than a cell holds raises :class:`TextTooLongForXlsx` (naming its row by ``name_row``)
+    than a cell holds raises :class:`TextTooLongForXlsx`, one a cell would change
+    (:func:`changed_in_xlsx`) :class:`TextNotKeptByXlsx`, naming its row by ``name_row``,
     before anything is written."""
     buffer = io.BytesIO()
     try:
         _write_workbook(buffer, title, header, rows, number_formats, None, streamed=True,
-                        name_row=name_row)
-    except TextTooLongForXlsx as e:
-        raise TextTooLongForXlsx(e.what, e.field, e.units, path) from None
+                        name_row=name_row, exact=True)
+    except TextNotKeptByXlsx as e:
+        raise e.at(path) from None
     write_atomically(path, [buffer.getvalue()])
 
 
@@ -281,17 +329,18 @@ def workbook_bytes(sheets: Sequence[Sheet], whole_in: str) -> bytes:
 def _write_workbook(target: io.BytesIO, title: str, header: Sequence[str],
                     rows: Iterable[Sequence[object]], number_formats: Sequence[str | None],
                     fixed_time: dt.datetime | None, *, streamed: bool = False,
-                    name_row: RowName = sheet_row) -> None:
+                    name_row: RowName = sheet_row, exact: bool = False) -> None:
     """One sheet: a bold, frozen header with an autofilter, columns as wide as their
     content, dates and money as numbers with their formats, texts as string cells (never
     formulas). XlsxWriter in constant-memory mode streams the rows (benchmarks/
-    xlsx_writers.py has the evidence for it over openpyxl)."""
+    xlsx_writers.py has the evidence for it over openpyxl). ``exact``: see
+    :func:`_fill_workbook`."""
     import xlsxwriter
     from xlsxwriter.exceptions import FileCreateError
 
     try:
         _fill_workbook(xlsxwriter, target, not streamed, title, header, rows, number_formats,
-                       fixed_time, name_row)
+                       fixed_time, name_row, exact)
     except FileCreateError as e:  # disk full, read-only…: the OSError it wraps
         raise e.args[0] if e.args and isinstance(e.args[0], OSError) else OSError(str(e)) \
             from None
@@ -300,7 +349,10 @@ def _write_workbook(target: io.BytesIO, title: str, header: Sequence[str],
 def _fill_workbook(xlsxwriter: Any, target: io.BytesIO, in_memory: bool, title: str,
                    header: Sequence[str], rows: Iterable[Sequence[object]],
                    number_formats: Sequence[str | None], fixed_time: dt.datetime | None,
-                   name_row: RowName) -> None:
+                   name_row: RowName, exact: bool) -> None:
+    """The sheet's cells; with ``exact`` (an export) a text a cell would change is refused
+    (:func:`changed_in_xlsx`). A bundle's sheet is not refused: its CSV and JSON hold every
+    text as it is, and verify knows what its cells give back."""
     wb = xlsxwriter.Workbook(target, {"constant_memory": not in_memory,
                                       "in_memory": in_memory, **_OPTIONS})
     try:
@@ -312,9 +364,14 @@ def _fill_workbook(xlsxwriter: Any, target: io.BytesIO, in_memory: bool, title: 
             for col, (value, fmt) in enumerate(zip(row, number_formats, strict=True)):
                 if value is None:
                     continue
-                if isinstance(value, str) and too_long_for_xlsx(value):
-                    raise TextTooLongForXlsx(name_row(n + 1, row), header[col],
-                                             xlsx_units(value))
+                if isinstance(value, str):
+                    if too_long_for_xlsx(value):
+                        raise TextTooLongForXlsx(name_row(n + 1, row), header[col],
+                                                 xlsx_units(value))
+                    changed = changed_in_xlsx(value) if exact else None
+                    if changed:
+                        raise TextNotKeptByXlsx(name_row(n + 1, row), header[col], changed,
+                                                "every character as it is")
                 _write_cell(ws, n, col, value, text, quoted, formats[col])
                 if isinstance(value, str):
                     shown = len(value)

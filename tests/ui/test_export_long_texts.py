@@ -27,10 +27,10 @@ def shown(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
     return boxes
 
 
-def _long_description(qtbot: Any, window: Any, key: str) -> None:
+def _long_description(qtbot: Any, window: Any, key: str, text: str = LONG) -> None:
     def write(reg: Register, progress: Any, cancelled: Any) -> None:
         with reg.transaction("a long note") as tx:
-            tx.put(ORDERS, {"request_number": key, "description": LONG})
+            tx.put(ORDERS, {"request_number": key, "description": text})
 
     done: list[object] = []
     window.session.writer.submit(write, done.append, lambda m, d: done.append(m))
@@ -83,3 +83,26 @@ def test_the_dashboard_export_refuses_a_text_too_long_for_xlsx(
     assert list(target.parent.iterdir()) == []
     window.export_dashboard(target.with_suffix(".csv"))  # CSV keeps it whole
     assert LONG in target.with_suffix(".csv").read_text(encoding="utf-8-sig")
+
+
+def test_export_this_view_refuses_a_text_a_cell_would_change(
+        qtbot: Any, open_window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        shown: list[tuple[str, str, str]]) -> None:
+    """U+FFFF came back from the workbook as the text "_xFFFF_" (sheets.changed_in_xlsx)."""
+    window = open_window(20)
+    page = window.pages["orders"]
+    window.show_page("orders")
+    qtbot.waitUntil(lambda: page.model.total() > 0)
+    key = page.model.keys[0]
+    _long_description(qtbot, window, key, "Line\uffff7")
+    target = tmp_path / "out" / "orders.xlsx"
+    target.parent.mkdir()
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(target), "Excel workbook (*.xlsx)"))
+    window.export_view()
+    qtbot.waitUntil(lambda: bool(shown), timeout=10000)
+    assert shown == [("Not exported", f"{target} was not written: the description of order "
+                      f"{key} holds U+FFFF at character 5, which is not a character and which "
+                      "no XLSX file can hold. Export as CSV instead: it keeps every character "
+                      "as it is.", "")]
+    assert list(target.parent.iterdir()) == []
