@@ -58,7 +58,9 @@ def sheet_format(path: Path) -> str:
 # Bounds on what an import reads (design choices): a register's largest sheets are some
 # thousands of rows of some dozens of columns; Excel's own limit on a cell is 32,767
 # characters, on a sheet 1,048,576 rows and 16,384 columns (Microsoft, "Excel
-# specifications and limits"), so an export always fits.
+# specifications and limits"), so an XLSX export always fits. A CSV cell is bounded only by
+# the file's size: a text longer than an XLSX cell holds is exported as CSV (the XLSX
+# exports refuse it and say so), and that CSV imports back whole.
 MAX_SHEET_BYTES = 256 * (1 << 20)   # a CSV file, or an XLSX once unpacked
 MAX_COLUMNS = 1_000
 MAX_CELL_CHARS = 32_767
@@ -118,8 +120,8 @@ def _decode(data: bytes, name: str) -> str:
 
 
 def _csv_reader(text: str) -> Any:
-    # a cell as long as the file may be read whole (the file is bounded): the importer then
-    # names a cell past MAX_CELL_CHARS by ROW:COLUMN, as for an XLSX (not csv's 131,072)
+    # a cell as long as the file may be read whole (the file is bounded), not only csv's
+    # 131,072 characters
     csv.field_size_limit(max(csv.field_size_limit(), MAX_SHEET_BYTES))
     return csv.reader(io.StringIO(text, newline=""), strict=True)
 
@@ -130,7 +132,7 @@ def _csv_error(e: csv.Error, label: str, row: int) -> SheetError:
     if "unexpected end of data" in why:
         why = "a quoted cell is never closed (the file may have been cut short)"
     elif "field larger than field limit" in why:
-        why = f"a cell longer than {MAX_CELL_CHARS:,} characters"
+        why = f"a cell longer than the {MAX_SHEET_BYTES:,} bytes a file may hold"
     return SheetError(f"{label}:{row}: {why}; nothing was imported")
 
 

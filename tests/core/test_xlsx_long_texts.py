@@ -49,6 +49,14 @@ def test_export_refuses_a_text_longer_than_a_cell_and_writes_nothing(
     with open(tmp_path / "orders.csv", encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [row["description"] for row in rows] == ["short", LONG]  # whole
+    target = tmp_path / "target"  # the advice holds: the CSV imports back whole
+    assert run_cli("--data-dir", str(target), "init", "--agency", "Other",
+                   "--agency-class", "non-exempt-state").code == 0
+    r = run_cli("--data-dir", str(target), "import", str(tmp_path / "orders.csv"), "--kind",
+                "orders")
+    assert r.code == 0, r
+    with Register.open(target) as again:
+        assert again.get(ORDERS, "O-2")["description"] == LONG  # type: ignore[index]
 
 
 def test_the_limit_is_counted_in_utf16_units_as_excel_counts(reg: Register,
