@@ -272,6 +272,12 @@ class Register:
         require_fts5()
         if paths.exists():
             raise RegisterExists(f"a register already exists in {root}; nothing was changed")
+        from . import heads
+
+        made_root = not root.exists()
+        # what a refused or failed create takes away again: only what it made
+        made = [p for p in (paths.lock, paths.lock_info, root / heads.HEADS, paths.temp)
+                if not p.exists()]
         root.mkdir(parents=True, exist_ok=True)
         lock = WriterLock(paths.lock, paths.lock_info, locker)
         lock.acquire()
@@ -292,8 +298,6 @@ class Register:
                 with reg.transaction("register created") as tx:
                     tx.set_agency({"name": agency, "agency_class": agency_class,
                                    "billing_code": billing_code})
-                from . import heads
-
                 heads.append(root, heads.current_head(conn), "restore")  # a new chain
             finally:
                 conn.close()
@@ -302,6 +306,8 @@ class Register:
             tmp.replace(paths.database)  # the register appears whole or not at all
         except BaseException:
             lock.release()
+            if not paths.exists():  # not a register another create made meanwhile
+                _take_back(made, root if made_root else None)
             raise
         lock.release()
         return cls.open(root, write=True, clock=clock, locker=locker, locator=locator)
@@ -1018,6 +1024,28 @@ class _Background:
         if isinstance(e, sqlite3.IntegrityError):
             raise RecordError(f"{self.kind}: {e}; nothing was written") from e
         raise e
+
+
+def _take_back(made: list[Path], root: Path | None) -> None:
+    """What a create that did not finish made (the lock, the heads file, the temp folder
+    with the half-made database), and ``root`` if it made that and it is empty again: a
+    refused ``init`` leaves the folder as it found it. Best effort: what cannot be removed
+    stays (a later ``init`` there sweeps it)."""
+    import shutil
+
+    for path in made:
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+        except OSError:
+            pass
+    if root is not None:
+        try:
+            root.rmdir()  # only if empty
+        except OSError:
+            pass
 
 
 def key_where(kind: Kind, key: str) -> tuple[str, tuple[str, ...]]:
