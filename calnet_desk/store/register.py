@@ -25,7 +25,7 @@ from ..records import (
     order_problems,
 )
 from ..values import from_db, to_db
-from . import schema, search
+from . import schema
 from .exceptions import RecordError, StoreError
 from .history import (
     Clock,
@@ -122,8 +122,8 @@ class NoFts5(StoreError):
 
 def require_fts5() -> None:
     """Checked at every open: search and its triggers need SQLite's FTS5."""
-    if not search.fts5_available():
-        raise NoFts5(search.NO_FTS5_MESSAGE)
+    if not schema.fts5_available():
+        raise NoFts5(schema.NO_FTS5_MESSAGE)
 
 
 class Corrupt(StoreError):

@@ -10,6 +10,8 @@ every migration (a ``table.transform()`` drops a table's triggers).
 
 from __future__ import annotations
 
+import functools
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +20,26 @@ from ..records import KEY_SEPARATOR, KINDS, Kind
 APPLICATION_ID = 0x434C4E44  # "CLND": marks a file as a CALNET Desk register
 MIGRATION_SET = "calnet-desk"
 WRITER_FUNCTION = "calnet_desk_writing"
+
+
+# Checked at every open (Register.open): the search index is an FTS5 table. Here, not in
+# the search module, which opening a register does not otherwise need.
+@functools.cache
+def fts5_available() -> bool:
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute("CREATE VIRTUAL TABLE t USING fts5(x)")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        conn.close()
+
+
+NO_FTS5_MESSAGE = (
+    f"the SQLite library in use ({sqlite3.sqlite_version}) was built without FTS5 full-text "
+    "search, which CALNET Desk needs. Install Python from python.org (its SQLite has FTS5) "
+    "and run CALNET Desk with it; your register was not changed.")
 
 # (name, function) in order. sqlite-utils' Migrations is built from this list when first
 # needed (module __getattr__ below): opening a register that is up to date never imports it.

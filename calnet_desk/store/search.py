@@ -6,31 +6,11 @@ path, migrations included, updates it in the same transaction.
 
 from __future__ import annotations
 
-import functools
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from ..records import KINDS
 from .handles import Connected
-
-
-@functools.cache
-def fts5_available() -> bool:
-    conn = sqlite3.connect(":memory:")
-    try:
-        conn.execute("CREATE VIRTUAL TABLE t USING fts5(x)")
-        return True
-    except sqlite3.OperationalError:
-        return False
-    finally:
-        conn.close()
-
-
-NO_FTS5_MESSAGE = (
-    f"the SQLite library in use ({sqlite3.sqlite_version}) was built without FTS5 full-text "
-    "search, which CALNET Desk needs. Install Python from python.org (its SQLite has FTS5) "
-    "and run CALNET Desk with it; your register was not changed.")
 
 
 def fts_query(text: str, prefix: bool = True) -> str | None:

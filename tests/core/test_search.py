@@ -103,7 +103,7 @@ def test_search_cli(run_cli: Any, filled: Register) -> None:
 
 def test_a_sqlite_without_fts5_is_named_clearly(tmp_path: Path, run_cli: Any,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(search_mod, "fts5_available", lambda: False)
+    monkeypatch.setattr(schema, "fts5_available", lambda: False)
     r = run_cli("--data-dir", str(tmp_path / "r"), "init", "--agency", "A",
                 "--agency-class", "exempt-state")
     assert r.code == 1

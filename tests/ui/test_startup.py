@@ -401,9 +401,12 @@ def test_the_real_start_loads_no_hashing_before_its_first_page(tmp_path: Path) -
 # arguments spelled out in full; PySide6 imports argparse itself), calendar (which imports
 # locale too; deadlines.days_in_month), socket with selectors, select and array (~2 ms;
 # store.lock.host_name reads uname), queue with heapq (~1.5 ms; a bulk write's), the
-# register pages' queries (calnet_desk.store.browse, ~1 ms; their models import them).
+# register pages' queries (calnet_desk.store.browse, ~1 ms; their models import them), the
+# search module (with its dataclass; opening a register asks schema whether SQLite has
+# FTS5), decimal (its C module and numbers, ~1 ms; imported where money is converted).
 NOT_IMPORTED_BEFORE_THE_FIRST_PAGE = ("locale", "calendar", "socket", "selectors", "queue",
-                                      "heapq", "calnet_desk.store.browse")
+                                      "heapq", "calnet_desk.store.browse",
+                                      "calnet_desk.store.search", "decimal")
 MODULES_AT_THE_FIRST_PAGE = """
 import sys
 from ui import app
@@ -449,10 +452,10 @@ def test_modules_the_first_page_does_not_need_are_not_imported_before_it(
 # the ones the first page needs (the register's paths and kinds, its location and lock, the
 # tracked tables, the rules and the deadlines, the window's ticket and overview, the write
 # open's backup sweep and checkpoint), none other (an import's undo, the register pages'
-# query were made there too).
+# query and the search's hit were made there too).
 DATACLASSES_BEFORE_THE_FIRST_PAGE = {
     "calnet_desk.paths.RegisterPaths", "calnet_desk.records.Field", "calnet_desk.records.Kind",
-    "calnet_desk.store.search.Hit", "calnet_desk.store.location.Location",
+    "calnet_desk.store.location.Location",
     "calnet_desk.store.tracked.TrackedTable", "calnet_desk.policy.rules.Rule",
     "calnet_desk.policy.rules.RuleSet", "calnet_desk.policy.deadlines.DeadlineKind",
     "calnet_desk.policy.deadlines.Deadline", "calnet_desk.policy.deadlines.RawDeadline",
