@@ -4,6 +4,7 @@ out (restore, open read-only, choose another register), switching registers, the
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,9 +30,9 @@ from .worker import wait_for
 if TYPE_CHECKING:
     from calnet_desk.drafts import Draft
 
-# The first page's deadlines are computed while the window is built; if they are not in
-# when it is, the window waits for them this long at most before it is shown (one paint
-# with its rows rather than an empty one first). A design choice.
+# The window waits this long at most for the first page's deadlines before it is shown (one
+# paint with its rows rather than an empty one first): they are computed before it is built,
+# on the session's connection, and past this long in the background. A design choice.
 FIRST_DEADLINES_WAIT_MS = 300
 
 # The ways out of a register that cannot be opened as it is: each its own Alt+letter.
@@ -186,9 +187,11 @@ class Controller(QObject):
         # the window first; SQLite's quick_check (over half of a cold start on a 100,000-order
         # register) runs behind it, on its own connection, and speaks up if it finds damage
         session = Session(root, read_only=read_only, check=False, writer_later=True)
-        # the first page's deadlines, while the window is built; the findings (a pass over
-        # every record) wait until the first page is painted
-        session.refresh_overview(hold_findings=True)
+        # the first page's deadlines, before the window is built (it waits for them): here,
+        # or in the background should they take longer than the window waits; the findings
+        # (a pass over every record) wait until the first page is painted
+        since = time.monotonic()
+        session.refresh_overview(hold_findings=True, here_within_ms=FIRST_DEADLINES_WAIT_MS)
         window = MainWindow(session, self.settings, first_paint_first=True)
         window.switch_register.connect(self.switch)
         window.new_register.connect(self.new_register)
@@ -205,7 +208,8 @@ class Controller(QObject):
         window.first_page_shown.connect(later)
         QTimer.singleShot(AFTER_FIRST_PAGE_LATEST_MS, window, later)
         if session.overview is None:  # one paint with the rows, not an empty one first
-            _wait_for_signal(session.overview_ready, FIRST_DEADLINES_WAIT_MS)
+            waited_ms = int((time.monotonic() - since) * 1000)
+            _wait_for_signal(session.overview_ready, max(FIRST_DEADLINES_WAIT_MS - waited_ms, 0))
         screen.show_main_window(window, window.dashboard.shown)
         self.root = root
 

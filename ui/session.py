@@ -162,10 +162,14 @@ class Session(QObject):
             self.writer = None
 
     def refresh_overview(self, on_error: Callable[[str, str], None] | None = None,
-                         with_findings: bool = True, hold_findings: bool = False) -> None:
+                         with_findings: bool = True, hold_findings: bool = False,
+                         here_within_ms: int = 0) -> None:
         """The deadlines, then the findings, in the background. ``hold_findings``: the
         findings (a pass over every record) wait for release_findings() — the start keeps
-        them off the CPU until the first page is painted."""
+        them off the CPU until the first page is painted. ``here_within_ms`` (the start,
+        which waits for the deadlines before it builds the window): the deadlines are
+        computed here first, on this thread's connection, unless SQLite is still at them
+        after that long; then they are computed in the background as usual."""
         today = self.today()
         self._findings_released = not hold_findings
         self._findings_due = None
@@ -178,7 +182,30 @@ class Session(QObject):
                 if self._findings_released:
                     self._start_findings()
 
+        if here_within_ms > 0:
+            found = self._deadlines_here(today, here_within_ms)
+            if found is not None:
+                deadlines_done(found)
+                return
         self.read_async(lambda reg: compute_deadlines(reg, today), deadlines_done, on_error)
+
+    def _deadlines_here(self, today: dt.date, within_ms: int) -> list[Any] | None:
+        """The deadlines on the session's own reader, or None when SQLite was interrupted
+        after ``within_ms`` (or they failed: the background computation reports that as
+        usual). The window waits for them anyway, so here they need no second connection
+        and thread, nor share the GIL with the window's build: a thread's every SQLite call
+        hands the GIL back and waits for it again, ~3 ms of the start (issue 16 item 15)."""
+        import time
+
+        past = time.monotonic() + within_ms / 1000
+        conn = self.reader.conn
+        conn.set_progress_handler(lambda: time.monotonic() > past, 1000)
+        try:
+            return compute_deadlines(self.reader, today)
+        except Exception:  # interrupted (sqlite3.OperationalError), or failed: the background
+            return None  # computation does them again, and says why should they fail
+        finally:
+            conn.set_progress_handler(None, 0)
 
     def release_findings(self) -> None:
         """Findings held back by refresh_overview(hold_findings=True) start now, or as soon

@@ -190,38 +190,81 @@ def test_a_menu_opened_before_the_first_page_is_painted_has_its_commands(
     assert [a.text() for a in edit.actions()].count("&New record…") == 1
 
 
-def test_the_first_paint_has_the_deadlines_when_they_come_while_the_window_is_built(
+def test_the_deadlines_are_computed_before_the_window_is_built_and_its_first_paint_has_them(
         qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The deadlines are computed while the window is built; the window waits for them (a
-    little) before it is shown, so its first paint has the rows, not an empty table first.
-    Here they are held until the window is built, then let go."""
+    """The first page's deadlines are computed on the session's own connection before the
+    window is built (it waits for them anyway): no second connection and thread, and no GIL
+    shared with the window's build (issue 16 item 15). The window is built with them, so its
+    first paint has the rows, never an empty table first."""
     from ui import session as session_mod
 
     root = tmp_path / "reg"
     demo.create_demo(root, orders=10).close()
-    built = threading.Event()
+    order: list[tuple[str, bool]] = []  # (what, on the GUI thread)
     real_deadlines, real_window = session_mod.compute_deadlines, controller_mod.MainWindow
 
-    def held(reg: Any, today: Any) -> Any:
-        assert built.wait(30)
-        return real_deadlines(reg, today)
+    def deadlines(reg: Any, today: Any) -> Any:
+        found = real_deadlines(reg, today)
+        order.append(("deadlines computed", threading.current_thread() is threading.main_thread()))
+        return found
 
     def window(*args: Any, **kwargs: Any) -> Any:
+        order.append(("window built", True))
         made = real_window(*args, **kwargs)
         made.dashboard.deadlines.painted.connect(
             lambda: paints.append(made.dashboard.ready))
-        built.set()
         return made
 
     paints: list[bool] = []  # at each paint of the deadlines table: were the rows in?
-    monkeypatch.setattr(session_mod, "compute_deadlines", held)
+    monkeypatch.setattr(session_mod, "compute_deadlines", deadlines)
     monkeypatch.setattr(controller_mod, "MainWindow", window)
     ctl = controller_mod.Controller(root, settings=Settings(tmp_path / "s.ini"),
                                     ask=lambda *a: controller_mod.QUIT)
     try:
         with qtbot.waitSignal(ctl.first_page_shown, timeout=10000):
             assert ctl.open(root)
+        assert order == [("deadlines computed", True), ("window built", True)]
         assert paints and all(paints)  # never painted empty
+    finally:
+        if ctl.window:
+            ctl.window.close()
+
+
+def test_deadlines_slower_than_the_window_waits_are_left_to_the_background(
+        qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite still at the first page's deadlines when the window's wait is over: it is
+    interrupted, the window is built and shown, and the deadlines come from the background
+    reader (the first page is shown with them)."""
+    import sqlite3
+
+    from ui import session as session_mod
+
+    root = tmp_path / "reg"
+    demo.create_demo(root, orders=10).close()
+    real_deadlines = session_mod.compute_deadlines
+    interrupted: list[str] = []
+    shown_without: list[bool] = []
+
+    def slow_here(reg: Any, today: Any) -> Any:
+        if threading.current_thread() is threading.main_thread():
+            try:  # seconds of SQLite, unless interrupted
+                reg.conn.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                                 "WHERE i < 100000000) SELECT count(*) FROM n").fetchone()
+            except sqlite3.OperationalError as e:
+                interrupted.append(str(e))
+                raise
+        return real_deadlines(reg, today)
+
+    monkeypatch.setattr(session_mod, "compute_deadlines", slow_here)
+    monkeypatch.setattr(controller_mod, "FIRST_DEADLINES_WAIT_MS", 50)
+    ctl = controller_mod.Controller(root, settings=Settings(tmp_path / "s.ini"),
+                                    ask=lambda *a: controller_mod.QUIT)
+    try:
+        with qtbot.waitSignal(ctl.first_page_shown, timeout=10000):
+            assert ctl.open(root)
+            shown_without.append(ctl.window is not None and ctl.window.isVisible())
+        assert interrupted == ["interrupted"] and shown_without == [True]
+        assert ctl.window is not None and ctl.window.dashboard.ready
     finally:
         if ctl.window:
             ctl.window.close()

@@ -193,6 +193,8 @@ class DashboardPage(QWidget):
         self.ready = False
         self.findings_ready = False
         self.deadlines.painted.connect(self._painted)
+        if session.overview is not None:  # computed before the window (the app's start)
+            self.show_overview(session.overview)
 
     def _painted(self) -> None:
         if self.ready:  # the rows are in: the first page is shown
