@@ -407,10 +407,10 @@ class Register:
             self.conn.execute("PRAGMA busy_timeout = 5000")
 
     def _checkpoint_once(self) -> None:
-        from .wal import run_checkpoint
-
         try:
-            run_checkpoint(self.conn)
+            # wal.run_checkpoint's one PASSIVE checkpoint; its result is not needed here, so
+            # not its module either (nor its dataclass: the desktop's start, issue 16 item 15)
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         except sqlite3.Error:
             pass  # the next write command or the window's idle checkpoint tries again
 
