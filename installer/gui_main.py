@@ -1,5 +1,12 @@
 """Entry point of the frozen `calnet-desk` (PyInstaller needs a script, not an entry point)."""
 
-from ui.app import main
+import multiprocessing
+
+# A large import seals its history entries in a second process (calnet_desk.store.history.
+# Sealer), started with "spawn": in the frozen build that process is this program again,
+# and freeze_support() runs the sealer's code in it and exits, before anything else.
+multiprocessing.freeze_support()
+
+from ui.app import main  # noqa: E402
 
 raise SystemExit(main())

@@ -296,6 +296,107 @@ def sealed_inserts(salts: list[str], user_json: str, reason_json: str, names: li
     return list(zip(joined(changes_columns), bodies, joined(ref_columns), strict=True))
 
 
+SealJob = tuple[list[str], str, str, list[str], list[list[str | None]],
+                frozenset[str] | tuple[()]]  # the arguments of sealed_inserts
+
+
+def _seal_worker(conn: Any) -> None:
+    """The sealer process's loop: a batch's :func:`sealed_inserts` arguments in, its result
+    out, until None or the parent is gone (Ctrl-C is the parent's to handle)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        try:
+            job = conn.recv()
+            if job is None:
+                return
+            conn.send(sealed_inserts(*job))
+        except (EOFError, OSError):  # the parent ended
+            return
+
+
+class Sealer:
+    """:func:`sealed_inserts` in a process of its own, beside a large write: an entry's
+    body does not depend on the chain (only its link does), so the bodies of one batch are
+    hashed there while this process reads and checks the next; the links are made here,
+    in order (:meth:`HistoryWriter.settle`). One batch is in flight at a time, and each
+    side reads before it writes again, so neither can block the other on a full pipe.
+
+    The process is started with ``spawn`` (no copy of this process's threads and open
+    register; the frozen build calls ``multiprocessing.freeze_support()``). If it cannot
+    be started, dies or answers wrongly, the batch is sealed here instead: the same
+    entries (``sealed_inserts`` is a function of its arguments), only slower."""
+
+    def __init__(self) -> None:
+        self.sealed = 0  # batches the process sealed
+        self.busy = False
+        self.broken = False
+        self._conn: Any = None
+        self._process: Any = None
+        try:
+            import multiprocessing
+
+            context = multiprocessing.get_context("spawn")
+            self._conn, child = context.Pipe()
+            self._process = context.Process(target=_seal_worker, args=(child,),
+                                            name="calnet-desk-sealer", daemon=True)
+            self._process.start()
+            child.close()
+        except Exception:  # no process here (a locked-down machine): seal in this one
+            self.broken = True
+
+    def submit(self, job: SealJob) -> bool:
+        """Send a batch to the process; False when it cannot take it (seal it here)."""
+        if self.broken or self.busy:
+            return False
+        try:
+            self._conn.send(job)
+        except Exception:
+            self.broken = True
+            return False
+        self.busy = True
+        return True
+
+    def result(self, job: SealJob) -> list[tuple[str, str, str]]:
+        """The sealed batch sent last (``job``), from the process or, failing that, here."""
+        self.busy = False
+        if not self.broken:
+            try:
+                from multiprocessing.connection import wait
+
+                ready = wait([self._conn, self._process.sentinel])
+                if self._conn in ready:
+                    sealed = self._conn.recv()
+                    if isinstance(sealed, list) and len(sealed) == len(job[0]):
+                        self.sealed += 1
+                        return sealed
+            except Exception:
+                pass
+            self.broken = True
+        return sealed_inserts(*job)
+
+    def close(self) -> None:
+        """End the process (a batch still in flight is dropped: its transaction failed)."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        try:
+            if self.busy or self.broken:
+                process.kill()
+            else:
+                self._conn.send(None)
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+                process.join(5)
+        except Exception:
+            pass
+        finally:
+            self._conn.close()
+            self.busy, self.broken = False, True
+
+
 def leaf_salt_map(entry: dict[str, Any]) -> dict[str, bytes]:
     """path -> leaf salt of each committed leaf."""
     _names, items = leaves(entry)
@@ -369,6 +470,10 @@ class HistoryWriter:
         self._pool_at = 0
         self._user_json = canonical_value(user)
         self._reason_json: dict[str | None, str] = {}
+        # a large write's bodies may be sealed in another process (Sealer): the batch in
+        # flight there, always the newest entries, linked by settle()
+        self.sealer: Sealer | None = None
+        self._flight: tuple[SealJob, str, str, list[str], str | None] | None = None
 
     def _now(self) -> str:
         now = self.clock().replace(microsecond=0)
@@ -387,6 +492,7 @@ class HistoryWriter:
                     pairs: list[tuple[str, str, str]] | None = None) -> None:
         """:meth:`append` with the changes given as their ``canonical_json`` text (and, to
         spare parsing it again, as (name, old, new) canonical JSON texts in name order)."""
+        self.settle()  # the entries before it are linked first
         at = self._now()
         if not self.v2:
             text = canonical_entry(self.next_id, at, self.user, kind, key, action,
@@ -421,13 +527,30 @@ class HistoryWriter:
                 self.append_json(kind, key, "insert", "{" + ",".join(
                     [f"{n}:[{a},{b}]" for n, a, b in pairs]) + "}", reason, pairs)
             return
+        self.settle()
         at = self._now()
         reason_json = self._reason_json.get(reason)
         if reason_json is None:
             reason_json = self._reason_json[reason] = canonical_value(reason)
-        salts = [self._salt() for _ in keys]
-        sealed = sealed_inserts(salts, self._user_json, reason_json, names, columns,
-                                _REFS_JSON.get(kind, ()))
+        job: SealJob = ([self._salt() for _ in keys], self._user_json, reason_json, names,
+                        columns, _REFS_JSON.get(kind, ()))
+        if self.sealer is not None and self.sealer.submit(job):
+            self._flight = (job, at, kind, list(keys), reason)  # linked by settle()
+            return
+        self._link_inserts(at, kind, keys, reason, job[0], sealed_inserts(*job))
+
+    def settle(self) -> None:
+        """Link the batch being sealed in the other process, if any (waiting for it)."""
+        flight, self._flight = self._flight, None
+        if flight is None:
+            return
+        job, at, kind, keys, reason = flight
+        sealed = self.sealer.result(job) if self.sealer is not None else sealed_inserts(*job)
+        self._link_inserts(at, kind, keys, reason, job[0], sealed)
+
+    def _link_inserts(self, at: str, kind: str, keys: list[str], reason: str | None,
+                      salts: list[str], sealed: list[tuple[str, str, str]]) -> None:
+        """The digest and link of each sealed ``insert`` entry, appended in order."""
         sha256, user, pending = hashlib.sha256, self.user, self.pending
         kind_json = _json_text(kind)
         head = f'{{"action":"insert","at":{_json_text(at)},"body":"'
@@ -470,9 +593,12 @@ class HistoryWriter:
                                f'{{{",".join(ref_parts)}}}')
         return hashlib.sha256((self.prev + digest).encode("ascii")).hexdigest(), salt, body
 
-    def flush(self) -> None:
+    def flush(self, settle: bool = True) -> None:
         """Write the pending entries, many rows per INSERT (fewer round trips than one
-        statement per row)."""
+        statement per row); without ``settle``, a batch still being sealed is left for
+        the next flush (its rows are written in the same transaction, later)."""
+        if settle:
+            self.settle()
         if not self.pending:
             return
         width = len(self.pending[0])

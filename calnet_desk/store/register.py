@@ -30,6 +30,7 @@ from .exceptions import RecordError, StoreError
 from .history import (
     Clock,
     HistoryWriter,
+    Sealer,
     canonical_value,
     diff,
     read_entries,
@@ -853,28 +854,31 @@ class Changes:
     def put_many(self, kind: Kind, records: Iterable[Record],
                  progress: Progress | None = None, total: int = 0,
                  complete: Callable[[Record], None] | None = None,
-                 background: bool = False) -> dict[str, int]:
+                 background: bool = False, sealer: Sealer | None = None
+                 ) -> dict[str, int]:
         """Upsert records by key. Fields absent from a record keep their stored value;
         a field present as None is emptied. Unchanged records write nothing. ``complete``
         sees each record as it is about to be written (its stored values with the new ones
         over them) and may fill it in, in place (an order takes its catalog item's status).
         With ``background``, many records are written on a thread of their own while the
         next are prepared (see :meth:`start_background`); ``complete`` must then not read
-        the register."""
+        the register. With a ``sealer``, the new records' history entries are sealed in its
+        process while the next are checked (:class:`history.Sealer`)."""
         records = list(records)
         upsert = Upsert(self, kind, progress, total or len(records), complete=complete,
-                        load_all=len(records) > 64, keys=records, background=background)
+                        load_all=len(records) > 64, keys=records, background=background,
+                        sealer=sealer)
         upsert.add(records)
         return upsert.finish()
 
     def upsert(self, kind: Kind, progress: Progress | None = None, total: int = 0,
                complete: Callable[[Record], None] | None = None,
-               background: bool = False) -> Upsert:
+               background: bool = False, sealer: Sealer | None = None) -> Upsert:
         """:meth:`put_many` in parts, for records that arrive in batches (a large import
         writing while it reads): ``add`` each batch, then ``finish``. The batches must not
         repeat a key (each record is compared with the register as it was before)."""
         return Upsert(self, kind, progress, total, complete=complete, load_all=True,
-                      keep=False, background=background)
+                      keep=False, background=background, sealer=sealer)
 
     def _execute(self, sql: str, params: list[object]) -> None:
         if self._background is not None:
@@ -923,8 +927,10 @@ class Changes:
             self.conn.execute(sql)
         self._lifted.clear()
 
-    def _write_batch(self, kind: Kind, batch: list[Sequence[object]]) -> None:
-        """Upsert the rows (several per statement), then write their history entries."""
+    def _write_batch(self, kind: Kind, batch: list[Sequence[object]],
+                     settle: bool = True) -> None:
+        """Upsert the rows (several per statement), then write their history entries
+        (without ``settle``, those of a batch still being sealed are written later)."""
         if not batch:
             return
         cols = kind.columns
@@ -943,7 +949,7 @@ class Changes:
         except sqlite3.IntegrityError as e:
             raise RecordError(f"{kind.name}: {e}; nothing was written") from e
         batch.clear()
-        self.history.flush()
+        self.history.flush(settle)
 
     def _check(self, kind: Kind, record: Record) -> None:
         _Checks(self, kind)(record)
@@ -1067,8 +1073,10 @@ class Upsert:
     def __init__(self, changes: Changes, kind: Kind, progress: Progress | None, total: int,
                  *, load_all: bool, keys: list[Record] | None = None, keep: bool = True,
                  complete: Callable[[Record], None] | None = None,
-                 background: bool = False) -> None:
+                 background: bool = False, sealer: Sealer | None = None) -> None:
         self.changes = changes
+        if sealer is not None:  # the history seals its batches of new records there
+            changes.history.sealer = sealer
         self.kind = kind
         self.progress = progress
         self.total = total
@@ -1206,7 +1214,7 @@ class Upsert:
                 self._add_fresh()
                 if self.background:
                     changes.start_background(kind)
-                changes._write_batch(kind, batch)
+                changes._write_batch(kind, batch, settle=False)
             if progress and self.done % BATCH == 0:
                 # a total of 0 is unknown (a bar shows it is busy); an estimate that
                 # fell short is raised to what is done
@@ -1233,7 +1241,8 @@ class Upsert:
 
     def finish(self) -> dict[str, int]:
         self._add_fresh()
-        self.changes._write_batch(self.kind, self.batch)
+        self.changes._write_batch(self.kind, self.batch)  # the last batch sealed too
+        self.changes.history.sealer = None
         self.changes.end_background()
         self.changes.restore_guards()
         if self.progress:

@@ -136,6 +136,21 @@ def test_the_frozen_cli_and_desktop_app_work_on_a_fresh_register(
     cli("export-bundle", tmp_path / "bundle.zip")
     assert "sound" in cli("verify-bundle", tmp_path / "bundle.zip").stdout
     cli("verify")
+    # a large import seals its history in a second process, which in the frozen build is
+    # the program itself run by multiprocessing.freeze_support() (else it would run the
+    # command line again, and say so on stderr): the import writes, and verify agrees
+    large = tmp_path / "large.csv"
+    with open(large, "w", encoding="utf-8", newline="") as fh:
+        fh.write("request_number,request_date,order_type,contractor,description\n")
+        fh.writelines(f"L-{n:05d},2026-03-{1 + n % 28:02d},new,ACME Telecom,Circuit "
+                      f"{n:05d}: fiber to the building with static addresses\n"
+                      for n in range(14_000))
+    assert large.stat().st_size > 1 << 20  # importer.SEAL_APART_BYTES
+    imported = cli("import", large, "--kind", "orders")
+    assert "14000 added" in imported.stdout.replace(",", ""), imported.stdout
+    assert all(line.startswith("import: ") for line in imported.stderr.splitlines()), (
+        imported.stderr)  # its progress, nothing else
+    cli("verify")
     smoke = run(app, "calnet-desk", "--data-dir", reg, "--smoke-test", env=env, cwd=tmp_path)
     assert smoke.returncode == 0, smoke.stderr
     # the start a person makes, through the controller: what it imports only when used (the
