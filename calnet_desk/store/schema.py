@@ -26,8 +26,12 @@ WRITER_FUNCTION = "calnet_desk_writing"
 # the search module, which opening a register does not otherwise need.
 @functools.cache
 def fts5_available() -> bool:
+    """Whether SQLite has FTS5: built in (its compile options say so, ~0.05 ms), else
+    whether an FTS5 table can be made after all (~0.4 ms, which every start paid)."""
     conn = sqlite3.connect(":memory:")
     try:
+        if ("ENABLE_FTS5",) in conn.execute("PRAGMA compile_options").fetchall():
+            return True
         conn.execute("CREATE VIRTUAL TABLE t USING fts5(x)")
         return True
     except sqlite3.OperationalError:
