@@ -26,6 +26,7 @@ from .exceptions import StoreError
 from .handles import OpenRegister
 from .history import GENESIS, Clock, entry_hash, read_entries, utc_now
 from .lock import WriterLock
+from .workspace import BACKUP_LOCK
 
 # Retention: design choice (DOMAIN.md "Nothing is lost"), not policy: a week of dailies, a
 # month of weeklies, a year of monthlies.
@@ -119,7 +120,6 @@ class BackupBusy(BackupError):
     pass
 
 
-BACKUP_LOCK = "backup.lock"
 BACKUP_WAIT = 120.0  # seconds a backup waits for another one to finish (design choice)
 
 
@@ -165,17 +165,6 @@ class _BackupLock:
             finally:
                 os.close(self.fd)
                 self.fd = None
-
-
-def sweep_idle_backups(paths: RegisterPaths) -> None:
-    """Remove a killed backup's leftovers from temp/ when no backup is running now."""
-    from .workspace import sweep
-
-    try:
-        with _BackupLock(paths, wait=0):
-            sweep(paths, backups=True)
-    except (BackupBusy, OSError):
-        pass  # a backup is running (or the folder is read-only): its work is not garbage
 
 
 def _check_database(database: Path) -> list[str]:

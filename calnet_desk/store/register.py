@@ -342,7 +342,7 @@ class Register:
                 from .workspace import sweep
 
                 sweep(paths)  # what a killed writer left in temp/
-                from .backups import sweep_idle_backups
+                from .workspace import sweep_idle_backups
 
                 sweep_idle_backups(paths)
             try:

@@ -27,6 +27,7 @@ from ..paths import RegisterPaths
 RESTORE_JOURNAL = "restore.json"
 RESTORING = "restoring.sqlite3"
 BACKUP_PREFIX = "backup-"  # a backup in the making: swept by the next backup (its own lock)
+BACKUP_LOCK = "backup.lock"  # backups of one register run one at a time (backups._BackupLock)
 DB_FILES = ("", "-wal", "-shm")
 
 
@@ -48,6 +49,31 @@ def _remove(path: Path) -> None:
         except PermissionError:
             os.chmod(path, stat.S_IWRITE | stat.S_IREAD)
             path.unlink()
+
+
+def sweep_idle_backups(paths: RegisterPaths) -> None:
+    """Remove a killed backup's leftovers from temp/ when no backup is running now (its
+    lock is free: taken without waiting, as backups._BackupLock takes it). Here, not with
+    the backups: every writer's open calls it, the desktop's before its first page, which
+    does not otherwise need the backups module (issue 16 item 15)."""
+    from .lock import default_locker
+
+    locker = default_locker()
+    try:
+        fd = os.open(paths.root / BACKUP_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        return  # a read-only folder: nothing to sweep either
+    try:
+        if not locker.try_lock(fd):
+            return  # a backup is running: its work is not garbage
+        try:
+            sweep(paths, backups=True)
+        except OSError:
+            pass
+        finally:
+            locker.unlock(fd)
+    finally:
+        os.close(fd)
 
 
 def sweep(paths: RegisterPaths, *, backups: bool = False) -> list[str]:

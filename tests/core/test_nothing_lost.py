@@ -332,6 +332,22 @@ def test_a_killed_backup_is_never_listed_and_the_next_backup_sweeps_it(
     assert len(bk.list_backups(home / "backups")) == len(before) + 1
 
 
+def test_a_writer_sweeps_a_killed_backups_leftovers_unless_a_backup_is_running(
+        home: Path) -> None:
+    """A writer's open removes a backup in the making from temp/ when the backup lock is
+    free (a backup killed half-way), and leaves it while a backup holds the lock."""
+    from calnet_desk.paths import RegisterPaths
+
+    left = home / "temp" / "backup-killed"
+    left.mkdir(parents=True)
+    (left / "register.sqlite3").write_bytes(b"half a backup")
+    with bk._BackupLock(RegisterPaths(home), wait=0):
+        Register.open(home, write=True).close()
+        assert left.is_dir()  # a backup is running: its work is not garbage
+    Register.open(home, write=True).close()
+    assert not left.exists()
+
+
 # --- item 11: Ctrl-C and SIGTERM say truthfully whether the change was saved --------------
 
 

@@ -447,11 +447,12 @@ def test_the_real_start_loads_no_hashing_before_its_first_page(tmp_path: Path) -
 # register pages' queries (calnet_desk.store.browse, ~1 ms; their models import them), the
 # search module (with its dataclass; opening a register asks schema whether SQLite has
 # FTS5), decimal (its C module and numbers, ~1 ms; imported where money is converted), the
-# -wal's module (a writer's open runs its one checkpoint itself).
+# -wal's module (a writer's open runs its one checkpoint itself), the backups' (a writer's
+# open sweeps a killed backup's leftovers with calnet_desk.store.workspace).
 NOT_IMPORTED_BEFORE_THE_FIRST_PAGE = ("locale", "calendar", "socket", "selectors", "queue",
                                       "heapq", "calnet_desk.store.browse",
                                       "calnet_desk.store.search", "decimal",
-                                      "calnet_desk.store.wal")
+                                      "calnet_desk.store.wal", "calnet_desk.store.backups")
 MODULES_AT_THE_FIRST_PAGE = """
 import sys
 from ui import app
@@ -495,16 +496,16 @@ def test_modules_the_first_page_does_not_need_are_not_imported_before_it(
 
 # dataclass() compiles each class's methods when its module is imported (~0.6 ms a class):
 # the ones the first page needs (the register's paths and kinds, its location and lock, the
-# tracked tables, the rules and the deadlines, the window's ticket and overview, the write
-# open's backup sweep), none other (an import's undo, the register pages' query, the
-# search's hit and the -wal's checkpoint result were made there too).
+# tracked tables, the rules and the deadlines, the window's ticket and overview), none other
+# (an import's undo, the register pages' query, the search's hit, a backup and the -wal's
+# checkpoint result were made there too).
 DATACLASSES_BEFORE_THE_FIRST_PAGE = {
     "calnet_desk.paths.RegisterPaths", "calnet_desk.records.Field", "calnet_desk.records.Kind",
     "calnet_desk.store.location.Location",
     "calnet_desk.store.tracked.TrackedTable", "calnet_desk.policy.rules.Rule",
     "calnet_desk.policy.rules.RuleSet", "calnet_desk.policy.deadlines.DeadlineKind",
     "calnet_desk.policy.deadlines.Deadline", "calnet_desk.policy.deadlines.RawDeadline",
-    "ui.worker.Ticket", "ui.session.Overview", "calnet_desk.store.backups.Backup"}
+    "ui.worker.Ticket", "ui.session.Overview"}
 DATACLASSES_AT_THE_FIRST_PAGE = """
 import dataclasses, sys
 made = []
