@@ -195,17 +195,11 @@ class Session(QObject):
         usual). The window waits for them anyway, so here they need no second connection
         and thread, nor share the GIL with the window's build: a thread's every SQLite call
         hands the GIL back and waits for it again, ~3 ms of the start (issue 16 item 15)."""
-        import time
-
-        past = time.monotonic() + within_ms / 1000
-        conn = self.reader.conn
-        conn.set_progress_handler(lambda: time.monotonic() > past, 1000)
         try:
-            return compute_deadlines(self.reader, today)
-        except Exception:  # interrupted (sqlite3.OperationalError), or failed: the background
+            with self.reader.within(within_ms / 1000):
+                return compute_deadlines(self.reader, today)
+        except Exception:  # interrupted (store.Interrupted), or failed: the background
             return None  # computation does them again, and says why should they fail
-        finally:
-            conn.set_progress_handler(None, 0)
 
     def release_findings(self) -> None:
         """Findings held back by refresh_overview(hold_findings=True) start now, or as soon

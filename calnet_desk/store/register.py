@@ -514,6 +514,24 @@ class Register:
             schema.install_triggers(self.db)
 
     @contextmanager
+    def within(self, seconds: float) -> Iterator[None]:
+        """SQLite's work on this connection inside the block is stopped once ``seconds`` have
+        passed: the block then raises :class:`Interrupted`. For reads that may give up and be
+        done again elsewhere (the first page's deadlines, ui.session)."""
+        import time
+
+        past = time.monotonic() + seconds
+        self.conn.set_progress_handler(lambda: time.monotonic() > past, 1000)
+        try:
+            yield
+        except sqlite3.OperationalError as e:
+            if "interrupt" not in str(e):
+                raise
+            raise Interrupted(f"stopped after {seconds:g} s") from None
+        finally:
+            self.conn.set_progress_handler(None, 0)
+
+    @contextmanager
     def _immediate(self) -> Iterator[None]:
         """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error; the guard triggers
         let writes through only inside it."""
@@ -1030,6 +1048,10 @@ class _Background:
         if isinstance(e, sqlite3.IntegrityError):
             raise RecordError(f"{self.kind}: {e}; nothing was written") from e
         raise e
+
+
+class Interrupted(Exception):
+    """Work stopped by :meth:`Register.within` when its time was up."""
 
 
 def _take_back(made: list[Path], root: Path | None) -> None:

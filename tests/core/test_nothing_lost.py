@@ -629,14 +629,11 @@ def test_huge_cells_and_huge_values_are_bounded_and_escaped(home: Path, run_cli:
                     f"H-2,2026-01-01,new,AT&T,{'9' * 100_000}\n"
                     "H-3,2026-01-01,bad\x1b[31mred\r,AT&T,1\n", encoding="utf-8")
     r = run_cli("--data-dir", str(home), "import", str(path), "--kind", "orders")
-    assert r.code == 1 and f"{path}:2:" in r.err, r.err[:1000]
+    # row 2's 200,000-character text is a CSV cell like any (bounded by the file's size:
+    # test_input_limits); row 3's 100,000 digits are named, shortened, never echoed whole
+    assert r.code == 1 and f"{path}:2:" not in r.err, r.err[:1000]
+    assert f"{path}:3:monthly_cost: '999" in r.err and "(100,066 characters)" in r.err
     assert len(r.err) < 5000 and "\x1b" not in r.err and "\r" not in r.err
-    small = home.parent / "cell.csv"
-    small.write_text("request_number,request_date,order_type,contractor\n"
-                     f"H-1,2026-01-01,new,{'x' * 40_000}\nH-2,2026-01-01,new,A\x1bB\n",
-                     encoding="utf-8")
-    r = run_cli("--data-dir", str(home), "import", str(small), "--kind", "orders")
-    assert r.code == 1 and f"{small}:2:contractor: longer than 32,767" in r.err, r.err[:500]
 
 
 def test_utf16_files_are_read(home: Path, run_cli: Any) -> None:

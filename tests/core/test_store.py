@@ -545,3 +545,20 @@ def test_verify_finds_a_stored_body_that_is_not_its_entrys(reg: Register) -> Non
     with Register.open(root) as again:
         messages = [f.message for f in verify(again, rehash=False)[0]]
     assert "entry 2 was altered (its hash does not match its content)" in messages
+
+
+def test_work_within_a_time_limit_is_stopped_when_it_is_up(tmp_path: Path) -> None:
+    """Register.within: SQLite's work in the block stops once the time is up (the first
+    page's deadlines give up this way and are done in the background); after the block the
+    connection works as before."""
+    from calnet_desk.store.register import Interrupted
+
+    reg = Register.create(tmp_path / "r", agency="A", agency_class="non-exempt-state")
+    endless = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
+               "SELECT count(*) FROM n")
+    with pytest.raises(Interrupted, match="stopped after 0.05 s"), reg.within(0.05):
+        reg.conn.execute(endless).fetchone()
+    with reg.within(60):
+        assert reg.conn.execute("SELECT 1").fetchone()[0] == 1
+    assert reg.conn.execute("SELECT 2").fetchone()[0] == 2  # no handler left behind
+    reg.close()
