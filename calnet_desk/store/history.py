@@ -316,6 +316,12 @@ def _seal_worker(conn: Any) -> None:
             return
 
 
+# How long a batch may take in the sealer process before it is sealed here instead (a
+# design choice: a batch of 1,000 entries takes about 20 ms there; a process that hangs,
+# started but never answering, must not hold the import for ever).
+SEAL_WAIT_S = 60.0
+
+
 class Sealer:
     """:func:`sealed_inserts` in a process of its own, beside a large write: an entry's
     body does not depend on the chain (only its link does), so the bodies of one batch are
@@ -325,10 +331,11 @@ class Sealer:
 
     The process is started with ``spawn`` (no copy of this process's threads and open
     register; the frozen build calls ``multiprocessing.freeze_support()``). If it cannot
-    be started, dies or answers wrongly, the batch is sealed here instead: the same
+    be started, dies, answers wrongly or not within ``SEAL_WAIT_S`` (then it is ended),
+    the batch is sealed here instead: the same
     entries (``sealed_inserts`` is a function of its arguments), only slower."""
 
-    def __init__(self) -> None:
+    def __init__(self, worker: Callable[[Any], None] = _seal_worker) -> None:
         self.sealed = 0  # batches the process sealed
         self.busy = False
         self.broken = False
@@ -339,7 +346,7 @@ class Sealer:
 
             context = multiprocessing.get_context("spawn")
             self._conn, child = context.Pipe()
-            self._process = context.Process(target=_seal_worker, args=(child,),
+            self._process = context.Process(target=worker, args=(child,),
                                             name="calnet-desk-sealer", daemon=True)
             self._process.start()
             child.close()
@@ -365,7 +372,7 @@ class Sealer:
             try:
                 from multiprocessing.connection import wait
 
-                ready = wait([self._conn, self._process.sentinel])
+                ready = wait([self._conn, self._process.sentinel], SEAL_WAIT_S)
                 if self._conn in ready:
                     sealed = self._conn.recv()
                     if isinstance(sealed, list) and len(sealed) == len(job[0]):

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from calnet_desk.exchange import importer
 from calnet_desk.exchange.importer import import_file
 from calnet_desk.records import ORDERS
-from calnet_desk.store import Register, register
+from calnet_desk.store import Register, history, register
 from calnet_desk.store.history import (
     HistoryWriter,
     Sealer,
@@ -122,6 +122,13 @@ def large(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(HistoryWriter, "_salt", lambda self: f"{next(counter):032x}")
 
 
+def never_answers(conn: Any) -> None:
+    """A sealer process that takes a batch and never answers (hung): it waits for a second
+    message that never comes, until the parent ends it."""
+    conn.recv()
+    conn.recv()
+
+
 def _import_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spoil: str = ""
                   ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[Sealer]]:
     """The same two imports (new orders, then a file changing some and adding others) into
@@ -142,6 +149,10 @@ def _import_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spoil: str = 
         if spoil == "no process":
             self.sealed, self.busy, self.broken = 0, False, True
             self._conn = self._process = None
+        elif spoil == "silent":
+            monkeypatch.setattr(history, "SEAL_WAIT_S", 0.2)
+            real_init(self, never_answers)
+            processes.append(self._process)
         else:
             real_init(self)
             processes.append(self._process)
@@ -178,8 +189,8 @@ def test_a_large_import_sealed_apart_writes_the_history_sealed_here(
     assert len(used) == 2 and all(s.sealed >= 1 for s in used)  # (ended: broken now)
 
 
-@pytest.mark.parametrize("spoil", ["killed", "no process"])
-def test_a_sealer_process_that_dies_or_never_starts_leaves_the_sealing_here(
+@pytest.mark.parametrize("spoil", ["killed", "no process", "silent"])
+def test_a_sealer_process_that_dies_hangs_or_never_starts_leaves_the_sealing_here(
         large: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spoil: str) -> None:
     here, apart, used = _import_twice(tmp_path, monkeypatch, spoil)
     assert apart == here
