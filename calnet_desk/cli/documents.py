@@ -35,6 +35,12 @@ def cmd_attach(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -
     kind, key = args.to
     src: Path = args.file
     if not src.is_file():
+        if src.is_dir():
+            raise CliError(f"{src} is a folder, not a file; nothing was attached. Attach each "
+                           "of its files")
+        if src.exists():
+            raise CliError(f"{src} is not a regular file (a named pipe or a device), so it was "
+                           "not read; nothing was attached")
         raise CliError(f"{src}: no such file; nothing was attached")
     with open_register(root, err, write=True) as reg:
         [done] = attach(reg, [src], kind, key, args.reason)

@@ -137,3 +137,24 @@ def test_the_windows_branch_looks_before_it_opens(reg: Register,
     assert isinstance(e, docs.NotAFile), e
     assert len(opened) == 1  # refused by the look: never opened
     assert stat.S_ISFIFO(os.stat(path).st_mode)
+
+
+def test_attach_names_a_pipe_or_a_folder_for_what_it_is(reg: Register, tmp_path: Path,
+                                                        run_cli: Any) -> None:
+    """`attach` of a named pipe or a folder said "no such file"; nothing is read from the
+    pipe (no writer: reading it would wait) and nothing is attached."""
+    order_with_documents(reg, [])
+    root = reg.paths.root
+    reg.close()
+    pipe = tmp_path / "scan.pdf"
+    os.mkfifo(pipe)
+    r = run_cli("--data-dir", str(root), "attach", "--to", "orders:O-1", str(pipe))
+    assert (r.code, r.err) == (1, f"calnet-desk-cli: {pipe} is not a regular file (a named "
+                                  "pipe or a device), so it was not read; nothing was "
+                                  "attached\n")
+    r = run_cli("--data-dir", str(root), "attach", "--to", "orders:O-1", str(tmp_path))
+    assert (r.code, r.err) == (1, f"calnet-desk-cli: {tmp_path} is a folder, not a file; "
+                                  "nothing was attached. Attach each of its files\n")
+    r = run_cli("--data-dir", str(root), "attach", "--to", "orders:O-1",
+                str(tmp_path / "gone.pdf"))
+    assert r.code == 1 and "gone.pdf: no such file; nothing was attached" in r.err
