@@ -1060,8 +1060,13 @@ class MainWindow(QMainWindow):
         doc = docs.get_document(self.session.reader, sha)
         if doc is None:
             return
+        from calnet_desk.store import RecordError
+
         try:
             copy = docs.export_copy(self.session.reader, doc, self.view_folder())
+        except RecordError as e:  # the stored file is missing, unreadable or not a file
+            show_error(self, "Cannot open the document", str(e))
+            return
         except OSError as e:
             show_error(self, "Cannot open the document",
                        f"The read-only copy of {doc.name} could not be written "

@@ -218,6 +218,43 @@ def test_open_hands_a_read_only_copy_to_the_viewer(qtbot: Any, window: MainWindo
     assert not os.stat(opened[0]).st_mode & stat.S_IWUSR
 
 
+@pytest.mark.parametrize("damage", ["missing", "a folder", "unreadable"])
+def test_open_says_why_a_stored_file_cannot_be_read(qtbot: Any, window: MainWindow,
+                                                    scan: Path, damage: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stored file missing, replaced by a folder, or that cannot be read: Open says so in
+    a sentence (it reached the unexpected-error dialog with the store's RecordError)."""
+    from ui import messages
+
+    page, _, sha = _with_document(qtbot, window, scan)
+    stored = docs.document_path(window.session.reader.paths, sha)
+    os.chmod(stored, stat.S_IRUSR | stat.S_IWUSR)
+    stored.unlink()
+    if damage == "a folder":
+        stored.mkdir()
+    elif damage == "unreadable":
+        stored.write_bytes(scan.read_bytes())
+        real_open = os.open
+
+        def refused(path: Any, flags: int, *a: Any, **k: Any) -> int:
+            if not k and Path(path) == stored:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_open(path, flags, *a, **k)
+
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(messages, "show_error",
+                        lambda parent, title, message, *a, **k: shown.append((title, message)))
+    with monkeypatch.context() as m:
+        if damage == "unreadable":
+            m.setattr(os, "open", refused)
+        page.documents.open_button.click()
+    assert window.opened_files == []  # type: ignore[attr-defined]
+    assert len(shown) == 1 and shown[0][0] == "Cannot open the document", shown
+    assert {"missing": "is missing", "a folder": "is not a regular file",
+            "unreadable": "cannot be read (Permission denied)"}[damage] in shown[0][1]
+    assert "restore it from a backup" in shown[0][1]
+
+
 def test_verify_rehashes_on_demand(qtbot: Any, window: MainWindow, scan: Path) -> None:
     page, _, sha = _with_document(qtbot, window, scan)
     panel = page.documents
