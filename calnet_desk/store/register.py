@@ -521,15 +521,20 @@ class Register:
         import time
 
         past = time.monotonic() + seconds
+        # SQLite calls no progress handler while it waits for another connection's lock (a
+        # register in a shared folder): that wait is held to the same time
+        waits = self.conn.execute("PRAGMA busy_timeout").fetchone()[0]
+        self.conn.execute(f"PRAGMA busy_timeout = {max(1, int(seconds * 1000))}")
         self.conn.set_progress_handler(lambda: time.monotonic() > past, 1000)
         try:
             yield
         except sqlite3.OperationalError as e:
-            if "interrupt" not in str(e):
+            if "interrupt" not in str(e) and "locked" not in str(e):
                 raise
             raise Interrupted(f"stopped after {seconds:g} s") from None
         finally:
             self.conn.set_progress_handler(None, 0)
+            self.conn.execute(f"PRAGMA busy_timeout = {int(waits)}")
 
     @contextmanager
     def _immediate(self) -> Iterator[None]:

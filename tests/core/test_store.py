@@ -562,3 +562,25 @@ def test_work_within_a_time_limit_is_stopped_when_it_is_up(tmp_path: Path) -> No
         assert reg.conn.execute("SELECT 1").fetchone()[0] == 1
     assert reg.conn.execute("SELECT 2").fetchone()[0] == 2  # no handler left behind
     reg.close()
+
+
+def test_a_wait_for_another_connections_lock_is_held_to_the_same_time(tmp_path: Path) -> None:
+    """SQLite calls no progress handler while it waits for a lock (a register in a shared
+    folder, in rollback-journal mode, while another computer commits): the wait gave up
+    only after the connection's 5 s busy timeout, before the window was built."""
+    from calnet_desk.store.register import Interrupted
+
+    reg = Register.create(tmp_path / "r", agency="A", agency_class="non-exempt-state")
+    before = reg.conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    assert before == 5000
+    with reg.within(0.05):
+        assert reg.conn.execute("PRAGMA busy_timeout").fetchone()[0] == 50
+    reg.conn.execute("PRAGMA journal_mode = DELETE")
+    other = sqlite3.connect(reg.paths.database, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    with pytest.raises(Interrupted), reg.within(0.05):  # the lock's wait, as Interrupted
+        reg.conn.execute("SELECT count(*) FROM orders").fetchone()
+    assert reg.conn.execute("PRAGMA busy_timeout").fetchone()[0] == before
+    other.execute("ROLLBACK")
+    other.close()
+    reg.close()
