@@ -17,10 +17,19 @@ import pytest
 from factories import order_with_documents
 
 from calnet_desk.exchange.bundle import BundleError, export_bundle, parse_scope
-from calnet_desk.store import Register
+from calnet_desk.store import RecordError, Register
 from calnet_desk.store import documents as docs
 
 AS_OF = dt.date(2026, 12, 1)
+
+
+def not_a_file(path: Path) -> None:
+    """A named pipe at ``path``; where the system has none in its file system (Windows), a
+    folder: neither is a regular file, and only the pipe could make a reader wait."""
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(path)
+    else:
+        path.mkdir()
 
 
 @pytest.fixture
@@ -31,7 +40,7 @@ def piped(reg: Register) -> tuple[Register, docs.Document]:
     path = docs.document_path(reg.paths, doc.sha256)
     os.chmod(path, 0o600)
     path.unlink()
-    os.mkfifo(path)
+    not_a_file(path)
     return reg, doc
 
 
@@ -111,7 +120,10 @@ def test_a_pipe_swapped_in_after_the_look_is_found_on_the_open_file(
     monkeypatch.setattr(docs.os, "stat", lambda p, *a, **k: regular if Path(p) == pipe
                         else real_stat(p, *a, **k))
     e = _without_waiting(lambda: docs.open_stored(reg.paths, doc.sha256, doc.name), pipe)
-    assert isinstance(e, docs.NotAFile), e
+    if hasattr(os, "mkfifo"):
+        assert isinstance(e, docs.NotAFile), e
+    else:  # Windows: the folder in its place cannot even be opened
+        assert isinstance(e, RecordError) and "cannot be read" in str(e), e
 
 
 def test_the_windows_branch_looks_before_it_opens(reg: Register,
@@ -131,12 +143,12 @@ def test_the_windows_branch_looks_before_it_opens(reg: Register,
     path = docs.document_path(reg.paths, second.sha256)
     os.chmod(path, 0o600)
     path.unlink()
-    os.mkfifo(path)
+    not_a_file(path)
     e = _without_waiting(lambda: docs.open_stored(reg.paths, second.sha256, second.name),
                          path)
     assert isinstance(e, docs.NotAFile), e
     assert len(opened) == 1  # refused by the look: never opened
-    assert stat.S_ISFIFO(os.stat(path).st_mode)
+    assert not stat.S_ISREG(os.stat(path).st_mode)
 
 
 def test_attach_names_a_pipe_or_a_folder_for_what_it_is(reg: Register, tmp_path: Path,
@@ -146,12 +158,13 @@ def test_attach_names_a_pipe_or_a_folder_for_what_it_is(reg: Register, tmp_path:
     order_with_documents(reg, [])
     root = reg.paths.root
     reg.close()
-    pipe = tmp_path / "scan.pdf"
-    os.mkfifo(pipe)
-    r = run_cli("--data-dir", str(root), "attach", "--to", "orders:O-1", str(pipe))
-    assert (r.code, r.err) == (1, f"calnet-desk-cli: {pipe} is not a regular file (a named "
-                                  "pipe or a device), so it was not read; nothing was "
-                                  "attached\n")
+    if hasattr(os, "mkfifo"):  # (Windows has no pipes in its file system)
+        pipe = tmp_path / "scan.pdf"
+        os.mkfifo(pipe)
+        r = run_cli("--data-dir", str(root), "attach", "--to", "orders:O-1", str(pipe))
+        assert (r.code, r.err) == (1, f"calnet-desk-cli: {pipe} is not a regular file (a "
+                                      "named pipe or a device), so it was not read; nothing "
+                                      "was attached\n")
     r = run_cli("--data-dir", str(root), "attach", "--to", "orders:O-1", str(tmp_path))
     assert (r.code, r.err) == (1, f"calnet-desk-cli: {tmp_path} is a folder, not a file; "
                                   "nothing was attached. Attach each of its files\n")
