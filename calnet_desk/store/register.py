@@ -306,9 +306,17 @@ class Register:
                 Path(str(tmp) + suffix).unlink(missing_ok=True)
             tmp.replace(paths.database)  # the register appears whole or not at all
         except BaseException:
-            lock.release()
+            kept: list[Path] = []
             if not paths.exists():  # not a register another create made meanwhile
-                _take_back(made, root if made_root else None)
+                kept = _take_back(made)  # still under the lock: no other create has begun
+            lock.release()
+            if paths.lock in kept:  # Windows deletes no file open (ours was, until now);
+                _take_back([paths.lock])  # one another create opens since stays there too
+            if made_root:
+                try:
+                    root.rmdir()  # only if empty
+                except OSError:
+                    pass
             raise
         lock.release()
         return cls.open(root, write=True, clock=clock, locker=locker, locator=locator)
@@ -1059,13 +1067,16 @@ class Interrupted(Exception):
     """Work stopped by :meth:`Register.within` when its time was up."""
 
 
-def _take_back(made: list[Path], root: Path | None) -> None:
-    """What a create that did not finish made (the lock, the heads file, the temp folder
-    with the half-made database), and ``root`` if it made that and it is empty again: a
-    refused ``init`` leaves the folder as it found it. Best effort: what cannot be removed
-    stays (a later ``init`` there sweeps it)."""
+def _take_back(made: list[Path]) -> list[Path]:
+    """What a create that did not finish made (the lock file, the heads file, the temp
+    folder with the half-made database), taken away while it still holds the lock (another
+    create that tries meanwhile is told the register is in use, and one after it makes a
+    new lock file): a refused ``init`` leaves the folder as it found it. Best effort: what
+    cannot be removed stays (Windows keeps a file open elsewhere; a later ``init`` there
+    sweeps it). Returns what stayed."""
     import shutil
 
+    kept = []
     for path in made:
         try:
             if path.is_dir() and not path.is_symlink():
@@ -1073,12 +1084,8 @@ def _take_back(made: list[Path], root: Path | None) -> None:
             else:
                 path.unlink(missing_ok=True)
         except OSError:
-            pass
-    if root is not None:
-        try:
-            root.rmdir()  # only if empty
-        except OSError:
-            pass
+            kept.append(path)
+    return kept
 
 
 def key_where(kind: Kind, key: str) -> tuple[str, tuple[str, ...]]:

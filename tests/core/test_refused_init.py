@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from calnet_desk.store import Register, RegisterExists
+from calnet_desk.store import RecordError, Register, RegisterExists
 
 
 def test_a_refused_init_leaves_no_folder_behind(tmp_path: Path, run_cli: Any) -> None:
@@ -61,3 +61,50 @@ def test_a_register_made_meanwhile_is_never_taken_back(tmp_path: Path) -> None:
         p.name for p in root.iterdir()}
     with Register.open(root) as reg:
         assert reg.agency()["name"] == "First"
+
+
+def test_what_a_refused_create_made_is_taken_back_before_its_lock_is_let_go(
+        tmp_path: Path) -> None:
+    """Taken back after the lock was let go, another create could have begun in the gap,
+    and its half-made register would have been deleted with ours."""
+    from calnet_desk.store.lock import default_locker
+
+    root = tmp_path / "reg"
+    left_at_unlock: list[list[str]] = []
+
+    class Watching:
+        def __init__(self) -> None:
+            self.real = default_locker()
+
+        def try_lock(self, fd: int) -> bool:
+            return self.real.try_lock(fd)
+
+        def unlock(self, fd: int) -> None:
+            left_at_unlock.append(sorted(p.name for p in root.iterdir()))
+            self.real.unlock(fd)
+
+    with pytest.raises(RecordError):
+        Register.create(root, agency="Bad\x1bName", agency_class="non-exempt-state",
+                        locker=Watching())
+    assert left_at_unlock == [[]]  # the lock file too: unlinked while still held
+    assert not root.exists()
+
+
+def test_a_lock_file_the_system_will_not_delete_while_open_goes_once_let_go(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows deletes no file that is open, and the lock file is open until the lock is
+    let go: it is deleted then (the first try refused, as Windows refuses it)."""
+    root = tmp_path / "reg"
+    real_unlink = Path.unlink
+    refused: list[Path] = []
+
+    def like_windows(self: Path, missing_ok: bool = False) -> None:
+        if self.name == "register.lock" and not refused:
+            refused.append(self)
+            raise PermissionError(13, "The process cannot access the file", str(self))
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", like_windows)
+    with pytest.raises(RecordError):
+        Register.create(root, agency="Bad\x1bName", agency_class="non-exempt-state")
+    assert refused and not root.exists()
