@@ -1276,6 +1276,7 @@ class Upsert:
     def finish(self) -> dict[str, int]:
         self._add_fresh()
         self.changes._write_batch(self.kind, self.batch)  # the last batch sealed too
+        self.changes.history.settle()  # a batch still in the sealer, linked from its answer
         self.changes.history.sealer = None
         self.changes.end_background()
         self.changes.restore_guards()

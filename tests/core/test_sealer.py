@@ -235,3 +235,22 @@ def test_a_sealer_is_started_for_a_large_import_with_a_second_core(
     assert result.rows == 9 and result.written is not dry_run
     assert bool(made) is started
     assert reg.count(ORDERS) == (0 if dry_run else 9)
+
+
+@pytest.mark.parametrize("rows", [8, 9])
+def test_every_batch_is_sealed_by_the_process_even_the_last_one_in_flight(
+        large: None, reg: Register, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        rows: int) -> None:
+    """With the new records an exact number of batches, the last one was still in the
+    process when the import finished: it was sealed again here and the process killed."""
+    monkeypatch.setattr(importer, "SEAL_APART_BYTES", 0)
+    monkeypatch.setattr(importer, "_cores", lambda: 2)
+    made: list[Sealer] = []
+    real_init = Sealer.__init__
+    monkeypatch.setattr(Sealer, "__init__", lambda self: (made.append(self), real_init(self))[1])
+    path = tmp_path / "o.csv"
+    path.write_text(HEADER + _rows(range(0, rows)), encoding="utf-8")
+    assert import_file(reg, path, ORDERS).inserted == rows
+    [sealer] = made
+    assert (sealer.sealed, sealer.broken) == (-(-rows // 4), True)  # ended after, not killed
+    assert verify(reg)[0] == []
