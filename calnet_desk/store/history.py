@@ -45,6 +45,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ..records import Record
@@ -306,6 +307,10 @@ def _seal_worker(conn: Any) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        conn.send(READY)  # the parent sends no batch before it hears this
+    except (EOFError, OSError):
+        return
     while True:
         try:
             job = conn.recv()
@@ -316,6 +321,27 @@ def _seal_worker(conn: Any) -> None:
             return
 
 
+@contextmanager
+def _no_ctrl_c() -> Iterator[None]:
+    """SIGINT held back in this thread while the sealer process starts: the process keeps
+    it blocked (a signal mask survives exec), so a Ctrl-C to the terminal's process group
+    while Python starts in it no longer prints its KeyboardInterrupt traceback; this
+    process gets the Ctrl-C once the start is done. POSIX only: Windows has no signal masks
+    (its console sends Ctrl-C to every process on it; the worker ignores SIGINT once it
+    runs)."""
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+READY = "ready"  # the sealer process's first word: it reads batches from now on
 # How long a batch may take in the sealer process before it is sealed here instead (a
 # design choice: a batch of 1,000 entries takes about 20 ms there; a process that hangs,
 # started but never answering, must not hold the import for ever).
@@ -337,6 +363,7 @@ class Sealer:
 
     def __init__(self, worker: Callable[[Any], None] = _seal_worker) -> None:
         self.sealed = 0  # batches the process sealed
+        self.ready = False  # the process said it reads batches
         self.busy = False
         self.broken = False
         self._conn: Any = None
@@ -348,14 +375,15 @@ class Sealer:
             self._conn, child = context.Pipe()
             self._process = context.Process(target=worker, args=(child,),
                                             name="calnet-desk-sealer", daemon=True)
-            self._process.start()
+            with _no_ctrl_c():
+                self._process.start()
             child.close()
         except Exception:  # no process here (a locked-down machine): seal in this one
             self.broken = True
 
     def submit(self, job: SealJob) -> bool:
         """Send a batch to the process; False when it cannot take it (seal it here)."""
-        if self.broken or self.busy:
+        if self.broken or self.busy or not (self.ready or self._started()):
             return False
         try:
             self._conn.send(job)
@@ -364,6 +392,20 @@ class Sealer:
             return False
         self.busy = True
         return True
+
+    def _started(self) -> bool:
+        """Wait (``SEAL_WAIT_S`` at most) for the process to say it reads batches: a batch
+        is larger than a pipe holds (8 KiB on Windows), so sending one to a process that
+        never reads would wait for ever. False (and broken) when it does not."""
+        try:
+            from multiprocessing.connection import wait
+
+            if self._conn in wait([self._conn, self._process.sentinel], SEAL_WAIT_S):
+                self.ready = self._conn.recv() == READY
+        except Exception:
+            pass
+        self.broken = not self.ready
+        return self.ready
 
     def result(self, job: SealJob) -> list[tuple[str, str, str]]:
         """The sealed batch sent last (``job``), from the process or, failing that, here."""

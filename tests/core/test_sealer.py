@@ -254,3 +254,66 @@ def test_every_batch_is_sealed_by_the_process_even_the_last_one_in_flight(
     [sealer] = made
     assert (sealer.sealed, sealer.broken) == (-(-rows // 4), True)  # ended after, not killed
     assert verify(reg)[0] == []
+
+
+def never_reads(conn: Any) -> None:
+    """A sealer process that started but never reads (stuck before its loop): it waits
+    until the parent closes the pipe."""
+    conn.poll(None)
+
+
+def test_no_batch_is_sent_to_a_process_that_never_said_it_reads(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch is larger than a pipe holds (8 KiB on Windows): sent to a process that never
+    reads, the send waited for ever. The process must say it reads first; one that does not
+    within SEAL_WAIT_S is given up, and the batch is sealed here."""
+    from calnet_desk.store.history import new_salt, sealed_inserts
+
+    monkeypatch.setattr(history, "SEAL_WAIT_S", 0.2)
+    texts = [canonical_value(f"{i:04d}" + "x" * 1000) for i in range(1000)]  # ~1 MB
+    job: Any = ([new_salt() for _ in texts], '"u"', "null", ['"notes"'], [texts], ())
+    stuck = Sealer(never_reads)
+    try:
+        assert stuck.submit(job) is False and stuck.broken and not stuck.ready
+        assert stuck.result(job) == sealed_inserts(*job)  # sealed here
+    finally:
+        stuck.close()
+    working = Sealer()
+    try:
+        assert working.submit(job) is True and working.ready
+        assert working.result(job) == sealed_inserts(*job) and working.sealed == 1
+    finally:
+        working.close()
+
+
+def _blocks_sigint(pid: int) -> bool:
+    import signal
+
+    status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    blocked = int(next(line.split()[1] for line in status.splitlines()
+                       if line.startswith("SigBlk:")), 16)
+    return bool(blocked & (1 << (signal.SIGINT - 1)))
+
+
+def test_ctrl_c_is_held_back_while_the_sealer_process_starts(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Ctrl-C to the terminal's process group while Python started in the sealer process
+    printed its KeyboardInterrupt traceback under the import's "nothing was written". The
+    process starts with SIGINT blocked (Linux shows it in /proc); this process's own mask
+    is as before. Where there are no signal masks (Windows), it starts all the same."""
+    import signal
+
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, set())
+    s = Sealer()
+    try:
+        assert s._process is not None and _blocks_sigint(s._process.pid)
+        assert signal.pthread_sigmask(signal.SIG_BLOCK, set()) == before
+    finally:
+        s.close()
+    monkeypatch.delattr(signal, "pthread_sigmask")
+    s = Sealer()
+    try:
+        job: Any = (["0" * 32], '"u"', "null", ['"notes"'], [['"x"']], ())
+        assert s.submit(job) and s.sealed == 0 and len(s.result(job)) == 1 and s.sealed == 1
+    finally:
+        s.close()
