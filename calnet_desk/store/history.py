@@ -393,17 +393,25 @@ class Sealer:
         self.busy = True
         return True
 
-    def _started(self) -> bool:
-        """Wait (``SEAL_WAIT_S`` at most) for the process to say it reads batches: a batch
-        is larger than a pipe holds (8 KiB on Windows), so sending one to a process that
-        never reads would wait for ever. False (and broken) when it does not."""
+    _NO_ANSWER = object()
+
+    def _answer(self) -> Any:
+        """What the process says next, waiting ``SEAL_WAIT_S`` at most; ``_NO_ANSWER`` when
+        it says nothing in time, has ended, or its pipe fails."""
         try:
             from multiprocessing.connection import wait
 
             if self._conn in wait([self._conn, self._process.sentinel], SEAL_WAIT_S):
-                self.ready = self._conn.recv() == READY
+                return self._conn.recv()
         except Exception:
             pass
+        return self._NO_ANSWER
+
+    def _started(self) -> bool:
+        """Wait for the process to say it reads batches: a batch is larger than a pipe
+        holds (8 KiB on Windows), so sending one to a process that never reads would wait
+        for ever. False (and broken) when it does not."""
+        self.ready = self._answer() == READY
         self.broken = not self.ready
         return self.ready
 
@@ -411,17 +419,10 @@ class Sealer:
         """The sealed batch sent last (``job``), from the process or, failing that, here."""
         self.busy = False
         if not self.broken:
-            try:
-                from multiprocessing.connection import wait
-
-                ready = wait([self._conn, self._process.sentinel], SEAL_WAIT_S)
-                if self._conn in ready:
-                    sealed = self._conn.recv()
-                    if isinstance(sealed, list) and len(sealed) == len(job[0]):
-                        self.sealed += 1
-                        return sealed
-            except Exception:
-                pass
+            sealed = self._answer()
+            if isinstance(sealed, list) and len(sealed) == len(job[0]):
+                self.sealed += 1
+                return sealed
             self.broken = True
         return sealed_inserts(*job)
 
