@@ -123,12 +123,12 @@ def declare_clean_up(add: AddParser) -> None:
 
 def cmd_clean_up(args: argparse.Namespace, root: Path, out: TextIO, err: TextIO) -> int:
     from ..store.verify import orphan_documents
-    from ..store.workspace import _remove
+    from ..store.workspace import remove_path
 
     with open_register(root, err, write=True) as reg:
         found = orphan_documents(reg)
         for path in found:
-            _remove(path)
+            remove_path(path)
     for path in found:
         out.write(f"Removed {path}\n")
     out.write(f"{len(found)} unreferenced file(s) removed from the document store\n")

@@ -1074,15 +1074,14 @@ def _take_back(made: list[Path]) -> list[Path]:
     new lock file): a refused ``init`` leaves the folder as it found it. Best effort: what
     cannot be removed stays (Windows keeps a file open elsewhere; a later ``init`` there
     sweeps it). Returns what stayed."""
-    import shutil
+    from .workspace import remove_path
 
     kept = []
     for path in made:
         try:
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path)
-            else:
-                path.unlink(missing_ok=True)
+            remove_path(path)
+        except FileNotFoundError:
+            pass
         except OSError:
             kept.append(path)
     return kept

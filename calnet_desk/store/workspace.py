@@ -36,7 +36,8 @@ def temp_dir(paths: RegisterPaths) -> Path:
     return paths.temp
 
 
-def _remove(path: Path) -> None:
+def remove_path(path: Path) -> None:
+    """A file or a folder with all in it, read-only files too (Windows)."""
     def writable(func: Any, name: str, _exc: Any) -> None:
         os.chmod(name, stat.S_IWRITE | stat.S_IREAD)  # Windows: read-only files
         func(name)
@@ -90,7 +91,7 @@ def sweep(paths: RegisterPaths, *, backups: bool = False) -> list[str]:
         if entry.name.startswith(BACKUP_PREFIX) != backups:
             continue
         try:
-            _remove(entry)
+            remove_path(entry)
         except OSError:
             continue  # a later writer tries again
         removed.append(entry.name)
