@@ -4,6 +4,7 @@ field given as a keyword."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -31,3 +32,26 @@ def order_with_documents(reg: Register, contents: Iterable[bytes]) -> Register:
             add_document(tx, sha, f"scan {i}.pdf", n)
             link(tx, sha, KINDS["orders"], "O-1")
     return reg
+
+
+def orders_described(reg: Register, **descriptions: str) -> Register:
+    """The register with an order per key, each with its description (one transaction)."""
+    from calnet_desk.records import KINDS
+
+    with reg.transaction("orders") as tx:
+        for key, text in descriptions.items():
+            tx.put(KINDS["orders"], order(key, request_date="2026-01-05", description=text))
+    return reg
+
+
+def refused_xlsx_export(reg: Register, run_cli: Any, out: Path) -> tuple[Path, str]:
+    """The register closed and its orders exported to ``out`` as XLSX by the CLI, which
+    refuses (exit 1, one line, no traceback, no file): (the register's folder, stderr)."""
+    root = reg.paths.root
+    reg.close()
+    r = run_cli("--data-dir", str(root), "export", "--kind", "orders", "--format", "xlsx",
+                "-o", str(out))
+    assert r.code == 1, r
+    assert r.err.count("\n") == 1 and "Traceback" not in r.err
+    assert not out.exists()
+    return root, r.err

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import orders_described, refused_xlsx_export
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -74,21 +75,12 @@ def test_the_texts_a_cell_changes_are_the_ones_refused(tmp_path: Path, text: str
 
 def test_export_refuses_a_text_a_cell_would_change_and_writes_nothing(
         reg: Register, tmp_path: Path, run_cli: Any) -> None:
-    with reg.transaction("orders") as tx:
-        for key, text in (("O-1", "plain"), ("O-2", "Line\ufffe7")):
-            tx.put(ORDERS, {"request_number": key, "request_date": "2026-01-05",
-                            "order_type": "new", "contractor": "AT&T", "description": text})
-    root = reg.paths.root
-    reg.close()
+    orders_described(reg, **{"O-1": "plain", "O-2": "Line\ufffe7"})
     out = tmp_path / "orders.xlsx"
-    r = run_cli("--data-dir", str(root), "export", "--kind", "orders", "--format", "xlsx",
-                "-o", str(out))
-    assert r.code == 1, r
-    assert r.err.count("\n") == 1 and "Traceback" not in r.err
+    root, err = refused_xlsx_export(reg, run_cli, out)
     assert (f"calnet-desk-cli: {out} was not written: the description of order O-2 holds "
             "U+FFFE at character 5, which is not a character and which no XLSX file can "
-            "hold. Export as CSV instead: it keeps every character as it is.") in r.err
-    assert not out.exists()
+            "hold. Export as CSV instead: it keeps every character as it is.") in err
     r = run_cli("--data-dir", str(root), "export", "--kind", "orders", "--format", "csv",
                 "-o", str(tmp_path / "orders.csv"))
     assert r.code == 0, r
@@ -96,10 +88,7 @@ def test_export_refuses_a_text_a_cell_would_change_and_writes_nothing(
 
 
 def test_an_escape_look_alike_is_named_with_its_text(reg: Register, tmp_path: Path) -> None:
-    with reg.transaction("orders") as tx:
-        tx.put(ORDERS, {"request_number": "O-1", "request_date": "2026-01-05",
-                        "order_type": "new", "contractor": "AT&T",
-                        "description": "see _x005F_x0041_ here"})
+    orders_described(reg, **{"O-1": "see _x005F_x0041_ here"})
     out = tmp_path / "o.xlsx"
     with pytest.raises(TextNotKeptByXlsx) as e:
         export_kind(reg, ORDERS, "xlsx", out)

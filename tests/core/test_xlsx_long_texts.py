@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import orders_described, refused_xlsx_export
 
 from calnet_desk.exchange.exporter import export_kind
 from calnet_desk.exchange.sheets import TextTooLongForXlsx, write_xlsx
@@ -21,27 +22,15 @@ LONG = "x" * 40_000
 ASTRAL = "\U0001F600" * 16_384  # 16,384 characters, 32,768 UTF-16 units: one too many
 
 
-def _orders(reg: Register, **descriptions: str) -> None:
-    with reg.transaction("orders") as tx:
-        for key, text in descriptions.items():
-            tx.put(ORDERS, {"request_number": key, "request_date": "2026-01-05",
-                            "order_type": "new", "contractor": "AT&T", "description": text})
-
-
 def test_export_refuses_a_text_longer_than_a_cell_and_writes_nothing(
         reg: Register, tmp_path: Path, run_cli: Any) -> None:
-    _orders(reg, **{"O-1": "short", "O-2": LONG})
-    root = reg.paths.root
-    reg.close()
+    orders_described(reg, **{"O-1": "short", "O-2": LONG})
     out = tmp_path / "orders.xlsx"
-    r = run_cli("--data-dir", str(root), "export", "--kind", "orders", "--format", "xlsx",
-                "-o", str(out))
-    assert r.code == 1, r
-    assert r.err.count("\n") == 1 and "Traceback" not in r.err
+    root, err = refused_xlsx_export(reg, run_cli, out)
     assert (f"calnet-desk-cli: {out} was not written: the description of order O-2 is "
             "40,000 characters long (as Excel counts them), more than the 32,767 an XLSX "
             "cell holds, and would be cut short. Export as CSV instead: it keeps texts of "
-            "any length.") in r.err
+            "any length.") in err
     assert list(tmp_path.iterdir()) == [root]  # no file, no partial one
     r = run_cli("--data-dir", str(root), "export", "--kind", "orders", "--format", "csv",
                 "-o", str(tmp_path / "orders.csv"))
@@ -62,12 +51,12 @@ def test_export_refuses_a_text_longer_than_a_cell_and_writes_nothing(
 def test_the_limit_is_counted_in_utf16_units_as_excel_counts(reg: Register,
                                                            tmp_path: Path) -> None:
     """16,384 characters above U+FFFF are 32,768 units: one more than a cell holds."""
-    _orders(reg, **{"O-1": ASTRAL})
+    orders_described(reg, **{"O-1": ASTRAL})
     out = tmp_path / "o.xlsx"
     with pytest.raises(TextTooLongForXlsx, match="order O-1 is 32,768 characters long"):
         export_kind(reg, ORDERS, "xlsx", out)
     assert not out.exists()
-    _orders(reg, **{"O-1": ASTRAL[1:], "O-2": "y" * 32_767})  # exactly a cell's worth
+    orders_described(reg, **{"O-1": ASTRAL[1:], "O-2": "y" * 32_767})  # exactly a cell's worth
     export_kind(reg, ORDERS, "xlsx", out)
     import openpyxl
 
@@ -78,7 +67,7 @@ def test_the_limit_is_counted_in_utf16_units_as_excel_counts(reg: Register,
 
 
 def test_an_existing_file_is_left_as_it_was(reg: Register, tmp_path: Path) -> None:
-    _orders(reg, **{"O-1": LONG})
+    orders_described(reg, **{"O-1": LONG})
     out = tmp_path / "o.xlsx"
     out.write_bytes(b"the old export")
     with pytest.raises(TextTooLongForXlsx):
