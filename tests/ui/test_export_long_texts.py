@@ -27,7 +27,7 @@ def shown(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
     return boxes
 
 
-def _long_description(qtbot: Any, window: Any, key: str, text: str = LONG) -> None:
+def _set_description(qtbot: Any, window: Any, key: str, text: str) -> None:
     def write(reg: Register, progress: Any, cancelled: Any) -> None:
         with reg.transaction("a long note") as tx:
             tx.put(ORDERS, {"request_number": key, "description": text})
@@ -38,21 +38,32 @@ def _long_description(qtbot: Any, window: Any, key: str, text: str = LONG) -> No
     assert done == [None]
 
 
-def test_export_this_view_refuses_a_text_too_long_for_xlsx(
-        qtbot: Any, open_window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        shown: list[tuple[str, str, str]]) -> None:
+def _export_view_of_orders(qtbot: Any, open_window: Any, tmp_path: Path,
+                           monkeypatch: pytest.MonkeyPatch, shown: list[tuple[str, str, str]],
+                           description: str) -> tuple[str, Path]:
+    """The first order of the Orders page given this description, then "Export this view"
+    to orders.xlsx in a folder of its own, until a message box is shown: (its key, the
+    target)."""
     window = open_window(20)
     page = window.pages["orders"]
     window.show_page("orders")
     qtbot.waitUntil(lambda: page.model.total() > 0)
     key = page.model.keys[0]
-    _long_description(qtbot, window, key)
+    _set_description(qtbot, window, key, description)
     target = tmp_path / "out" / "orders.xlsx"
     target.parent.mkdir()
     monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName",
                         lambda *a, **k: (str(target), "Excel workbook (*.xlsx)"))
     window.export_view()
     qtbot.waitUntil(lambda: bool(shown), timeout=10000)
+    return key, target
+
+
+def test_export_this_view_refuses_a_text_too_long_for_xlsx(
+        qtbot: Any, open_window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        shown: list[tuple[str, str, str]]) -> None:
+    key, target = _export_view_of_orders(qtbot, open_window, tmp_path, monkeypatch, shown,
+                                         LONG)
     title, message, details = shown[0]
     assert title == "Not exported"
     assert message == (f"{target} was not written: the description of order {key} is 40,000 "
@@ -89,18 +100,8 @@ def test_export_this_view_refuses_a_text_a_cell_would_change(
         qtbot: Any, open_window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         shown: list[tuple[str, str, str]]) -> None:
     """U+FFFF came back from the workbook as the text "_xFFFF_" (sheets.changed_in_xlsx)."""
-    window = open_window(20)
-    page = window.pages["orders"]
-    window.show_page("orders")
-    qtbot.waitUntil(lambda: page.model.total() > 0)
-    key = page.model.keys[0]
-    _long_description(qtbot, window, key, "Line\uffff7")
-    target = tmp_path / "out" / "orders.xlsx"
-    target.parent.mkdir()
-    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName",
-                        lambda *a, **k: (str(target), "Excel workbook (*.xlsx)"))
-    window.export_view()
-    qtbot.waitUntil(lambda: bool(shown), timeout=10000)
+    key, target = _export_view_of_orders(qtbot, open_window, tmp_path, monkeypatch, shown,
+                                         "Line\uffff7")
     assert shown == [("Not exported", f"{target} was not written: the description of order "
                       f"{key} holds U+FFFF at character 5, which is not a character and which "
                       "no XLSX file can hold. Export as CSV instead: it keeps every character "
