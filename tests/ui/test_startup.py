@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,19 @@ from calnet_desk.store import register as register_mod
 from calnet_desk.store.backups import make_backup
 from ui import controller as controller_mod
 from ui.settings import Settings
+
+
+@contextmanager
+def started(root: Path, tmp_path: Path, ask: Any = None) -> Iterator[Any]:
+    """A controller for ``root`` with settings of its own (``ask``: how the questions are
+    answered; Quit by default), its window closed after."""
+    ctl = controller_mod.Controller(root, settings=Settings(tmp_path / "s.ini"),
+                                    ask=ask or (lambda *a: controller_mod.QUIT))
+    try:
+        yield ctl
+    finally:
+        if ctl.window:
+            ctl.window.close()
 
 
 def damaged_register(root: Path) -> None:
@@ -43,28 +58,22 @@ def test_the_window_shows_before_the_integrity_check_which_runs_off_the_gui_thre
     demo.create_demo(root, orders=10).close()
     seen: list[tuple[bool, bool]] = []  # (on the GUI thread, a window was showing)
     real = register_mod.quick_check
-    ctl: Any = None
 
     def watched(conn: Any) -> str | None:
-        window = ctl.window if ctl is not None else None
+        window = ctl.window  # (called while ctl.open runs: ctl is the controller)
         seen.append((threading.current_thread() is threading.main_thread(),
                      window is not None and window.isVisible()))
         return real(conn)
 
     monkeypatch.setattr(register_mod, "quick_check", watched)
     asked: list[str] = []
-    ctl = controller_mod.Controller(root, settings=Settings(tmp_path / "s.ini"),
-                                    ask=lambda *a: asked.append(a[2]) or controller_mod.QUIT)
-    try:
+    with started(root, tmp_path, lambda *a: asked.append(a[2]) or controller_mod.QUIT) as ctl:
         assert ctl.open(root)
         qtbot.waitUntil(lambda: len(seen) == 1)
         assert seen == [(False, True)]  # once, in the background, behind the window
         qtbot.waitUntil(lambda: ctl.session.writer is not None)
         assert not ctl.session.read_only and asked == []
         assert ctl.window.mode.text() == ""
-    finally:
-        if ctl.window:
-            ctl.window.close()
 
 
 def test_damage_found_behind_the_window_switches_to_read_only_and_says_so(
@@ -77,8 +86,7 @@ def test_damage_found_behind_the_window_switches_to_read_only_and_says_so(
         asked.append((title, text, list(options)))
         return controller_mod.KEEP_READING
 
-    ctl = controller_mod.Controller(root, settings=Settings(tmp_path / "s.ini"), ask=ask)
-    try:
+    with started(root, tmp_path, ask) as ctl:
         assert ctl.open(root)  # the window opens: the damage is not found yet
         window = ctl.window
         assert window is not None and window.isVisible()
@@ -96,9 +104,6 @@ def test_damage_found_behind_the_window_switches_to_read_only_and_says_so(
         window.show_page("people")
         assert not page.new_button.isEnabled()
         assert window.isVisible()  # reading goes on
-    finally:
-        if ctl.window:
-            ctl.window.close()
 
 
 def test_the_way_out_restores_the_newest_good_backup_and_reopens(
@@ -111,11 +116,10 @@ def test_the_way_out_restores_the_newest_good_backup_and_reopens(
         asked.append(title)
         return controller_mod.RESTORE
 
-    ctl = controller_mod.Controller(root, settings=Settings(tmp_path / "s.ini"), ask=ask)
     infos: list[str] = []
     monkeypatch.setattr(QtWidgets.QMessageBox, "information",
                         lambda *a: infos.append(a[1]))
-    try:
+    with started(root, tmp_path, ask) as ctl:
         assert ctl.open(root)
         first = ctl.window
         qtbot.waitUntil(lambda: ctl.window is not first and ctl.window is not None)
@@ -128,9 +132,6 @@ def test_the_way_out_restores_the_newest_good_backup_and_reopens(
         ctl.session.background.pool.waitForDone()  # the restored register's own check
         QApplication.processEvents()  # delivers its queued result: it must say nothing
         assert asked == ["The register is damaged"] and not ctl.session.read_only
-    finally:
-        if ctl.window:
-            ctl.window.close()
 
 
 def test_the_menus_commands_and_the_counts_come_once_the_first_page_is_painted(
@@ -218,16 +219,11 @@ def test_the_deadlines_are_computed_before_the_window_is_built_and_its_first_pai
     paints: list[bool] = []  # at each paint of the deadlines table: were the rows in?
     monkeypatch.setattr(session_mod, "compute_deadlines", deadlines)
     monkeypatch.setattr(controller_mod, "MainWindow", window)
-    ctl = controller_mod.Controller(root, settings=Settings(tmp_path / "s.ini"),
-                                    ask=lambda *a: controller_mod.QUIT)
-    try:
+    with started(root, tmp_path) as ctl:
         with qtbot.waitSignal(ctl.first_page_shown, timeout=10000):
             assert ctl.open(root)
         assert order == [("deadlines computed", True), ("window built", True)]
         assert paints and all(paints)  # never painted empty
-    finally:
-        if ctl.window:
-            ctl.window.close()
 
 
 def test_deadlines_slower_than_the_window_waits_are_left_to_the_background(
@@ -257,17 +253,12 @@ def test_deadlines_slower_than_the_window_waits_are_left_to_the_background(
 
     monkeypatch.setattr(session_mod, "compute_deadlines", slow_here)
     monkeypatch.setattr(controller_mod, "FIRST_DEADLINES_WAIT_MS", 50)
-    ctl = controller_mod.Controller(root, settings=Settings(tmp_path / "s.ini"),
-                                    ask=lambda *a: controller_mod.QUIT)
-    try:
+    with started(root, tmp_path) as ctl:
         with qtbot.waitSignal(ctl.first_page_shown, timeout=10000):
             assert ctl.open(root)
             shown_without.append(ctl.window is not None and ctl.window.isVisible())
         assert interrupted == ["interrupted"] and shown_without == [True]
         assert ctl.window is not None and ctl.window.dashboard.ready
-    finally:
-        if ctl.window:
-            ctl.window.close()
 
 
 def test_the_window_does_not_wait_long_for_the_deadlines(
@@ -285,18 +276,15 @@ def test_the_window_does_not_wait_long_for_the_deadlines(
 
     monkeypatch.setattr(session_mod, "compute_deadlines", slow)
     monkeypatch.setattr(controller_mod, "FIRST_DEADLINES_WAIT_MS", 0)
-    ctl = controller_mod.Controller(root, settings=Settings(tmp_path / "s.ini"),
-                                    ask=lambda *a: controller_mod.QUIT)
-    try:
-        assert ctl.open(root)
-        assert ctl.window is not None and ctl.window.isVisible()  # shown, deadlines or not
-        assert not ctl.window.dashboard.ready
-        with qtbot.waitSignal(ctl.first_page_shown, timeout=10000):
+    with started(root, tmp_path) as ctl:
+        try:
+            assert ctl.open(root)
+            assert ctl.window is not None and ctl.window.isVisible()  # shown, deadlines or not
+            assert not ctl.window.dashboard.ready
+            with qtbot.waitSignal(ctl.first_page_shown, timeout=10000):
+                go_on.set()
+        finally:
             go_on.set()
-    finally:
-        go_on.set()
-        if ctl.window:
-            ctl.window.close()
 
 
 def test_the_start_imports_the_core_before_pyside6(tmp_path: Path) -> None:
